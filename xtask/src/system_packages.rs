@@ -1,0 +1,76 @@
+//! The Debian packages the workspace needs to build, detected with dpkg and installed with apt-get.
+
+use std::process::{Command, ExitCode, Stdio};
+
+use anyhow::Context;
+
+/// One requirement: any one of `alternatives` satisfies it; the first is the one we install.
+struct Requirement {
+    alternatives: &'static [&'static str],
+    why: &'static str,
+}
+
+/// What the build needs (see ../shared/reference/samael-notes.md for the SAML stack).
+const REQUIRED: &[Requirement] = &[
+    Requirement { alternatives: &["pkg-config"], why: "locating C libraries for -sys crates" },
+    Requirement { alternatives: &["libssl-dev"], why: "openssl headers (samael, xmlsec)" },
+    Requirement { alternatives: &["libxml2-dev"], why: "libxml2 headers (samael)" },
+    Requirement { alternatives: &["libxmlsec1-dev"], why: "xmlsec1 headers (samael's xmlsec feature)" },
+    Requirement { alternatives: &["libclang-dev", "libclang1-14"], why: "libclang for bindgen (samael)" },
+    Requirement { alternatives: &["libclang-common-14-dev"], why: "clang's builtin headers for bindgen" },
+];
+
+/// Installs what is missing when we are root; otherwise prints the exact command.
+/// Returns `Some(exit code)` when the caller must stop.
+pub fn ensure() -> anyhow::Result<Option<ExitCode>> {
+    if Command::new("dpkg-query").arg("--version").stdout(Stdio::null()).status().is_err() {
+        eprintln!(
+            "note: dpkg-query not found; not a Debian system, so system packages are not checked \
+             (the build needs pkg-config, openssl, libxml2, xmlsec1 and libclang development files)"
+        );
+        return Ok(None);
+    }
+    let missing: Vec<&Requirement> = REQUIRED
+        .iter()
+        .filter(|req| !req.alternatives.iter().any(|pkg| installed(pkg)))
+        .collect();
+    if missing.is_empty() {
+        return Ok(None);
+    }
+    let names: Vec<&str> = missing.iter().map(|req| req.alternatives[0]).collect();
+    for req in &missing {
+        eprintln!("missing system package {} ({})", req.alternatives.join(" or "), req.why);
+    }
+    let install = format!("apt-get install -y --no-install-recommends {}", names.join(" "));
+    if !is_root() {
+        eprintln!("error: missing system packages; install them with:\n  sudo apt-get update && sudo {install}");
+        return Ok(Some(ExitCode::from(crate::EXIT_USAGE)));
+    }
+    eprintln!("installing: {}", names.join(" "));
+    crate::run(Command::new("apt-get").args(["update", "-q"]))?;
+    crate::run(
+        Command::new("apt-get")
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(&names)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+    .context("installing system packages with apt-get")?;
+    Ok(None)
+}
+
+fn installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .stderr(Stdio::null())
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).contains("install ok installed"))
+        .unwrap_or(false)
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+        .unwrap_or(false)
+}

@@ -1,0 +1,38 @@
+//! SAML 2.0 for scim-harness: Responses shaped like Entra ID, Okta or a plain IdP, signed with xmlsec (samael),
+//! IdP metadata, a service-provider verifier that reads only what was signed, and the tamper catalogue.
+//!
+//! No network IO. Time and ids come from [`Clock`] and [`IdSource`] so tests are deterministic.
+//!
+//! Issue a login: [`ResponseSpec::new`] then [`sign_response`]. Verify one: [`Verifier::verify`].
+//! Attack one: [`Attack::apply`].
+
+mod attack;
+mod clock;
+mod keys;
+mod metadata;
+mod sign;
+mod spec;
+mod style;
+mod verify;
+pub mod xml;
+
+pub use attack::{
+    Attack, AttackContext, AttackError, Delivery, ExpectedOutcome, SpCheck, Tampered,
+    UnknownAttack, EVIL_NAME_ID, EVIL_UID,
+};
+pub use clock::{Clock, FixedClock, IdSource, RandomIds, SequentialIds, SystemClock};
+pub use keys::{Certificate, KeyError, SigningKeys};
+pub use metadata::{IdpMetadata, MetadataError};
+pub use sign::{sign_response, SignError};
+pub use spec::{
+    format_instant, parse_instant, Attribute, AuthnSpec, ConditionsSpec, Login, ResponseSpec,
+    SubjectConfirmationSpec, CM_BEARER, STATUS_SUCCESS,
+};
+pub use style::{
+    DigestAlgorithm, IdpStyle, SignMode, SignatureAlgorithm, UnknownName, UserClaims,
+    ENTRA_OBJECT_ID, GRAFANA_UID_ATTRIBUTE,
+};
+pub use verify::{
+    check_not_before, check_not_on_or_after, ExpectedInResponseTo, SignaturePolicy,
+    VerifiedAssertion, Verifier, VerifierConfig, VerifyError, DEFAULT_CLOCK_SKEW,
+};

@@ -1,0 +1,84 @@
+//! IdP metadata (SAML Metadata §2.4.3): an EntityDescriptor with an IDPSSODescriptor, the signing certificate and the SSO endpoints, built with samael's metadata types.
+
+use samael::key_info::{KeyInfo, X509Data};
+use samael::metadata::{
+    Endpoint, EntityDescriptor, IdpSsoDescriptor, KeyDescriptor, HTTP_POST_BINDING,
+    HTTP_REDIRECT_BINDING,
+};
+use samael::traits::ToXml;
+
+use crate::keys::Certificate;
+
+/// Why metadata could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("writing idp metadata for {entity_id}: {message}")]
+pub struct MetadataError {
+    pub entity_id: String,
+    pub message: String,
+}
+
+/// What an IdP publishes about itself.
+#[derive(Debug, Clone)]
+pub struct IdpMetadata {
+    pub entity_id: String,
+    /// The SingleSignOnService location, offered for HTTP-Redirect and HTTP-POST (SAML Bindings §3.4, §3.5).
+    pub sso_url: String,
+    pub signing_certificate: Certificate,
+    /// NameID formats the IdP supports.
+    pub name_id_formats: Vec<String>,
+}
+
+impl IdpMetadata {
+    /// Writes the EntityDescriptor XML.
+    /// SAML Metadata §2.4.1.1: the KeyDescriptor has `use="signing"` and carries the certificate in KeyInfo/X509Data;
+    /// §2.4.3: `WantAuthnRequestsSigned` is false, the harness's IdP does not check request signatures.
+    pub fn to_xml(&self) -> Result<String, MetadataError> {
+        let endpoint = |binding: &str| Endpoint {
+            binding: binding.to_owned(),
+            location: self.sso_url.clone(),
+            response_location: None,
+        };
+        let descriptor = IdpSsoDescriptor {
+            id: None,
+            valid_until: None,
+            cache_duration: None,
+            protocol_support_enumeration: Some("urn:oasis:names:tc:SAML:2.0:protocol".to_owned()),
+            error_url: None,
+            signature: None,
+            key_descriptors: vec![KeyDescriptor {
+                key_use: Some("signing".to_owned()),
+                key_info: KeyInfo {
+                    id: None,
+                    x509_data: Some(X509Data {
+                        certificates: vec![self.signing_certificate.to_base64()],
+                    }),
+                },
+                encryption_methods: None,
+            }],
+            organization: None,
+            contact_people: Vec::new(),
+            artifact_resolution_service: Vec::new(),
+            single_logout_services: Vec::new(),
+            manage_name_id_services: Vec::new(),
+            name_id_formats: self.name_id_formats.clone(),
+            want_authn_requests_signed: Some(false),
+            single_sign_on_services: vec![
+                endpoint(HTTP_REDIRECT_BINDING),
+                endpoint(HTTP_POST_BINDING),
+            ],
+            name_id_mapping_services: Vec::new(),
+            assertion_id_request_services: Vec::new(),
+            attribute_profiles: Vec::new(),
+            attributes: Vec::new(),
+        };
+        let entity = EntityDescriptor {
+            entity_id: Some(self.entity_id.clone()),
+            idp_sso_descriptors: Some(vec![descriptor]),
+            ..EntityDescriptor::default()
+        };
+        entity.to_string().map_err(|e| MetadataError {
+            entity_id: self.entity_id.clone(),
+            message: e.to_string(),
+        })
+    }
+}

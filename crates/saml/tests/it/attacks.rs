@@ -1,0 +1,217 @@
+//! Every attack in the catalogue, against every persona: refused by the verifier, by the SP layer it names, or accepted as a control.
+
+use std::collections::HashSet;
+
+use rstest::rstest;
+use saml::{
+    Attack, AttackContext, Delivery, ExpectedOutcome, IdpStyle, SignaturePolicy, SpCheck,
+    DEFAULT_CLOCK_SKEW, GRAFANA_UID_ATTRIBUTE,
+};
+
+use crate::*;
+
+/// One line per catalogue entry: the attack's name and the `VerifyError` variant expected
+/// (`-` where the verifier must accept it).
+const CASES: &[(&str, &str)] = &[
+    ("unsigned", "Unsigned"),
+    ("modified-after-signing", "SignatureInvalid"),
+    ("untrusted-key", "UntrustedCertificate"),
+    ("xsw1", "AssertionCount"),
+    ("xsw2", "AssertionCount"),
+    ("xsw3", "AssertionCount"),
+    ("xsw4", "AssertionCount"),
+    ("xsw5", "AssertionCount"),
+    ("xsw6", "AssertionCount"),
+    ("xsw7", "AssertionCount"),
+    ("xsw8", "AssertionCount"),
+    ("multiple-assertions-first-unsigned", "AssertionCount"),
+    ("comment-in-name-id", "Comment"),
+    ("comment-in-uid", "Comment"),
+    ("doctype-entity-expansion", "Doctype"),
+    ("external-entity", "Doctype"),
+    ("sha1-digest", "WeakAlgorithm"),
+    ("rsa-sha1-signature", "WeakAlgorithm"),
+    ("expired", "Expired"),
+    ("not-yet-valid", "NotYetValid"),
+    ("expired-past-skew", "Expired"),
+    ("expired-inside-skew", "-"),
+    ("not-yet-valid-past-skew", "NotYetValid"),
+    ("not-yet-valid-inside-skew", "-"),
+    ("wrong-audience", "Audience"),
+    ("wrong-recipient", "Recipient"),
+    ("wrong-destination", "Destination"),
+    ("wrong-issuer", "Issuer"),
+    ("status-not-success", "Status"),
+    ("in-response-to-unknown", "InResponseTo"),
+    ("in-response-to-missing", "InResponseTo"),
+    ("replay", "-"),
+    ("uid-missing", "-"),
+    ("uid-empty", "-"),
+    ("uid-two-values", "-"),
+    ("uid-two-attributes", "-"),
+    ("uid-name-case-changed", "-"),
+];
+
+#[test]
+fn every_attack_has_a_case_and_names_round_trip() {
+    let names: Vec<&str> = Attack::all().iter().map(|a| a.name()).collect();
+    let cased: Vec<&str> = CASES.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, cased);
+    for a in Attack::all() {
+        assert_eq!(a.name().parse::<Attack>().unwrap(), *a);
+    }
+    assert!("no-such-attack".parse::<Attack>().is_err());
+}
+
+/// The SP's identity rule as the reference target will apply it: exactly one value, non-empty, equal
+/// (case-sensitively) to the provisioned externalId (grafana-target.md §6).
+fn identity_rule_accepts(got: &saml::VerifiedAssertion, provisioned_uid: &str) -> bool {
+    matches!(got.attribute_values(GRAFANA_UID_ATTRIBUTE).as_slice(), [v] if !v.is_empty() && *v == provisioned_uid)
+}
+
+#[track_caller]
+fn check(name: &str) {
+    let attack: Attack = name.parse().expect("known attack");
+    let (_, expected_error) = CASES.iter().find(|(n, _)| *n == name).unwrap();
+    let attacker = keys("attacker");
+    for style in IdpStyle::ALL {
+        let trusted = persona_keys(style);
+        let ctx = AttackContext {
+            trusted: &trusted,
+            attacker: &attacker,
+            uid_attribute: GRAFANA_UID_ATTRIBUTE,
+            clock_skew: DEFAULT_CLOCK_SKEW,
+            now: NOW,
+        };
+        let base = spec(style, Some(REQUEST_ID));
+        let tampered = attack
+            .apply(&base, &ctx)
+            .unwrap_or_else(|e| panic!("{name}/{style:?}: {e}"));
+        assert_eq!(tampered.expected, attack.expected());
+        // The most permissive policy, so that a refusal comes from the attack, not from the policy.
+        let v = verifier(style, SignaturePolicy::ResponseOrAssertionSigned);
+        let result = v.verify(&tampered.xml, sp_initiated());
+        let provisioned_uid = user(style).uid;
+        match tampered.expected {
+            ExpectedOutcome::VerifierRejects => {
+                let err =
+                    result.expect_err(&format!("{name}/{style:?} was accepted:\n{}", tampered.xml));
+                let debug = format!("{err:?}");
+                assert!(
+                    debug.starts_with(expected_error),
+                    "{name}/{style:?}: expected {expected_error}, got {debug}"
+                );
+            }
+            ExpectedOutcome::Accepted => {
+                let got =
+                    result.unwrap_or_else(|e| panic!("{name}/{style:?} control refused: {e}"));
+                assert!(identity_rule_accepts(&got, &provisioned_uid));
+            }
+            ExpectedOutcome::SpRejects(SpCheck::ReplayCache) => {
+                assert_eq!(tampered.delivery, Delivery::Twice);
+                let mut cache = HashSet::new();
+                let first = result.unwrap_or_else(|e| panic!("{name}/{style:?}: {e}"));
+                assert!(cache.insert(first.assertion_id));
+                let second = v.verify(&tampered.xml, sp_initiated()).unwrap();
+                assert!(
+                    !cache.insert(second.assertion_id),
+                    "replay cache must refuse the second post"
+                );
+            }
+            ExpectedOutcome::SpRejects(SpCheck::IdentityLink) => {
+                let got = result.unwrap_or_else(|e| panic!("{name}/{style:?}: {e}"));
+                assert!(
+                    !identity_rule_accepts(&got, &provisioned_uid),
+                    "{name}/{style:?}: identity rule should refuse {:?}",
+                    got.attributes
+                );
+            }
+        }
+    }
+}
+
+#[rstest]
+#[case::unsigned("unsigned")]
+#[case::modified_after_signing("modified-after-signing")]
+#[case::untrusted_key("untrusted-key")]
+#[case::xsw1("xsw1")]
+#[case::xsw2("xsw2")]
+#[case::xsw3("xsw3")]
+#[case::xsw4("xsw4")]
+#[case::xsw5("xsw5")]
+#[case::xsw6("xsw6")]
+#[case::xsw7("xsw7")]
+#[case::xsw8("xsw8")]
+#[case::multiple_assertions_first_unsigned("multiple-assertions-first-unsigned")]
+#[case::comment_in_name_id("comment-in-name-id")]
+#[case::comment_in_uid("comment-in-uid")]
+#[case::doctype_entity_expansion("doctype-entity-expansion")]
+#[case::external_entity("external-entity")]
+#[case::sha1_digest("sha1-digest")]
+#[case::rsa_sha1_signature("rsa-sha1-signature")]
+#[case::expired("expired")]
+#[case::not_yet_valid("not-yet-valid")]
+#[case::expired_past_skew("expired-past-skew")]
+#[case::expired_inside_skew("expired-inside-skew")]
+#[case::not_yet_valid_past_skew("not-yet-valid-past-skew")]
+#[case::not_yet_valid_inside_skew("not-yet-valid-inside-skew")]
+#[case::wrong_audience("wrong-audience")]
+#[case::wrong_recipient("wrong-recipient")]
+#[case::wrong_destination("wrong-destination")]
+#[case::wrong_issuer("wrong-issuer")]
+#[case::status_not_success("status-not-success")]
+#[case::in_response_to_unknown("in-response-to-unknown")]
+#[case::in_response_to_missing("in-response-to-missing")]
+#[case::replay("replay")]
+#[case::uid_missing("uid-missing")]
+#[case::uid_empty("uid-empty")]
+#[case::uid_two_values("uid-two-values")]
+#[case::uid_two_attributes("uid-two-attributes")]
+#[case::uid_name_case_changed("uid-name-case-changed")]
+fn attack(#[case] name: &str) {
+    check(name);
+}
+
+/// Comment injection leaves the canonical signed bytes alone, so its signatures must still verify (else the case
+/// proves nothing): bergshamra, a second implementation, accepts every signature in them.
+#[rstest]
+#[case::comment_in_name_id("comment-in-name-id")]
+#[case::comment_in_uid("comment-in-uid")]
+fn rewritten_documents_keep_a_cryptographically_valid_signature(#[case] name: &str) {
+    let attack: Attack = name.parse().unwrap();
+    for style in IdpStyle::ALL {
+        let trusted = persona_keys(style);
+        let attacker = keys("attacker");
+        let ctx = AttackContext {
+            trusted: &trusted,
+            attacker: &attacker,
+            uid_attribute: GRAFANA_UID_ATTRIBUTE,
+            clock_skew: DEFAULT_CLOCK_SKEW,
+            now: NOW,
+        };
+        let t = attack.apply(&spec(style, Some(REQUEST_ID)), &ctx).unwrap();
+        let flags = bergshamra_verify(&t.xml, trusted.certificate()).unwrap();
+        assert!(
+            !flags.is_empty() && flags.iter().all(|f| *f),
+            "{name}/{style:?}: {flags:?}"
+        );
+    }
+}
+
+#[test]
+fn sp_initiated_attacks_need_an_outstanding_request() {
+    let style = IdpStyle::Okta;
+    let trusted = persona_keys(style);
+    let attacker = keys("attacker");
+    let ctx = AttackContext {
+        trusted: &trusted,
+        attacker: &attacker,
+        uid_attribute: GRAFANA_UID_ATTRIBUTE,
+        clock_skew: DEFAULT_CLOCK_SKEW,
+        now: NOW,
+    };
+    assert!(Attack::InResponseToMissing.needs_sp_initiated());
+    assert!(Attack::InResponseToMissing
+        .apply(&spec(style, None), &ctx)
+        .is_err());
+}

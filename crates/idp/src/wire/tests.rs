@@ -1,0 +1,81 @@
+//! Unit tests for request bodies.
+
+use super::*;
+
+#[test]
+fn entra_ops_are_capitalised_and_active_is_a_string() {
+    let changes = [EntraChange {
+        attr: Attr::GivenName,
+        present: false,
+        value: "Bar".into(),
+    }];
+    let body = entra_user_patch(
+        false,
+        &changes,
+        Some(ActiveChange {
+            active: false,
+            present: true,
+        }),
+    );
+    assert_eq!(
+        body,
+        json!({"schemas":[PATCH_OP],"Operations":[
+            {"op":"Add","path":"name.givenName","value":"Bar"},
+            {"op":"Replace","path":"active","value":"False"}]})
+    );
+}
+
+#[test]
+fn aadopt_merges_present_attributes_into_one_pathless_replace() {
+    let changes = [
+        EntraChange {
+            attr: Attr::WorkEmail,
+            present: true,
+            value: "m@x".into(),
+        },
+        EntraChange {
+            attr: Attr::DisplayName,
+            present: true,
+            value: "D".into(),
+        },
+        EntraChange {
+            attr: Attr::EmployeeNumber,
+            present: true,
+            value: "7".into(),
+        },
+    ];
+    let body = entra_user_patch(true, &changes, None);
+    assert_eq!(
+        body["Operations"],
+        json!([
+            {"op":"replace","path":"emails[type eq \"work\"].value","value":"m@x"},
+            {"op":"replace","value":{"displayName":"D",
+              "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber":"7"}}])
+    );
+}
+
+#[test]
+fn okta_put_keeps_unknown_fields() {
+    let current = json!({"id":"1","userName":"a","name":{"givenName":"A","middleName":"","formatted":"X"},
+        "emails":[{"primary":true,"value":"a@x","type":"work","display":"a@x"}],"meta":{"location":"l"}});
+    let mut a = Attrs::new();
+    a.insert(Attr::UserName, "a".into());
+    a.insert(Attr::GivenName, "B".into());
+    a.insert(Attr::WorkEmail, "b@x".into());
+    a.insert(Attr::ExternalId, "00u1".into());
+    let put = okta_put_body(&current, &a, Some(false));
+    assert_eq!(
+        put["name"],
+        json!({"givenName":"B","middleName":"","formatted":"X"})
+    );
+    assert_eq!(put["emails"][0]["value"], "b@x");
+    assert_eq!(put["emails"][0]["display"], "a@x");
+    assert_eq!(put["meta"]["location"], "l");
+    assert_eq!(put["active"], false);
+    assert_eq!(put["externalId"], "00u1");
+}
+
+#[test]
+fn member_filter_escapes_quotes() {
+    assert_eq!(member_filter("a\"b"), "members[value eq \"a\\\"b\"]");
+}

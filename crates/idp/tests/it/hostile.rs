@@ -1,0 +1,265 @@
+//! Hostile peers: the sync ends with reported errors, no panic, in bounded time.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use idp::{DirUser, Directory, IssueCode, PersonaId, SyncEngine};
+use rstest::rstest;
+use serde_json::json;
+
+use crate::peer::{fake_scim, Peer, Recorded, Reply};
+
+fn dir() -> Directory {
+    let mut d = Directory::new();
+    let mut u = DirUser::new("h1", "h1@x.example");
+    u.profile.mail = Some("h1@x.example".into());
+    d.add_user(u).unwrap();
+    d
+}
+
+fn empty_list() -> Reply {
+    Reply::json(
+        200,
+        json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[]}),
+    )
+}
+
+/// Answer GETs like an empty target and everything else with `write`.
+fn writes(
+    write: impl Fn(&Recorded) -> Reply + Send + Sync + 'static,
+) -> impl Fn(&Recorded) -> Reply + Send + Sync {
+    let fake = fake_scim();
+    move |r: &Recorded| {
+        if r.method == "POST" {
+            write(r)
+        } else {
+            fake(r)
+        }
+    }
+}
+
+#[rstest]
+#[case::entra(PersonaId::Entra)]
+#[case::okta(PersonaId::Okta)]
+#[case::rfc(PersonaId::Rfc)]
+#[tokio::test]
+async fn a_peer_that_never_answers_times_out(#[case] persona: PersonaId) {
+    let peer = Peer::start(writes(|_| {
+        Reply::empty(201).after(Duration::from_secs(3600))
+    }))
+    .await;
+    let mut target = peer.target();
+    target.timeout = Duration::from_millis(300);
+    target.server_error_retries = Some(1);
+    let mut engine = SyncEngine::new(persona, target);
+    let report = engine.cycle(&dir()).await;
+    assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+    assert_eq!(report.errors[0].code, IssueCode::Timeout);
+    let last = report.exchanges.last().unwrap();
+    assert_eq!(last.status, None);
+    assert!(last
+        .error
+        .as_deref()
+        .unwrap()
+        .starts_with("no response within"));
+}
+
+#[tokio::test]
+async fn a_peer_that_hangs_on_test_connection_stops_the_cycle() {
+    let peer = Peer::start(|_: &Recorded| Reply::empty(200).after(Duration::from_secs(3600))).await;
+    let mut target = peer.target();
+    target.timeout = Duration::from_millis(200);
+    let mut engine = SyncEngine::new(PersonaId::Entra, target);
+    let report = engine.cycle(&dir()).await;
+    assert_eq!(report.errors[0].code, IssueCode::ConnectionFailed);
+    assert_eq!(report.exchanges.len(), 1);
+}
+
+#[rstest]
+#[case::garbage(Reply::raw(201, "application/scim+json", "{\"id\": \"u1\", oops"))]
+#[case::html(Reply::raw(201, "text/html", "<html>created</html>"))]
+#[case::empty(Reply::empty(201))]
+#[case::array(Reply::json(201, json!([1, 2])))]
+#[tokio::test]
+async fn invalid_json_is_reported(#[case] reply: Reply) {
+    for persona in PersonaId::ALL {
+        let r = reply.clone();
+        let peer = Peer::start(writes(move |_| r.clone())).await;
+        let mut engine = SyncEngine::new(persona, peer.target());
+        let report = engine.cycle(&dir()).await;
+        assert_eq!(report.errors.len(), 1, "{persona}: {:?}", report.errors);
+        assert_eq!(
+            report.errors[0].code,
+            IssueCode::ServiceIncompatible,
+            "{persona}"
+        );
+        assert_eq!(engine.user_target_id("h1"), None);
+    }
+}
+
+#[tokio::test]
+async fn garbage_on_lookup_is_reported() {
+    let peer = Peer::start(|r: &Recorded| {
+        if r.query.as_deref().is_some_and(|q| q.contains("h1")) {
+            Reply::raw(200, "application/json", "not json at all")
+        } else {
+            empty_list()
+        }
+    })
+    .await;
+    let mut engine = SyncEngine::new(PersonaId::Okta, peer.target());
+    let report = engine.cycle(&dir()).await;
+    assert_eq!(report.errors[0].code, IssueCode::ServiceIncompatible);
+    assert_eq!(
+        report.exchanges.last().unwrap().response_text.as_deref(),
+        Some("not json at all")
+    );
+}
+
+/// okta-scim.md §1 "Timeouts, 429": integer Retry-After honoured, then the create goes on.
+#[rstest]
+#[case::entra(PersonaId::Entra)]
+#[case::okta(PersonaId::Okta)]
+#[case::rfc(PersonaId::Rfc)]
+#[tokio::test]
+async fn rate_limited_then_created(#[case] persona: PersonaId) {
+    let posts = Arc::new(AtomicUsize::new(0));
+    let fake = fake_scim();
+    let counter = posts.clone();
+    let peer = Peer::start(move |r: &Recorded| {
+        if r.method == "POST" && counter.fetch_add(1, Ordering::SeqCst) == 0 {
+            Reply::json(429, json!({"detail": "slow down"})).header("retry-after", "1")
+        } else {
+            fake(r)
+        }
+    })
+    .await;
+    let mut engine = SyncEngine::new(persona, peer.target());
+    let report = engine.cycle(&dir()).await;
+    assert!(report.is_clean(), "{:?}", report.errors);
+    let statuses: Vec<Option<u16>> = report
+        .exchanges
+        .iter()
+        .filter(|e| e.method == "POST")
+        .map(|e| e.status)
+        .collect();
+    assert_eq!(statuses, [Some(429), Some(201)]);
+    assert_eq!(engine.user_target_id("h1"), Some("u1"));
+}
+
+#[tokio::test]
+async fn rate_limit_retries_are_bounded() {
+    let peer = Peer::start(writes(|_| {
+        Reply::json(429, json!({})).header("retry-after", "0")
+    }))
+    .await;
+    let mut target = peer.target();
+    target.rate_limit_attempts = Some(3);
+    let mut engine = SyncEngine::new(PersonaId::Okta, target);
+    let report = engine.cycle(&dir()).await;
+    assert_eq!(report.errors[0].code, IssueCode::TooManyRequests);
+    assert_eq!(
+        report
+            .exchanges
+            .iter()
+            .filter(|e| e.method == "POST")
+            .count(),
+        4
+    );
+}
+
+/// entra-scim.md §4: 5xx is escrowed to the next cycle (no immediate retry); the rfc
+/// persona retries twice; both report ServerError and create nothing.
+#[rstest]
+#[case::entra(PersonaId::Entra, 1)]
+#[case::okta(PersonaId::Okta, 1)]
+#[case::rfc(PersonaId::Rfc, 3)]
+#[tokio::test]
+async fn always_503_is_reported(#[case] persona: PersonaId, #[case] posts: usize) {
+    let peer = Peer::start(writes(|_| {
+        Reply::json(503, json!({"detail": "unavailable"}))
+    }))
+    .await;
+    let mut engine = SyncEngine::new(persona, peer.target());
+    let report = engine.cycle(&dir()).await;
+    assert_eq!(report.errors.len(), 1);
+    assert_eq!(report.errors[0].code, IssueCode::ServerError);
+    assert!(
+        report.errors[0].message.contains("unavailable"),
+        "{}",
+        report.errors[0]
+    );
+    assert_eq!(
+        report
+            .exchanges
+            .iter()
+            .filter(|e| e.method == "POST")
+            .count(),
+        posts
+    );
+    // The next cycle tries again (escrow), and still reports.
+    let again = engine.cycle(&dir()).await;
+    assert_eq!(again.errors[0].code, IssueCode::ServerError);
+}
+
+#[tokio::test]
+async fn a_huge_body_is_cut_off() {
+    let huge = format!(
+        "{{\"Resources\":[],\"totalResults\":0,\"pad\":\"{}\"}}",
+        "x".repeat(2 * 1024 * 1024)
+    );
+    let peer =
+        Peer::start(move |_: &Recorded| Reply::raw(200, "application/scim+json", huge.clone()))
+            .await;
+    let mut target = peer.target();
+    target.max_response_bytes = 64 * 1024;
+    let mut engine = SyncEngine::new(PersonaId::Rfc, target);
+    let report = engine.cycle(&dir()).await;
+    assert_eq!(report.errors[0].code, IssueCode::ConnectionFailed);
+    assert!(report.exchanges[0]
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("larger than 65536 bytes"));
+}
+
+#[tokio::test]
+async fn a_connection_reset_is_reported() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((sock, _)) = listener.accept().await else {
+                return;
+            };
+            drop(sock);
+        }
+    });
+    let target = idp::ScimTarget::new(format!("http://{addr}/scim/v2"), "t");
+    let mut engine = SyncEngine::new(PersonaId::Okta, target);
+    let report = engine.cycle(&dir()).await;
+    task.abort();
+    assert_eq!(report.errors[0].code, IssueCode::ConnectionFailed);
+    assert!(report.exchanges[0]
+        .error
+        .as_deref()
+        .unwrap()
+        .starts_with("transport failure"));
+}
+
+/// A wrong content type on a valid JSON answer is tolerated (Okta's docs show
+/// `text/json`, okta-scim.md §1 "Response rules").
+#[tokio::test]
+async fn wrong_content_type_with_json_is_read() {
+    let fake = fake_scim();
+    let peer = Peer::start(move |r: &Recorded| {
+        let mut reply = fake(r);
+        reply.headers = vec![("content-type".into(), "text/json;charset=UTF-8".into())];
+        reply
+    })
+    .await;
+    let mut engine = SyncEngine::new(PersonaId::Okta, peer.target());
+    let report = engine.cycle(&dir()).await;
+    assert!(report.is_clean(), "{:?}", report.errors);
+}

@@ -1,0 +1,8 @@
+//! Integration tests of the mock IdP: fidelity against the sheets, lifecycle snapshots,
+//! the reference target over a real socket, and hostile peers.
+
+mod fidelity;
+mod hostile;
+mod lifecycle;
+mod peer;
+mod reference_target;

@@ -64,9 +64,7 @@ fn cargo() -> Command {
 
 /// Runs a command to completion; a non-zero status is an error naming the command.
 fn run(cmd: &mut Command) -> anyhow::Result<()> {
-    let status = cmd
-        .status()
-        .with_context(|| format!("starting {cmd:?}"))?;
+    let status = cmd.status().with_context(|| format!("starting {cmd:?}"))?;
     if !status.success() {
         bail!("{cmd:?} failed with {status}");
     }
@@ -111,7 +109,10 @@ fn run_scenarios(args: &[String]) -> anyhow::Result<ExitCode> {
             let token = random_token()?;
             let path = out.join("token");
             write_private(&path, &token)?;
-            println!("bearer token written to {} (SCIM_HARNESS_TOKEN overrides)", path.display());
+            println!(
+                "bearer token written to {} (SCIM_HARNESS_TOKEN overrides)",
+                path.display()
+            );
             token
         }
     };
@@ -132,8 +133,16 @@ fn bench(args: &[String]) -> anyhow::Result<ExitCode> {
         return Ok(code);
     }
     let mut cmd = cargo();
-    cmd.args(["bench", "--locked", "--package", "cli", "--bench", "scim_creates", "--"])
-        .args(args);
+    cmd.args([
+        "bench",
+        "--locked",
+        "--package",
+        "cli",
+        "--bench",
+        "scim_creates",
+        "--",
+    ])
+    .args(args);
     match python_baseline() {
         Ok(exe) => {
             cmd.env("SCIM_BENCH_PYTHON_SERVER", exe);

@@ -12,18 +12,41 @@ struct Requirement {
 
 /// What the build needs (see ../shared/reference/samael-notes.md for the SAML stack).
 const REQUIRED: &[Requirement] = &[
-    Requirement { alternatives: &["pkg-config"], why: "locating C libraries for -sys crates" },
-    Requirement { alternatives: &["libssl-dev"], why: "openssl headers (samael, xmlsec)" },
-    Requirement { alternatives: &["libxml2-dev"], why: "libxml2 headers (samael)" },
-    Requirement { alternatives: &["libxmlsec1-dev"], why: "xmlsec1 headers (samael's xmlsec feature)" },
-    Requirement { alternatives: &["libclang-dev", "libclang1-14"], why: "libclang for bindgen (samael)" },
-    Requirement { alternatives: &["libclang-common-14-dev"], why: "clang's builtin headers for bindgen" },
+    Requirement {
+        alternatives: &["pkg-config"],
+        why: "locating C libraries for -sys crates",
+    },
+    Requirement {
+        alternatives: &["libssl-dev"],
+        why: "openssl headers (samael, xmlsec)",
+    },
+    Requirement {
+        alternatives: &["libxml2-dev"],
+        why: "libxml2 headers (samael)",
+    },
+    Requirement {
+        alternatives: &["libxmlsec1-dev"],
+        why: "xmlsec1 headers (samael's xmlsec feature)",
+    },
+    Requirement {
+        alternatives: &["libclang-dev", "libclang1-14"],
+        why: "libclang for bindgen (samael)",
+    },
+    Requirement {
+        alternatives: &["libclang-common-14-dev"],
+        why: "clang's builtin headers for bindgen",
+    },
 ];
 
 /// Installs what is missing when we are root; otherwise prints the exact command.
 /// Returns `Some(exit code)` when the caller must stop.
 pub fn ensure() -> anyhow::Result<Option<ExitCode>> {
-    if Command::new("dpkg-query").arg("--version").stdout(Stdio::null()).status().is_err() {
+    if Command::new("dpkg-query")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_err()
+    {
         eprintln!(
             "note: dpkg-query not found; not a Debian system, so system packages are not checked \
              (the build needs pkg-config, openssl, libxml2, xmlsec1 and libclang development files)"
@@ -39,9 +62,16 @@ pub fn ensure() -> anyhow::Result<Option<ExitCode>> {
     }
     let names: Vec<&str> = missing.iter().map(|req| req.alternatives[0]).collect();
     for req in &missing {
-        eprintln!("missing system package {} ({})", req.alternatives.join(" or "), req.why);
+        eprintln!(
+            "missing system package {} ({})",
+            req.alternatives.join(" or "),
+            req.why
+        );
     }
-    let install = format!("apt-get install -y --no-install-recommends {}", names.join(" "));
+    let install = format!(
+        "apt-get install -y --no-install-recommends {}",
+        names.join(" ")
+    );
     if !is_root() {
         eprintln!("error: missing system packages; install them with:\n  sudo apt-get update && sudo {install}");
         return Ok(Some(ExitCode::from(crate::EXIT_USAGE)));

@@ -38,7 +38,10 @@ impl Drop for Server {
 }
 
 fn main() {
-    let mut load = Load { requests: 20_000, concurrency: 32 };
+    let mut load = Load {
+        requests: 20_000,
+        concurrency: 32,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -46,7 +49,9 @@ fn main() {
             "--concurrency" => load.concurrency = parse_next(&mut args, "--concurrency"),
             "--bench" => {} // passed by `cargo bench`
             other => {
-                eprintln!("error: unknown argument `{other}` (expected --requests N, --concurrency C)");
+                eprintln!(
+                    "error: unknown argument `{other}` (expected --requests N, --concurrency C)"
+                );
                 std::process::exit(2);
             }
         }
@@ -79,16 +84,15 @@ fn main() {
 }
 
 fn parse_next(args: &mut impl Iterator<Item = String>, flag: &str) -> usize {
-    args.next()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| {
-            eprintln!("error: {flag} needs a positive number");
-            std::process::exit(2)
-        })
+    args.next().and_then(|v| v.parse().ok()).unwrap_or_else(|| {
+        eprintln!("error: {flag} needs a positive number");
+        std::process::exit(2)
+    })
 }
 
 fn start_reference_target(db: &std::path::Path) -> Server {
-    let ini = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/target/reference.ini");
+    let ini = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/target/reference.ini");
     let mut child = Command::new(env!("CARGO_BIN_EXE_scim-harness"))
         .args(["target", "serve", "--listen", "127.0.0.1:0", "--db"])
         .arg(db)
@@ -103,7 +107,11 @@ fn start_reference_target(db: &std::path::Path) -> Server {
     BufReader::new(child.stdout.take().expect("stdout"))
         .read_line(&mut line)
         .expect("reading the listen line");
-    let base = line.trim().strip_prefix("listening on ").expect("listen line").to_string();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("listen line")
+        .to_string();
     Server {
         child,
         users_url: format!("{base}/apis/scim.grafana.app/v0alpha1/namespaces/default/Users"),
@@ -116,15 +124,28 @@ fn start_python_server(exe: &std::ffi::OsStr) -> Server {
         .expect("a free port")
         .port();
     let child = Command::new(exe)
-        .args(["--hostname", "127.0.0.1", "--port", &port.to_string(), "--bearer-token", TOKEN])
+        .args([
+            "--hostname",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--bearer-token",
+            TOKEN,
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("spawning scim2-server");
-    let server = Server { child, users_url: format!("http://127.0.0.1:{port}/Users") };
+    let server = Server {
+        child,
+        users_url: format!("http://127.0.0.1:{port}/Users"),
+    };
     let deadline = Instant::now() + Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "scim2-server did not listen within 30 s");
+        assert!(
+            Instant::now() < deadline,
+            "scim2-server did not listen within 30 s"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     server

@@ -7,8 +7,14 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
+mod idp_sync;
+mod profile;
+mod saml_issue;
+
 /// Exit codes, documented in README.md ("Exit codes").
 mod exit {
+    /// The run completed and found failures (a MUST case failed, or a sync reported errors).
+    pub const FAILED: u8 = 1;
     /// A usage, scenario or profile error.
     pub const USAGE: u8 = 2;
 }
@@ -31,12 +37,36 @@ enum Command {
         #[command(subcommand)]
         command: TargetCommand,
     },
+    /// The mock identity provider.
+    Idp {
+        #[command(subcommand)]
+        command: IdpCommand,
+    },
+    /// SAML Responses as the mock IdP issues them.
+    Saml {
+        #[command(subcommand)]
+        command: SamlCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum IdpCommand {
+    /// Run one provisioning cycle of a persona against a target.
+    Sync(Box<idp_sync::SyncArgs>),
+}
+
+#[derive(Subcommand)]
+enum SamlCommand {
+    /// Write a signed SAML Response (XML), optionally tampered with an attack.
+    Issue(Box<saml_issue::IssueArgs>),
+    /// List the attacks of the tamper catalogue.
+    Attacks,
 }
 
 #[derive(Subcommand)]
 enum TargetCommand {
     /// Serve the reference target until SIGINT or SIGTERM.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
 }
 
 #[derive(Args)]
@@ -71,7 +101,23 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Target {
             command: TargetCommand::Serve(args),
-        } => serve(args),
+        } => serve(*args),
+        Command::Idp {
+            command: IdpCommand::Sync(args),
+        } => match idp_sync::sync(*args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(exit::FAILED),
+            Err(err) => Err(err),
+        },
+        Command::Saml {
+            command: SamlCommand::Issue(args),
+        } => saml_issue::issue(*args),
+        Command::Saml {
+            command: SamlCommand::Attacks,
+        } => {
+            saml_issue::list_attacks();
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -94,7 +140,9 @@ fn init_logging() {
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if args.token.trim().is_empty() {
-        anyhow::bail!("serving the reference target: --token (or SCIM_HARNESS_TOKEN) must not be empty");
+        anyhow::bail!(
+            "serving the reference target: --token (or SCIM_HARNESS_TOKEN) must not be empty"
+        );
     }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let options = target::ServeOptions {
@@ -105,7 +153,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     runtime
         .block_on(target::serve(options, announce, shutdown_signal()))
-        .with_context(|| format!("serving the reference target with database {}", args.db.display()))
+        .with_context(|| {
+            format!(
+                "serving the reference target with database {}",
+                args.db.display()
+            )
+        })
 }
 
 /// Tells the user (and scripts reading stdout) where the target listens.

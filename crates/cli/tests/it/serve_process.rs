@@ -19,7 +19,11 @@ fn prints_its_url_and_stops_cleanly_on_sigterm_and_sigint() {
     for signal in ["-TERM", "-INT"] {
         let dir = tempfile::tempdir().unwrap();
         let mut target = TargetProcess::start(&dir.path().join("db.sqlite"));
-        assert!(target.url.starts_with("http://127.0.0.1:"), "url {}", target.url);
+        assert!(
+            target.url.starts_with("http://127.0.0.1:"),
+            "url {}",
+            target.url
+        );
         let status = Command::new("kill")
             .args([signal, &target.pid().to_string()])
             .status()
@@ -70,7 +74,10 @@ fn no_acknowledged_create_is_lost_when_killed() {
                         .await;
                     match sent {
                         Ok(resp) if resp.status().is_success() => {
-                            acknowledged.lock().unwrap().insert(format!("user{n}@example.test"));
+                            acknowledged
+                                .lock()
+                                .unwrap()
+                                .insert(format!("user{n}@example.test"));
                         }
                         Ok(resp) => panic!("create {n} answered {}", resp.status()),
                         // The kill lands mid-stream: the connection breaks.
@@ -100,10 +107,18 @@ fn no_acknowledged_create_is_lost_when_killed() {
         *counts.entry(name.as_str()).or_default() += 1;
     }
     let duplicated: Vec<_> = counts.iter().filter(|(_, &c)| c > 1).collect();
-    assert!(duplicated.is_empty(), "users listed more than once: {duplicated:?}");
+    assert!(
+        duplicated.is_empty(),
+        "users listed more than once: {duplicated:?}"
+    );
     let lost: Vec<_> = acknowledged
         .iter()
         .filter(|name| !counts.contains_key(name.as_str()))
         .collect();
-    assert!(lost.is_empty(), "{} acknowledged creates lost, e.g. {:?}", lost.len(), lost.first());
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged creates lost, e.g. {:?}",
+        lost.len(),
+        lost.first()
+    );
 }

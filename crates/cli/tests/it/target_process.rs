@@ -79,7 +79,10 @@ pub async fn list_user_names(client: &reqwest::Client, target: &TargetProcess) -
     loop {
         let page: serde_json::Value = client
             .get(target.scim("Users"))
-            .query(&[("startIndex", start.to_string()), ("count", "500".to_string())])
+            .query(&[
+                ("startIndex", start.to_string()),
+                ("count", "500".to_string()),
+            ])
             .bearer_auth(TOKEN)
             .send()
             .await

@@ -1,0 +1,157 @@
+//! `scim-harness saml issue`: writes a signed SAML Response shaped as a persona's IdP, optionally tampered.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::Args;
+
+/// Arguments of `saml issue` (DESIGN.md "Command line").
+#[derive(Args)]
+pub struct IssueArgs {
+    /// Persona whose IdP shapes the Response: entra, entra-aadopt, okta, okta-oin, rfc.
+    #[arg(long)]
+    persona: String,
+    /// The IdP's signing key (PEM).
+    #[arg(long)]
+    key: PathBuf,
+    /// The IdP's certificate (PEM), put into KeyInfo.
+    #[arg(long)]
+    cert: PathBuf,
+    /// The SP's Assertion Consumer Service URL (Destination and Recipient).
+    #[arg(long)]
+    acs: String,
+    /// The SP's entity id (Audience).
+    #[arg(long)]
+    audience: String,
+    /// The NameID value.
+    #[arg(long)]
+    name_id: String,
+    /// An attribute, NAME=VALUE; repeat a name for several values.
+    #[arg(long = "attr", value_name = "NAME=VALUE")]
+    attrs: Vec<String>,
+    /// What to sign: assertion, response or both (default: the persona's IdP default).
+    #[arg(long)]
+    sign: Option<String>,
+    /// Tamper with the Response: a name from `scim-harness saml attacks`.
+    #[arg(long)]
+    attack: Option<String>,
+    /// Key the SP does not trust, for attacks that need one (PEM).
+    #[arg(long, requires = "attacker_cert")]
+    attacker_key: Option<PathBuf>,
+    /// Certificate of --attacker-key (PEM).
+    #[arg(long, requires = "attacker_key")]
+    attacker_cert: Option<PathBuf>,
+    /// The tenant (Entra) or org id (Okta) that forms the Issuer.
+    #[arg(long, default_value = "00000000-0000-0000-0000-000000000000")]
+    tenant: String,
+    /// The AuthnRequest ID this Response answers (SP-initiated login).
+    #[arg(long)]
+    in_response_to: Option<String>,
+    /// The attribute the SP reads the user's uid from, for the uid attacks.
+    #[arg(long, default_value = saml::GRAFANA_UID_ATTRIBUTE)]
+    uid_attribute: String,
+    /// Where to write the Response XML (default: standard output).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+pub fn issue(args: IssueArgs) -> anyhow::Result<()> {
+    let style = saml::IdpStyle::for_persona(&args.persona).with_context(|| {
+        format!(
+            "unknown persona `{}` (expected entra, entra-aadopt, okta, okta-oin or rfc)",
+            args.persona
+        )
+    })?;
+    let keys = saml::SigningKeys::from_pem_files(&args.key, &args.cert).with_context(|| {
+        format!(
+            "reading the signing key {} and certificate {}",
+            args.key.display(),
+            args.cert.display()
+        )
+    })?;
+    let login = saml::Login {
+        idp_entity_id: style.entity_id(&args.tenant),
+        acs_url: args.acs.clone(),
+        audience: args.audience.clone(),
+        name_id: args.name_id.clone(),
+        name_id_format: None,
+        attributes: parse_attributes(&args.attrs)?,
+        in_response_to: args.in_response_to.clone(),
+    };
+    let mut spec = saml::ResponseSpec::new(style, &login, &saml::SystemClock, &saml::RandomIds);
+    if let Some(mode) = &args.sign {
+        spec.sign = mode.parse().with_context(|| format!("--sign {mode}"))?;
+    }
+    let xml = match &args.attack {
+        None => saml::sign_response(&spec, &keys).context("signing the response")?,
+        Some(name) => {
+            let attack: saml::Attack = name
+                .parse()
+                .map_err(|err| anyhow::anyhow!("--attack {name}: {err}"))?;
+            let (Some(key), Some(cert)) = (&args.attacker_key, &args.attacker_cert) else {
+                bail!("--attack needs --attacker-key and --attacker-cert (a key pair the SP does not trust, e.g. fixtures/idp/attacker.*)");
+            };
+            let attacker = saml::SigningKeys::from_pem_files(key, cert)
+                .with_context(|| format!("reading the attacker key {}", key.display()))?;
+            let ctx = saml::AttackContext {
+                trusted: &keys,
+                attacker: &attacker,
+                uid_attribute: &args.uid_attribute,
+                clock_skew: saml::DEFAULT_CLOCK_SKEW,
+                now: time::OffsetDateTime::now_utc(),
+            };
+            let tampered = attack
+                .apply(&spec, &ctx)
+                .with_context(|| format!("applying attack {name}"))?;
+            if tampered.delivery == saml::Delivery::Twice {
+                eprintln!("note: attack {name} is a replay: post this document twice");
+            }
+            tampered.xml
+        }
+    };
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, &xml).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => println!("{xml}"),
+    }
+    Ok(())
+}
+
+/// `NAME=VALUE` pairs, grouped by name in first-seen order.
+fn parse_attributes(pairs: &[String]) -> anyhow::Result<Vec<saml::Attribute>> {
+    let mut attributes: Vec<saml::Attribute> = Vec::new();
+    for pair in pairs {
+        let Some((name, value)) = pair.split_once('=') else {
+            bail!("--attr `{pair}`: expected NAME=VALUE");
+        };
+        if name.is_empty() {
+            bail!("--attr `{pair}`: the attribute name is empty");
+        }
+        match attributes.iter_mut().find(|a| a.name == name) {
+            Some(existing) => existing.values.push(value.to_string()),
+            None => attributes.push(saml::Attribute {
+                name: name.to_string(),
+                name_format: None,
+                values: vec![value.to_string()],
+            }),
+        }
+    }
+    Ok(attributes)
+}
+
+/// One line per attack: its name and which layer must refuse it.
+pub fn list_attacks() {
+    for attack in saml::Attack::all() {
+        let layer = match attack.expected() {
+            saml::ExpectedOutcome::VerifierRejects => {
+                "rejected by signature/assertion verification".to_string()
+            }
+            saml::ExpectedOutcome::SpRejects(check) => {
+                format!("rejected by the SP's {check:?} check")
+            }
+            saml::ExpectedOutcome::Accepted => "control: must be accepted".to_string(),
+        };
+        println!("{:<40} {layer}", attack.name());
+    }
+}

@@ -1,0 +1,80 @@
+//! The parts of Grafana's HTTP API a conformance test reads or needs (grafana-target.md
+//! §9): the signed-in user, user lookup and search, local user creation, and teams with
+//! their members, including Grafana's guards on provisioned teams.
+
+mod teams;
+mod users;
+
+use std::collections::HashMap;
+
+use axum::extract::Query;
+use axum::http::{StatusCode, Uri};
+use axum::routing::{delete, get, post};
+use axum::Router;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/user", get(users::signed_in_user))
+        .route("/api/users/lookup", get(users::lookup))
+        .route("/api/users/search", get(users::search))
+        .route("/api/admin/users", post(users::create_local))
+        .route("/api/teams", post(teams::create))
+        .route("/api/teams/search", get(teams::search))
+        .route(
+            "/api/teams/{team_id}",
+            get(teams::get).put(teams::update).delete(teams::delete),
+        )
+        .route(
+            "/api/teams/{team_id}/members",
+            get(teams::members)
+                .post(teams::add_member)
+                .put(teams::set_members),
+        )
+        .route(
+            "/api/teams/{team_id}/members/{user_id}",
+            delete(teams::remove_member),
+        )
+}
+
+/// Query parameters by name (the last value wins).
+fn query_map(uri: &Uri) -> Result<HashMap<String, String>, AppError> {
+    if uri.query().is_none() {
+        return Ok(HashMap::new());
+    }
+    Query::<Vec<(String, String)>>::try_from_uri(uri)
+        .map(|Query(pairs)| pairs.into_iter().collect())
+        .map_err(|e| {
+            AppError::client(
+                StatusCode::BAD_REQUEST,
+                format!("malformed query string: {e}"),
+            )
+        })
+}
+
+/// Grafana's `c.QueryInt`: a missing or malformed value reads as 0.
+fn query_int(params: &HashMap<String, String>, name: &str) -> i64 {
+    params
+        .get(name)
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Grafana's paging: `perpage` ≤ 0 → 1000, `page` < 1 → 1.
+fn paging(params: &HashMap<String, String>) -> (u64, u64) {
+    let per_page = match query_int(params, "perpage") {
+        n if n <= 0 => 1000,
+        n => n.unsigned_abs(),
+    };
+    let page = query_int(params, "page").max(1).unsigned_abs();
+    (page, per_page)
+}
+
+/// A path id as Grafana parses it: 400 when it is not an integer.
+fn path_id(value: &str, what: &str) -> Result<i64, AppError> {
+    value
+        .parse()
+        .map_err(|_| AppError::client(StatusCode::BAD_REQUEST, format!("{what} is invalid")))
+}

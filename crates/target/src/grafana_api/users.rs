@@ -1,0 +1,161 @@
+//! Grafana's user endpoints: `GET /api/user`, `GET /api/users/lookup`,
+//! `GET /api/users/search`, `POST /api/admin/users`.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::{AppError, GrafanaError};
+use crate::grafana_api::{paging, query_map};
+use crate::http::body::JsonBody;
+use crate::state::AppState;
+use crate::store::app::{self as store, AppUser};
+use crate::timestamp::{age_string, grafana_datetime, now_millis};
+
+/// The login session cookie Grafana uses.
+pub const SESSION_COOKIE: &str = "grafana_session";
+
+/// Grafana's user JSON (`GET /api/user`, `GET /api/users/lookup`).
+fn user_json(u: &AppUser) -> Value {
+    json!({
+        "id": u.id,
+        "uid": u.uid,
+        "email": u.email,
+        "name": u.name,
+        "login": u.login,
+        "theme": "",
+        "orgId": u.org_id,
+        "isGrafanaAdmin": u.is_admin,
+        "isDisabled": u.is_disabled,
+        "isExternal": u.is_external(),
+        "isProvisioned": u.is_provisioned,
+        "authLabels": u.auth_labels(),
+        "updatedAt": grafana_datetime(u.updated),
+        "createdAt": grafana_datetime(u.created),
+        "avatarUrl": "",
+    })
+}
+
+/// The session token from the `Cookie` headers.
+fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// `GET /api/user`: the user behind the login session cookie. Login sessions are
+/// created by the SAML login (the `session` table); without one this is 401.
+pub async fn signed_in_user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, GrafanaError> {
+    let unauthorized = || AppError::client(StatusCode::UNAUTHORIZED, "Unauthorized");
+    let token = session_token(&headers).ok_or_else(unauthorized)?;
+    let now = now_millis();
+    let user = state
+        .db
+        .read(move |tx| Ok(store::session_user(tx, &token, now)?))
+        .await?
+        .ok_or_else(unauthorized)?;
+    Ok(Json(user_json(&user)))
+}
+
+/// `GET /api/users/lookup?loginOrEmail=`: 404 `{"message":"user not found"}` when unknown.
+pub async fn lookup(State(state): State<AppState>, uri: Uri) -> Result<Json<Value>, GrafanaError> {
+    let params = query_map(&uri)?;
+    let value = params.get("loginOrEmail").cloned().unwrap_or_default();
+    let user = state
+        .db
+        .read(move |tx| Ok(store::user_by_login_or_email(tx, &value)?))
+        .await?
+        .ok_or_else(|| AppError::client(StatusCode::NOT_FOUND, "user not found"))?;
+    Ok(Json(user_json(&user)))
+}
+
+/// `GET /api/users/search?perpage=&page=&query=&isProvisioned=`.
+pub async fn search(State(state): State<AppState>, uri: Uri) -> Result<Json<Value>, GrafanaError> {
+    let params = query_map(&uri)?;
+    let (page, per_page) = paging(&params);
+    let query = params
+        .get("query")
+        .map(|q| q.trim().to_owned())
+        .filter(|q| !q.is_empty());
+    let is_provisioned = match params
+        .get("isProvisioned")
+        .map(|v| v.trim().to_ascii_lowercase())
+    {
+        Some(v) if v == "true" => Some(true),
+        Some(v) if v == "false" => Some(false),
+        _ => None,
+    };
+    let (total, users) = state
+        .db
+        .read(move |tx| {
+            Ok(store::search_users(
+                tx,
+                query.as_deref(),
+                is_provisioned,
+                page,
+                per_page,
+            )?)
+        })
+        .await?;
+    let now = now_millis();
+    let hits: Vec<Value> = users
+        .iter()
+        .map(|u| {
+            json!({
+                "id": u.id,
+                "uid": u.uid,
+                "name": u.name,
+                "login": u.login,
+                "email": u.email,
+                "avatarUrl": "",
+                "isAdmin": u.is_admin,
+                "isDisabled": u.is_disabled,
+                "isProvisioned": u.is_provisioned,
+                "lastSeenAt": grafana_datetime(u.last_seen_at),
+                "lastSeenAtAge": age_string(u.last_seen_at, now),
+                "authLabels": u.auth_labels(),
+            })
+        })
+        .collect();
+    Ok(Json(
+        json!({"totalCount": total, "users": hits, "page": page, "perPage": per_page}),
+    ))
+}
+
+/// `POST /api/admin/users` body. A `password` is accepted and ignored: the target has
+/// no password login.
+#[derive(Debug, Deserialize)]
+pub struct CreateUserForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub login: String,
+}
+
+/// `POST /api/admin/users` → `{"id":N,"message":"User created"}`: a local user SCIM did
+/// not provision.
+pub async fn create_local(
+    State(state): State<AppState>,
+    body: JsonBody,
+) -> Result<Json<Value>, GrafanaError> {
+    let form: CreateUserForm = body.form()?;
+    let now = now_millis();
+    let id = state
+        .db
+        .write(move |tx| store::create_local_user(tx, &form.login, &form.email, &form.name, now))
+        .await?;
+    Ok(Json(json!({"id": id, "message": "User created"})))
+}

@@ -1,0 +1,107 @@
+//! The HTTP application: routes of every API surface, bearer authentication, the body
+//! limit, request logs, and fallbacks that answer in each surface's error shape.
+
+pub mod auth;
+pub mod body;
+pub mod log;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+
+use crate::error::{AppError, GrafanaError, KubeError};
+use crate::state::AppState;
+
+/// Which API a path belongs to; decides the error shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    /// `/apis/scim.grafana.app/…` except the config: RFC 7644 §3.12 errors.
+    Scim,
+    /// `/apis/scim.grafana.app/…/config/…`: Kubernetes `Status` errors.
+    Kube,
+    /// Everything else (`/api/…`): Grafana's `{"message"}` errors.
+    Grafana,
+}
+
+impl Surface {
+    pub fn of(path: &str) -> Surface {
+        if let Some(rest) = path.strip_prefix(crate::scim_api::NAMESPACES_PREFIX) {
+            // `/{ns}/config/…`
+            let mut segments = rest.trim_start_matches('/').split('/');
+            if segments.nth(1) == Some("config") {
+                return Surface::Kube;
+            }
+            return Surface::Scim;
+        }
+        if path.starts_with("/apis/") {
+            return Surface::Scim;
+        }
+        Surface::Grafana
+    }
+
+    /// Render an error in this surface's shape.
+    pub fn render(self, error: AppError) -> Response {
+        match self {
+            Surface::Scim => error.into_response(),
+            Surface::Kube => KubeError(error).into_response(),
+            Surface::Grafana => GrafanaError(error).into_response(),
+        }
+    }
+}
+
+/// The whole target as a router, so tests can call it without a socket.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(crate::scim_api::router())
+        .merge(crate::config_api::router())
+        .merge(crate::grafana_api::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_bearer,
+        ))
+        .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
+        .layer(middleware::from_fn(log::log_request))
+        .with_state(state)
+}
+
+async fn not_found(request: Request) -> Response {
+    let path = request.uri().path();
+    let surface = Surface::of(path);
+    let message = match surface {
+        Surface::Grafana => "Not found".to_owned(),
+        _ => format!("no resource at `{path}`"),
+    };
+    surface.render(AppError::client(StatusCode::NOT_FOUND, message))
+}
+
+async fn method_not_allowed(request: Request) -> Response {
+    let surface = Surface::of(request.uri().path());
+    let message = format!("method {} is not allowed here", request.method());
+    surface.render(AppError::client(StatusCode::METHOD_NOT_ALLOWED, message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn surfaces() {
+        let base = "/apis/scim.grafana.app/v0alpha1/namespaces";
+        assert_eq!(Surface::of(&format!("{base}/default/Users")), Surface::Scim);
+        assert_eq!(
+            Surface::of(&format!("{base}/default/config/default")),
+            Surface::Kube
+        );
+        assert_eq!(
+            Surface::of(&format!("{base}/other/config/default")),
+            Surface::Kube
+        );
+        assert_eq!(Surface::of("/apis/other"), Surface::Scim);
+        assert_eq!(Surface::of("/api/teams/search"), Surface::Grafana);
+        assert_eq!(Surface::of("/"), Surface::Grafana);
+    }
+}

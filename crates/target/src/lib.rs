@@ -1,0 +1,86 @@
+//! The Grafana-shaped reference target: a SCIM 2.0 service provider on axum and SQLite.
+//!
+//! It serves Grafana's SCIM path (`/apis/scim.grafana.app/v0alpha1/namespaces/default`),
+//! the SCIMConfig API, and the parts of Grafana's app API a conformance test reads
+//! (`/api/user`, `/api/users/…`, `/api/teams/…`). Behaviour follows
+//! `reference/grafana-target.md`; where Grafana's behaviour is not public, the choice is
+//! documented in this crate's README.
+
+mod config_api;
+mod db;
+mod error;
+mod grafana_api;
+mod http;
+mod scim_api;
+mod settings;
+mod state;
+mod store;
+mod timestamp;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use axum::serve::ListenerExt;
+
+pub use error::{AppError, InternalError};
+pub use http::app;
+pub use settings::{ScimSettings, Settings, SettingsError, TeamSyncSettings};
+pub use state::{AppState, ConfigSource};
+
+/// The largest request body the target reads: 1 MiB, advertised as the bulk
+/// `maxPayloadSize` in the ServiceProviderConfig (RFC 7643 §5).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The most resources one list response carries: RFC 7644 §3.4.2.4 `count` is capped
+/// at this value, advertised as `filter.maxResults` (RFC 7643 §5).
+pub const MAX_RESULTS: u64 = 1000;
+
+/// How to run the reference target.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// SQLite database file, created and migrated if needed.
+    pub db: PathBuf,
+    /// Grafana-style ini file (`[auth.scim]`, `[team_sync]`); environment variables
+    /// `GF_<SECTION>_<KEY>` override it.
+    pub config_ini: Option<PathBuf>,
+    /// The bearer token every request must present (never logged).
+    pub token: String,
+}
+
+/// Open and migrate the database, bind, call `ready(local_addr)` once listening, serve
+/// until `shutdown` resolves, then drain in-flight requests and return.
+///
+/// Prints nothing itself: the caller announces the address through `ready`.
+pub async fn serve(
+    opts: ServeOptions,
+    ready: impl FnOnce(SocketAddr) + Send,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let settings = Settings::load(opts.config_ini.as_deref(), std::env::vars())?;
+    let db_path = opts.db.clone();
+    let token = opts.token;
+    let state = tokio::task::spawn_blocking(move || AppState::open(&db_path, settings, token))
+        .await
+        .context("opening the database on a blocking thread")??;
+    let listener = tokio::net::TcpListener::bind(opts.listen)
+        .await
+        .with_context(|| format!("binding {}", opts.listen))?;
+    let local = listener
+        .local_addr()
+        .with_context(|| format!("reading the bound address of {}", opts.listen))?;
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!("setting TCP_NODELAY on an accepted connection: {err}");
+        }
+    });
+    ready(local);
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .with_context(|| format!("serving on {local}"))?;
+    Ok(())
+}

@@ -1,0 +1,176 @@
+//! `/Users` (RFC 7644 §3): list, read, create (or adopt), replace, patch, delete.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use scim::model::{PatchRequest, User};
+use scim::schema::ResourceSchema;
+
+use crate::error::AppError;
+use crate::http::body::JsonBody;
+use crate::scim_api::params::{filter_mentions, list_response, ListQuery, Projection};
+use crate::scim_api::{created, scim_json, ScimBase};
+use crate::state::AppState;
+use crate::store::users::{self as store, MissingExternalId, UserWrite};
+use crate::timestamp::now_millis;
+
+fn schema() -> &'static ResourceSchema {
+    ResourceSchema::user()
+}
+
+/// Grafana: `user_sync_enabled` — without it SCIM may read users but not write them.
+fn require_user_sync(state: &AppState) -> Result<(), AppError> {
+    if state.scim_settings().0.user_sync_enabled {
+        return Ok(());
+    }
+    Err(AppError::client(
+        StatusCode::FORBIDDEN,
+        "scim user sync is disabled: enable [auth.scim] user_sync_enabled or the scim config's spec.enableUserSync",
+    ))
+}
+
+/// RFC 7644 §3.4.2: `GET /Users` with `filter`, paging and projection.
+pub async fn list(
+    State(state): State<AppState>,
+    ScimBase(base): ScimBase,
+    q: ListQuery,
+) -> Result<Response, AppError> {
+    let with_groups = q.projection.wants("groups", schema())
+        || q.filter
+            .as_ref()
+            .is_some_and(|f| filter_mentions(f, "groups"));
+    let body = state
+        .db
+        .read(move |tx| {
+            let (total, resources) = store::query(
+                tx,
+                q.filter.as_ref(),
+                q.start_index,
+                q.count,
+                with_groups,
+                &base,
+            )?;
+            let resources = resources
+                .into_iter()
+                .map(|r| q.projection.apply(r, schema()))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(list_response(resources, total, q.start_index))
+        })
+        .await?;
+    Ok(scim_json(StatusCode::OK, &body))
+}
+
+/// RFC 7644 §3.4.1: `GET /Users/{id}`. A disabled user is still readable, with
+/// `active: false`.
+pub async fn get(
+    State(state): State<AppState>,
+    ScimBase(base): ScimBase,
+    Path((_ns, id)): Path<(String, String)>,
+    projection: Projection,
+) -> Result<Response, AppError> {
+    let with_groups = projection.wants("groups", schema());
+    let resource = state
+        .db
+        .read(move |tx| {
+            let rec = store::get(tx, &id)?.ok_or_else(|| store::not_found(&id))?;
+            Ok(store::render(tx, &rec, with_groups, &base)?)
+        })
+        .await?;
+    Ok(scim_json(
+        StatusCode::OK,
+        &projection.apply(resource, schema())?,
+    ))
+}
+
+/// RFC 7644 §3.3: `POST /Users`. `externalId` is required (Grafana: "externalId is
+/// mandatory"); a matching non-provisioned user by email is adopted (PR #108657).
+pub async fn create(
+    State(state): State<AppState>,
+    ScimBase(base): ScimBase,
+    projection: Projection,
+    body: JsonBody,
+) -> Result<Response, AppError> {
+    require_user_sync(&state)?;
+    let write = UserWrite::from_user(User::from_json(body.json()?)?)?;
+    let now = now_millis();
+    let resource = state
+        .db
+        .write(move |tx| {
+            let rec = store::create(tx, write, now)?;
+            Ok(store::render(tx, &rec, true, &base)?)
+        })
+        .await?;
+    let location = resource["meta"]["location"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    Ok(created(&projection.apply(resource, schema())?, &location))
+}
+
+/// RFC 7644 §3.5.1: `PUT /Users/{id}`. `id` and `meta` in the body are ignored
+/// (read-only); an omitted `externalId` or `active` keeps its stored value.
+pub async fn replace(
+    State(state): State<AppState>,
+    ScimBase(base): ScimBase,
+    Path((_ns, id)): Path<(String, String)>,
+    projection: Projection,
+    body: JsonBody,
+) -> Result<Response, AppError> {
+    require_user_sync(&state)?;
+    let write = UserWrite::from_user(User::from_json(body.json()?)?)?;
+    let now = now_millis();
+    let resource = state
+        .db
+        .write(move |tx| {
+            let rec = store::replace(tx, &id, write, MissingExternalId::Keep, now)?;
+            Ok(store::render(tx, &rec, true, &base)?)
+        })
+        .await?;
+    Ok(scim_json(
+        StatusCode::OK,
+        &projection.apply(resource, schema())?,
+    ))
+}
+
+/// RFC 7644 §3.5.2: `PATCH /Users/{id}`, in every dialect `scim::patch` reads; the
+/// result is validated as a whole User and answered with `200` and the resource.
+pub async fn patch(
+    State(state): State<AppState>,
+    ScimBase(base): ScimBase,
+    Path((_ns, id)): Path<(String, String)>,
+    projection: Projection,
+    body: JsonBody,
+) -> Result<Response, AppError> {
+    require_user_sync(&state)?;
+    let request = PatchRequest::from_json(body.json()?)?;
+    let now = now_millis();
+    let resource = state
+        .db
+        .write(move |tx| {
+            let rec = store::get(tx, &id)?.ok_or_else(|| store::not_found(&id))?;
+            let mut resource = store::resource(&rec, None, &base);
+            scim::patch::apply(&mut resource, &request, schema())?;
+            let write = UserWrite::from_user(User::from_json(resource)?)?;
+            let rec = store::replace(tx, &id, write, MissingExternalId::Refuse, now)?;
+            Ok(store::render(tx, &rec, true, &base)?)
+        })
+        .await?;
+    Ok(scim_json(
+        StatusCode::OK,
+        &projection.apply(resource, schema())?,
+    ))
+}
+
+/// RFC 7644 §3.6: `DELETE /Users/{id}` → `204`; the app user stays, disabled.
+pub async fn delete(
+    State(state): State<AppState>,
+    Path((_ns, id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    require_user_sync(&state)?;
+    let now = now_millis();
+    state
+        .db
+        .write(move |tx| store::delete(tx, &id, now))
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,109 @@
+//! Shared state for every handler: the database, the static settings, the bearer
+//! token, and the stored SCIMConfig that overrides the settings at run time.
+
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+use anyhow::Context;
+use subtle::ConstantTimeEq;
+
+use crate::db::Db;
+use crate::settings::{ScimSettings, Settings};
+use crate::store::config::StoredConfig;
+
+/// Where the SCIM settings in force come from (SCIMConfig `status.source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigSource {
+    /// The ini file and environment.
+    File,
+    /// The SCIMConfig stored through the API.
+    Database,
+}
+
+impl ConfigSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConfigSource::File => "file",
+            ConfigSource::Database => "database",
+        }
+    }
+}
+
+/// The bearer token, compared in constant time and never printed.
+pub struct BearerToken(Vec<u8>);
+
+impl std::fmt::Debug for BearerToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BearerToken(<redacted>)")
+    }
+}
+
+impl BearerToken {
+    /// True when `presented` is the token (constant time for equal lengths).
+    pub fn matches(&self, presented: &[u8]) -> bool {
+        bool::from(self.0.as_slice().ct_eq(presented))
+    }
+}
+
+/// Handler state: cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub(crate) db: Arc<Db>,
+    pub(crate) settings: Arc<Settings>,
+    pub(crate) token: Arc<BearerToken>,
+    /// The stored SCIMConfig, loaded at start and replaced whenever the config API
+    /// writes it (in the same writer transaction), so each request reads the value
+    /// in force without a database round trip. This process is the only writer.
+    pub(crate) stored_config: Arc<RwLock<Option<StoredConfig>>>,
+}
+
+impl AppState {
+    /// Open and migrate the database at `db`; `settings` are the static (file and
+    /// environment) settings; `token` is the bearer token clients must present.
+    pub fn open(db: &Path, settings: Settings, token: String) -> anyhow::Result<AppState> {
+        if token.is_empty() {
+            anyhow::bail!("opening the reference target: the bearer token must not be empty");
+        }
+        settings.validate()?;
+        let db = Db::open(db)?;
+        let stored = db
+            .read_blocking(|tx| Ok(crate::store::config::get(tx)?))
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .context("reading the stored scim config")?;
+        Ok(AppState {
+            db: Arc::new(db),
+            settings: Arc::new(settings),
+            token: Arc::new(BearerToken(token.into_bytes())),
+            stored_config: Arc::new(RwLock::new(stored)),
+        })
+    }
+
+    /// The static settings (ini file and environment).
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The SCIM settings in force: the stored SCIMConfig when there is one, else the
+    /// static settings (Grafana: "Any configuration changes made through the Grafana
+    /// user interface (UI) will take precedence over settings specified in the Grafana
+    /// configuration file or through environment variables").
+    pub fn scim_settings(&self) -> (ScimSettings, ConfigSource) {
+        match *self.stored_config() {
+            Some(stored) => (stored.spec, ConfigSource::Database),
+            None => (self.settings.scim, ConfigSource::File),
+        }
+    }
+
+    pub(crate) fn stored_config(&self) -> std::sync::RwLockReadGuard<'_, Option<StoredConfig>> {
+        self.stored_config
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn set_stored_config(&self, value: Option<StoredConfig>) {
+        *self
+            .stored_config
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = value;
+    }
+}

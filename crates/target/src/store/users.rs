@@ -1,0 +1,562 @@
+//! SCIM users and the app users they provision: create (or adopt), replace, delete,
+//! read, and the SCIM representation.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use scim::filter::Filter;
+use scim::model::{User, USER_SCHEMA};
+use scim::schema::ResourceSchema;
+use scim::ScimError;
+use serde_json::{Map, Value};
+
+use crate::error::AppError;
+use crate::store::{
+    app_user_by_email, app_user_by_login, extension_urns, meta, new_scim_id, new_scim_user_uid,
+    parse_doc,
+};
+
+/// Grafana: `auth_module` of the `user_auth` row SCIM writes.
+pub const SAML_AUTH_MODULE: &str = "auth.saml";
+
+/// Ten years in milliseconds: Grafana sets `last_seen_at` that far back for a user who
+/// never logged in.
+const NEVER_SEEN_OFFSET: i64 = 10 * 365 * 24 * 3600 * 1000;
+
+/// A stored SCIM user with the app-side state its representation needs.
+#[derive(Debug, Clone)]
+pub struct ScimUserRecord {
+    pub id: String,
+    pub user_id: i64,
+    pub external_id: Option<String>,
+    pub doc: Map<String, Value>,
+    pub is_disabled: bool,
+    pub created: i64,
+    pub last_modified: i64,
+    pub version: i64,
+}
+
+const SELECT: &str = "SELECT su.id, su.user_id, su.external_id, su.doc, u.is_disabled,
+        su.created, su.last_modified, su.version
+    FROM scim_user su JOIN user u ON u.id = su.user_id";
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScimUserRecord> {
+    Ok(ScimUserRecord {
+        id: r.get(0)?,
+        user_id: r.get(1)?,
+        external_id: r.get(2)?,
+        doc: parse_doc(&r.get::<_, String>(3)?)?,
+        is_disabled: r.get(4)?,
+        created: r.get(5)?,
+        last_modified: r.get(6)?,
+        version: r.get(7)?,
+    })
+}
+
+/// What a SCIM User body asks the target to store, with the app columns derived the
+/// way Grafana maps them.
+#[derive(Debug, Clone)]
+pub struct UserWrite {
+    /// `userName` → `user.login`.
+    pub user_name: String,
+    /// `externalId` → `user_auth.external_uid`.
+    pub external_id: Option<String>,
+    /// The work email (`User::work_email`), else the `userName` → `user.email`.
+    pub email: String,
+    /// `displayName`, else `name.formatted`, else given and family name, else the
+    /// `userName` → `user.name`.
+    pub name: String,
+    /// `active` → `user.is_disabled`; `None` keeps the current state.
+    pub active: Option<bool>,
+    /// The document to store: every attribute sent, minus those kept elsewhere.
+    pub doc: Map<String, Value>,
+    /// `doc` as stored, serialized before the write reaches the writer thread.
+    pub doc_json: String,
+}
+
+/// Attributes not kept in the stored document: `id` and `meta` are the target's,
+/// `externalId` and `active` have their own columns, `groups` is read-only (RFC 7643
+/// §4.1.2) and `password` is never returned (RFC 7643 §4.1.1) nor stored.
+const NOT_IN_DOC: &[&str] = &[
+    "schemas",
+    "id",
+    "meta",
+    "externalId",
+    "active",
+    "groups",
+    "password",
+];
+
+impl UserWrite {
+    /// Derive the app columns from a validated User.
+    pub fn from_user(user: User) -> Result<UserWrite, AppError> {
+        let user_name = user.user_name.clone();
+        if user_name.trim().is_empty() {
+            return Err(ScimError::invalid_value("attribute `userName` is required").into());
+        }
+        let email = user
+            .work_email()
+            .filter(|e| !e.trim().is_empty())
+            .unwrap_or(&user_name)
+            .trim()
+            .to_owned();
+        let name = display_name(&user);
+        let external_id = user.external_id.clone().filter(|e| !e.is_empty());
+        let active = user.active;
+        let Value::Object(mut doc) = serde_json::to_value(&user)? else {
+            return Err(AppError::invariant(
+                "a serialized user is not a json object",
+            ));
+        };
+        doc.retain(|k, v| !v.is_null() && !NOT_IN_DOC.iter().any(|n| n.eq_ignore_ascii_case(k)));
+        Ok(UserWrite {
+            user_name,
+            external_id,
+            email,
+            name,
+            active,
+            doc_json: serde_json::to_string(&doc)?,
+            doc,
+        })
+    }
+}
+
+/// Grafana's `user.name` for a SCIM user.
+fn display_name(user: &User) -> String {
+    let non_empty = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    if let Some(d) = non_empty(&user.display_name) {
+        return d;
+    }
+    if let Some(name) = &user.name {
+        if let Some(f) = non_empty(&name.formatted) {
+            return f;
+        }
+        let parts: Vec<String> = [&name.given_name, &name.family_name]
+            .into_iter()
+            .filter_map(non_empty)
+            .collect();
+        if !parts.is_empty() {
+            return parts.join(" ");
+        }
+    }
+    user.user_name.clone()
+}
+
+/// What to do with an `externalId` a write leaves out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingExternalId {
+    /// PUT: an omitted `externalId` is "not asserted" (RFC 7644 §3.5.1); keep it.
+    Keep,
+    /// PATCH: the result of the operations is the whole truth; an absent one is an error.
+    Refuse,
+}
+
+fn taken(what: &str, value: &str, detail: &str) -> AppError {
+    ScimError::uniqueness(format!("{what} `{value}` {detail}")).into()
+}
+
+/// `userName` uniqueness across SCIM users and app logins, excluding the app user
+/// (`own_user`) and SCIM user (`own_scim`) being written. RFC 7643 §4.1.1: `userName`
+/// is unique and case-insensitive; Grafana keeps logins unique, ignoring case.
+fn check_user_name(
+    conn: &Connection,
+    w: &UserWrite,
+    own_user: Option<i64>,
+    own_scim: Option<&str>,
+) -> Result<(), AppError> {
+    if let Some(other) = scim_id_by_user_name(conn, &w.user_name.to_lowercase())? {
+        if own_scim != Some(other.as_str()) {
+            return Err(taken("userName", &w.user_name, "is already taken"));
+        }
+    }
+    if let Some(other) = app_user_by_login(conn, &w.user_name)? {
+        if own_user != Some(other.id) {
+            return Err(taken(
+                "userName",
+                &w.user_name,
+                "is already the login of another user",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Grafana keeps emails unique, ignoring case.
+fn check_email(conn: &Connection, w: &UserWrite, own_user: i64) -> Result<(), AppError> {
+    match app_user_by_email(conn, &w.email)? {
+        Some(other) if other.id != own_user => Err(taken(
+            "email",
+            &w.email,
+            "is already the email of another user",
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn scim_id_by_user_name(conn: &Connection, lower: &str) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT id FROM scim_user WHERE user_name_lower = ?1")?
+        .query_row([lower], |r| r.get(0))
+        .optional()
+}
+
+/// Point the user's `auth.saml` row at this external id, creating the row (with an
+/// empty `auth_id`, as Grafana's SCIM does) if there is none.
+fn set_external_uid(
+    conn: &Connection,
+    user_id: i64,
+    external_id: &str,
+    now: i64,
+) -> rusqlite::Result<()> {
+    let updated = conn
+        .prepare_cached(
+            "UPDATE user_auth SET external_uid = ?1 WHERE user_id = ?2 AND auth_module = ?3",
+        )?
+        .execute(params![external_id, user_id, SAML_AUTH_MODULE])?;
+    if updated == 0 {
+        insert_external_uid(conn, user_id, external_id, now)?;
+    }
+    Ok(())
+}
+
+/// A new user's `auth.saml` row.
+fn insert_external_uid(
+    conn: &Connection,
+    user_id: i64,
+    external_id: &str,
+    now: i64,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO user_auth (user_id, auth_module, auth_id, external_uid, created) VALUES (?1, ?2, '', ?3, ?4)",
+    )?
+    .execute(params![user_id, SAML_AUTH_MODULE, external_id, now])?;
+    Ok(())
+}
+
+/// RFC 7644 §3.3: create a user. An app user that SCIM does not provision and whose
+/// email matches is adopted instead of conflicting (Grafana PR #108657): it becomes
+/// provisioned, takes the login, name and externalId from SCIM, and keeps its id, uid
+/// and data. The internal uid of a new user is `scim-` and random (CVE-2025-41115).
+pub fn create(conn: &Connection, w: UserWrite, now: i64) -> Result<ScimUserRecord, AppError> {
+    let external_id = w
+        .external_id
+        .clone()
+        .ok_or_else(|| ScimError::invalid_value("attribute `externalId` is required"))?;
+    let disabled = !w.active.unwrap_or(true);
+    let owner = app_user_by_email(conn, &w.email)?;
+    if owner
+        .as_ref()
+        .is_none_or(|o| o.scim_id.is_none() && !o.is_admin)
+    {
+        // The email is free or belongs to the user adopted below.
+        check_user_name(conn, &w, owner.as_ref().map(|o| o.id), None)?;
+    }
+    let user_id = match owner {
+        Some(owner) if owner.scim_id.is_some() => {
+            return Err(taken(
+                "email",
+                &w.email,
+                "is already the email of another provisioned user",
+            ));
+        }
+        Some(owner) if owner.is_admin => {
+            return Err(taken(
+                "email",
+                &w.email,
+                "belongs to a server administrator, which scim does not adopt",
+            ));
+        }
+        Some(owner) => {
+            // Grafana PR #108657: adopt the existing account.
+            conn.prepare_cached(
+                "UPDATE user SET login = ?1, email = ?2, name = ?3, is_provisioned = 1, is_disabled = ?4,
+                    updated = ?5 WHERE id = ?6",
+            )?
+            .execute(params![w.user_name, w.email, w.name, disabled, now, owner.id])?;
+            set_external_uid(conn, owner.id, &external_id, now)?;
+            owner.id
+        }
+        None => {
+            conn.prepare_cached(
+                "INSERT INTO user (uid, login, email, name, is_provisioned, is_disabled, created, updated, last_seen_at)
+                 VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?6, ?7)",
+            )?
+            .execute(params![
+                new_scim_user_uid(),
+                w.user_name,
+                w.email,
+                w.name,
+                disabled,
+                now,
+                now - NEVER_SEEN_OFFSET
+            ])?;
+            let user_id = conn.last_insert_rowid();
+            insert_external_uid(conn, user_id, &external_id, now)?;
+            user_id
+        }
+    };
+    let id = new_scim_id();
+    conn.prepare_cached(
+        "INSERT INTO scim_user (id, user_id, user_name_lower, external_id, doc, created, last_modified, version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 1)",
+    )?
+    .execute(params![
+        id,
+        user_id,
+        w.user_name.to_lowercase(),
+        external_id,
+        w.doc_json,
+        now
+    ])?;
+    if disabled {
+        revoke_sessions(conn, user_id)?;
+    }
+    Ok(ScimUserRecord {
+        id,
+        user_id,
+        external_id: Some(external_id),
+        doc: w.doc,
+        is_disabled: disabled,
+        created: now,
+        last_modified: now,
+        version: 1,
+    })
+}
+
+/// RFC 7644 §3.5.1: replace a user (PUT, and PATCH after the operations are applied).
+/// `active=false` disables the app user (Grafana: "deactivate"); `active=true`
+/// enables it again.
+pub fn replace(
+    conn: &Connection,
+    id: &str,
+    w: UserWrite,
+    missing_external_id: MissingExternalId,
+    now: i64,
+) -> Result<ScimUserRecord, AppError> {
+    let rec = get(conn, id)?.ok_or_else(|| not_found(id))?;
+    let external_id = match (w.external_id.clone(), missing_external_id) {
+        (Some(e), _) => e,
+        (None, MissingExternalId::Keep) => rec
+            .external_id
+            .clone()
+            .ok_or_else(|| ScimError::invalid_value("attribute `externalId` is required"))?,
+        (None, MissingExternalId::Refuse) => {
+            return Err(ScimError::invalid_value(
+                "attribute `externalId` is required and cannot be removed",
+            )
+            .into())
+        }
+    };
+    check_user_name(conn, &w, Some(rec.user_id), Some(id))?;
+    check_email(conn, &w, rec.user_id)?;
+    let disabled = w.active.map_or(rec.is_disabled, |active| !active);
+    conn.prepare_cached(
+        "UPDATE user SET login = ?1, email = ?2, name = ?3, is_disabled = ?4, updated = ?5 WHERE id = ?6",
+    )?
+    .execute(params![w.user_name, w.email, w.name, disabled, now, rec.user_id])?;
+    if rec.external_id.as_deref() != Some(external_id.as_str()) {
+        set_external_uid(conn, rec.user_id, &external_id, now)?;
+    }
+    conn.prepare_cached(
+        "UPDATE scim_user SET user_name_lower = ?1, external_id = ?2, doc = ?3, last_modified = ?4,
+            version = version + 1 WHERE id = ?5",
+    )?
+    .execute(params![
+        w.user_name.to_lowercase(),
+        external_id,
+        w.doc_json,
+        now,
+        id
+    ])?;
+    if disabled {
+        revoke_sessions(conn, rec.user_id)?;
+    }
+    Ok(ScimUserRecord {
+        external_id: Some(external_id),
+        doc: w.doc,
+        is_disabled: disabled,
+        last_modified: now,
+        version: rec.version + 1,
+        ..rec
+    })
+}
+
+/// RFC 7644 §3.6: delete a user. The SCIM resource is gone (404 afterwards); the app
+/// user stays, disabled, with its data (Grafana: provisioned users "can only be
+/// deactivated"), and leaves the teams SCIM groups provision, so no group lists a
+/// member that no longer exists. A later create with the same email adopts it.
+pub fn delete(conn: &Connection, id: &str, now: i64) -> Result<(), AppError> {
+    let rec = get(conn, id)?.ok_or_else(|| not_found(id))?;
+    conn.prepare_cached("DELETE FROM scim_user WHERE id = ?1")?
+        .execute([id])?;
+    conn.prepare_cached("UPDATE user SET is_disabled = 1, updated = ?1 WHERE id = ?2")?
+        .execute(params![now, rec.user_id])?;
+    conn.prepare_cached(
+        "DELETE FROM team_member WHERE user_id = ?1 AND team_id IN (SELECT team_id FROM scim_group)",
+    )?
+    .execute([rec.user_id])?;
+    revoke_sessions(conn, rec.user_id)?;
+    Ok(())
+}
+
+/// A disabled user's login sessions end.
+fn revoke_sessions(conn: &Connection, user_id: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM session WHERE user_id = ?1")?
+        .execute([user_id])?;
+    Ok(())
+}
+
+pub fn not_found(id: &str) -> AppError {
+    ScimError::not_found(format!("user `{id}` not found")).into()
+}
+
+/// A user by SCIM id.
+pub fn get(conn: &Connection, id: &str) -> rusqlite::Result<Option<ScimUserRecord>> {
+    conn.prepare_cached(&format!("{SELECT} WHERE su.id = ?1"))?
+        .query_row([id], from_row)
+        .optional()
+}
+
+fn query_list(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<Vec<ScimUserRecord>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params, from_row)?;
+    rows.collect()
+}
+
+/// RFC 7643 §4.1.2 `groups`: the SCIM groups whose teams the user belongs to.
+pub fn groups_of(conn: &Connection, user_id: i64, base: &str) -> rusqlite::Result<Vec<Value>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT sg.id, t.name FROM team_member tm
+         JOIN scim_group sg ON sg.team_id = tm.team_id
+         JOIN team t ON t.id = tm.team_id
+         WHERE tm.user_id = ?1 ORDER BY sg.team_id",
+    )?;
+    let rows = stmt.query_map([user_id], |r| {
+        let id: String = r.get(0)?;
+        let name: String = r.get(1)?;
+        Ok(serde_json::json!({
+            "value": id,
+            "$ref": format!("{base}/Groups/{id}"),
+            "display": name,
+            "type": "direct",
+        }))
+    })?;
+    rows.collect()
+}
+
+/// RFC 7643 §4.1: the SCIM representation. `groups` is included when given and
+/// non-empty; `active` reflects the app user's `is_disabled`.
+pub fn resource(rec: &ScimUserRecord, groups: Option<Vec<Value>>, base: &str) -> Value {
+    let mut out = Map::new();
+    let mut schemas = vec![Value::from(USER_SCHEMA)];
+    schemas.extend(extension_urns(&rec.doc).map(Value::from));
+    out.insert("schemas".into(), Value::Array(schemas));
+    out.insert("id".into(), rec.id.clone().into());
+    if let Some(e) = &rec.external_id {
+        out.insert("externalId".into(), e.clone().into());
+    }
+    for (k, v) in &rec.doc {
+        out.insert(k.clone(), v.clone());
+    }
+    out.insert("active".into(), (!rec.is_disabled).into());
+    if let Some(groups) = groups.filter(|g| !g.is_empty()) {
+        out.insert("groups".into(), Value::Array(groups));
+    }
+    out.insert(
+        "meta".into(),
+        meta(
+            "User",
+            rec.created,
+            rec.last_modified,
+            rec.version,
+            format!("{base}/Users/{}", rec.id),
+        ),
+    );
+    Value::Object(out)
+}
+
+/// The representation with `groups` loaded when `with_groups`.
+pub fn render(
+    conn: &Connection,
+    rec: &ScimUserRecord,
+    with_groups: bool,
+    base: &str,
+) -> rusqlite::Result<Value> {
+    let groups = if with_groups {
+        Some(groups_of(conn, rec.user_id, base)?)
+    } else {
+        None
+    };
+    Ok(resource(rec, groups, base))
+}
+
+/// RFC 7644 §3.4.2: one page of users matching `filter`, in a stable order (creation
+/// order), with the total count. `userName eq`, `externalId eq` and `id eq` filters
+/// use an index; any other filter is evaluated over every user.
+pub fn query(
+    conn: &Connection,
+    filter: Option<&Filter>,
+    start_index: u64,
+    count: u64,
+    with_groups: bool,
+    base: &str,
+) -> Result<(u64, Vec<Value>), AppError> {
+    let offset = i64::try_from(start_index.saturating_sub(1)).unwrap_or(i64::MAX);
+    let limit = i64::try_from(count).unwrap_or(i64::MAX);
+    let Some(filter) = filter else {
+        let total: i64 = conn
+            .prepare_cached("SELECT count(*) FROM scim_user")?
+            .query_row([], |r| r.get(0))?;
+        let recs = if limit == 0 {
+            Vec::new()
+        } else {
+            query_list(
+                conn,
+                &format!("{SELECT} ORDER BY su.user_id LIMIT ?1 OFFSET ?2"),
+                params![limit, offset],
+            )?
+        };
+        let resources = recs
+            .iter()
+            .map(|rec| render(conn, rec, with_groups, base))
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        return Ok((u64::try_from(total).unwrap_or(0), resources));
+    };
+    let candidates = match filter.as_simple_eq() {
+        Some((attr, value)) if attr.eq_ignore_ascii_case("userName") => query_list(
+            conn,
+            &format!("{SELECT} WHERE su.user_name_lower = ?1"),
+            [value.to_lowercase()],
+        )?,
+        Some((attr, value)) if attr.eq_ignore_ascii_case("externalId") => query_list(
+            conn,
+            &format!("{SELECT} WHERE su.external_id = ?1 ORDER BY su.user_id"),
+            [value],
+        )?,
+        Some((attr, value)) if attr.eq_ignore_ascii_case("id") => {
+            get(conn, value)?.into_iter().collect()
+        }
+        _ => query_list(conn, &format!("{SELECT} ORDER BY su.user_id"), [])?,
+    };
+    let schema = ResourceSchema::user();
+    let mut matched = Vec::new();
+    for rec in &candidates {
+        let resource = render(conn, rec, with_groups, base)?;
+        if filter.matches(&resource, schema) {
+            matched.push(resource);
+        }
+    }
+    let total = matched.len() as u64;
+    let page = matched
+        .into_iter()
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .collect();
+    Ok((total, page))
+}

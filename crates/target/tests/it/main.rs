@@ -1,0 +1,12 @@
+//! Integration tests for the reference target, over a real loopback socket (reqwest)
+//! and through the router (`tower::ServiceExt::oneshot`).
+
+mod app_api;
+mod config;
+mod discovery;
+mod errors;
+mod logs;
+mod scim_groups;
+mod scim_users;
+mod serve;
+mod support;

@@ -1,0 +1,95 @@
+//! `target::serve`: binds, reports the address once through `ready`, serves, and
+//! returns after the shutdown future resolves; the database persists across runs.
+
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn serve_reports_its_address_and_stops_on_shutdown() {
+    let t = Target::start(SYNC_ON).await;
+    assert_eq!(t.addr.ip().to_string(), "127.0.0.1");
+    assert_ne!(t.addr.port(), 0);
+    let r = t.get(&format!("{BASE}/ServiceProviderConfig")).await;
+    assert_eq!(r.status, 200);
+    let addr = t.addr;
+    t.stop().await.expect("serve returns Ok after shutdown");
+    assert!(
+        reqwest::Client::new()
+            .get(format!("http://{addr}/api/user"))
+            .send()
+            .await
+            .is_err(),
+        "no longer listening"
+    );
+}
+
+#[tokio::test]
+async fn data_persists_across_restarts_of_the_same_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("persist.db");
+    let ini = write_temp(dir.path(), "grafana.ini", SYNC_ON);
+    let run = |db: std::path::PathBuf, ini: std::path::PathBuf| async move {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let opts = target::ServeOptions {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            db,
+            config_ini: Some(ini),
+            token: TOKEN.into(),
+        };
+        let task = tokio::spawn(target::serve(
+            opts,
+            move |a| {
+                let _ = tx.send(a);
+            },
+            async move {
+                let _ = stop_rx.await;
+            },
+        ));
+        (rx.await.unwrap(), stop_tx, task)
+    };
+    let client = reqwest::Client::new();
+    let (addr, stop, task) = run(db.clone(), ini.clone()).await;
+    let r = client
+        .post(format!("http://{addr}{BASE}/Users"))
+        .bearer_auth(TOKEN)
+        .json(&user("persist@example.com", "p"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let id = r.json::<serde_json::Value>().await.unwrap()["id"].clone();
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+
+    let (addr, stop, task) = run(db, ini).await;
+    let r = client
+        .get(format!(
+            "http://{addr}{BASE}/Users/{}",
+            id.as_str().unwrap()
+        ))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["userName"],
+        json!("persist@example.com")
+    );
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn an_empty_token_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = target::AppState::open(
+        &dir.path().join("t.db"),
+        target::Settings::default(),
+        String::new(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("token"), "{err}");
+}

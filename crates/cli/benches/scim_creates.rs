@@ -67,8 +67,10 @@ fn main() {
     match std::env::var_os("SCIM_BENCH_PYTHON_SERVER") {
         Some(exe) => {
             let python = start_python_server(&exe);
+            // scim2-server's CLI serves one connection at a time and answers HTTP/1.0 (no
+            // keep-alive), so concurrent clients only queue and break; one client is its best case.
             // The interpreted server is slower; a smaller load gives a stable rate in less time.
-            let baseline_load = Load { requests: load.requests.min(4_000), concurrency: load.concurrency };
+            let baseline_load = Load { requests: load.requests.min(4_000), concurrency: 1 };
             let theirs = rt.block_on(measure(&python.users_url, &baseline_load));
             drop(python);
             report("baseline: scim2-server (Python, in memory)", &theirs);

@@ -104,3 +104,26 @@ fn is_root() -> bool {
         .map(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
         .unwrap_or(false)
 }
+
+/// Makes sure an optional tool (a Debian package of the same name) is on PATH: installs it
+/// with apt-get when root, otherwise says how.
+pub fn ensure_tool(tool: &str) -> anyhow::Result<()> {
+    if Command::new("which")
+        .arg(tool)
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        return Ok(());
+    }
+    if !is_root() {
+        anyhow::bail!("{tool} is not installed; install it with: sudo apt-get install -y {tool}");
+    }
+    crate::run(Command::new("apt-get").args(["update", "-q"]))?;
+    crate::run(
+        Command::new("apt-get")
+            .args(["install", "-y", "-q", "--no-install-recommends", tool])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+    .with_context(|| format!("installing {tool} with apt-get"))
+}

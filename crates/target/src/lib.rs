@@ -11,6 +11,7 @@ mod db;
 mod error;
 mod grafana_api;
 mod http;
+mod login;
 mod scim_api;
 mod settings;
 mod state;
@@ -26,7 +27,12 @@ use axum::serve::ListenerExt;
 
 pub use error::{AppError, InternalError};
 pub use http::app;
-pub use settings::{ScimSettings, Settings, SettingsError, TeamSyncSettings};
+pub use login::error::LoginError;
+pub use login::idp::{IdpError, IdpSource, IdpSourceSyntax, TrustedIdp};
+pub use login::sp::LoginConfig;
+pub use settings::{
+    SamlSettings, ScimSettings, ServerSettings, Settings, SettingsError, TeamSyncSettings,
+};
 pub use state::{AppState, ConfigSource};
 
 /// The largest request body the target reads: 1 MiB, advertised as the bulk
@@ -49,6 +55,11 @@ pub struct ServeOptions {
     pub config_ini: Option<PathBuf>,
     /// The bearer token every request must present (never logged).
     pub token: String,
+    /// Trusted SAML IdPs (`--idp-cert`, repeatable): IdP metadata files, or PEM
+    /// certificates named with their entity id (`ENTITY_ID=PATH`). None: every SAML
+    /// login is refused. The SP entity id and ACS URL derive from `[server] root_url`,
+    /// by default `http://<bound address>`.
+    pub idp_certs: Vec<IdpSource>,
 }
 
 /// Open and migrate the database, bind, call `ready(local_addr)` once listening, serve
@@ -61,6 +72,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let settings = Settings::load(opts.config_ini.as_deref(), std::env::vars())?;
+    let trusted_idps = login::idp::load_all(&opts.idp_certs)?;
     let db_path = opts.db.clone();
     let token = opts.token;
     let state = tokio::task::spawn_blocking(move || AppState::open(&db_path, settings, token))
@@ -77,6 +89,17 @@ pub async fn serve(
             tracing::debug!("setting TCP_NODELAY on an accepted connection: {err}");
         }
     });
+    let root_url = state
+        .settings()
+        .server
+        .root_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}"));
+    let state = state.with_login(LoginConfig {
+        root_url,
+        trusted_idps,
+        clock: std::sync::Arc::new(saml::SystemClock),
+    })?;
     ready(local);
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)

@@ -1,5 +1,6 @@
 //! Static settings from a Grafana-style ini file and `GF_<SECTION>_<KEY>` environment
-//! variables: `[auth.scim]` and the reference target's Team Sync stand-in `[team_sync]`.
+//! variables: `[auth.scim]`, `[auth.saml]`, `[server] root_url` and the reference
+//! target's Team Sync stand-in `[team_sync]`.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -29,6 +30,56 @@ pub struct TeamSyncSettings {
     pub enabled: bool,
 }
 
+/// Grafana: `[auth.saml]`, the settings the reference target's SAML login reads.
+/// Trusted IdPs are not settings: they come from `--idp-cert` ([`crate::IdpSource`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SamlSettings {
+    /// Grafana: `assertion_attribute_external_uid` (default `userUID`) — the attribute
+    /// whose single value must equal a provisioned user's SCIM `externalId`.
+    pub assertion_attribute_external_uid: String,
+    /// Grafana: `assertion_attribute_login` (default `mail`).
+    pub assertion_attribute_login: String,
+    /// Grafana: `assertion_attribute_email` (default `mail`).
+    pub assertion_attribute_email: String,
+    /// Grafana: `assertion_attribute_name` (default `displayName`).
+    pub assertion_attribute_name: String,
+    /// Grafana: `allow_sign_up` (default `true`) — an unknown user is created at login.
+    pub allow_sign_up: bool,
+    /// Grafana: `allow_idp_initiated` — unsolicited Responses (no `InResponseTo`) are
+    /// accepted. On by default here; Grafana's default is `false` (README).
+    pub allow_idp_initiated: bool,
+    /// `clock_skew` (reference target; Go-style duration or seconds, default `60s`):
+    /// allowed difference applied to every NotBefore / NotOnOrAfter.
+    pub clock_skew: time::Duration,
+    /// `signature_policy` (reference target): `assertion` (default), `response-or-assertion`
+    /// or `both` — which parts of a Response must be signed.
+    pub signature_policy: saml::SignaturePolicy,
+}
+
+impl Default for SamlSettings {
+    fn default() -> Self {
+        SamlSettings {
+            assertion_attribute_external_uid: saml::GRAFANA_UID_ATTRIBUTE.to_owned(),
+            assertion_attribute_login: "mail".to_owned(),
+            assertion_attribute_email: "mail".to_owned(),
+            assertion_attribute_name: "displayName".to_owned(),
+            allow_sign_up: true,
+            allow_idp_initiated: true,
+            clock_skew: saml::DEFAULT_CLOCK_SKEW,
+            signature_policy: saml::SignaturePolicy::AssertionSigned,
+        }
+    }
+}
+
+/// Grafana: `[server]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerSettings {
+    /// Grafana: `root_url` — the public URL of the target. The SAML SP entity id is
+    /// `<root_url>/saml/metadata` and the ACS URL `<root_url>/saml/acs`. Unset:
+    /// `http://<listen address>` (`serve`) or `http://localhost:3000` (a bare router).
+    pub root_url: Option<String>,
+}
+
 /// Everything the target reads from its ini file and environment.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Settings {
@@ -36,6 +87,10 @@ pub struct Settings {
     pub scim: ScimSettings,
     /// `[team_sync]`
     pub team_sync: TeamSyncSettings,
+    /// `[auth.saml]`
+    pub saml: SamlSettings,
+    /// `[server]`
+    pub server: ServerSettings,
 }
 
 /// Why settings could not be loaded.
@@ -55,6 +110,14 @@ pub enum SettingsError {
         key: &'static str,
         origin: Origin,
         value: String,
+    },
+    #[error("reading [{section}] {key} from {origin}: expected {expected}, found `{value}`")]
+    Invalid {
+        section: &'static str,
+        key: &'static str,
+        origin: Origin,
+        value: String,
+        expected: &'static str,
     },
     /// Grafana: "Do not enable both SCIM Group Sync and Team Sync simultaneously".
     #[error(
@@ -143,7 +206,62 @@ impl Settings {
                     value,
                 }),
             };
+        let text =
+            |section: &'static str, key: &'static str, default: &str| match lookup(section, key) {
+                Some((value, _)) if !value.trim().is_empty() => value.trim().to_owned(),
+                _ => default.to_owned(),
+            };
         let defaults = Settings::default();
+        let d = &defaults.saml;
+        let clock_skew = typed(
+            lookup("auth.saml", "clock_skew"),
+            ("auth.saml", "clock_skew"),
+            "a duration such as 60s, 2m or 90",
+            parse_duration,
+        )?
+        .unwrap_or(d.clock_skew);
+        let signature_policy = typed(
+            lookup("auth.saml", "signature_policy"),
+            ("auth.saml", "signature_policy"),
+            "assertion, response-or-assertion or both",
+            parse_signature_policy,
+        )?
+        .unwrap_or(d.signature_policy);
+        let root_url = typed(
+            lookup("server", "root_url"),
+            ("server", "root_url"),
+            "an http or https url",
+            |v| {
+                (v.starts_with("http://") || v.starts_with("https://"))
+                    .then(|| v.trim_end_matches('/').to_owned())
+            },
+        )?;
+        let saml = SamlSettings {
+            assertion_attribute_external_uid: text(
+                "auth.saml",
+                "assertion_attribute_external_uid",
+                &d.assertion_attribute_external_uid,
+            ),
+            assertion_attribute_login: text(
+                "auth.saml",
+                "assertion_attribute_login",
+                &d.assertion_attribute_login,
+            ),
+            assertion_attribute_email: text(
+                "auth.saml",
+                "assertion_attribute_email",
+                &d.assertion_attribute_email,
+            ),
+            assertion_attribute_name: text(
+                "auth.saml",
+                "assertion_attribute_name",
+                &d.assertion_attribute_name,
+            ),
+            allow_sign_up: flag("auth.saml", "allow_sign_up", d.allow_sign_up)?,
+            allow_idp_initiated: flag("auth.saml", "allow_idp_initiated", d.allow_idp_initiated)?,
+            clock_skew,
+            signature_policy,
+        };
         let settings = Settings {
             scim: ScimSettings {
                 user_sync_enabled: flag(
@@ -165,6 +283,8 @@ impl Settings {
             team_sync: TeamSyncSettings {
                 enabled: flag("team_sync", "enabled", defaults.team_sync.enabled)?,
             },
+            saml,
+            server: ServerSettings { root_url },
         };
         settings.validate()?;
         Ok(settings)
@@ -185,6 +305,73 @@ fn parse_bool(value: &str) -> Option<bool> {
     match value.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "t" | "yes" | "y" | "on" => Some(true),
         "false" | "0" | "f" | "no" | "n" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// A typed setting: `None` when absent or blank, else `parse` must accept it.
+fn typed<T>(
+    found: Option<(String, Origin)>,
+    (section, key): (&'static str, &'static str),
+    expected: &'static str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Option<T>, SettingsError> {
+    match found {
+        Some((value, origin)) if !value.trim().is_empty() => match parse(value.trim()) {
+            Some(v) => Ok(Some(v)),
+            None => Err(SettingsError::Invalid {
+                section,
+                key,
+                origin,
+                value,
+                expected,
+            }),
+        },
+        _ => Ok(None),
+    }
+}
+
+/// A duration as Grafana writes them (`90s`, `2m`, `1h`, `500ms`, combinations such as
+/// `1m30s`), or a bare number of seconds. Negative durations are refused.
+fn parse_duration(value: &str) -> Option<time::Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u32>() {
+        return Some(time::Duration::seconds(i64::from(seconds)));
+    }
+    let mut total = time::Duration::ZERO;
+    let mut rest = value;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit())?;
+        if digits == 0 {
+            return None;
+        }
+        let n: i64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let unit = match &rest[..unit_len] {
+            "ms" => time::Duration::milliseconds(n),
+            "s" => time::Duration::seconds(n),
+            "m" => time::Duration::minutes(n),
+            "h" => time::Duration::hours(n),
+            _ => return None,
+        };
+        total += unit;
+        rest = &rest[unit_len..];
+    }
+    Some(total)
+}
+
+/// `signature_policy`: `assertion`, `response-or-assertion` or `both`, any case.
+fn parse_signature_policy(value: &str) -> Option<saml::SignaturePolicy> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "assertion" => Some(saml::SignaturePolicy::AssertionSigned),
+        "response-or-assertion" => Some(saml::SignaturePolicy::ResponseOrAssertionSigned),
+        "both" => Some(saml::SignaturePolicy::BothSigned),
         _ => None,
     }
 }

@@ -8,6 +8,7 @@ use anyhow::Context;
 use subtle::ConstantTimeEq;
 
 use crate::db::Db;
+use crate::login::sp::{LoginConfig, ServiceProvider};
 use crate::settings::{ScimSettings, Settings};
 use crate::store::config::StoredConfig;
 
@@ -45,6 +46,10 @@ impl BearerToken {
     }
 }
 
+/// The root URL of a target built by [`AppState::open`] without `[server] root_url`:
+/// Grafana's default.
+pub const DEFAULT_ROOT_URL: &str = "http://localhost:3000";
+
 /// Handler state: cheap to clone.
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -55,6 +60,8 @@ pub struct AppState {
     /// writes it (in the same writer transaction), so each request reads the value
     /// in force without a database round trip. This process is the only writer.
     pub(crate) stored_config: Arc<RwLock<Option<StoredConfig>>>,
+    /// The SAML service provider: trusted IdPs, outstanding requests, replay cache.
+    pub(crate) login: Arc<ServiceProvider>,
 }
 
 impl AppState {
@@ -70,12 +77,44 @@ impl AppState {
             .read_blocking(|tx| Ok(crate::store::config::get(tx)?))
             .map_err(|e| anyhow::anyhow!("{e}"))
             .context("reading the stored scim config")?;
+        let login = LoginConfig {
+            root_url: settings
+                .server
+                .root_url
+                .clone()
+                .unwrap_or_else(|| DEFAULT_ROOT_URL.to_owned()),
+            trusted_idps: Vec::new(),
+            clock: Arc::new(saml::SystemClock),
+        };
+        let sp = ServiceProvider::new(login, settings.saml.clone())
+            .context("setting up the saml service provider")?;
         Ok(AppState {
+            login: Arc::new(sp),
             db: Arc::new(db),
             settings: Arc::new(settings),
             token: Arc::new(BearerToken(token.into_bytes())),
             stored_config: Arc::new(RwLock::new(stored)),
         })
+    }
+
+    /// The same state with SAML login set up for `login` (trusted IdPs, root URL,
+    /// clock); `[auth.saml]` comes from the settings given to [`AppState::open`].
+    /// Without it no IdP is trusted and every SAML login is refused.
+    pub fn with_login(mut self, login: LoginConfig) -> anyhow::Result<AppState> {
+        let sp = ServiceProvider::new(login, self.settings.saml.clone())
+            .context("setting up the saml service provider")?;
+        self.login = Arc::new(sp);
+        Ok(self)
+    }
+
+    /// The SAML SP entity id (`<root_url>/saml/metadata`).
+    pub fn sp_entity_id(&self) -> &str {
+        self.login.entity_id()
+    }
+
+    /// The SAML ACS URL (`<root_url>/saml/acs`).
+    pub fn acs_url(&self) -> &str {
+        self.login.acs_url()
     }
 
     /// The static settings (ini file and environment).

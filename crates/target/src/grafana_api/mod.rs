@@ -5,6 +5,8 @@
 mod teams;
 mod users;
 
+pub(crate) use users::SESSION_COOKIE;
+
 use std::collections::HashMap;
 
 use axum::extract::Query;
@@ -40,7 +42,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Query parameters by name (the last value wins).
-fn query_map(uri: &Uri) -> Result<HashMap<String, String>, AppError> {
+pub(crate) fn query_map(uri: &Uri) -> Result<HashMap<String, String>, AppError> {
     if uri.query().is_none() {
         return Ok(HashMap::new());
     }

@@ -10,8 +10,14 @@ use crate::error::AppError;
 use crate::http::Surface;
 use crate::state::AppState;
 
-/// Routes that authenticate by login session instead of the bearer token.
-pub const SESSION_ROUTES: &[&str] = &["/api/user"];
+/// Routes that take no bearer token: `/api/user` authenticates by login session, the
+/// SAML endpoints are where a browser logs in.
+pub const NO_BEARER_ROUTES: &[&str] = &[
+    "/api/user",
+    crate::login::ACS_PATH,
+    crate::login::METADATA_PATH,
+    crate::login::LOGIN_PATH,
+];
 
 /// The token from an `Authorization: Bearer <token>` header; the scheme is
 /// case-insensitive (RFC 7235 §2.1).
@@ -33,7 +39,7 @@ pub async fn require_bearer(
     next: Next,
 ) -> Response {
     let path = request.uri().path();
-    if SESSION_ROUTES.contains(&path) {
+    if NO_BEARER_ROUTES.contains(&path) {
         return next.run(request).await;
     }
     let presented = request

@@ -57,6 +57,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::scim_api::router())
         .merge(crate::config_api::router())
         .merge(crate::grafana_api::router())
+        .merge(crate::login::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(

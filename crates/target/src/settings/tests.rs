@@ -134,3 +134,67 @@ fn team_sync_alone_or_with_user_sync_is_fine() {
     assert!(s.team_sync.enabled);
     assert!(s.scim.user_sync_enabled);
 }
+
+#[test]
+fn saml_defaults_are_grafanas_except_idp_initiated() {
+    let s = Settings::load_from(None, env(&[])).unwrap().saml;
+    assert_eq!(s.assertion_attribute_external_uid, "userUID");
+    assert_eq!(s.assertion_attribute_login, "mail");
+    assert_eq!(s.assertion_attribute_email, "mail");
+    assert_eq!(s.assertion_attribute_name, "displayName");
+    assert!(s.allow_sign_up);
+    assert!(s.allow_idp_initiated);
+    assert_eq!(s.clock_skew, time::Duration::seconds(60));
+    assert_eq!(s.signature_policy, saml::SignaturePolicy::AssertionSigned);
+}
+
+#[test]
+fn reads_auth_saml_and_root_url_with_environment_precedence() {
+    let f = ini_file(
+        "[server]\nroot_url = https://grafana.example.test/\n[auth.saml]\n\
+         assertion_attribute_external_uid = http://schemas.microsoft.com/identity/claims/objectidentifier\n\
+         allow_sign_up = false\nclock_skew = 1m30s\nsignature_policy = both\n",
+    );
+    let s = Settings::load_from(
+        Some(f.path()),
+        env(&[
+            ("GF_AUTH_SAML_ASSERTION_ATTRIBUTE_LOGIN", "Login"),
+            ("GF_AUTH_SAML_ALLOW_IDP_INITIATED", "false"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(
+        s.server.root_url.as_deref(),
+        Some("https://grafana.example.test")
+    );
+    assert_eq!(
+        s.saml.assertion_attribute_external_uid,
+        "http://schemas.microsoft.com/identity/claims/objectidentifier"
+    );
+    assert_eq!(s.saml.assertion_attribute_login, "Login");
+    assert!(!s.saml.allow_sign_up);
+    assert!(!s.saml.allow_idp_initiated);
+    assert_eq!(s.saml.clock_skew, time::Duration::seconds(90));
+    assert_eq!(s.saml.signature_policy, saml::SignaturePolicy::BothSigned);
+}
+
+#[rstest]
+#[case::skew("[auth.saml]\nclock_skew = soon\n", "clock_skew")]
+#[case::negative_skew("[auth.saml]\nclock_skew = -5s\n", "clock_skew")]
+#[case::policy("[auth.saml]\nsignature_policy = none\n", "signature_policy")]
+#[case::root_url("[server]\nroot_url = grafana.local\n", "root_url")]
+fn refuses_malformed_saml_settings(#[case] text: &str, #[case] key: &str) {
+    let f = ini_file(text);
+    let err = Settings::load_from(Some(f.path()), env(&[])).unwrap_err();
+    assert!(err.to_string().contains(key), "{err}");
+}
+
+#[rstest]
+#[case("90", 90)]
+#[case("60s", 60)]
+#[case("2m", 120)]
+#[case("1m30s", 90)]
+#[case("1h", 3600)]
+fn durations(#[case] text: &str, #[case] seconds: i64) {
+    assert_eq!(parse_duration(text), Some(time::Duration::seconds(seconds)));
+}

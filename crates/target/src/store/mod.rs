@@ -5,6 +5,7 @@
 pub mod app;
 pub mod config;
 pub mod groups;
+pub mod login;
 pub mod users;
 
 use rusqlite::OptionalExtension;

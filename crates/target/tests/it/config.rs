@@ -205,6 +205,7 @@ async fn group_sync_with_team_sync_in_the_file_refuses_to_start() {
         db: dir.path().join("t.db"),
         config_ini: Some(ini),
         token: TOKEN.into(),
+        idp_certs: Vec::new(),
     };
     let mut called = false;
     let err = target::serve(opts, |_| called = true, async {})

@@ -6,6 +6,7 @@ mod config;
 mod discovery;
 mod errors;
 mod logs;
+mod saml_login;
 mod scim_groups;
 mod scim_users;
 mod serve;

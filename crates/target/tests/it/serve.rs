@@ -37,6 +37,7 @@ async fn data_persists_across_restarts_of_the_same_database() {
             db,
             config_ini: Some(ini),
             token: TOKEN.into(),
+            idp_certs: Vec::new(),
         };
         let task = tokio::spawn(target::serve(
             opts,

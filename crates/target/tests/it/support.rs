@@ -104,6 +104,7 @@ impl Target {
             db: db.clone(),
             config_ini: Some(ini_path),
             token: TOKEN.to_owned(),
+            idp_certs: Vec::new(),
         };
         let (ready_tx, ready_rx) = oneshot::channel();
         let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();

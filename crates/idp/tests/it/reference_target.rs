@@ -32,6 +32,7 @@ async fn start_target() -> Running {
         db: dir.path().join("grafana.db"),
         config_ini: Some(ini),
         token: TOKEN.into(),
+        idp_certs: Vec::new(),
     };
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();

@@ -31,4 +31,7 @@ pub use sync::{
     Action, IssueCode, ObjectKind, ObjectRef, Outcome, SyncEngine, SyncIssue, SyncReport,
     MEMBER_BATCH,
 };
-pub use transport::{exchange_json_line, Exchange, ScimTarget, Transcript, TransportError};
+pub use transport::{
+    exchange_json_line, Exchange, ScimTarget, SyncLimits, Transcript, TranscriptDetail,
+    TransportError, ENTRA_CONCURRENCY,
+};

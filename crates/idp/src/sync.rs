@@ -3,6 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
+use std::future::Future;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
 
 use reqwest::Method;
 use serde::Serialize;
@@ -10,7 +14,9 @@ use serde_json::Value;
 
 use crate::directory::{DirGroup, DirUser, Directory};
 use crate::persona::{encode_segment, eq_filter, Family, PersonaId, RequestKind};
-use crate::transport::{Exchange, Http, Reply, ScimTarget, Transcript, TransportError};
+use crate::transport::{
+    in_lane, Exchange, Http, Lane, Reply, ScimTarget, Transcript, TransportError,
+};
 use crate::wire::{self, ActiveChange, Attr, Attrs, EntraChange, OktaMember};
 
 /// At most this many membership changes go into one PATCH (okta-scim.md §4 [OINMGR]);
@@ -241,6 +247,43 @@ struct Cycle {
     linked: HashSet<String>,
 }
 
+impl Cycle {
+    /// Move out what this cycle knows about the object `id`, for one object's work.
+    fn split_off(&mut self, id: &str) -> Cycle {
+        let mut part = Cycle::default();
+        if let Some((k, v)) = self.fetched_users.remove_entry(id) {
+            part.fetched_users.insert(k, v);
+        }
+        for (from, to) in [
+            (&mut self.fetched_groups, &mut part.fetched_groups),
+            (&mut self.touched_groups, &mut part.touched_groups),
+            (&mut self.linked, &mut part.linked),
+        ] {
+            if let Some(k) = from.take(id) {
+                to.insert(k);
+            }
+        }
+        part
+    }
+
+    /// Take back one object's state; its outcomes and errors are merged by the caller.
+    fn absorb(&mut self, part: Cycle) {
+        self.fetched_users.extend(part.fetched_users);
+        self.fetched_groups.extend(part.fetched_groups);
+        self.touched_groups.extend(part.touched_groups);
+        self.linked.extend(part.linked);
+    }
+}
+
+/// The phases of a cycle, in order; also the first key of the transcript order.
+#[derive(Debug, Clone, Copy)]
+enum Phase {
+    Users = 1,
+    Managers = 2,
+    Groups = 3,
+    Members = 4,
+}
+
 /// A failed request, before it is attached to an object.
 struct Failure {
     code: IssueCode,
@@ -309,7 +352,8 @@ impl SyncEngine {
     pub async fn test_connection(&mut self) -> SyncReport {
         self.cycles += 1;
         let mut c = Cycle::default();
-        if let Err(f) = self.probe().await {
+        let probed = self.pass().probe().await;
+        if let Err(f) = probed {
             c.errors.push(SyncIssue {
                 object: user_ref(""),
                 operation: "test connection".into(),
@@ -328,51 +372,170 @@ impl SyncEngine {
     pub async fn cycle(&mut self, dir: &Directory) -> SyncReport {
         self.cycles += 1;
         let mut c = Cycle::default();
-        if !self.connection_tested {
-            match self.probe().await {
-                Ok(()) => self.connection_tested = true,
-                Err(f) => {
-                    c.errors.push(SyncIssue {
-                        object: user_ref(""),
-                        operation: "test connection".into(),
-                        code: IssueCode::ConnectionFailed,
-                        message: f.message,
-                    });
-                    return self.finish(c);
-                }
-            }
-        }
-        for user in dir.users() {
-            self.sync_user(dir, user, &mut c).await;
-        }
-        if self.persona.family() != Family::Okta {
-            for user in dir.users() {
-                self.sync_manager(user, &mut c).await;
-            }
-        }
-        for group in dir.groups() {
-            self.sync_group(group, &mut c).await;
-        }
-        for group in dir.groups() {
-            self.sync_members(dir, group, &mut c).await;
+        let probe = !self.connection_tested;
+        if self.pass().run(dir, probe, &mut c).await && probe {
+            self.connection_tested = true;
         }
         self.finish(c)
+    }
+
+    fn pass(&mut self) -> Pass<'_> {
+        Pass {
+            persona: self.persona,
+            http: &self.http,
+            users: Mutex::new(&mut self.users),
+            groups: Mutex::new(&mut self.groups),
+            password_seed: Mutex::new(&mut self.password_seed),
+        }
     }
 
     fn finish(&mut self, c: Cycle) -> SyncReport {
         SyncReport {
             persona: self.persona,
             cycle: self.cycles,
-            exchanges: std::mem::take(&mut self.http.transcript),
+            exchanges: self.http.take_transcript(),
             outcomes: c.outcomes,
             errors: c.errors,
         }
+    }
+}
+
+/// One cycle's view of the engine. Objects of a phase run concurrently up to the
+/// [`SyncLimits`](crate::SyncLimits) cap, all through `&self`; the maps are locked only
+/// between awaits, never across one.
+struct Pass<'a> {
+    persona: PersonaId,
+    http: &'a Http,
+    users: Mutex<&'a mut BTreeMap<String, UserLink>>,
+    groups: Mutex<&'a mut BTreeMap<String, GroupLink>>,
+    password_seed: Mutex<&'a mut u64>,
+}
+
+impl<'a> Pass<'a> {
+    fn users(&self) -> MutexGuard<'_, &'a mut BTreeMap<String, UserLink>> {
+        self.users.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn groups(&self) -> MutexGuard<'_, &'a mut BTreeMap<String, GroupLink>> {
+        self.groups.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Test Connection if asked, then the four phases (entra-scim.md §4 "Cycles": users
+    /// and groups first, then memberships; manager in extra updates). Each phase ends
+    /// before the next starts, so a user exists before its manager link and its
+    /// memberships. Returns whether the connection test, if run, passed.
+    async fn run(&self, dir: &Directory, probe: bool, c: &mut Cycle) -> bool {
+        if probe {
+            if let Err(f) = self.probe().await {
+                c.errors.push(SyncIssue {
+                    object: user_ref(""),
+                    operation: "test connection".into(),
+                    code: IssueCode::ConnectionFailed,
+                    message: f.message,
+                });
+                return false;
+            }
+        }
+        let user_id = |u: &DirUser| -> String { u.id.clone() };
+        let group_id = |g: &DirGroup| -> String { g.id.clone() };
+        self.each(
+            c,
+            Phase::Users,
+            dir.users(),
+            user_id,
+            |user, mut part| async move {
+                self.sync_user(dir, user, &mut part).await;
+                part
+            },
+        )
+        .await;
+        if self.persona.family() != Family::Okta {
+            self.each(
+                c,
+                Phase::Managers,
+                dir.users(),
+                user_id,
+                |user, mut part| async move {
+                    self.sync_manager(user, &mut part).await;
+                    part
+                },
+            )
+            .await;
+        }
+        self.each(
+            c,
+            Phase::Groups,
+            dir.groups(),
+            group_id,
+            |group, mut part| async move {
+                self.sync_group(group, &mut part).await;
+                part
+            },
+        )
+        .await;
+        self.each(
+            c,
+            Phase::Members,
+            dir.groups(),
+            group_id,
+            |group, mut part| async move {
+                self.sync_members(dir, group, &mut part).await;
+                part
+            },
+        )
+        .await;
+        true
+    }
+
+    /// Run `work` for every item, at most `concurrency` at once. Each object gets its own
+    /// slice of the cycle's scratch state and its own transcript lane; outcomes and
+    /// errors are merged back in item order, so a report does not depend on timing.
+    async fn each<'s, T, F, Fut>(
+        &'s self,
+        c: &mut Cycle,
+        phase: Phase,
+        items: &'s [T],
+        id: impl Fn(&T) -> String,
+        work: F,
+    ) where
+        F: Fn(&'s T, Cycle) -> Fut,
+        Fut: Future<Output = Cycle>,
+    {
+        let cap = self.http.concurrency();
+        let work = &work;
+        let mut pending = items.iter().enumerate();
+        let mut running = FuturesUnordered::new();
+        let mut outcomes: Vec<(usize, Outcome)> = Vec::new();
+        let mut errors: Vec<(usize, SyncIssue)> = Vec::new();
+        loop {
+            while running.len() < cap {
+                let Some((index, item)) = pending.next() else {
+                    break;
+                };
+                let part = c.split_off(&id(item));
+                let lane = Lane {
+                    phase: phase as u8,
+                    index,
+                };
+                running.push(async move { (index, in_lane(lane, work(item, part)).await) });
+            }
+            let Some((index, mut part)) = running.next().await else {
+                break;
+            };
+            outcomes.extend(part.outcomes.drain(..).map(|o| (index, o)));
+            errors.extend(part.errors.drain(..).map(|e| (index, e)));
+            c.absorb(part);
+        }
+        outcomes.sort_by_key(|o| o.0);
+        errors.sort_by_key(|e| e.0);
+        c.outcomes.extend(outcomes.into_iter().map(|o| o.1));
+        c.errors.extend(errors.into_iter().map(|e| e.1));
     }
 
     // ---- HTTP ------------------------------------------------------------------------
 
     async fn call(
-        &mut self,
+        &self,
         method: Method,
         kind: RequestKind,
         path: &str,
@@ -431,7 +594,7 @@ impl SyncEngine {
     }
 
     /// Test Connection: entra-scim.md §1.1, okta-scim.md §3 "Test connection".
-    async fn probe(&mut self) -> Step<()> {
+    async fn probe(&self) -> Step<()> {
         let path = match self.persona.family() {
             Family::Entra => {
                 let guid = uuid::Uuid::new_v4().to_string();
@@ -465,7 +628,7 @@ impl SyncEngine {
     }
 
     /// Lookup by filter; `Ok(None)` when nothing matches.
-    async fn lookup(&mut self, kind: ObjectKind, value: &str) -> Step<Option<Value>> {
+    async fn lookup(&self, kind: ObjectKind, value: &str) -> Step<Option<Value>> {
         let (resource, attr) = match kind {
             ObjectKind::User => ("Users", "userName"),
             ObjectKind::Group => ("Groups", "displayName"),
@@ -540,7 +703,7 @@ impl SyncEngine {
     }
 
     /// GET by cached id; a 404 is `InvalidAnchor` (entra-scim.md §4).
-    async fn get_by_id(&mut self, path: &str) -> Step<Value> {
+    async fn get_by_id(&self, path: &str) -> Step<Value> {
         let reply = self
             .call(Method::GET, RequestKind::Read, path, None)
             .await?;
@@ -554,14 +717,20 @@ impl SyncEngine {
         Self::json_object(reply, "get by id")
     }
 
-    fn password(&mut self) -> String {
+    fn password(&self) -> String {
         // okta-scim.md §3 "Create": always sent, value irrelevant.
         const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyz0123456789";
-        self.password_seed = self
-            .password_seed
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        let mut h = self.password_seed >> 11;
+        let seed = {
+            let mut seed = self
+                .password_seed
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            **seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            **seed
+        };
+        let mut h = seed >> 11;
         (0..8)
             .map(|_| {
                 let c = ALPHABET[(h % ALPHABET.len() as u64) as usize] as char;
@@ -573,22 +742,23 @@ impl SyncEngine {
 
     // ---- users -----------------------------------------------------------------------
 
-    async fn sync_user(&mut self, dir: &Directory, user: &DirUser, c: &mut Cycle) {
+    async fn sync_user(&self, dir: &Directory, user: &DirUser, c: &mut Cycle) {
         let obj = user_ref(&user.id);
-        let step = match self.users.get(&user.id) {
+        // `Some(true)`: deleted or broken, left alone.
+        let left_alone = self.users().get(&user.id).map(|l| l.gone || l.broken);
+        let step = match left_alone {
             // A match is linked, then brought up to date in the same cycle
             // (entra-scim.md §1.2 [HOW]; okta-scim.md §3 "Assign user" step 3).
             None if user.is_active() => match self.provision_user(user, c).await {
                 Ok(()) if c.linked.contains(&user.id) => self.update_user(dir, user, c).await,
                 other => other,
             },
-            None => Ok(()),
-            Some(link) if link.gone || link.broken => Ok(()),
-            Some(_) => self.update_user(dir, user, c).await,
+            None | Some(true) => Ok(()),
+            Some(false) => self.update_user(dir, user, c).await,
         };
         if let Err(f) = step {
             if f.code == IssueCode::InvalidAnchor {
-                if let Some(l) = self.users.get_mut(&user.id) {
+                if let Some(l) = self.users().get_mut(&user.id) {
                     l.broken = true;
                 }
             }
@@ -610,7 +780,7 @@ impl SyncEngine {
     }
 
     /// Lookup, then link or create (entra-scim.md §1.2, okta-scim.md §3 "Assign user").
-    async fn provision_user(&mut self, user: &DirUser, c: &mut Cycle) -> Step<()> {
+    async fn provision_user(&self, user: &DirUser, c: &mut Cycle) -> Step<()> {
         let attrs = wire::user_attrs(self.persona, user);
         let login = &user.profile.user_principal_name;
         if let Some(found) = self.lookup(ObjectKind::User, login).await? {
@@ -642,7 +812,7 @@ impl SyncEngine {
                 "create user: response has no id",
             );
         };
-        self.users.insert(
+        self.users().insert(
             user.id.clone(),
             UserLink {
                 target_id: id.clone(),
@@ -661,7 +831,7 @@ impl SyncEngine {
     /// Adopt a matched resource. Its current values become the known state, so the
     /// update that follows sends only the differences; Okta always pushes the profile
     /// with `active:true` on a match (okta-scim.md §3 "Assign user" step 3).
-    async fn link_user(&mut self, user: &DirUser, found: Value, c: &mut Cycle) -> Step<()> {
+    async fn link_user(&self, user: &DirUser, found: Value, c: &mut Cycle) -> Step<()> {
         let id = found["id"].as_str().unwrap_or_default().to_owned();
         let okta = self.persona.family() == Family::Okta;
         let attrs = if okta {
@@ -677,7 +847,7 @@ impl SyncEngine {
                 .get("active")
                 .and_then(scim::model::parse_bool)
                 .unwrap_or(true);
-        self.users.insert(
+        self.users().insert(
             user.id.clone(),
             UserLink {
                 target_id: id.clone(),
@@ -693,9 +863,9 @@ impl SyncEngine {
         Ok(())
     }
 
-    async fn update_user(&mut self, dir: &Directory, user: &DirUser, c: &mut Cycle) -> Step<()> {
+    async fn update_user(&self, dir: &Directory, user: &DirUser, c: &mut Cycle) -> Step<()> {
         let _ = dir;
-        let Some(link) = self.users.get(&user.id).cloned() else {
+        let Some(link) = self.users().get(&user.id).cloned() else {
             return Ok(());
         };
         let desired = wire::user_attrs(self.persona, user);
@@ -730,14 +900,14 @@ impl SyncEngine {
     }
 
     fn note_user_change(
-        &mut self,
+        &self,
         c: &mut Cycle,
         user: &DirUser,
         attrs: Option<Attrs>,
         active: Option<bool>,
         target_id: &str,
     ) {
-        if let Some(link) = self.users.get_mut(&user.id) {
+        if let Some(link) = self.users().get_mut(&user.id) {
             let was = link.active;
             if let Some(a) = attrs {
                 if a != link.attrs {
@@ -770,7 +940,7 @@ impl SyncEngine {
     /// entra-scim.md §1.3–§1.5: GET by id, then one PATCH with `Add` for attributes the
     /// target lacks and `Replace` for those it has; cleared values are not sent.
     async fn entra_update(
-        &mut self,
+        &self,
         user: &DirUser,
         link: &UserLink,
         desired: Attrs,
@@ -813,7 +983,7 @@ impl SyncEngine {
     /// deactivate and reactivate included; OIN: profile only), PATCH `{"active":…}` for
     /// OIN (de)activation. AIW reactivation starts with the filter lookup [DF].
     async fn okta_update(
-        &mut self,
+        &self,
         user: &DirUser,
         link: &UserLink,
         desired: Attrs,
@@ -852,7 +1022,7 @@ impl SyncEngine {
 
     /// RFC 7644 §3.5.2: PATCH `replace`/`remove` with paths, no GET.
     async fn rfc_update(
-        &mut self,
+        &self,
         user: &DirUser,
         link: &UserLink,
         desired: Attrs,
@@ -877,7 +1047,7 @@ impl SyncEngine {
         Ok(())
     }
 
-    async fn delete_user(&mut self, user: &DirUser, link: &UserLink, c: &mut Cycle) -> Step<()> {
+    async fn delete_user(&self, user: &DirUser, link: &UserLink, c: &mut Cycle) -> Step<()> {
         let path = Self::user_path(&link.target_id);
         if self.persona.family() == Family::Entra {
             // QA1195656: "GET calls will always precede other actions".
@@ -887,7 +1057,7 @@ impl SyncEngine {
             .call(Method::DELETE, RequestKind::Delete, &path, None)
             .await?;
         Self::expect(reply, &[200, 204], "delete user")?;
-        if let Some(l) = self.users.get_mut(&user.id) {
+        if let Some(l) = self.users().get_mut(&user.id) {
             l.gone = true;
         }
         self.record(c, user_ref(&user.id), Action::Deleted, &link.target_id);
@@ -896,8 +1066,8 @@ impl SyncEngine {
 
     /// The manager in its own PATCH after the user exists (entra-scim.md §1.2
     /// [AZ45885]). A cleared manager is not sent (§1.4 [KNOWN]).
-    async fn sync_manager(&mut self, user: &DirUser, c: &mut Cycle) {
-        let Some(link) = self.users.get(&user.id).cloned() else {
+    async fn sync_manager(&self, user: &DirUser, c: &mut Cycle) {
+        let Some(link) = self.users().get(&user.id).cloned() else {
             return;
         };
         if link.gone || link.broken || user.hard_deleted {
@@ -907,7 +1077,7 @@ impl SyncEngine {
             return;
         };
         let Some(manager) = self
-            .users
+            .users()
             .get(manager_dir)
             .filter(|m| !m.gone && !m.broken)
             .map(|m| m.target_id.clone())
@@ -940,7 +1110,7 @@ impl SyncEngine {
         .await;
         match step {
             Ok(()) => {
-                if let Some(l) = self.users.get_mut(&user.id) {
+                if let Some(l) = self.users().get_mut(&user.id) {
                     l.manager = Some(manager);
                 }
                 self.record(c, user_ref(&user.id), Action::ManagerSet, &link.target_id);
@@ -956,11 +1126,11 @@ impl SyncEngine {
 
     // ---- groups ----------------------------------------------------------------------
 
-    async fn sync_group(&mut self, group: &DirGroup, c: &mut Cycle) {
+    async fn sync_group(&self, group: &DirGroup, c: &mut Cycle) {
         let step = self.sync_group_inner(group, c).await;
         if let Err(f) = step {
             if f.code == IssueCode::InvalidAnchor {
-                if let Some(l) = self.groups.get_mut(&group.id) {
+                if let Some(l) = self.groups().get_mut(&group.id) {
                     l.broken = true;
                 }
             }
@@ -973,8 +1143,8 @@ impl SyncEngine {
         }
     }
 
-    async fn sync_group_inner(&mut self, group: &DirGroup, c: &mut Cycle) -> Step<()> {
-        let link = self.groups.get(&group.id).cloned();
+    async fn sync_group_inner(&self, group: &DirGroup, c: &mut Cycle) -> Step<()> {
+        let link = self.groups().get(&group.id).cloned();
         match link {
             Some(link) if link.broken => Ok(()),
             // entra-scim.md §1.7 "Delete"; okta-scim.md §4 "Delete and unlink".
@@ -988,13 +1158,13 @@ impl SyncEngine {
                     .call(Method::DELETE, RequestKind::Delete, &path, None)
                     .await?;
                 Self::expect(reply, &[200, 204], "delete group")?;
-                self.groups.remove(&group.id);
+                self.groups().remove(&group.id);
                 self.record(c, group_ref(&group.id), Action::Deleted, &link.target_id);
                 Ok(())
             }
             // Taken off the push list: "Leave the group in the target app" sends nothing.
             Some(link) if !group.pushed => {
-                self.groups.remove(&group.id);
+                self.groups().remove(&group.id);
                 self.record(c, group_ref(&group.id), Action::Unlinked, &link.target_id);
                 Ok(())
             }
@@ -1007,7 +1177,7 @@ impl SyncEngine {
         }
     }
 
-    async fn provision_group(&mut self, group: &DirGroup, c: &mut Cycle) -> Step<()> {
+    async fn provision_group(&self, group: &DirGroup, c: &mut Cycle) -> Step<()> {
         let (id, action) = match self.lookup(ObjectKind::Group, &group.display_name).await? {
             // Okta needs "Link Group" for an existing name (okta-scim.md §4 [PLAN C9315]);
             // this persona plays an admin who chose it.
@@ -1031,7 +1201,7 @@ impl SyncEngine {
                 (id.to_owned(), Action::Created)
             }
         };
-        self.groups.insert(
+        self.groups().insert(
             group.id.clone(),
             GroupLink {
                 target_id: id.clone(),
@@ -1045,12 +1215,7 @@ impl SyncEngine {
         Ok(())
     }
 
-    async fn rename_group(
-        &mut self,
-        group: &DirGroup,
-        link: &GroupLink,
-        c: &mut Cycle,
-    ) -> Step<()> {
+    async fn rename_group(&self, group: &DirGroup, link: &GroupLink, c: &mut Cycle) -> Step<()> {
         let path = Self::group_path(&link.target_id);
         match self.persona {
             // Okta AIW renames with the membership PUT (okta-scim.md §2 table).
@@ -1069,7 +1234,7 @@ impl SyncEngine {
             }
         }
         if self.persona != PersonaId::Okta {
-            if let Some(l) = self.groups.get_mut(&group.id) {
+            if let Some(l) = self.groups().get_mut(&group.id) {
                 l.display_name = group.display_name.clone();
             }
             self.record(c, group_ref(&group.id), Action::Renamed, &link.target_id);
@@ -1079,7 +1244,7 @@ impl SyncEngine {
 
     /// entra-scim.md §1.7: every group GET carries `excludedAttributes=members`; once
     /// per group per cycle.
-    async fn entra_group_get(&mut self, group: &DirGroup, path: &str, c: &mut Cycle) -> Step<()> {
+    async fn entra_group_get(&self, group: &DirGroup, path: &str, c: &mut Cycle) -> Step<()> {
         if c.fetched_groups.insert(group.id.clone()) {
             self.get_by_id(&format!("{path}?excludedAttributes=members"))
                 .await?;
@@ -1087,8 +1252,8 @@ impl SyncEngine {
         Ok(())
     }
 
-    async fn sync_members(&mut self, dir: &Directory, group: &DirGroup, c: &mut Cycle) {
-        let Some(link) = self.groups.get(&group.id).cloned() else {
+    async fn sync_members(&self, dir: &Directory, group: &DirGroup, c: &mut Cycle) {
+        let Some(link) = self.groups().get(&group.id).cloned() else {
             return;
         };
         if link.broken || group.deleted || !group.pushed {
@@ -1106,7 +1271,7 @@ impl SyncEngine {
     }
 
     async fn sync_members_inner(
-        &mut self,
+        &self,
         dir: &Directory,
         group: &DirGroup,
         link: &GroupLink,
@@ -1116,7 +1281,7 @@ impl SyncEngine {
         // Target id and userName of every member that exists in the target.
         let mut live: BTreeMap<String, (OktaMember, bool)> = BTreeMap::new();
         for id in group.members.iter().chain(link.members.iter()) {
-            if let Some(l) = self.users.get(id).filter(|l| !l.gone && !l.broken) {
+            if let Some(l) = self.users().get(id).filter(|l| !l.gone && !l.broken) {
                 let display = dir
                     .user(id)
                     .map(|u| u.profile.user_principal_name.clone())
@@ -1177,7 +1342,7 @@ impl SyncEngine {
                 Self::expect(reply, &[200, 204], "put group")?;
                 self.set_members(group, desired_set);
                 if link.display_name != group.display_name {
-                    if let Some(l) = self.groups.get_mut(&group.id) {
+                    if let Some(l) = self.groups().get_mut(&group.id) {
                         l.display_name = group.display_name.clone();
                     }
                     self.record(c, group_ref(&group.id), Action::Renamed, &link.target_id);
@@ -1220,7 +1385,7 @@ impl SyncEngine {
                         .await?;
                     Self::expect(reply, &[200, 204], "patch group members")?;
                     let (n_add, n_rm) = (ad.len(), rm.len());
-                    if let Some(l) = self.groups.get_mut(&group.id) {
+                    if let Some(l) = self.groups().get_mut(&group.id) {
                         for (add, id) in &batch {
                             if *add {
                                 l.members.insert((*id).clone());
@@ -1246,7 +1411,7 @@ impl SyncEngine {
                             .call(Method::PATCH, RequestKind::Write, &path, Some(&body))
                             .await?;
                         Self::expect(reply, &[200, 204], "patch group members")?;
-                        if let Some(l) = self.groups.get_mut(&group.id) {
+                        if let Some(l) = self.groups().get_mut(&group.id) {
                             for m in chunk {
                                 if add {
                                     l.members.insert(m.clone());
@@ -1269,8 +1434,8 @@ impl SyncEngine {
         Ok(())
     }
 
-    fn set_members(&mut self, group: &DirGroup, members: BTreeSet<String>) {
-        if let Some(l) = self.groups.get_mut(&group.id) {
+    fn set_members(&self, group: &DirGroup, members: BTreeSet<String>) {
+        if let Some(l) = self.groups().get_mut(&group.id) {
             l.members = members;
         }
     }

@@ -2,12 +2,17 @@
 //! redacted transcript of every exchange.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::persona::{PersonaId, RequestKind};
+use crate::persona::{Family, PersonaId, RequestKind};
+
+#[cfg(test)]
+mod tests;
 
 /// Where and how to reach the SCIM service provider.
 #[derive(Debug, Clone)]
@@ -31,7 +36,67 @@ pub struct ScimTarget {
     pub server_error_retries: Option<u32>,
     /// Wait before the first immediate 5xx retry; doubled for each further one.
     pub server_error_backoff: Duration,
+    /// Override of the persona's concurrency cap and request rate
+    /// ([`SyncLimits::for_persona`]).
+    pub limits: Option<SyncLimits>,
+    /// How much of each exchange the transcript keeps.
+    pub transcript: TranscriptDetail,
 }
+
+/// How much of each exchange the transcript keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TranscriptDetail {
+    /// Headers and bodies, redacted (the default).
+    #[default]
+    Full,
+    /// Method, URL, status, timing and error only: for syncs of tens of thousands of
+    /// users, whose full transcript would hold every body in memory.
+    Lines,
+}
+
+/// How hard the engine drives the target: how many requests may be in flight at once and
+/// how many may start per second.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SyncLimits {
+    /// Objects of one phase (users, managers, groups, memberships) handled at once; each
+    /// object has at most one request in flight, so this caps concurrent requests.
+    /// `0` is treated as `1`.
+    pub concurrency: usize,
+    /// At most this many requests (retries included) start per second; `None` for no
+    /// pacing.
+    pub requests_per_second: Option<f64>,
+}
+
+impl SyncLimits {
+    /// One request at a time, unpaced.
+    pub const SEQUENTIAL: SyncLimits = SyncLimits {
+        concurrency: 1,
+        requests_per_second: None,
+    };
+
+    /// The persona's defaults.
+    ///
+    /// - Entra sends "in parallel, up to a connection cap" (entra-scim.md §3 "Load and
+    ///   timing" [QA1195656]); the cap is not published, so we use 8. No rate is imposed:
+    ///   the sheet gives a peak of about 1000 requests a minute as an observation, not a
+    ///   limit; set `requests_per_second: Some(16.7)` to replay it.
+    /// - Okta's sheet (okta-scim.md §1 "Timeouts, 429 and other errors") documents how it
+    ///   backs off, not how many requests it overlaps; a provisioning task pushes one
+    ///   change after another, so the persona sends one request at a time.
+    /// - rfc: one at a time, so a strict client's transcript reads in send order.
+    pub fn for_persona(persona: PersonaId) -> SyncLimits {
+        match persona.family() {
+            Family::Entra => SyncLimits {
+                concurrency: ENTRA_CONCURRENCY,
+                requests_per_second: None,
+            },
+            Family::Okta | Family::Rfc => SyncLimits::SEQUENTIAL,
+        }
+    }
+}
+
+/// The Entra persona's default cap (entra-scim.md §3 gives no number).
+pub const ENTRA_CONCURRENCY: usize = 8;
 
 impl ScimTarget {
     /// A target with the documented defaults: 60 s per request, 4 MiB bodies, at most
@@ -46,6 +111,8 @@ impl ScimTarget {
             rate_limit_attempts: None,
             server_error_retries: None,
             server_error_backoff: Duration::from_secs(1),
+            limits: None,
+            transcript: TranscriptDetail::Full,
         }
     }
 
@@ -145,12 +212,66 @@ pub enum TransportError {
     Url(String),
 }
 
+/// Where an exchange belongs in the transcript: requests are recorded in send order,
+/// then listed by phase, by object within the phase, and in send order within one
+/// object, so a concurrent cycle reads the same from run to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub(crate) struct Lane {
+    pub phase: u8,
+    pub index: usize,
+}
+
+tokio::task_local! {
+    static LANE: Lane;
+}
+
+/// Run `work` with its exchanges filed under `lane`.
+pub(crate) async fn in_lane<F: std::future::Future>(lane: Lane, work: F) -> F::Output {
+    LANE.scope(lane, work).await
+}
+
 pub(crate) struct Http {
     client: reqwest::Client,
     pub(crate) target: ScimTarget,
     persona: PersonaId,
-    pub(crate) transcript: Vec<Exchange>,
-    seq: u64,
+    limits: SyncLimits,
+    /// Exchanges of the current cycle with their lane.
+    transcript: Mutex<Vec<(Lane, Exchange)>>,
+    /// Attempts started, for the send order.
+    seq: AtomicU64,
+    /// Exchanges already handed out by [`Http::take_transcript`].
+    reported: u64,
+    pacer: Pacer,
+}
+
+/// Spaces request starts evenly at `requests_per_second`.
+#[derive(Debug)]
+pub(crate) struct Pacer {
+    /// `None`: unpaced.
+    interval: Option<Duration>,
+    /// When the next request may start.
+    next: Mutex<Option<tokio::time::Instant>>,
+}
+
+impl Pacer {
+    pub(crate) fn new(requests_per_second: Option<f64>) -> Pacer {
+        let interval = requests_per_second
+            .filter(|r| r.is_finite() && *r > 0.0)
+            .map(|r| Duration::from_secs_f64(1.0 / r));
+        Pacer {
+            interval,
+            next: Mutex::new(None),
+        }
+    }
+
+    /// Book the next start at or after `now`; `None` when unpaced.
+    pub(crate) fn slot(&self, now: tokio::time::Instant) -> Option<tokio::time::Instant> {
+        let interval = self.interval?;
+        let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
+        let start = next.map_or(now, |n| n.max(now));
+        *next = Some(start + interval);
+        Some(start)
+    }
 }
 
 const TEXT_LIMIT: usize = 64 * 1024;
@@ -162,12 +283,59 @@ impl Http {
             .connect_timeout(target.timeout)
             .build()
             .unwrap_or_default();
+        let limits = target
+            .limits
+            .unwrap_or_else(|| SyncLimits::for_persona(persona));
         Http {
             client,
             target,
             persona,
-            transcript: Vec::new(),
-            seq: 0,
+            limits,
+            transcript: Mutex::new(Vec::new()),
+            seq: AtomicU64::new(0),
+            reported: 0,
+            pacer: Pacer::new(limits.requests_per_second),
+        }
+    }
+
+    /// How many objects of one phase may be in flight.
+    pub(crate) fn concurrency(&self) -> usize {
+        self.limits.concurrency.max(1)
+    }
+
+    /// The exchanges since the last call, ordered by lane then send order and numbered
+    /// on from the previous batch.
+    pub(crate) fn take_transcript(&mut self) -> Vec<Exchange> {
+        let mut taken = std::mem::take(
+            self.transcript
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        taken.sort_by_key(|(lane, e)| (*lane, e.seq));
+        let exchanges: Vec<Exchange> = taken
+            .into_iter()
+            .enumerate()
+            .map(|(i, (_, mut e))| {
+                e.seq = self.reported + 1 + i as u64;
+                e
+            })
+            .collect();
+        self.reported += exchanges.len() as u64;
+        exchanges
+    }
+
+    fn record(&self, exchange: Exchange) {
+        let lane = LANE.try_with(|l| *l).unwrap_or_default();
+        self.transcript
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((lane, exchange));
+    }
+
+    /// Wait for this request's start under `requests_per_second`.
+    async fn pace(&self) {
+        if let Some(start) = self.pacer.slot(tokio::time::Instant::now()) {
+            tokio::time::sleep_until(start).await;
         }
     }
 
@@ -179,7 +347,7 @@ impl Http {
     /// Send, retrying 429 and (per persona) 5xx and transport failures; every attempt
     /// is recorded. Returns the last reply, whatever its status.
     pub(crate) async fn send(
-        &mut self,
+        &self,
         method: reqwest::Method,
         kind: RequestKind,
         path_and_query: &str,
@@ -223,13 +391,14 @@ impl Http {
     }
 
     async fn attempt(
-        &mut self,
+        &self,
         method: &reqwest::Method,
         kind: RequestKind,
         path_and_query: &str,
         body: Option<&Value>,
     ) -> (Result<Reply, TransportError>, Option<String>) {
-        self.seq += 1;
+        self.pace().await;
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
         let url = self.url(path_and_query);
         let mut headers: Vec<(String, String)> = vec![(
             "authorization".to_owned(),
@@ -241,23 +410,28 @@ impl Http {
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v.to_owned())),
         );
+        let full = self.target.transcript == TranscriptDetail::Full;
         let mut exchange = Exchange {
-            seq: self.seq,
+            seq,
             persona: self.persona.to_string(),
             method: method.to_string(),
             url: url.clone(),
-            request_headers: headers
-                .iter()
-                .map(|(k, v)| {
-                    let v = if k == "authorization" {
-                        "Bearer [redacted]".to_owned()
-                    } else {
-                        v.clone()
-                    };
-                    (k.clone(), v)
-                })
-                .collect(),
-            request_body: body.map(redact_body),
+            request_headers: if full {
+                headers
+                    .iter()
+                    .map(|(k, v)| {
+                        let v = if k == "authorization" {
+                            "Bearer [redacted]".to_owned()
+                        } else {
+                            v.clone()
+                        };
+                        (k.clone(), v)
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            request_body: body.filter(|_| full).map(redact_body),
             status: None,
             response_headers: Vec::new(),
             response_json: None,
@@ -270,7 +444,7 @@ impl Http {
             Ok(u) => u,
             Err(e) => {
                 exchange.error = Some(format!("invalid url: {e}"));
-                self.transcript.push(exchange);
+                self.record(exchange);
                 return (Err(TransportError::Url(url)), None);
             }
         };
@@ -325,13 +499,15 @@ impl Http {
                     .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
                     .map(|(_, v)| v.clone());
                 let json: Option<Value> = serde_json::from_slice(&bytes).ok();
-                if json.is_none() && !bytes.is_empty() {
+                if full && json.is_none() && !bytes.is_empty() {
                     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(TEXT_LIMIT)]);
                     exchange.response_text = Some(text.into_owned());
                 }
                 exchange.status = Some(status);
-                exchange.response_headers = headers;
-                exchange.response_json = json.clone();
+                if full {
+                    exchange.response_headers = headers;
+                    exchange.response_json = json.clone();
+                }
                 let reply = Reply {
                     status,
                     empty: bytes.iter().all(u8::is_ascii_whitespace),
@@ -344,7 +520,7 @@ impl Http {
                 (Err(e), None)
             }
         };
-        self.transcript.push(exchange);
+        self.record(exchange);
         (result, retry_after)
     }
 }

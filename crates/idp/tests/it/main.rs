@@ -4,5 +4,6 @@
 mod fidelity;
 mod hostile;
 mod lifecycle;
+mod limits;
 mod peer;
 mod reference_target;

@@ -12,8 +12,9 @@ usage: cargo xtask <command> [args]
 
 commands:
   test            install missing system packages (as root) and run the whole test suite
-  run-scenarios   build and start the reference target (the scenario runner lands with issue 5)
-  bench           measure SCIM user creates per second against the reference target
+  run-scenarios   run the scenario catalogue against the embedded reference target [ARGS for scim-harness run]
+  bench [NAME]... [-- ARGS]
+                  whole-process benchmarks: scim-creates, saml-logins, sync (default: all)
 ";
 
 /// Exit code for a usage error or a missing prerequisite the user must install.
@@ -85,13 +86,11 @@ fn test(args: &[String]) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `cargo xtask run-scenarios`: until the scenario runner exists (issue 5) this builds
-/// the harness and serves the reference target on a temporary SQLite file.
+/// `cargo xtask run-scenarios [ARGS]`: build the harness (release), then run the whole
+/// catalogue over every persona and config against the embedded reference target.
+/// Reports go to `target/scim-harness/`; extra arguments go to `scim-harness run`.
+/// The exit code is the runner's (README "Exit codes").
 fn run_scenarios(args: &[String]) -> anyhow::Result<ExitCode> {
-    if !args.is_empty() {
-        eprintln!("error: run-scenarios takes no arguments yet (the scenario runner is not built)");
-        return Ok(ExitCode::from(EXIT_USAGE));
-    }
     if let Some(code) = system_packages::ensure()? {
         return Ok(code);
     }
@@ -99,32 +98,26 @@ fn run_scenarios(args: &[String]) -> anyhow::Result<ExitCode> {
     let root = workspace_root();
     let out = root.join("target").join("scim-harness");
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let db = out.join("reference.db");
-    for stale in ["reference.db", "reference.db-wal", "reference.db-shm"] {
-        let _ = std::fs::remove_file(out.join(stale));
-    }
-    let token = match std::env::var("SCIM_HARNESS_TOKEN") {
-        Ok(token) if !token.is_empty() => token,
-        _ => {
-            let token = random_token()?;
-            let path = out.join("token");
-            write_private(&path, &token)?;
-            println!(
-                "bearer token written to {} (SCIM_HARNESS_TOKEN overrides)",
-                path.display()
-            );
-            token
-        }
-    };
-    println!("the scenario runner is not built yet (issue 5); serving the reference target, Ctrl-C stops it");
     let binary = root.join("target/release/scim-harness");
-    run(Command::new(binary)
-        .args(["target", "serve", "--listen", "127.0.0.1:3000", "--db"])
-        .arg(&db)
-        .arg("--config")
-        .arg(root.join("fixtures/target/reference.ini"))
-        .env("SCIM_HARNESS_TOKEN", token))?;
-    Ok(ExitCode::SUCCESS)
+    let mut cmd = Command::new(&binary);
+    cmd.current_dir(&root)
+        .arg("run")
+        .arg("--scenarios")
+        .arg(root.join("scenarios"))
+        .arg("--idp-keys")
+        .arg(root.join("fixtures/idp"))
+        .args([
+            "--format", "human", "--format", "json", "--format", "junit", "--format", "html",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .args(args);
+    let status = cmd
+        .status()
+        .with_context(|| format!("starting {}", binary.display()))?;
+    println!("reports are in {}", out.display());
+    let code = status.code().unwrap_or(1);
+    Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
 }
 
 /// `cargo xtask bench`: a whole-process load of user creates over loopback keep-alive.
@@ -132,26 +125,86 @@ fn bench(args: &[String]) -> anyhow::Result<ExitCode> {
     if let Some(code) = system_packages::ensure()? {
         return Ok(code);
     }
-    let mut cmd = cargo();
-    cmd.args([
-        "bench",
-        "--locked",
-        "--package",
-        "cli",
-        "--bench",
-        "scim_creates",
-        "--",
-    ])
-    .args(args);
-    match python_baseline() {
-        Ok(exe) => {
-            cmd.env("SCIM_BENCH_PYTHON_SERVER", exe);
+    let (selected, extra): (Vec<&String>, Vec<&String>) = match args.iter().position(|a| a == "--")
+    {
+        Some(i) => (args[..i].iter().collect(), args[i + 1..].iter().collect()),
+        None => (args.iter().collect(), Vec::new()),
+    };
+    for name in &selected {
+        if !BENCHES.iter().any(|b| b.name == name.as_str()) {
+            let known: Vec<&str> = BENCHES.iter().map(|b| b.name).collect();
+            eprintln!(
+                "error: unknown benchmark `{name}` (known: {})",
+                known.join(", ")
+            );
+            return Ok(ExitCode::from(EXIT_USAGE));
         }
-        Err(err) => eprintln!("note: the Python baseline is not measured: {err:#}"),
     }
-    run(&mut cmd)?;
+    for bench in BENCHES {
+        if !selected.is_empty() && !selected.iter().any(|s| s.as_str() == bench.name) {
+            continue;
+        }
+        println!("== {}: {}", bench.name, bench.what);
+        let mut cmd = cargo();
+        cmd.args([
+            "bench",
+            "--locked",
+            "--package",
+            bench.package,
+            "--bench",
+            bench.target,
+            "--",
+        ])
+        .args(&extra);
+        match bench.name {
+            "scim-creates" => match python_baseline() {
+                Ok(exe) => {
+                    cmd.env("SCIM_BENCH_PYTHON_SERVER", exe);
+                }
+                Err(err) => eprintln!("note: the Python baseline is not measured: {err:#}"),
+            },
+            "sync" => {
+                if let Err(err) = system_packages::ensure_tool("wrk") {
+                    eprintln!(
+                        "note: wrk is not available, the sync baseline is not measured: {err:#}"
+                    );
+                }
+            }
+            _ => {}
+        }
+        run(&mut cmd)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
+
+/// One whole-process benchmark and the baseline it measures itself against in the same run.
+struct Bench {
+    name: &'static str,
+    package: &'static str,
+    target: &'static str,
+    what: &'static str,
+}
+
+const BENCHES: &[Bench] = &[
+    Bench {
+        name: "scim-creates",
+        package: "cli",
+        target: "scim_creates",
+        what: "SCIM user creates/s against the reference target, next to a Python SCIM server",
+    },
+    Bench {
+        name: "saml-logins",
+        package: "target",
+        target: "saml_logins",
+        what: "signed SAML logins/s end to end, next to the raw RSA-2048 signing rate",
+    },
+    Bench {
+        name: "sync",
+        package: "idp",
+        target: "sync_throughput",
+        what: "sync engine requests/s against a loopback responder, next to wrk; peak memory of a 100k-user sync",
+    },
+];
 
 /// The baseline server for `bench`: PyPI's `scim2-server` (an interpreted, in-memory SCIM
 /// server) in a virtualenv under `target/`, installed on first use.
@@ -166,30 +219,4 @@ fn python_baseline() -> anyhow::Result<PathBuf> {
             .with_context(|| format!("installing {PACKAGE} from PyPI"))?;
     }
     Ok(exe)
-}
-
-/// 32 random bytes from the kernel, hex-encoded.
-fn random_token() -> anyhow::Result<String> {
-    use std::io::Read;
-    let mut bytes = [0u8; 32];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .context("reading /dev/urandom for a bearer token")?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-/// Writes a secret readable by the owner only.
-fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    #[cfg(unix)]
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    options.mode(0o600);
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    file.write_all(contents.as_bytes())
-        .with_context(|| format!("writing {}", path.display()))
 }

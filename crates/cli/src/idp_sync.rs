@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
-use crate::profile::Profile;
+use conformance::Profile;
 
 /// Arguments of `idp sync` (DESIGN.md "Command line").
 #[derive(Args)]
@@ -37,7 +37,7 @@ pub fn sync(args: SyncArgs) -> anyhow::Result<bool> {
         .parse()
         .map_err(|err| anyhow::anyhow!("--persona: {err}"))?;
     let profile = Profile::load(&args.target)?;
-    let token = profile.token(&args.target)?;
+    let token = profile.token()?;
     let directory = idp::Directory::load(&args.directory)
         .with_context(|| format!("loading directory {}", args.directory.display()))?;
     let base = profile.scim_base(args.target_url.as_deref());

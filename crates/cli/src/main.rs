@@ -7,16 +7,22 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
+mod embedded;
 mod idp_sync;
-mod profile;
+mod run;
 mod saml_issue;
 
 /// Exit codes, documented in README.md ("Exit codes").
 mod exit {
-    /// The run completed and found failures (a MUST case failed, or a sync reported errors).
+    /// Every case passed, warned, was skipped or was expected by the baseline.
+    pub const SUCCESS: u8 = 0;
+    /// The run completed and found failures (a MUST case failed or errored, a stale
+    /// baseline entry, or a sync reported errors).
     pub const FAILED: u8 = 1;
     /// A usage, scenario or profile error.
     pub const USAGE: u8 = 2;
+    /// The target did not answer.
+    pub const UNREACHABLE: u8 = 3;
 }
 
 #[derive(Parser)]
@@ -32,6 +38,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the scenario catalogue against a target (the embedded reference target by default).
+    Run(Box<run::RunArgs>),
+    /// List every case: id, level, title and spec references.
+    List(run::ListArgs),
     /// The Grafana-shaped reference target.
     Target {
         #[command(subcommand)]
@@ -83,6 +93,9 @@ struct ServeArgs {
     /// Bearer token SCIM clients must present (never logged).
     #[arg(long, env = "SCIM_HARNESS_TOKEN", hide_env_values = true)]
     token: String,
+    /// A trusted SAML IdP (repeatable): an IdP metadata file, or ENTITY_ID=CERT.pem.
+    #[arg(long = "idp-cert", value_name = "METADATA|ENTITY_ID=PEM")]
+    idp_certs: Vec<String>,
 }
 
 fn main() -> ExitCode {
@@ -99,6 +112,8 @@ fn main() -> ExitCode {
     };
     init_logging();
     let result = match cli.command {
+        Command::Run(args) => return finish(run::run(*args)),
+        Command::List(args) => return finish(run::list(args)),
         Command::Target {
             command: TargetCommand::Serve(args),
         } => serve(*args),
@@ -128,6 +143,17 @@ fn main() -> ExitCode {
     }
 }
 
+/// The exit code of `run` or `list`, printing the error if there is one.
+fn finish(result: Result<u8, run::Failure>) -> ExitCode {
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            eprintln!("error: {:#}", failure.error);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
 /// Logs go to stderr, filtered by `RUST_LOG` (default: warnings).
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -144,15 +170,29 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             "serving the reference target: --token (or SCIM_HARNESS_TOKEN) must not be empty"
         );
     }
+    let idp_certs = args
+        .idp_certs
+        .iter()
+        .map(|v| {
+            v.parse::<target::IdpSource>()
+                .map_err(|e| anyhow::anyhow!("--idp-cert {v}: {e}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let options = target::ServeOptions {
         listen: args.listen,
         db: args.db.clone(),
         config_ini: args.config,
         token: args.token,
+        idp_certs,
     };
     runtime
-        .block_on(target::serve(options, announce, shutdown_signal()))
+        .block_on(async {
+            // Install the handlers before the listen line is printed, so a signal sent
+            // right after it is not lost to the default disposition.
+            let shutdown = shutdown_signal()?;
+            target::serve(options, announce, shutdown).await
+        })
         .with_context(|| {
             format!(
                 "serving the reference target with database {}",
@@ -173,25 +213,29 @@ fn announce(addr: SocketAddr) {
     let _ = out.flush();
 }
 
-/// Resolves on the first SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// A future that resolves on the first SIGINT or SIGTERM; the handlers are installed
+/// when this is called.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut sig) => {
-                sig.recv().await;
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt =
+            signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+        let mut terminate =
+            signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {},
+                _ = terminate.recv() => {},
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
+            tracing::info!("shutdown signal received");
+        })
     }
-    tracing::info!("shutdown signal received");
+    #[cfg(not(unix))]
+    {
+        Ok(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("shutdown signal received");
+        })
+    }
 }

@@ -1,4 +1,5 @@
 //! Whole-process tests of the `scim-harness` binary.
 
+mod run_process;
 mod serve_process;
 mod target_process;

@@ -1,0 +1,125 @@
+//! The embedded reference target: `crates/target` in-process on 127.0.0.1:0 with a
+//! temporary SQLite file, the reference ini and a random token.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use anyhow::Context;
+
+/// The reference profile and ini, built into the binary so `run` works from any folder.
+const REFERENCE_PROFILE: &str = include_str!("../../../fixtures/profiles/reference.toml");
+const REFERENCE_INI: &str = include_str!("../../../fixtures/target/reference.ini");
+
+/// A running in-process target; stopped when dropped.
+pub struct EmbeddedTarget {
+    pub base_url: String,
+    pub token: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl EmbeddedTarget {
+    /// Start it and wait until it listens. It trusts the IdP of every persona: metadata
+    /// for `{entra,okta,rfc}.cert.pem` in `idp_keys`, with the entity ids the reference
+    /// profile's `[saml] idp_tenant` gives them.
+    pub async fn start(idp_keys: &Path) -> anyhow::Result<EmbeddedTarget> {
+        let dir = tempfile::tempdir().context("creating a temporary folder")?;
+        let profile = reference_profile()?;
+        let tenant = profile
+            .saml
+            .as_ref()
+            .map(|s| s.idp_tenant.clone())
+            .unwrap_or_default();
+        let mut idp_certs = Vec::new();
+        for (name, style) in [
+            ("entra", saml::IdpStyle::Entra),
+            ("okta", saml::IdpStyle::Okta),
+            ("rfc", saml::IdpStyle::Rfc),
+        ] {
+            let cert_path = idp_keys.join(format!("{name}.cert.pem"));
+            if !cert_path.is_file() {
+                continue;
+            }
+            let certificate = saml::Certificate::from_pem_file(&cert_path)
+                .with_context(|| format!("reading the idp certificate {}", cert_path.display()))?;
+            let metadata = saml::IdpMetadata {
+                entity_id: style.entity_id(&tenant),
+                sso_url: style.sso_url(&tenant),
+                signing_certificate: certificate,
+                name_id_formats: Vec::new(),
+            };
+            let xml = metadata
+                .to_xml()
+                .map_err(|e| anyhow::anyhow!("writing idp metadata for {name}: {}", e.message))?;
+            let path = dir.path().join(format!("{name}.metadata.xml"));
+            std::fs::write(&path, xml).with_context(|| format!("writing {}", path.display()))?;
+            idp_certs.push(target::IdpSource::Metadata(path));
+        }
+        let ini = dir.path().join("reference.ini");
+        std::fs::write(&ini, REFERENCE_INI)
+            .with_context(|| format!("writing {}", ini.display()))?;
+        let token = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let options = target::ServeOptions {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            db: dir.path().join("reference.db"),
+            config_ini: Some(ini),
+            token: token.clone(),
+            idp_certs,
+        };
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<SocketAddr>();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            target::serve(
+                options,
+                move |addr| {
+                    let _ = ready_tx.send(addr);
+                },
+                async move {
+                    let _ = stop_rx.await;
+                },
+            )
+            .await
+        });
+        let addr = match ready_rx.await {
+            Ok(addr) => addr,
+            Err(_) => {
+                let detail = match server.await {
+                    Ok(Err(e)) => format!("{e:#}"),
+                    Ok(Ok(())) => "it stopped before listening".to_owned(),
+                    Err(e) => e.to_string(),
+                };
+                anyhow::bail!("the reference target did not start: {detail}");
+            }
+        };
+        Ok(EmbeddedTarget {
+            base_url: format!("http://{addr}"),
+            token,
+            shutdown: Some(stop_tx),
+            _dir: dir,
+        })
+    }
+
+    /// The reference profile, pointed at this target.
+    pub fn profile(&self) -> anyhow::Result<conformance::Profile> {
+        let mut p = reference_profile()?;
+        p.base_url = self.base_url.clone();
+        Ok(p)
+    }
+}
+
+fn reference_profile() -> anyhow::Result<conformance::Profile> {
+    conformance::Profile::parse(REFERENCE_PROFILE, "fixtures/profiles/reference.toml")
+        .context("reading the built-in reference profile")
+}
+
+impl Drop for EmbeddedTarget {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

@@ -1,0 +1,370 @@
+//! `scim-harness run` and `list` as processes: the embedded reference target end to end,
+//! reports without secrets, baselines, and the exit codes for bad input and unreachable
+//! targets.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::target_process::{TargetProcess, TOKEN};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn harness(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_scim-harness"))
+        .args(args)
+        .arg("--scenarios")
+        .arg(root().join("scenarios"))
+        .env_remove("SCIM_HARNESS_TARGET_URL")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("running scim-harness")
+}
+
+fn run_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec!["run", "--out", out, "--seed", "7", "--jobs", "4"];
+    v.extend_from_slice(extra);
+    v
+}
+
+fn idp_keys() -> String {
+    root().join("fixtures/idp").display().to_string()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Every base64 line of each private key in fixtures/idp, less the lines that also
+/// occur in a certificate (the public modulus is in both).
+fn private_key_lines() -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut certs = String::new();
+    let dir = root().join("fixtures/idp");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.to_string_lossy().ends_with(".cert.pem") {
+            let pem = std::fs::read_to_string(&path).unwrap();
+            certs.extend(pem.lines().filter(|l| !l.starts_with("-----")));
+        }
+    }
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.to_string_lossy().ends_with(".key.pem") {
+            let pem = std::fs::read_to_string(&path).unwrap();
+            lines.extend(
+                pem.lines()
+                    .filter(|l| !l.starts_with("-----") && l.len() > 40 && !l.contains(' '))
+                    .filter(|l| !certs.contains(*l))
+                    .map(str::to_owned),
+            );
+        }
+    }
+    assert!(lines.len() > 20, "found the key fixtures");
+    lines
+}
+
+#[track_caller]
+fn assert_no_secrets(dir: &Path, token: Option<&str>) {
+    let keys = private_key_lines();
+    for name in ["report.json", "junit.xml", "report.html"] {
+        let body =
+            std::fs::read_to_string(dir.join(name)).unwrap_or_else(|_| panic!("{name} written"));
+        if let Some(t) = token {
+            assert!(!body.contains(t), "{name} contains the bearer token");
+        }
+        for (i, _) in body.match_indices("Bearer ") {
+            // The ServiceProviderConfig describes the scheme as "OAuth Bearer Token" and
+            // "Bearer <token>".
+            assert!(
+                [
+                    "Bearer [redacted]",
+                    "Bearer Token",
+                    "Bearer &lt;token&gt;",
+                    "Bearer <token>"
+                ]
+                .iter()
+                .any(|ok| body[i..].starts_with(ok)),
+                "{name} has an unredacted bearer at {i}"
+            );
+        }
+        for line in &keys {
+            assert!(
+                !body.contains(line.as_str()),
+                "{name} contains private key material"
+            );
+        }
+        assert!(
+            !body.contains("PRIVATE KEY"),
+            "{name} contains a PEM private key"
+        );
+    }
+}
+
+#[test]
+fn the_whole_catalogue_passes_against_the_embedded_reference_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().display().to_string();
+    let keys = idp_keys();
+    let args = run_args(
+        &out,
+        &[
+            "--format",
+            "human",
+            "--format",
+            "json",
+            "--format",
+            "junit",
+            "--format",
+            "html",
+            "--idp-keys",
+            &keys,
+        ],
+    );
+    let o = harness(&args);
+    let stdout = text(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        text(&o.stderr)
+    );
+    assert!(stdout.contains("seed 7"), "{stdout}");
+    assert!(
+        stdout.contains("    PASS ["),
+        "fixed-width status column:\n{stdout}"
+    );
+    let summary = stdout
+        .lines()
+        .rev()
+        .find(|l| l.contains("SUMMARY"))
+        .expect("a summary line");
+    assert!(summary.contains("0 failed"), "{summary}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["schema"], "scim-harness/report/v1");
+    let total = json["summary"]["total"].as_u64().unwrap();
+    assert!(total >= 50, "{total} cases");
+    assert_eq!(json["summary"]["passed"].as_u64(), Some(total));
+    let cases = json["cases"].as_array().unwrap();
+    let login = cases
+        .iter()
+        .find(|c| c["id"] == "identity.valid-login/okta/default")
+        .expect("the login case");
+    let transcript = login["transcript"].as_array().unwrap();
+    assert!(transcript
+        .iter()
+        .any(|e| e["kind"] == "saml" && e["xml"].as_str().unwrap().contains("Assertion")));
+    assert!(transcript
+        .iter()
+        .any(|e| e["kind"] == "http" && e["source"] == "persona"));
+    let junit = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
+    assert!(junit.contains("<testsuites") && junit.contains("users.lifecycle"));
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(html.contains("id=\"fo\"") && html.contains("data-persona=\"entra-aadopt\""));
+    assert_no_secrets(dir.path(), None);
+}
+
+/// A profile with a literal token against a `target serve` process: the token never
+/// reaches a report.
+#[test]
+fn reports_never_carry_the_token_or_private_keys() {
+    let work = tempfile::tempdir().unwrap();
+    let target = TargetProcess::start(&work.path().join("db.sqlite"));
+    let profile = work.path().join("p.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "name = \"served\"\nbase_url = \"{}\"\n[scim]\npath = \"/apis/scim.grafana.app/v0alpha1/namespaces/default\"\ntoken = \"{TOKEN}\"\n\
+[saml]\nacs = \"/saml/acs\"\nsp_entity_id = \"/saml/metadata\"\n[session]\nwhoami = \"/api/user\"\nlogin_pointer = \"/login\"\n\
+[config]\nmethod = \"scim-config-api\"\npath = \"/apis/scim.grafana.app/v0alpha1/namespaces/default/config/default\"\n",
+            target.url
+        ),
+    )
+    .unwrap();
+    let out = work.path().join("out").display().to_string();
+    let keys = idp_keys();
+    let p = profile.display().to_string();
+    let args = run_args(
+        &out,
+        &[
+            "--target",
+            &p,
+            "--format",
+            "json",
+            "--format",
+            "junit",
+            "--format",
+            "html",
+            "--idp-keys",
+            &keys,
+            "--include",
+            "users.lifecycle/*",
+            "--include",
+            "identity.*/entra/*",
+            "--include",
+            "config.reject*/okta/*",
+        ],
+    );
+    let o = harness(&args);
+    // The served target trusts no IdP, so the login cases fail: exit 1, reports written.
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}\n{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    assert_no_secrets(Path::new(&out), Some(TOKEN));
+    let json = std::fs::read_to_string(Path::new(&out).join("report.json")).unwrap();
+    assert!(
+        json.contains("\"kind\": \"saml\""),
+        "saml documents are in the report"
+    );
+}
+
+#[test]
+fn a_malformed_profile_exits_2_naming_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("bad.toml");
+    std::fs::write(&profile, "name = \"x\"\nbase_url = \"http://127.0.0.1:1\"\n[scim]\npath = \"/s\"\ntoken = \"t\"\nflavour = 1\n").unwrap();
+    let p = profile.display().to_string();
+    let o = harness(&["run", "--target", &p]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("bad.toml:6:1") && err.contains("flavour"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unreachable_target_exits_3_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("p.toml");
+    std::fs::write(&profile, "name = \"gone\"\nbase_url = \"http://127.0.0.1:1\"\n[scim]\npath = \"/scim/v2\"\ntoken = \"t\"\n").unwrap();
+    let p = profile.display().to_string();
+    let o = harness(&["run", "--target", &p, "--timeout", "2"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("target unreachable at http://127.0.0.1:1/scim/v2"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn a_broken_scenario_catalogue_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("users")).unwrap();
+    std::fs::copy(
+        root().join("scenarios/configs.yaml"),
+        dir.path().join("configs.yaml"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("users/x.yaml"),
+        "id: x\ntitle: t\nlevel: must\nsteps:\n  - sink: {}\n",
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_scim-harness"))
+        .args(["run", "--scenarios"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("users/x.yaml:5:5") && err.contains("sink"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_baseline_marks_expected_failures_and_fails_on_stale_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = dir.path().join("baseline.toml");
+    // The case passes, so its entry no longer matches: the run fails.
+    std::fs::write(
+        &baseline,
+        "[[expected]]\ncase = \"users.lifecycle/entra/default\"\nreason = \"vendor bug 1\"\n\n[[expected]]\ncase = \"no.such.case/*\"\nreason = \"old\"\n",
+    )
+    .unwrap();
+    let out = dir.path().display().to_string();
+    let b = baseline.display().to_string();
+    let args = run_args(
+        &out,
+        &[
+            "--baseline",
+            &b,
+            "--include",
+            "users.lifecycle/entra/default",
+        ],
+    );
+    let o = harness(&args);
+    let stdout = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("    FAIL ") && stdout.contains("remove the entry"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("STALE") && stdout.contains("no.such.case/*"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_profile_without_saml_or_config_skips_with_reasons() {
+    let work = tempfile::tempdir().unwrap();
+    let target = TargetProcess::start(&work.path().join("db.sqlite"));
+    let profile = work.path().join("p.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "name = \"bare\"\nbase_url = \"{}\"\n[scim]\npath = \"/apis/scim.grafana.app/v0alpha1/namespaces/default\"\ntoken = \"{TOKEN}\"\n",
+            target.url
+        ),
+    )
+    .unwrap();
+    let out = work.path().join("out").display().to_string();
+    let p = profile.display().to_string();
+    let args = run_args(
+        &out,
+        &[
+            "--target",
+            &p,
+            "--persona",
+            "entra",
+            "--include",
+            "identity.valid-login/*",
+            "--include",
+            "config.*",
+            "--include",
+            "users.lifecycle/*",
+        ],
+    );
+    let o = harness(&args);
+    let stdout = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("has no [saml] section"), "{stdout}");
+    assert!(stdout.contains("has no [config] section"), "{stdout}");
+    assert!(
+        stdout.contains("PASS [") && stdout.contains("users.lifecycle/entra/default"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn list_prints_every_case() {
+    let o = harness(&["list"]);
+    assert_eq!(o.status.code(), Some(0));
+    let stdout = text(&o.stdout);
+    assert!(stdout.lines().count() >= 50);
+    assert!(
+        stdout.contains("security.numeric-external-id/rfc/default")
+            && stdout.contains("CVE-2025-41115")
+    );
+}

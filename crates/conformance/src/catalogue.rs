@@ -1,0 +1,304 @@
+//! The scenario catalogue on disk (`scenarios/<area>/*.yaml` and `scenarios/configs.yaml`),
+//! and its expansion into cases: scenario × persona × config.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::scenario::{load_scenario, LoadedScenario, Persona};
+use crate::LoadError;
+
+/// The target settings a case runs under (Grafana's `[auth.scim]` / SCIMConfig spec).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetConfig {
+    /// Grafana: `user_sync_enabled` / `enableUserSync`.
+    pub user_sync: bool,
+    /// Grafana: `group_sync_enabled` / `enableGroupSync`.
+    pub group_sync: bool,
+    /// Grafana: `reject_non_provisioned_users` / `rejectNonProvisionedUsers`.
+    pub reject_non_provisioned_users: bool,
+}
+
+impl std::fmt::Display for TargetConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "user_sync={}, group_sync={}, reject_non_provisioned_users={}",
+            self.user_sync, self.group_sync, self.reject_non_provisioned_users
+        )
+    }
+}
+
+/// One named configuration from `configs.yaml`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedConfig {
+    pub name: String,
+    pub values: TargetConfig,
+}
+
+/// One entry of `configs.yaml` as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigEntry {
+    name: String,
+    user_sync: bool,
+    group_sync: bool,
+    reject_non_provisioned_users: bool,
+}
+
+/// Every scenario and configuration of a catalogue folder.
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    pub root: PathBuf,
+    /// Sorted by id.
+    pub scenarios: Vec<Arc<LoadedScenario>>,
+    /// In file order; cases run config by config in this order.
+    pub configs: Vec<NamedConfig>,
+}
+
+/// One case: a scenario for one persona under one configuration.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// `{scenario}/{persona}/{config}`.
+    pub id: String,
+    pub scenario: Arc<LoadedScenario>,
+    pub persona: Persona,
+    pub config: NamedConfig,
+}
+
+/// Which cases to run.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Only these personas (empty: all).
+    pub personas: Vec<Persona>,
+    /// Only these config names (empty: all).
+    pub configs: Vec<String>,
+    /// Case-id globs (`*`, `?`); a case must match one when any is given.
+    pub include: Vec<String>,
+    /// Case-id globs; a matching case is left out.
+    pub exclude: Vec<String>,
+    /// `(k, n)`: the k-th (1-based) of n disjoint parts.
+    pub partition: Option<(usize, usize)>,
+}
+
+const CONFIGS_FILE: &str = "configs.yaml";
+
+impl Catalogue {
+    /// Load `root/configs.yaml` and every `root/<area>/*.yaml` (sorted).
+    pub fn load(root: &Path) -> Result<Catalogue, LoadError> {
+        let configs_path = root.join(CONFIGS_FILE);
+        let text = std::fs::read_to_string(&configs_path).map_err(|source| LoadError::Read {
+            path: configs_path.display().to_string(),
+            source,
+        })?;
+        let origin = configs_path.display().to_string();
+        let entries: Vec<ConfigEntry> = serde_norway::from_str(&text).map_err(|e| {
+            let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+            LoadError::Syntax {
+                file: origin.clone(),
+                line,
+                column,
+                message: e
+                    .to_string()
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or("")
+                    .to_owned(),
+            }
+        })?;
+        let configs: Vec<NamedConfig> = entries
+            .into_iter()
+            .map(|e| NamedConfig {
+                name: e.name,
+                values: TargetConfig {
+                    user_sync: e.user_sync,
+                    group_sync: e.group_sync,
+                    reject_non_provisioned_users: e.reject_non_provisioned_users,
+                },
+            })
+            .collect();
+        if configs.is_empty() {
+            return Err(LoadError::Catalogue(format!("{origin}: no configurations")));
+        }
+        let mut scenarios = Vec::new();
+        let mut areas: Vec<PathBuf> = read_dir(root)?.into_iter().filter(|p| p.is_dir()).collect();
+        areas.sort();
+        for area_dir in areas {
+            let area = area_dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let mut files: Vec<PathBuf> = read_dir(&area_dir)?
+                .into_iter()
+                .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+                .collect();
+            files.sort();
+            for file in files {
+                scenarios.push(load_scenario(&file, &area)?);
+            }
+        }
+        if scenarios.is_empty() {
+            return Err(LoadError::Catalogue(format!(
+                "{}: no scenario files under <area>/*.yaml",
+                root.display()
+            )));
+        }
+        Catalogue::from_parts(root, scenarios, configs)
+    }
+
+    /// Check ids and config names across files, then sort.
+    pub fn from_parts(
+        root: &Path,
+        mut scenarios: Vec<LoadedScenario>,
+        configs: Vec<NamedConfig>,
+    ) -> Result<Catalogue, LoadError> {
+        scenarios.sort_by(|a, b| a.scenario.id.cmp(&b.scenario.id));
+        for pair in scenarios.windows(2) {
+            if pair[0].scenario.id == pair[1].scenario.id {
+                return Err(pair[1].key_error(
+                    "id",
+                    format!(
+                        "scenario id `{}` is also used by {}",
+                        pair[1].scenario.id, pair[0].path
+                    ),
+                ));
+            }
+        }
+        for s in &scenarios {
+            for name in s.scenario.configs.iter().flatten() {
+                if !configs.iter().any(|c| &c.name == name) {
+                    let known: Vec<&str> = configs.iter().map(|c| c.name.as_str()).collect();
+                    return Err(s.key_error(
+                        "configs",
+                        format!(
+                            "unknown config `{name}` (configs.yaml defines {})",
+                            known.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(Catalogue {
+            root: root.to_owned(),
+            scenarios: scenarios.into_iter().map(Arc::new).collect(),
+            configs,
+        })
+    }
+
+    /// Every case, config by config (file order), then scenario id, then persona order.
+    pub fn cases(&self) -> Vec<Case> {
+        let mut cases = Vec::new();
+        for config in &self.configs {
+            for s in &self.scenarios {
+                let wants = match &s.scenario.configs {
+                    None => self.configs[0].name == config.name,
+                    Some(list) => list.contains(&config.name),
+                };
+                if !wants {
+                    continue;
+                }
+                let personas: Vec<Persona> = match &s.scenario.personas {
+                    None => ALL_PERSONAS.to_vec(),
+                    Some(p) => ALL_PERSONAS
+                        .iter()
+                        .copied()
+                        .filter(|x| p.contains(x))
+                        .collect(),
+                };
+                for persona in personas {
+                    cases.push(Case {
+                        id: format!("{}/{}/{}", s.scenario.id, persona.id(), config.name),
+                        scenario: s.clone(),
+                        persona,
+                        config: config.clone(),
+                    });
+                }
+            }
+        }
+        cases
+    }
+
+    /// The selected cases, in [`Catalogue::cases`] order.
+    pub fn select(&self, sel: &Selection) -> Vec<Case> {
+        let mut out: Vec<Case> = self
+            .cases()
+            .into_iter()
+            .filter(|c| sel.personas.is_empty() || sel.personas.contains(&c.persona))
+            .filter(|c| sel.configs.is_empty() || sel.configs.contains(&c.config.name))
+            .filter(|c| sel.include.is_empty() || sel.include.iter().any(|g| glob_match(g, &c.id)))
+            .filter(|c| !sel.exclude.iter().any(|g| glob_match(g, &c.id)))
+            .collect();
+        if let Some((k, n)) = sel.partition {
+            out = out
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| i % n == k - 1)
+                .map(|(_, c)| c)
+                .collect();
+        }
+        out
+    }
+}
+
+/// Every persona in DESIGN.md order.
+pub const ALL_PERSONAS: [Persona; 5] = [
+    Persona::Entra,
+    Persona::EntraAadopt,
+    Persona::Okta,
+    Persona::OktaOin,
+    Persona::Rfc,
+];
+
+fn read_dir(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| LoadError::Read {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    Ok(entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
+}
+
+/// Shell-style match of a whole case id: `*` any run of characters (`/` included),
+/// `?` one character.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+/// Parse `K/N` (1 ≤ K ≤ N).
+pub fn parse_partition(text: &str) -> Result<(usize, usize), String> {
+    let (k, n) = text
+        .split_once('/')
+        .ok_or_else(|| format!("partition `{text}`: expected K/N"))?;
+    let k: usize = k
+        .trim()
+        .parse()
+        .map_err(|_| format!("partition `{text}`: K is not a number"))?;
+    let n: usize = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("partition `{text}`: N is not a number"))?;
+    if k == 0 || n == 0 || k > n {
+        return Err(format!("partition `{text}`: need 1 <= K <= N"));
+    }
+    Ok((k, n))
+}

@@ -1,0 +1,321 @@
+//! The harness's own HTTP client (observers, config, login): per-request timeout, bounded
+//! bodies, and a redacted [`idp::Exchange`] for every request.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The largest response body an observer reads.
+const MAX_BODY: usize = 4 * 1024 * 1024;
+/// Text bodies kept in the transcript.
+const TEXT_LIMIT: usize = 64 * 1024;
+
+/// A request body.
+#[derive(Debug, Clone)]
+pub(crate) enum Body {
+    None,
+    Json(Value),
+    /// `application/x-www-form-urlencoded`; `shown` is what the transcript records.
+    Form {
+        pairs: Vec<(String, String)>,
+        shown: String,
+    },
+}
+
+/// One request.
+#[derive(Debug, Clone)]
+pub(crate) struct Request {
+    pub method: reqwest::Method,
+    pub url: String,
+    /// Send `Authorization: Bearer <token>`.
+    pub bearer: bool,
+    /// A `Cookie` header value.
+    pub cookies: Option<String>,
+    pub body: Body,
+}
+
+impl Request {
+    pub fn get(url: String) -> Request {
+        Request {
+            method: reqwest::Method::GET,
+            url,
+            bearer: true,
+            cookies: None,
+            body: Body::None,
+        }
+    }
+}
+
+/// A response that arrived in full.
+#[derive(Debug, Clone)]
+pub(crate) struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub json: Option<Value>,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every `Set-Cookie` as (name, value).
+    pub fn set_cookies(&self) -> Vec<(String, String)> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+            .filter_map(|(_, v)| {
+                let pair = v.split(';').next()?;
+                let (n, v) = pair.split_once('=')?;
+                Some((n.trim().to_owned(), v.trim().to_owned()))
+            })
+            .collect()
+    }
+}
+
+/// The harness's client: one per run, shared by every case.
+#[derive(Clone)]
+pub(crate) struct Client {
+    client: reqwest::Client,
+    token: String,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl Client {
+    pub fn new(token: String, timeout: Duration) -> Client {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(timeout)
+            .build()
+            .unwrap_or_default();
+        Client {
+            client,
+            token,
+            timeout,
+        }
+    }
+
+    /// Send one request within the timeout; the exchange is always returned.
+    pub async fn send(&self, req: &Request) -> (idp::Exchange, Result<Answer, String>) {
+        let mut headers: Vec<(String, String)> = Vec::new();
+        if req.bearer {
+            headers.push(("authorization".into(), format!("Bearer {}", self.token)));
+        }
+        if let Some(c) = &req.cookies {
+            headers.push(("cookie".into(), c.clone()));
+        }
+        match &req.body {
+            Body::Json(_) => headers.push(("content-type".into(), "application/json".into())),
+            Body::Form { .. } => headers.push((
+                "content-type".into(),
+                "application/x-www-form-urlencoded".into(),
+            )),
+            Body::None => {}
+        }
+        headers.push(("accept".into(), "application/json".into()));
+        let mut exchange = idp::Exchange {
+            seq: 0,
+            persona: "harness".into(),
+            method: req.method.to_string(),
+            url: req.url.clone(),
+            request_headers: headers
+                .iter()
+                .map(|(k, v)| {
+                    let v = match k.as_str() {
+                        "authorization" => "Bearer [redacted]".to_owned(),
+                        "cookie" => redact_cookies(v),
+                        _ => v.clone(),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+            request_body: match &req.body {
+                Body::None => None,
+                Body::Json(v) => Some(v.clone()),
+                Body::Form { shown, .. } => Some(Value::String(shown.clone())),
+            },
+            status: None,
+            response_headers: Vec::new(),
+            response_json: None,
+            response_text: None,
+            elapsed_ms: 0,
+            error: None,
+        };
+        let started = Instant::now();
+        let mut builder = self.client.request(req.method.clone(), &req.url);
+        for (k, v) in &headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        builder = match &req.body {
+            Body::None => builder,
+            Body::Json(v) => builder.body(serde_json::to_vec(v).unwrap_or_default()),
+            Body::Form { pairs, .. } => builder.body(form_encode(pairs)),
+        };
+        let outcome = tokio::time::timeout(self.timeout, async move {
+            let mut resp = builder.send().await.map_err(|e| error_chain(&e))?;
+            let status = resp.status().as_u16();
+            let headers: Vec<(String, String)> = resp
+                .headers()
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            let mut bytes = Vec::new();
+            while let Some(chunk) = resp.chunk().await.map_err(|e| error_chain(&e))? {
+                if bytes.len() + chunk.len() > MAX_BODY {
+                    return Err(format!("response body larger than {MAX_BODY} bytes"));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok((status, headers, bytes))
+        })
+        .await
+        .unwrap_or_else(|_| Err(format!("no response within {:?}", self.timeout)));
+        exchange.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        match outcome {
+            Ok((status, headers, bytes)) => {
+                let json: Option<Value> = serde_json::from_slice(&bytes).ok();
+                let text =
+                    String::from_utf8_lossy(&bytes[..bytes.len().min(TEXT_LIMIT)]).into_owned();
+                exchange.status = Some(status);
+                exchange.response_headers = headers
+                    .iter()
+                    .map(|(k, v)| {
+                        let v = if k.eq_ignore_ascii_case("set-cookie") {
+                            redact_set_cookie(v)
+                        } else {
+                            v.clone()
+                        };
+                        (k.clone(), v)
+                    })
+                    .collect();
+                exchange.response_json = json.clone();
+                if json.is_none() && !bytes.is_empty() {
+                    exchange.response_text = Some(text);
+                }
+                let answer = Answer {
+                    status,
+                    headers,
+                    json,
+                };
+                (exchange, Ok(answer))
+            }
+            Err(e) => {
+                exchange.error = Some(e.clone());
+                (exchange, Err(e))
+            }
+        }
+    }
+}
+
+/// `a=1; b=2` → `a=[redacted]; b=[redacted]`.
+fn redact_cookies(v: &str) -> String {
+    v.split(';')
+        .map(|p| match p.trim().split_once('=') {
+            Some((n, _)) => format!("{n}=[redacted]"),
+            None => p.trim().to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// `name=value; Path=/` → `name=[redacted]; Path=/`.
+fn redact_set_cookie(v: &str) -> String {
+    let mut parts = v.splitn(2, ';');
+    let first = parts.next().unwrap_or("");
+    let rest = parts.next();
+    let first = match first.split_once('=') {
+        Some((n, _)) => format!("{n}=[redacted]"),
+        None => first.to_owned(),
+    };
+    match rest {
+        Some(r) => format!("{first};{r}"),
+        None => first,
+    }
+}
+
+/// `application/x-www-form-urlencoded` (WHATWG URL §5.2).
+pub(crate) fn form_encode(pairs: &[(String, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Percent-encode everything but unreserved characters (RFC 3986 §2.3).
+pub(crate) fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Decode `%XX` and `+` (as a space) in a query value.
+pub(crate) fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
+                    Some(v) => {
+                        out.push(v);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The value of `name` in a URL's query string, decoded.
+pub(crate) fn query_param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    let query = query.split('#').next().unwrap_or("");
+    query
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| percent_decode(v))
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(inner) = cur {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        cur = inner.source();
+    }
+    s
+}

@@ -1,0 +1,86 @@
+//! The conformance engine: scenario files and their loader, the catalogue and its cases
+//! (scenario × persona × config), target profiles, baselines, and the runner that drives
+//! the mock IdP against a target and emits [`RunEvent`]s for the reporters.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use conformance::{Catalogue, Profile, RunOptions, Selection};
+//! let catalogue = Catalogue::load("scenarios".as_ref())?;
+//! let profile = Profile::load("fixtures/profiles/reference.toml".as_ref())?;
+//! let cases = catalogue.select(&Selection::default());
+//! let opts = RunOptions {
+//!     base_url: profile.base_url.clone(),
+//!     token: profile.token()?,
+//!     profile,
+//!     seed: 1,
+//!     jobs: 4,
+//!     request_timeout: std::time::Duration::from_secs(10),
+//!     case_timeout: std::time::Duration::from_secs(120),
+//!     idp_keys: "fixtures/idp".into(),
+//!     baseline: None,
+//!     default_config: catalogue.configs[0].name.clone(),
+//! };
+//! let summary = conformance::run(cases, &catalogue.cases(), opts, |event| println!("{event:?}")).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Architecture Invariant: this crate never depends on `target`; it knows a target only
+//! through a [`Profile`] and HTTP.
+
+mod baseline;
+mod catalogue;
+mod event;
+mod exec;
+mod http;
+mod login;
+mod profile;
+mod runner;
+mod scenario;
+
+pub use baseline::{Baseline, BaselineEntry};
+pub use catalogue::{
+    glob_match, parse_partition, Case, Catalogue, NamedConfig, Selection, TargetConfig,
+    ALL_PERSONAS,
+};
+pub use event::{
+    CaseResult, Mismatch, Outcome, RunEvent, RunInfo, Source, Summary, TranscriptEntry,
+};
+pub use exec::case_tag;
+pub use profile::{
+    ConfigMethod, ConfigSection, Probes, Profile, ProfileError, SamlSection, ScimSection,
+    SessionSection, TokenSource,
+};
+pub use runner::{check_reachable, run, RunError, RunOptions};
+pub use scenario::{
+    parse_scenario, schema_json, AppExpect, AppUserExpect, Count, Expect, Flow, GenerateUsers,
+    GroupRename, Level, LoadedScenario, LoginExpect, LoginStep, Membership, NewGroup, NewUser,
+    Persona, Scenario, Signing, Step, SyncStep, TeamExpect, UserChange, UserExpect, STEP_KINDS,
+};
+
+/// Why a scenario catalogue could not be loaded. Every variant names the file; syntax
+/// and reference errors name line and column too.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("reading {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("scenario {file}:{line}:{column}: {message}")]
+    Syntax {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("scenario {file}:{line}:{column}: {message}")]
+    Invalid {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("scenario catalogue {0}")]
+    Catalogue(String),
+}

@@ -1,0 +1,91 @@
+//! The shipped catalogue loads, expands into cases and uses every step kind.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use conformance::{glob_match, parse_partition, Catalogue, Selection, Step};
+
+fn catalogue() -> Catalogue {
+    Catalogue::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios"))
+        .expect("the shipped catalogue loads")
+}
+
+#[test]
+fn the_catalogue_has_at_least_ten_scenarios_using_every_step_kind() {
+    let c = catalogue();
+    assert!(c.scenarios.len() >= 10, "{} scenarios", c.scenarios.len());
+    let used: BTreeSet<&str> = c
+        .scenarios
+        .iter()
+        .flat_map(|s| s.scenario.steps.iter().map(Step::kind))
+        .collect();
+    for kind in conformance::STEP_KINDS {
+        assert!(used.contains(kind), "no scenario uses step `{kind}`");
+    }
+}
+
+#[test]
+fn cases_are_scenario_by_persona_by_config_in_a_fixed_order() {
+    let c = catalogue();
+    let cases = c.cases();
+    let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+    assert!(ids.contains(&"users.lifecycle/okta-oin/default"));
+    assert!(ids.contains(&"config.reject-non-provisioned/rfc/reject-non-provisioned"));
+    assert!(!ids.iter().any(|i| i.starts_with("users.hard-delete/okta/")));
+    let unique: BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "case ids are unique");
+    assert_eq!(
+        c.cases().iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
+        ids,
+        "stable order"
+    );
+}
+
+#[test]
+fn selection_filters_and_partitions_are_disjoint_and_complete() {
+    let c = catalogue();
+    let all = c.select(&Selection::default());
+    let mut seen = Vec::new();
+    for k in 1..=3 {
+        let part = c.select(&Selection {
+            partition: Some((k, 3)),
+            ..Selection::default()
+        });
+        seen.extend(part.into_iter().map(|c| c.id));
+    }
+    seen.sort();
+    let mut want: Vec<String> = all.iter().map(|c| c.id.clone()).collect();
+    want.sort();
+    assert_eq!(seen, want);
+    let okta = c.select(&Selection {
+        include: vec!["users.*/okta/*".into()],
+        exclude: vec!["*soft*".into()],
+        ..Selection::default()
+    });
+    assert!(!okta.is_empty());
+    assert!(okta
+        .iter()
+        .all(|c| c.id.starts_with("users.") && c.id.contains("/okta/") && !c.id.contains("soft")));
+}
+
+#[test]
+fn globs_and_partitions_parse() {
+    assert!(glob_match("users.*", "users.lifecycle/entra/default"));
+    assert!(glob_match("*/entra/*", "users.lifecycle/entra/default"));
+    assert!(!glob_match(
+        "*/entra/*",
+        "users.lifecycle/entra-aadopt/default"
+    ));
+    assert!(glob_match("a?c", "abc"));
+    assert_eq!(parse_partition("2/3"), Ok((2, 3)));
+    assert!(parse_partition("4/3").is_err());
+    assert!(parse_partition("x").is_err());
+}
+
+#[test]
+fn case_tags_depend_on_seed_and_case() {
+    let a = conformance::case_tag(1, "x/entra/default");
+    assert_eq!(a, conformance::case_tag(1, "x/entra/default"));
+    assert_ne!(a, conformance::case_tag(2, "x/entra/default"));
+    assert_ne!(a, conformance::case_tag(1, "x/okta/default"));
+}

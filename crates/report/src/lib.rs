@@ -1,0 +1,87 @@
+//! Reporters over the runner's [`RunEvent`]s: a terminal reporter that prints as events
+//! arrive, and a [`Collector`] whose contents render as JSON, JUnit XML or one
+//! self-contained HTML page.
+//!
+//! Architecture Invariant: reporters consume only [`RunEvent`]s; nothing here talks to a
+//! target or reads a scenario file.
+
+mod html;
+mod json;
+mod junit;
+mod pretty;
+mod terminal;
+
+pub use html::escape as escape_html;
+pub use html::html;
+pub use json::{json, REPORT_SCHEMA};
+pub use junit::junit;
+pub use pretty::{pretty_json, pretty_xml};
+pub use terminal::{stderr_is_terminal, Palette, Terminal};
+
+use conformance::{CaseResult, RunEvent, RunInfo, Summary};
+
+/// Everything a run emitted, kept for the file reporters.
+#[derive(Debug, Clone, Default)]
+pub struct Collector {
+    pub info: Option<RunInfo>,
+    pub cases: Vec<CaseResult>,
+    /// Baseline entries that match no case: (pattern, reason).
+    pub stale_baseline: Vec<(String, String)>,
+    pub summary: Summary,
+    pub duration_ms: u64,
+}
+
+impl Collector {
+    pub fn new() -> Collector {
+        Collector::default()
+    }
+
+    /// Take one event.
+    pub fn event(&mut self, event: &RunEvent) {
+        match event {
+            RunEvent::RunStarted(info) => self.info = Some(info.clone()),
+            RunEvent::CaseFinished(case) => self.cases.push((**case).clone()),
+            RunEvent::BaselineStale { pattern, reason } => {
+                self.stale_baseline.push((pattern.clone(), reason.clone()))
+            }
+            RunEvent::RunFinished {
+                summary,
+                duration_ms,
+            } => {
+                self.summary = summary.clone();
+                self.duration_ms = *duration_ms;
+            }
+        }
+    }
+}
+
+/// The formats a run can write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Junit,
+    Html,
+}
+
+impl Format {
+    /// The file name a file format is written to.
+    pub fn file_name(self) -> Option<&'static str> {
+        match self {
+            Format::Human => None,
+            Format::Json => Some("report.json"),
+            Format::Junit => Some("junit.xml"),
+            Format::Html => Some("report.html"),
+        }
+    }
+
+    /// Render the collected run in this format (`None` for the terminal format).
+    pub fn render(self, c: &Collector) -> Option<String> {
+        match self {
+            Format::Human => None,
+            Format::Json => Some(json(c)),
+            Format::Junit => Some(junit(c)),
+            Format::Html => Some(html(c)),
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! The terminal reporter: one status line per case with a fixed-width status column,
+//! each failure with a readable diff of expected and observed and the exchange that
+//! showed it, and one summary line. Colours live in [`Palette`], and only there.
+
+use std::io::{IsTerminal, Write};
+
+use conformance::{CaseResult, Outcome, RunEvent, TranscriptEntry};
+
+/// ANSI colours per outcome; [`Palette::plain`] for files and pipes.
+#[derive(Debug, Clone, Copy)]
+pub struct Palette {
+    pass: &'static str,
+    fail: &'static str,
+    warn: &'static str,
+    skip: &'static str,
+    dim: &'static str,
+    reset: &'static str,
+}
+
+impl Palette {
+    pub fn ansi() -> Palette {
+        Palette {
+            pass: "\x1b[32m",
+            fail: "\x1b[1;31m",
+            warn: "\x1b[33m",
+            skip: "\x1b[36m",
+            dim: "\x1b[2m",
+            reset: "\x1b[0m",
+        }
+    }
+
+    pub fn plain() -> Palette {
+        Palette {
+            pass: "",
+            fail: "",
+            warn: "",
+            skip: "",
+            dim: "",
+            reset: "",
+        }
+    }
+
+    /// Colour when standard output is a terminal and `NO_COLOR` is unset.
+    pub fn for_stdout() -> Palette {
+        if std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+            Palette::ansi()
+        } else {
+            Palette::plain()
+        }
+    }
+
+    fn outcome(&self, o: Outcome) -> &'static str {
+        match o {
+            Outcome::Pass | Outcome::Expected => self.pass,
+            Outcome::Fail | Outcome::Error => self.fail,
+            Outcome::Warn => self.warn,
+            Outcome::Skip => self.skip,
+        }
+    }
+}
+
+/// Width of the status column (`EXPECTED`).
+const STATUS_WIDTH: usize = 8;
+/// Lines of a response body shown under a failure.
+const BODY_LINES: usize = 20;
+
+/// Prints events as they arrive.
+pub struct Terminal<W: Write> {
+    out: W,
+    palette: Palette,
+    /// A `[done/total]` line on standard error (only on a terminal).
+    progress: bool,
+    total: usize,
+    done: usize,
+}
+
+impl<W: Write> std::fmt::Debug for Terminal<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Terminal")
+            .field("done", &self.done)
+            .finish()
+    }
+}
+
+impl<W: Write> Terminal<W> {
+    pub fn new(out: W, palette: Palette, progress: bool) -> Terminal<W> {
+        Terminal {
+            out,
+            palette,
+            progress,
+            total: 0,
+            done: 0,
+        }
+    }
+
+    /// Print one event; write errors are ignored (a closed pipe must not stop a run).
+    pub fn event(&mut self, event: &RunEvent) {
+        let _ = self.write_event(event);
+    }
+
+    fn write_event(&mut self, event: &RunEvent) -> std::io::Result<()> {
+        self.clear_progress();
+        let p = self.palette;
+        match event {
+            RunEvent::RunStarted(info) => {
+                self.total = info.total;
+                writeln!(
+                    self.out,
+                    "running {} cases against {} at {} (seed {}, {} jobs)",
+                    info.total, info.target, info.base_url, info.seed, info.jobs
+                )?;
+            }
+            RunEvent::CaseFinished(case) => {
+                self.done += 1;
+                let status = case.outcome.as_str().to_uppercase();
+                writeln!(
+                    self.out,
+                    "{}{status:>STATUS_WIDTH$}{} [{:>7.3}s] {}",
+                    p.outcome(case.outcome),
+                    p.reset,
+                    case.duration_ms as f64 / 1000.0,
+                    case.id
+                )?;
+                self.details(case)?;
+            }
+            RunEvent::BaselineStale { pattern, reason } => {
+                writeln!(
+                    self.out,
+                    "{}{:>STATUS_WIDTH$}{} baseline entry `{pattern}` matches no case of the catalogue ({reason}): remove it",
+                    p.fail, "STALE", p.reset
+                )?;
+            }
+            RunEvent::RunFinished {
+                summary: s,
+                duration_ms,
+            } => {
+                let colour = if s.is_success() { p.pass } else { p.fail };
+                writeln!(
+                    self.out,
+                    "{colour}{:>STATUS_WIDTH$}{} [{:>7.3}s] {} cases: {} passed, {} failed, {} warned, {} skipped, {} errored, {} expected{}",
+                    "SUMMARY",
+                    p.reset,
+                    *duration_ms as f64 / 1000.0,
+                    s.total,
+                    s.passed,
+                    s.failed,
+                    s.warned,
+                    s.skipped,
+                    s.errored,
+                    s.expected,
+                    if s.stale_baseline > 0 {
+                        format!(", {} stale baseline entries", s.stale_baseline)
+                    } else {
+                        String::new()
+                    }
+                )?;
+            }
+        }
+        self.out.flush()?;
+        self.show_progress();
+        Ok(())
+    }
+
+    fn clear_progress(&mut self) {
+        if self.progress && self.total > 0 {
+            eprint!("\r\x1b[2K");
+        }
+    }
+
+    fn show_progress(&mut self) {
+        if self.progress && self.total > 0 && self.done < self.total {
+            eprint!("[{}/{}] running", self.done, self.total);
+        }
+    }
+
+    /// Reason, notes and mismatches of a case that did not pass.
+    fn details(&mut self, case: &CaseResult) -> std::io::Result<()> {
+        let p = self.palette;
+        let pad = " ".repeat(STATUS_WIDTH + 1);
+        if case.outcome == Outcome::Pass {
+            return Ok(());
+        }
+        if let Some(reason) = &case.reason {
+            if case.mismatches.is_empty() || case.outcome != Outcome::Fail {
+                writeln!(self.out, "{pad}{}{reason}{}", p.dim, p.reset)?;
+            }
+        }
+        if !matches!(case.outcome, Outcome::Fail | Outcome::Warn) {
+            return Ok(());
+        }
+        let mut shown = Vec::new();
+        for m in &case.mismatches {
+            writeln!(self.out, "{pad}step {}: {}", m.step, m.check)?;
+            for line in diff(&m.expected, &m.observed) {
+                let colour = if line.starts_with('-') {
+                    p.pass
+                } else {
+                    p.fail
+                };
+                writeln!(self.out, "{pad}  {colour}{line}{}", p.reset)?;
+            }
+            if let Some(n) = m.exchange.filter(|n| shown.contains(n)) {
+                writeln!(
+                    self.out,
+                    "{pad}  {}exchange #{n}: shown above{}",
+                    p.dim, p.reset
+                )?;
+            } else if let Some(n) = m.exchange {
+                shown.push(n);
+                if let Some(entry) = case.transcript.iter().find(|e| e.n() == n) {
+                    for line in exchange_lines(entry) {
+                        writeln!(self.out, "{pad}  {}{line}{}", p.dim, p.reset)?;
+                    }
+                }
+            }
+        }
+        for note in &case.notes {
+            writeln!(self.out, "{pad}note: {note}")?;
+        }
+        Ok(())
+    }
+}
+
+/// `- expected` / `+ observed`; multi-line values as a line diff.
+fn diff(expected: &str, observed: &str) -> Vec<String> {
+    if !expected.contains('\n') && !observed.contains('\n') {
+        return vec![
+            format!("- expected: {expected}"),
+            format!("+ observed: {observed}"),
+        ];
+    }
+    similar::TextDiff::from_lines(expected, observed)
+        .iter_all_changes()
+        .map(|c| {
+            let sign = match c.tag() {
+                similar::ChangeTag::Delete => '-',
+                similar::ChangeTag::Insert => '+',
+                similar::ChangeTag::Equal => ' ',
+            };
+            format!("{sign} {}", c.value().trim_end_matches('\n'))
+        })
+        .collect()
+}
+
+/// The exchange that showed a mismatch: request line, status, and the start of the body.
+fn exchange_lines(entry: &TranscriptEntry) -> Vec<String> {
+    match entry {
+        TranscriptEntry::Http { n, exchange, .. } => {
+            let status = exchange.status.map_or_else(
+                || {
+                    exchange
+                        .error
+                        .clone()
+                        .unwrap_or_else(|| "no response".into())
+                },
+                |s| s.to_string(),
+            );
+            let mut lines = vec![format!(
+                "exchange #{n}: {} {} -> {status}",
+                exchange.method, exchange.url
+            )];
+            let body = match (&exchange.response_json, &exchange.response_text) {
+                (Some(j), _) => crate::pretty_json(j),
+                (None, Some(t)) => t.clone(),
+                _ => String::new(),
+            };
+            let all: Vec<&str> = body.lines().collect();
+            lines.extend(all.iter().take(BODY_LINES).map(|l| format!("  {l}")));
+            if all.len() > BODY_LINES {
+                lines.push(format!(
+                    "  … {} more lines in the report",
+                    all.len() - BODY_LINES
+                ));
+            }
+            lines
+        }
+        TranscriptEntry::Saml { n, attack, .. } => vec![format!(
+            "saml document #{n}{}",
+            attack
+                .as_ref()
+                .map(|a| format!(" (attack {a})"))
+                .unwrap_or_default()
+        )],
+    }
+}
+
+/// Whether standard error is a terminal (for the progress line).
+pub fn stderr_is_terminal() -> bool {
+    std::io::stderr().is_terminal()
+}

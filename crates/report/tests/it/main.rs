@@ -1,0 +1,211 @@
+//! The reporters over a synthetic run: every format renders from events alone, escapes
+//! what a target sent, and keeps the documented shape.
+
+use conformance::{
+    CaseResult, Level, Mismatch, Outcome, RunEvent, RunInfo, Source, Summary, TranscriptEntry,
+};
+use report::{Collector, Format, Palette, Terminal};
+
+fn exchange(body: serde_json::Value) -> idp::Exchange {
+    idp::Exchange {
+        seq: 1,
+        persona: "entra".into(),
+        method: "GET".into(),
+        url: "http://t/Users/1".into(),
+        request_headers: vec![("authorization".into(), "Bearer [redacted]".into())],
+        request_body: None,
+        status: Some(200),
+        response_headers: vec![],
+        response_json: Some(body),
+        response_text: None,
+        elapsed_ms: 3,
+        error: None,
+    }
+}
+
+fn case(id: &str, outcome: Outcome, reason: Option<&str>) -> CaseResult {
+    CaseResult {
+        id: id.into(),
+        scenario: id.split('/').next().unwrap().into(),
+        title: "<b>title</b>".into(),
+        area: "users".into(),
+        persona: "entra".into(),
+        config: "default".into(),
+        level: Level::Must,
+        spec: vec!["RFC 7644 §3.3".into()],
+        outcome,
+        reason: reason.map(str::to_owned),
+        duration_ms: 12,
+        tag: "abc1234".into(),
+        mismatches: if outcome == Outcome::Fail {
+            vec![Mismatch {
+                step: 3,
+                check: "user alice: active".into(),
+                expected: "false".into(),
+                observed: "true".into(),
+                exchange: Some(1),
+            }]
+        } else {
+            vec![]
+        },
+        notes: vec![],
+        transcript: vec![
+            TranscriptEntry::Http {
+                n: 1,
+                step: 3,
+                source: Source::Observer,
+                exchange: Box::new(exchange(
+                    serde_json::json!({"active": true, "displayName": "<script>alert(1)</script>"}),
+                )),
+            },
+            TranscriptEntry::Saml {
+                n: 2,
+                step: 4,
+                attack: None,
+                xml: "<samlp:Response xmlns:samlp=\"urn:x\"><a>1</a></samlp:Response>".into(),
+            },
+        ],
+    }
+}
+
+fn events() -> Vec<RunEvent> {
+    let cases = [
+        case("users.a/entra/default", Outcome::Pass, None),
+        case(
+            "users.b/entra/default",
+            Outcome::Fail,
+            Some("step 3: user alice: active: expected false, observed true"),
+        ),
+        case("users.c/entra/default", Outcome::Skip, Some("no [saml]")),
+    ];
+    let mut summary = Summary::default();
+    let mut ev = vec![RunEvent::RunStarted(RunInfo {
+        target: "reference".into(),
+        base_url: "http://t".into(),
+        seed: 7,
+        total: 3,
+        jobs: 2,
+    })];
+    for c in cases {
+        summary.add(&c);
+        ev.push(RunEvent::CaseFinished(Box::new(c)));
+    }
+    ev.push(RunEvent::RunFinished {
+        summary,
+        duration_ms: 40,
+    });
+    ev
+}
+
+fn collected() -> Collector {
+    let mut c = Collector::new();
+    for e in events() {
+        c.event(&e);
+    }
+    c
+}
+
+#[test]
+fn json_report_has_the_documented_shape() {
+    let v: serde_json::Value = serde_json::from_str(&report::json(&collected())).unwrap();
+    assert_eq!(v["schema"], report::REPORT_SCHEMA);
+    for key in [
+        "total", "passed", "failed", "warned", "skipped", "errored", "expected",
+    ] {
+        assert!(v["summary"][key].is_u64(), "summary.{key}");
+    }
+    assert_eq!(v["summary"]["failed"], 1);
+    let c = &v["cases"][1];
+    for key in [
+        "id",
+        "scenario",
+        "persona",
+        "config",
+        "level",
+        "spec",
+        "outcome",
+        "reason",
+        "duration_ms",
+        "transcript",
+    ] {
+        assert!(!c[key].is_null(), "case.{key}");
+    }
+    assert_eq!(c["outcome"], "fail");
+    assert_eq!(c["transcript"][1]["kind"], "saml");
+}
+
+#[test]
+fn junit_reports_failures_and_skips() {
+    let x = report::junit(&collected());
+    assert!(x.contains("<testsuites"), "{x}");
+    assert!(
+        x.contains("<failure") && x.contains("user alice: active"),
+        "{x}"
+    );
+    assert!(x.contains("<skipped"), "{x}");
+}
+
+#[test]
+fn html_escapes_everything_and_has_filters() {
+    let h = report::html(&collected());
+    assert!(
+        !h.contains("<script>alert(1)"),
+        "target text must be escaped"
+    );
+    assert!(h.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(h.contains("&lt;b&gt;title&lt;/b&gt;"));
+    assert!(h.contains("id=\"fo\"") && h.contains("id=\"fp\"") && h.contains("id=\"fa\""));
+    // The SAML document is pretty-printed (indented) and escaped.
+    assert!(h.contains("&lt;samlp:Response"), "{h}");
+    assert!(h.contains("\n  &lt;a&gt;1&lt;/a&gt;"), "indented xml");
+    assert_eq!(
+        h.matches("<script>").count(),
+        1,
+        "only the page's own script"
+    );
+}
+
+#[test]
+fn terminal_has_a_fixed_status_column_a_diff_and_one_summary_line() {
+    let mut out = Vec::new();
+    {
+        let mut t = Terminal::new(&mut out, Palette::plain(), false);
+        for e in events() {
+            t.event(&e);
+        }
+    }
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains("    PASS [  0.012s] users.a/entra/default"),
+        "{text}"
+    );
+    assert!(
+        text.contains("    FAIL [  0.012s] users.b/entra/default"),
+        "{text}"
+    );
+    assert!(
+        text.contains("    SKIP [  0.012s] users.c/entra/default"),
+        "{text}"
+    );
+    assert!(
+        text.contains("- expected: false") && text.contains("+ observed: true"),
+        "{text}"
+    );
+    assert!(
+        text.contains("exchange #1: GET http://t/Users/1 -> 200"),
+        "{text}"
+    );
+    assert_eq!(text.lines().filter(|l| l.contains("SUMMARY")).count(), 1);
+    assert!(
+        text.contains("3 cases: 1 passed, 1 failed, 0 warned, 1 skipped, 0 errored, 0 expected"),
+        "{text}"
+    );
+}
+
+#[test]
+fn file_formats_have_file_names() {
+    assert_eq!(Format::Json.file_name(), Some("report.json"));
+    assert_eq!(Format::Junit.file_name(), Some("junit.xml"));
+    assert_eq!(Format::Html.file_name(), Some("report.html"));
+    assert!(Format::Human.render(&collected()).is_none());
+}

@@ -71,6 +71,8 @@ enum SamlCommand {
     Issue(Box<saml_issue::IssueArgs>),
     /// List the attacks of the tamper catalogue.
     Attacks,
+    /// Write a persona IdP's metadata (EntityDescriptor with its certificate and SSO URL), for an SP to trust.
+    Metadata(Box<saml_issue::MetadataArgs>),
 }
 
 #[derive(Subcommand)]
@@ -127,6 +129,9 @@ fn main() -> ExitCode {
         Command::Saml {
             command: SamlCommand::Issue(args),
         } => saml_issue::issue(*args),
+        Command::Saml {
+            command: SamlCommand::Metadata(args),
+        } => saml_issue::metadata(*args),
         Command::Saml {
             command: SamlCommand::Attacks,
         } => {

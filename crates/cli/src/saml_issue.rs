@@ -155,3 +155,47 @@ pub fn list_attacks() {
         println!("{:<40} {layer}", attack.name());
     }
 }
+
+/// Arguments of `saml metadata`.
+#[derive(Args)]
+pub struct MetadataArgs {
+    /// Persona whose IdP the metadata describes: entra, entra-aadopt, okta, okta-oin, rfc.
+    #[arg(long)]
+    persona: String,
+    /// The IdP's certificate (PEM), e.g. fixtures/idp/entra.cert.pem.
+    #[arg(long)]
+    cert: PathBuf,
+    /// The tenant (Entra) or org id (Okta) that forms the entity id; must match the profile's `idp_tenant`.
+    #[arg(long, default_value = "00000000-0000-0000-0000-000000000000")]
+    tenant: String,
+    /// Where to write the XML (default: standard output).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// Writes the IdP metadata an SP needs to trust a persona's IdP, SP-initiated login included.
+pub fn metadata(args: MetadataArgs) -> anyhow::Result<()> {
+    let style = saml::IdpStyle::for_persona(&args.persona).with_context(|| {
+        format!(
+            "unknown persona `{}` (expected entra, entra-aadopt, okta, okta-oin or rfc)",
+            args.persona
+        )
+    })?;
+    let certificate = saml::Certificate::from_pem_file(&args.cert)
+        .with_context(|| format!("reading the certificate {}", args.cert.display()))?;
+    let xml = saml::IdpMetadata {
+        entity_id: style.entity_id(&args.tenant),
+        sso_url: style.sso_url(&args.tenant),
+        signing_certificate: certificate,
+        name_id_formats: vec![style.default_name_id_format().to_string()],
+    }
+    .to_xml()
+    .map_err(|e| anyhow::anyhow!("writing idp metadata for {}: {}", args.persona, e.message))?;
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, &xml).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => println!("{xml}"),
+    }
+    Ok(())
+}

@@ -50,11 +50,16 @@ fn main() -> ExitCode {
 }
 
 /// The workspace root (xtask lives one level below it).
+/// Read at run time first (`cargo run` sets it), so a binary built from another checkout that
+/// shares the target directory still works on this one.
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
-        .expect("xtask sits inside the workspace")
-        .to_path_buf()
+        .map(Path::to_path_buf)
+        .unwrap_or(manifest_dir)
 }
 
 fn cargo() -> Command {

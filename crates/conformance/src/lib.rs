@@ -61,7 +61,7 @@ pub use scenario::{
 /// and reference errors name line and column too.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("reading {path}: {source}")]
+    #[error("reading {path}")]
     Read {
         path: String,
         #[source]

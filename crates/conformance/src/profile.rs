@@ -10,7 +10,7 @@ use crate::catalogue::TargetConfig;
 /// Why a profile could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
-    #[error("reading target profile {path}: {source}")]
+    #[error("reading target profile {path}")]
     Read {
         path: String,
         #[source]

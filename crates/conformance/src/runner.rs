@@ -46,7 +46,7 @@ pub struct RunOptions {
 pub enum RunError {
     #[error("target unreachable at {url}: {detail}")]
     Unreachable { url: String, detail: String },
-    #[error("loading the idp signing keys from {dir}: {source}")]
+    #[error("loading the idp signing keys from {dir}")]
     Keys {
         dir: String,
         #[source]

@@ -15,7 +15,7 @@ use serde::Deserialize;
 /// What a directory operation failed on.
 #[derive(Debug, thiserror::Error)]
 pub enum DirectoryError {
-    #[error("reading directory {path}: {source}")]
+    #[error("reading directory {path}")]
     Read {
         path: String,
         #[source]

@@ -15,20 +15,20 @@ use crate::error::AppError;
 /// Why the database could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    #[error("opening database {path}: {source}")]
+    #[error("opening database {path}")]
     Open {
         path: PathBuf,
         #[source]
         source: rusqlite::Error,
     },
-    #[error("migrating database {path} to schema version {version}: {source}")]
+    #[error("migrating database {path} to schema version {version}")]
     Migrate {
         path: PathBuf,
         version: usize,
         #[source]
         source: rusqlite::Error,
     },
-    #[error("starting the writer thread for database {path}: {source}")]
+    #[error("starting the writer thread for database {path}")]
     Thread {
         path: PathBuf,
         #[source]

@@ -96,7 +96,7 @@ pub struct Settings {
 /// Why settings could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    #[error("reading settings file {path}: {source}")]
+    #[error("reading settings file {path}")]
     Read {
         path: PathBuf,
         #[source]

@@ -5,6 +5,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context};
 
+mod mutants;
 mod system_packages;
 
 const USAGE: &str = "\
@@ -15,10 +16,13 @@ commands:
   run-scenarios   run the scenario catalogue against the embedded reference target [ARGS for scim-harness run]
   bench [NAME]... [-- ARGS]
                   whole-process benchmarks: scim-creates, saml-logins, sync (default: all)
+  mutants [--release] [FAULT]... [-- ARGS]
+                  the catalogue against the clean reference target and against each fault
+                  switch; fails if the clean run fails or a fault survives
 ";
 
 /// Exit code for a usage error or a missing prerequisite the user must install.
-const EXIT_USAGE: u8 = 2;
+pub(crate) const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -31,6 +35,7 @@ fn main() -> ExitCode {
         "test" => test(&rest),
         "run-scenarios" => run_scenarios(&rest),
         "bench" => bench(&rest),
+        "mutants" => mutants::mutants(&rest),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)
@@ -60,6 +65,21 @@ fn workspace_root() -> PathBuf {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or(manifest_dir)
+}
+
+/// Cargo's target directory: `CARGO_TARGET_DIR` when set, else `target/` in the workspace.
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => {
+            let dir = PathBuf::from(dir);
+            if dir.is_absolute() {
+                dir
+            } else {
+                workspace_root().join(dir)
+            }
+        }
+        None => workspace_root().join("target"),
+    }
 }
 
 fn cargo() -> Command {
@@ -101,9 +121,9 @@ fn run_scenarios(args: &[String]) -> anyhow::Result<ExitCode> {
     }
     run(cargo().args(["build", "--locked", "--release", "--package", "cli"]))?;
     let root = workspace_root();
-    let out = root.join("target").join("scim-harness");
+    let out = target_dir().join("scim-harness");
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let binary = root.join("target/release/scim-harness");
+    let binary = target_dir().join("release/scim-harness");
     let mut cmd = Command::new(&binary);
     cmd.current_dir(&root)
         .arg("run")

@@ -1036,9 +1036,14 @@ async fn serve_trusts_idps_from_metadata_and_named_certificates() {
 /// Posts `attack` for the rfc persona's provisioned user; the response (and, for a
 /// replay, the second post's).
 async fn post_attack(t: &LoginTarget, name: &str) -> Posted {
+    post_attack_as(t, "rfc", name).await
+}
+
+/// [`post_attack`] for `persona`'s provisioned user.
+async fn post_attack_as(t: &LoginTarget, persona: &str, name: &str) -> Posted {
     let attack: Attack = name.parse().unwrap();
     let attacker = keys("attacker");
-    let trusted = keys(style("rfc").name());
+    let trusted = keys(style(persona).name());
     let ctx = AttackContext {
         trusted: &trusted,
         attacker: &attacker,
@@ -1047,7 +1052,10 @@ async fn post_attack(t: &LoginTarget, name: &str) -> Posted {
         now: NOW,
     };
     let tampered = attack
-        .apply(&t.spec("rfc", &t.login("rfc", &claims("rfc"), None)), &ctx)
+        .apply(
+            &t.spec(persona, &t.login(persona, &claims(persona), None)),
+            &ctx,
+        )
         .unwrap();
     let first = t.post_xml(&tampered.xml, None).await;
     match tampered.delivery {
@@ -1059,29 +1067,35 @@ async fn post_attack(t: &LoginTarget, name: &str) -> Posted {
 #[rstest]
 #[case::accept_unsigned(target::Fault::SamlAcceptUnsigned, "unsigned")]
 #[case::xsw3(target::Fault::SamlXsw, "xsw3")]
+#[case::xsw4(target::Fault::SamlXsw, "xsw4")]
+#[case::xsw7(target::Fault::SamlXsw, "xsw7")]
 #[case::xsw_first_unsigned(target::Fault::SamlXsw, "multiple-assertions-first-unsigned")]
 #[case::no_replay_cache(target::Fault::SamlNoReplayCache, "replay")]
 #[case::ignore_audience(target::Fault::SamlIgnoreAudience, "wrong-audience")]
 #[case::ignore_expiry(target::Fault::SamlIgnoreExpiry, "expired")]
 #[case::ignore_expiry_past_skew(target::Fault::SamlIgnoreExpiry, "expired-past-skew")]
 #[tokio::test]
-async fn a_saml_fault_accepts_its_attack(#[case] fault: target::Fault, #[case] attack: &str) {
+async fn a_saml_fault_accepts_its_attack(
+    #[case] fault: target::Fault,
+    #[case] attack: &str,
+    #[values("entra", "okta", "rfc")] persona: &str,
+) {
     let clean = LoginTarget::start(SYNC_ON).await;
-    clean.provision("rfc").await;
-    let refused = post_attack(&clean, attack).await;
+    clean.provision(persona).await;
+    let refused = post_attack_as(&clean, persona, attack).await;
     assert_eq!(refused.status, 401, "clean target: {}", refused.body);
 
     let faulty = LoginTarget::start_with_faults(SYNC_ON, &[fault]).await;
-    faulty.provision("rfc").await;
-    let posted = post_attack(&faulty, attack).await;
+    faulty.provision(persona).await;
+    let posted = post_attack_as(&faulty, persona, attack).await;
     let cookie = posted.assert_accepted();
     let (status, me) = faulty.whoami(Some(&cookie)).await;
     assert_eq!(status, 200, "{me}");
     if fault == target::Fault::SamlXsw {
         // The identity came from the unsigned, first assertion.
-        assert_ne!(me["email"], claims("rfc").email, "{me}");
+        assert_ne!(me["email"], claims(persona).email, "{me}");
     } else {
-        assert_eq!(me["email"], claims("rfc").email, "{me}");
+        assert_eq!(me["email"], claims(persona).email, "{me}");
     }
 }
 

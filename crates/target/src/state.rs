@@ -8,6 +8,7 @@ use anyhow::Context;
 use subtle::ConstantTimeEq;
 
 use crate::db::Db;
+use crate::fault::{Fault, FaultSet};
 use crate::login::sp::{LoginConfig, ServiceProvider};
 use crate::settings::{ScimSettings, Settings};
 use crate::store::config::StoredConfig;
@@ -60,8 +61,18 @@ pub struct AppState {
     /// writes it (in the same writer transaction), so each request reads the value
     /// in force without a database round trip. This process is the only writer.
     pub(crate) stored_config: Arc<RwLock<Option<StoredConfig>>>,
+    /// The stored SCIMConfig as it was at start: what the `config-needs-restart` fault
+    /// keeps enforcing.
+    pub(crate) startup_config: Option<StoredConfig>,
     /// The SAML service provider: trusted IdPs, outstanding requests, replay cache.
     pub(crate) login: Arc<ServiceProvider>,
+    /// Team Sync in force: `[team_sync] enabled` at start, then what
+    /// `PUT /api/admin/team-sync` sets. The lock also serialises the switches that must
+    /// not both be on (Team Sync, SCIM group sync), so a config write and a Team Sync
+    /// change cannot race past each other's check.
+    pub(crate) team_sync: Arc<tokio::sync::Mutex<bool>>,
+    /// Active fault switches; empty for the correct target.
+    pub(crate) faults: Arc<FaultSet>,
 }
 
 impl AppState {
@@ -89,10 +100,13 @@ impl AppState {
         let sp = ServiceProvider::new(login, settings.saml.clone())
             .context("setting up the saml service provider")?;
         Ok(AppState {
+            team_sync: Arc::new(tokio::sync::Mutex::new(settings.team_sync.enabled)),
+            faults: Arc::new(FaultSet::none()),
             login: Arc::new(sp),
             db: Arc::new(db),
             settings: Arc::new(settings),
             token: Arc::new(BearerToken(token.into_bytes())),
+            startup_config: stored,
             stored_config: Arc::new(RwLock::new(stored)),
         })
     }
@@ -105,6 +119,22 @@ impl AppState {
             .context("setting up the saml service provider")?;
         self.login = Arc::new(sp);
         Ok(self)
+    }
+
+    /// The same state with `faults` active (each a deliberate bug, [`Fault::doc`]).
+    pub fn with_faults(mut self, faults: FaultSet) -> AppState {
+        self.faults = Arc::new(faults);
+        self
+    }
+
+    /// The active fault switches.
+    pub fn faults(&self) -> &FaultSet {
+        &self.faults
+    }
+
+    /// True when `fault` is active.
+    pub(crate) fn fault(&self, fault: Fault) -> bool {
+        self.faults.has(fault)
     }
 
     /// The SAML SP entity id (`<root_url>/saml/metadata`).
@@ -127,6 +157,19 @@ impl AppState {
     /// user interface (UI) will take precedence over settings specified in the Grafana
     /// configuration file or through environment variables").
     pub fn scim_settings(&self) -> (ScimSettings, ConfigSource) {
+        if self.fault(Fault::ConfigNeedsRestart) {
+            // Fault: the settings read at start stay in force until a restart.
+            return match self.startup_config {
+                Some(stored) => (stored.spec, ConfigSource::Database),
+                None => (self.settings.scim, ConfigSource::File),
+            };
+        }
+        self.stored_settings()
+    }
+
+    /// The SCIM settings the stored SCIMConfig (else the file) says, which is what the
+    /// SCIMConfig API shows; without faults, also what is in force.
+    pub(crate) fn stored_settings(&self) -> (ScimSettings, ConfigSource) {
         match *self.stored_config() {
             Some(stored) => (stored.spec, ConfigSource::Database),
             None => (self.settings.scim, ConfigSource::File),

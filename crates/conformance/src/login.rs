@@ -200,6 +200,7 @@ pub(crate) async fn login(run: &mut CaseRun<'_>, step: &LoginStep) -> Result<Log
                 pairs: pairs.clone(),
                 shown: shown.clone(),
             },
+            headers: Vec::new(),
         };
         let (n, answer) = run
             .send_login(&req)

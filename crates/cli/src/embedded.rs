@@ -21,8 +21,12 @@ pub struct EmbeddedTarget {
 impl EmbeddedTarget {
     /// Start it and wait until it listens. It trusts the IdP of every persona: metadata
     /// for `{entra,okta,rfc}.cert.pem` in `idp_keys`, with the entity ids the reference
-    /// profile's `[saml] idp_tenant` gives them.
-    pub async fn start(idp_keys: &Path) -> anyhow::Result<EmbeddedTarget> {
+    /// profile's `[saml] idp_tenant` gives them. `faults` are deliberate bugs
+    /// (`run --fault`); empty for the correct target.
+    pub async fn start(
+        idp_keys: &Path,
+        faults: target::FaultSet,
+    ) -> anyhow::Result<EmbeddedTarget> {
         let dir = tempfile::tempdir().context("creating a temporary folder")?;
         let profile = reference_profile()?;
         let tenant = profile
@@ -73,8 +77,9 @@ impl EmbeddedTarget {
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<SocketAddr>();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
-            target::serve(
+            target::serve_with_faults(
                 options,
+                faults,
                 move |addr| {
                     let _ = ready_tx.send(addr);
                 },

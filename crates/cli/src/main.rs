@@ -79,6 +79,8 @@ enum SamlCommand {
 enum TargetCommand {
     /// Serve the reference target until SIGINT or SIGTERM.
     Serve(Box<ServeArgs>),
+    /// List the fault switches (`--fault NAME`): name and the bug each reproduces.
+    Faults,
 }
 
 #[derive(Args)]
@@ -98,6 +100,9 @@ struct ServeArgs {
     /// A trusted SAML IdP (repeatable): an IdP metadata file, or ENTITY_ID=CERT.pem.
     #[arg(long = "idp-cert", value_name = "METADATA|ENTITY_ID=PEM")]
     idp_certs: Vec<String>,
+    /// Inject a deliberate bug (repeatable); `target faults` lists them.
+    #[arg(long = "fault", value_name = "NAME")]
+    faults: Vec<target::Fault>,
 }
 
 fn main() -> ExitCode {
@@ -119,6 +124,12 @@ fn main() -> ExitCode {
         Command::Target {
             command: TargetCommand::Serve(args),
         } => serve(*args),
+        Command::Target {
+            command: TargetCommand::Faults,
+        } => {
+            list_faults();
+            Ok(())
+        }
         Command::Idp {
             command: IdpCommand::Sync(args),
         } => match idp_sync::sync(*args) {
@@ -191,12 +202,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         token: args.token,
         idp_certs,
     };
+    let faults: target::FaultSet = args.faults.into_iter().collect();
     runtime
         .block_on(async {
             // Install the handlers before the listen line is printed, so a signal sent
             // right after it is not lost to the default disposition.
             let shutdown = shutdown_signal()?;
-            target::serve(options, announce, shutdown).await
+            target::serve_with_faults(options, faults, announce, shutdown).await
         })
         .with_context(|| {
             format!(
@@ -204,6 +216,21 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 args.db.display()
             )
         })
+}
+
+/// `scim-harness target faults`: one fault per line, its name and [`target::Fault::doc`].
+fn list_faults() {
+    use std::io::Write;
+    let width = target::Fault::ALL
+        .iter()
+        .map(|f| f.name().len())
+        .max()
+        .unwrap_or(0);
+    let mut out = std::io::stdout().lock();
+    for fault in target::Fault::ALL {
+        let _ = writeln!(out, "{:<width$}  {}", fault.name(), fault.doc());
+    }
+    let _ = out.flush();
 }
 
 /// Tells the user (and scripts reading stdout) where the target listens.

@@ -79,6 +79,10 @@ pub struct RunArgs {
     /// Folder with the IdP signing keys and certificates ({entra,okta,rfc,attacker}.{key,cert}.pem).
     #[arg(long, default_value = "fixtures/idp")]
     idp_keys: PathBuf,
+    /// Inject a deliberate bug into the embedded reference target (repeatable; not with
+    /// --target); `target faults` lists them.
+    #[arg(long = "fault", value_name = "NAME", conflicts_with = "target")]
+    faults: Vec<target::Fault>,
 }
 
 /// Arguments of `list`.
@@ -209,7 +213,8 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
                 (p, url, t, None)
             }
             _ => {
-                let embedded = EmbeddedTarget::start(&args.idp_keys)
+                let faults: target::FaultSet = args.faults.iter().copied().collect();
+                let embedded = EmbeddedTarget::start(&args.idp_keys, faults)
                     .await
                     .context("starting the embedded reference target")
                     .map_err(|error| Failure {

@@ -10,6 +10,7 @@ use axum::Router;
 use serde_json::{json, Map, Value};
 
 use crate::error::{json_response, AppError, KubeError};
+use crate::fault::Fault;
 use crate::http::body::JsonBody;
 use crate::scim_api::{invalid_namespace, NAMESPACE, NAMESPACES_PREFIX};
 use crate::settings::ScimSettings;
@@ -148,9 +149,11 @@ async fn write(
 ) -> Result<Response, KubeError> {
     check_target(&ns, &name)?;
     let spec = parse_spec(&body.json()?, &ns)?;
-    if spec.group_sync_enabled && state.settings.team_sync.enabled {
+    // Held until the write is stored, so a Team Sync change cannot slip in between.
+    let team_sync = state.team_sync.lock().await;
+    if spec.group_sync_enabled && *team_sync && !state.fault(Fault::TeamSyncWithGroupSync) {
         return Err(bad_request(
-            "spec.enableGroupSync cannot be true while team sync is enabled ([team_sync] enabled): \
+            "spec.enableGroupSync cannot be true while team sync is enabled: \
              scim group sync and team sync cannot run together",
         )
         .into());
@@ -165,15 +168,28 @@ async fn write(
             Ok(())
         })
         .await?;
+    drop(team_sync);
     Ok(ok(&object(&state)))
 }
 
-/// `DELETE …/config/default`: "Revert to use configuration file settings".
+/// `DELETE …/config/default`: "Revert to use configuration file settings". Refused
+/// (`400`) when the file settings enable group sync while Team Sync is on.
 async fn revert(
     State(state): State<AppState>,
     Path((ns, name)): Path<(String, String)>,
 ) -> Result<Response, KubeError> {
     check_target(&ns, &name)?;
+    let team_sync = state.team_sync.lock().await;
+    if state.settings.scim.group_sync_enabled
+        && *team_sync
+        && !state.fault(Fault::TeamSyncWithGroupSync)
+    {
+        return Err(bad_request(
+            "cannot revert to the file settings: they enable scim group sync \
+             ([auth.scim] group_sync_enabled) and team sync is enabled",
+        )
+        .into());
+    }
     let cache = state.clone();
     state
         .db
@@ -183,6 +199,7 @@ async fn revert(
             Ok(())
         })
         .await?;
+    drop(team_sync);
     debug_assert_eq!(state.scim_settings().1, ConfigSource::File);
     Ok(ok(&json!({
         "kind": "Status",

@@ -9,6 +9,7 @@
 mod config_api;
 mod db;
 mod error;
+mod fault;
 mod grafana_api;
 mod http;
 mod login;
@@ -26,6 +27,7 @@ use anyhow::Context;
 use axum::serve::ListenerExt;
 
 pub use error::{AppError, InternalError};
+pub use fault::{Fault, FaultSet, UnknownFault};
 pub use http::app;
 pub use login::error::LoginError;
 pub use login::idp::{IdpError, IdpSource, IdpSourceSyntax, TrustedIdp};
@@ -71,13 +73,32 @@ pub async fn serve(
     ready: impl FnOnce(SocketAddr) + Send,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    serve_with_faults(opts, FaultSet::none(), ready, shutdown).await
+}
+
+/// [`serve`] with fault switches (`--fault`, repeatable): deliberate bugs, each
+/// documented by [`Fault::doc`], for proving that the scenario catalogue catches them.
+/// Logs one warning per active fault at start.
+///
+/// (A separate entry point rather than a `ServeOptions` field, so code that builds
+/// `ServeOptions` literally keeps compiling.)
+pub async fn serve_with_faults(
+    opts: ServeOptions,
+    faults: FaultSet,
+    ready: impl FnOnce(SocketAddr) + Send,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let settings = Settings::load(opts.config_ini.as_deref(), std::env::vars())?;
     let trusted_idps = login::idp::load_all(&opts.idp_certs)?;
     let db_path = opts.db.clone();
     let token = opts.token;
+    for fault in faults.iter() {
+        tracing::warn!("fault injected: {fault}: {}", fault.doc());
+    }
     let state = tokio::task::spawn_blocking(move || AppState::open(&db_path, settings, token))
         .await
-        .context("opening the database on a blocking thread")??;
+        .context("opening the database on a blocking thread")??
+        .with_faults(faults);
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
         .with_context(|| format!("binding {}", opts.listen))?;

@@ -8,6 +8,7 @@ use anyhow::Context;
 use subtle::ConstantTimeEq;
 
 use crate::db::Db;
+use crate::fault::{Fault, FaultSet};
 use crate::login::sp::{LoginConfig, ServiceProvider};
 use crate::settings::{ScimSettings, Settings};
 use crate::store::config::StoredConfig;
@@ -62,6 +63,13 @@ pub struct AppState {
     pub(crate) stored_config: Arc<RwLock<Option<StoredConfig>>>,
     /// The SAML service provider: trusted IdPs, outstanding requests, replay cache.
     pub(crate) login: Arc<ServiceProvider>,
+    /// Team Sync in force: `[team_sync] enabled` at start, then what
+    /// `PUT /api/admin/team-sync` sets. The lock also serialises the switches that must
+    /// not both be on (Team Sync, SCIM group sync), so a config write and a Team Sync
+    /// change cannot race past each other's check.
+    pub(crate) team_sync: Arc<tokio::sync::Mutex<bool>>,
+    /// Active fault switches; empty for the correct target.
+    pub(crate) faults: Arc<FaultSet>,
 }
 
 impl AppState {
@@ -89,6 +97,8 @@ impl AppState {
         let sp = ServiceProvider::new(login, settings.saml.clone())
             .context("setting up the saml service provider")?;
         Ok(AppState {
+            team_sync: Arc::new(tokio::sync::Mutex::new(settings.team_sync.enabled)),
+            faults: Arc::new(FaultSet::none()),
             login: Arc::new(sp),
             db: Arc::new(db),
             settings: Arc::new(settings),
@@ -105,6 +115,22 @@ impl AppState {
             .context("setting up the saml service provider")?;
         self.login = Arc::new(sp);
         Ok(self)
+    }
+
+    /// The same state with `faults` active (each a deliberate bug, [`Fault::doc`]).
+    pub fn with_faults(mut self, faults: FaultSet) -> AppState {
+        self.faults = Arc::new(faults);
+        self
+    }
+
+    /// The active fault switches.
+    pub fn faults(&self) -> &FaultSet {
+        &self.faults
+    }
+
+    /// True when `fault` is active.
+    pub(crate) fn fault(&self, fault: Fault) -> bool {
+        self.faults.has(fault)
     }
 
     /// The SAML SP entity id (`<root_url>/saml/metadata`).

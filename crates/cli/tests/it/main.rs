@@ -1,5 +1,6 @@
 //! Whole-process tests of the `scim-harness` binary.
 
+mod faults_process;
 mod run_process;
 mod serve_process;
 mod target_process;

@@ -1,7 +1,8 @@
 //! The parts of Grafana's HTTP API a conformance test reads or needs (grafana-target.md
-//! §9): the signed-in user, user lookup and search, local user creation, and teams with
+//! §9): the signed-in user, user lookup and search, local user creation, the Team Sync switch, and teams with
 //! their members, including Grafana's guards on provisioned teams.
 
+mod team_sync;
 mod teams;
 mod users;
 
@@ -23,6 +24,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/users/lookup", get(users::lookup))
         .route("/api/users/search", get(users::search))
         .route("/api/admin/users", post(users::create_local))
+        .route(
+            "/api/admin/team-sync",
+            get(team_sync::read).put(team_sync::write),
+        )
         .route("/api/teams", post(teams::create))
         .route("/api/teams/search", get(teams::search))
         .route(

@@ -286,3 +286,87 @@ async fn other_namespaces_names_and_missing_tokens_are_refused() {
     assert_eq!(r.status, 401);
     assert_eq!(r.body["kind"], "Status");
 }
+
+const TEAM_SYNC: &str = "/api/admin/team-sync";
+
+#[tokio::test]
+async fn team_sync_switch_starts_from_the_ini_and_flips_at_run_time() {
+    let t = RouterTarget::from_ini(
+        "[auth.scim]\nuser_sync_enabled = true\n[team_sync]\nenabled = true\n",
+        &[],
+    );
+    let r = t.send(Method::GET, TEAM_SYNC, None).await;
+    assert_eq!((r.status, &r.body), (200, &json!({"enabled": true})));
+    let r = t
+        .send(Method::PUT, TEAM_SYNC, Some(&json!({"enabled": false})))
+        .await;
+    assert_eq!((r.status, &r.body), (200, &json!({"enabled": false})));
+    // Group sync is now allowed through the SCIMConfig API…
+    let r = t
+        .send(Method::PUT, CONFIG, Some(&terraform_body(true, true, false)))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // …and Team Sync is refused while it is on: 409 with Grafana's message shape.
+    let r = t
+        .send(Method::PUT, TEAM_SYNC, Some(&json!({"enabled": true})))
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(
+        r.body["message"].as_str().unwrap().contains("group sync"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        t.send(Method::GET, TEAM_SYNC, None).await.body,
+        json!({"enabled": false})
+    );
+    // Turning group sync off lets Team Sync on, and group sync is then refused (400).
+    t.send(Method::PUT, CONFIG, Some(&terraform_body(true, false, false)))
+        .await;
+    let r = t
+        .send(Method::PUT, TEAM_SYNC, Some(&json!({"enabled": true})))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = t
+        .send(Method::PUT, CONFIG, Some(&terraform_body(true, true, false)))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+}
+
+#[tokio::test]
+async fn team_sync_switch_refuses_bad_bodies_and_needs_the_token() {
+    let t = RouterTarget::from_ini(SYNC_ON, &[]);
+    for body in [json!({}), json!({"enabled": "yes"}), json!("on")] {
+        let r = t.send(Method::PUT, TEAM_SYNC, Some(&body)).await;
+        assert_eq!(r.status, 400, "{body}: {}", r.body);
+        assert!(r.body["message"].is_string(), "{}", r.body);
+    }
+    let r = t
+        .request(
+            axum::http::Request::builder()
+                .method(Method::PUT)
+                .uri(TEAM_SYNC)
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(r#"{"enabled":true}"#))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, 401, "{}", r.body);
+}
+
+#[tokio::test]
+async fn reverting_to_file_group_sync_is_refused_while_team_sync_is_on() {
+    let t = RouterTarget::from_ini(SYNC_ON, &[]);
+    t.send(Method::PUT, CONFIG, Some(&terraform_body(true, false, false)))
+        .await;
+    let r = t
+        .send(Method::PUT, TEAM_SYNC, Some(&json!({"enabled": true})))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = t.send(Method::DELETE, CONFIG, None).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(
+        t.send(Method::GET, CONFIG, None).await.body["status"]["source"],
+        "database"
+    );
+}

@@ -5,6 +5,7 @@ mod app_api;
 mod config;
 mod discovery;
 mod errors;
+mod faults;
 mod logs;
 mod saml_login;
 mod scim_groups;

@@ -288,6 +288,17 @@ impl RouterTarget {
         }
     }
 
+    /// From ini text, with these fault switches on.
+    pub fn with_faults(ini: &str, faults: &[target::Fault]) -> RouterTarget {
+        let t = RouterTarget::from_ini(ini, &[]);
+        let state = t.state.with_faults(faults.iter().copied().collect());
+        RouterTarget {
+            router: target::app(state.clone()),
+            state,
+            _dir: t._dir,
+        }
+    }
+
     /// From ini text and environment variables.
     pub fn from_ini(ini: &str, env: &[(&str, &str)]) -> RouterTarget {
         let dir = tempfile::tempdir().expect("temp dir");

@@ -39,7 +39,11 @@ fn the_catalogue_has_sixty_scenarios_across_the_areas_of_issue_6() {
             s.path,
             s.scenario.id
         );
-        assert!(!s.scenario.spec.is_empty(), "{}: no spec references", s.path);
+        assert!(
+            !s.scenario.spec.is_empty(),
+            "{}: no spec references",
+            s.path
+        );
     }
 }
 
@@ -74,7 +78,11 @@ fn every_saml_attack_is_exercised_and_judged_as_the_catalogue_says() {
             Some(v) => *level == Level::Must && (v.refused || v.rejected.is_some()),
             None => false,
         });
-        assert!(ok, "attack `{}` is not judged by a scenario ({judged:?})", attack.name());
+        assert!(
+            ok,
+            "attack `{}` is not judged by a scenario ({judged:?})",
+            attack.name()
+        );
     }
 }
 

@@ -1067,6 +1067,7 @@ impl LoadedScenario {
                 out.push(n);
             }
         };
+        let mut seeded: Vec<&str> = Vec::new();
         for step in &self.scenario.steps {
             match step {
                 Step::Login(_) => add(ProfileNeed::Saml),
@@ -1078,13 +1079,17 @@ impl LoadedScenario {
                         add(ProfileNeed::TeamSync);
                     }
                 }
-                Step::SeedAppUser(_) => add(ProfileNeed::CreateUser),
+                Step::SeedAppUser(a) => {
+                    add(ProfileNeed::CreateUser);
+                    seeded.push(a.key.as_deref().unwrap_or(&a.login));
+                }
                 Step::Request(r) => {
                     let texts = r.strings();
-                    for (kind, _) in texts.iter().flat_map(|t| templates(t)).flatten() {
+                    for (kind, key) in texts.iter().flat_map(|t| templates(t)).flatten() {
                         match kind {
                             "team_id" => add(ProfileNeed::TeamProbe),
-                            "app_user_id" => add(ProfileNeed::UserProbe),
+                            // A seeded app user's id is known from its creation.
+                            "app_user_id" if !seeded.contains(&key) => add(ProfileNeed::UserProbe),
                             _ => {}
                         }
                     }

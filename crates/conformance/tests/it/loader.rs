@@ -165,17 +165,18 @@ fn a_response_expectation_needs_an_earlier_request_and_pointers() {
     );
 }
 
+/// A seeded app user's id is known from its creation; a directory user's needs the probe.
 #[test]
 fn needs_name_what_the_profile_must_provide() {
-    let text = "id: config.x\ntitle: t\nlevel: must\nexclusive: true\nsteps:\n  - seed_app_user: {login: old, email: old@example.test}\n  - add_user: {user: a}\n  - set_config: {team_sync: false}\n  - request: {surface: app, method: GET, path: \"/api/users/{app_user_id:old}\"}\n  - login: {user: a}\n";
+    let text = "id: config.x\ntitle: t\nlevel: must\nexclusive: true\nsteps:\n  - seed_app_user: {login: old, email: old@example.test}\n  - add_user: {user: a}\n  - set_config: {team_sync: false}\n  - request: {surface: app, method: GET, path: \"/api/users/{app_user_id:old}\"}\n  - login: {user: a}\n  - request: {surface: app, method: GET, path: \"/api/users/{app_user_id:a}\"}\n";
     let s = parse_scenario(text, "c.yaml", "config").expect("loads");
     assert_eq!(
         s.needs(),
         vec![
             ProfileNeed::CreateUser,
             ProfileNeed::TeamSync,
-            ProfileNeed::UserProbe,
-            ProfileNeed::Saml
+            ProfileNeed::Saml,
+            ProfileNeed::UserProbe
         ]
     );
 }

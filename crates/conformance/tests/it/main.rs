@@ -1,8 +1,8 @@
 //! Integration tests of the conformance crate: the scenario loader, the catalogue, the
-//! committed JSON Schema, profiles and baselines, and the runner's ordering of exclusive cases.
+//! committed JSON Schema, profiles and baselines, and the runner against a recording peer.
 
 mod catalogue;
-mod exclusive;
 mod loader;
 mod profile;
+mod run;
 mod schema;

@@ -1,8 +1,7 @@
-//! Exclusive cases (`set_config`) run after the other cases of their configuration, alone,
-//! and the configuration is restored after each; results still come in case order.
-//!
-//! The target is a real peer on a loopback socket that answers every request `200 {}`
-//! and records what it was sent, in arrival order.
+//! The runner against a real peer on a loopback socket that answers every request 200
+//! and records what it was sent, in arrival order: exclusive cases (`set_config`) run after
+//! the other cases of their configuration, alone, with the configuration restored after
+//! each; `seed_app_user` keeps its password out of the transcript.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -60,7 +59,15 @@ async fn recording_target() -> (String, Log) {
                         tokio::time::sleep(Duration::from_millis(100)).await;
                         seen.lock().unwrap().push(format!("DONE {path}"));
                     }
-                    let answer = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
+                    let body = if path == "/api/admin/users" {
+                        r#"{"id":7}"#
+                    } else {
+                        "{}"
+                    };
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
                     if write.write_all(answer.as_bytes()).await.is_err() {
                         return;
                     }
@@ -76,6 +83,32 @@ fn scenario(id: &str, exclusive: bool, steps: &str) -> conformance::LoadedScenar
         "id: {id}\ntitle: t\nlevel: must\npersonas: [rfc]\nexclusive: {exclusive}\nsteps:\n{steps}"
     );
     parse_scenario(&text, &format!("{id}.yaml"), "a").expect("the scenario loads")
+}
+
+fn options(url: String, profile: Profile) -> RunOptions {
+    RunOptions {
+        base_url: url,
+        token: "t".into(),
+        profile,
+        seed: 1,
+        jobs: 4,
+        request_timeout: Duration::from_secs(5),
+        case_timeout: Duration::from_secs(20),
+        idp_keys: "unused".into(),
+        baseline: None,
+        default_config: "default".into(),
+    }
+}
+
+fn default_config() -> Vec<NamedConfig> {
+    vec![NamedConfig {
+        name: "default".into(),
+        values: TargetConfig {
+            user_sync: true,
+            group_sync: false,
+            reject_non_provisioned_users: false,
+        },
+    }]
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -104,29 +137,11 @@ async fn exclusive_cases_run_alone_after_the_others_and_restore_the_config() {
             scenario("a.shared1", false, &get("/slow1")),
             scenario("a.shared2", false, &get("/slow2")),
         ],
-        vec![NamedConfig {
-            name: "default".into(),
-            values: TargetConfig {
-                user_sync: true,
-                group_sync: false,
-                reject_non_provisioned_users: false,
-            },
-        }],
+        default_config(),
     )
     .unwrap();
     let cases = catalogue.cases();
-    let opts = RunOptions {
-        base_url: url,
-        token: "t".into(),
-        profile,
-        seed: 1,
-        jobs: 4,
-        request_timeout: Duration::from_secs(5),
-        case_timeout: Duration::from_secs(20),
-        idp_keys: "unused".into(),
-        baseline: None,
-        default_config: "default".into(),
-    };
+    let opts = options(url, profile);
     let mut finished = Vec::new();
     conformance::run(cases.clone(), &cases, opts, |e| {
         if let RunEvent::CaseFinished(r) = e {
@@ -171,5 +186,51 @@ async fn exclusive_cases_run_alone_after_the_others_and_restore_the_config() {
         log[excl + 2].starts_with("PUT /config ")
             && log[excl + 2].contains("\"enableUserSync\":true"),
         "{log:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seeded_app_user_is_addressable_by_key_and_its_password_is_not_recorded() {
+    let (url, log) = recording_target().await;
+    let profile = Profile::parse(
+        "name = \"rec\"\nbase_url = \"http://unused\"\n[scim]\npath = \"/scim\"\ntoken = \"t\"\n\
+         [probes]\ncreate_user = \"/api/admin/users\"\n",
+        "rec.toml",
+    )
+    .unwrap();
+    let s = scenario(
+        "a.seed",
+        false,
+        "  - seed_app_user: {login: \"old-{tag}\", email: \"old-{tag}@example.test\", key: old}\n  \
+         - request: {surface: app, method: GET, path: \"/api/users/{app_user_id:old}\"}\n  \
+         - expect: {response: {status: 200}}\n",
+    );
+    let catalogue = Catalogue::from_parts(Path::new("."), vec![s], default_config()).unwrap();
+    let cases = catalogue.cases();
+    let mut results = Vec::new();
+    conformance::run(cases.clone(), &cases, options(url, profile), |e| {
+        if let RunEvent::CaseFinished(r) = e {
+            results.push(r);
+        }
+    })
+    .await
+    .unwrap();
+    let r = &results[0];
+    assert_eq!(r.outcome, Outcome::Pass, "{:?}", r.reason);
+    let log = log.lock().unwrap().clone();
+    let seeded = log
+        .iter()
+        .find(|l| l.starts_with("POST /api/admin/users "))
+        .expect("the app user is created");
+    assert!(seeded.contains("\"password\":\"Seed-"), "{seeded}");
+    assert!(
+        log.iter().any(|l| l.starts_with("GET /api/users/7 ")),
+        "{log:#?}"
+    );
+    let transcript = serde_json::to_string(&r.transcript).unwrap();
+    assert!(!transcript.contains("Seed-"), "{transcript}");
+    assert!(
+        transcript.contains("\"password\":\"[redacted]\""),
+        "{transcript}"
     );
 }

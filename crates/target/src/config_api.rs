@@ -49,7 +49,7 @@ fn check_target(ns: &str, name: &str) -> Result<(), AppError> {
 /// The object as GET and PUT return it; `status.source` says which settings are in force.
 fn object(state: &AppState) -> Value {
     let stored = *state.stored_config();
-    let (spec, source) = state.scim_settings();
+    let (spec, source) = state.stored_settings();
     let mut metadata = json!({"name": NAME, "namespace": NAMESPACE});
     if let Some(stored) = stored {
         metadata["resourceVersion"] = Value::String(stored.generation.to_string());

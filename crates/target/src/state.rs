@@ -61,6 +61,9 @@ pub struct AppState {
     /// writes it (in the same writer transaction), so each request reads the value
     /// in force without a database round trip. This process is the only writer.
     pub(crate) stored_config: Arc<RwLock<Option<StoredConfig>>>,
+    /// The stored SCIMConfig as it was at start: what the `config-needs-restart` fault
+    /// keeps enforcing.
+    pub(crate) startup_config: Option<StoredConfig>,
     /// The SAML service provider: trusted IdPs, outstanding requests, replay cache.
     pub(crate) login: Arc<ServiceProvider>,
     /// Team Sync in force: `[team_sync] enabled` at start, then what
@@ -103,6 +106,7 @@ impl AppState {
             db: Arc::new(db),
             settings: Arc::new(settings),
             token: Arc::new(BearerToken(token.into_bytes())),
+            startup_config: stored,
             stored_config: Arc::new(RwLock::new(stored)),
         })
     }
@@ -153,6 +157,19 @@ impl AppState {
     /// user interface (UI) will take precedence over settings specified in the Grafana
     /// configuration file or through environment variables").
     pub fn scim_settings(&self) -> (ScimSettings, ConfigSource) {
+        if self.fault(Fault::ConfigNeedsRestart) {
+            // Fault: the settings read at start stay in force until a restart.
+            return match self.startup_config {
+                Some(stored) => (stored.spec, ConfigSource::Database),
+                None => (self.settings.scim, ConfigSource::File),
+            };
+        }
+        self.stored_settings()
+    }
+
+    /// The SCIM settings the stored SCIMConfig (else the file) says, which is what the
+    /// SCIMConfig API shows; without faults, also what is in force.
+    pub(crate) fn stored_settings(&self) -> (ScimSettings, ConfigSource) {
         match *self.stored_config() {
             Some(stored) => (stored.spec, ConfigSource::Database),
             None => (self.settings.scim, ConfigSource::File),

@@ -94,9 +94,20 @@ fn serve_warns_once_per_active_fault() {
     let _ = child.kill();
     let _ = child.wait();
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
-    let warnings: Vec<&str> = err.lines().filter(|l| l.contains("fault injected")).collect();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let warnings: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("fault injected"))
+        .collect();
     assert_eq!(warnings.len(), 2, "{err}");
-    assert!(warnings[0].contains("WARN") && warnings[0].contains("saml-xsw"), "{err}");
+    assert!(
+        warnings[0].contains("WARN") && warnings[0].contains("saml-xsw"),
+        "{err}"
+    );
     assert!(!err.contains(TOKEN));
 }

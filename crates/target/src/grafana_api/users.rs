@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::{AppError, GrafanaError};
+use crate::fault::Fault;
 use crate::grafana_api::{paging, query_map};
 use crate::http::body::JsonBody;
 use crate::state::AppState;
@@ -60,9 +61,10 @@ pub async fn signed_in_user(
     let unauthorized = || AppError::client(StatusCode::UNAUTHORIZED, "Unauthorized");
     let token = session_token(&headers).ok_or_else(unauthorized)?;
     let now = now_millis();
+    let allow_disabled = state.fault(Fault::SamlAllowDisabled);
     let user = state
         .db
-        .read(move |tx| Ok(store::session_user(tx, &token, now)?))
+        .read(move |tx| Ok(store::session_user(tx, &token, now, allow_disabled)?))
         .await?
         .ok_or_else(unauthorized)?;
     Ok(Json(user_json(&user)))

@@ -6,12 +6,13 @@ pub mod body;
 pub mod log;
 
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::StatusCode;
-use axum::middleware;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 
 use crate::error::{AppError, GrafanaError, KubeError};
+use crate::fault::Fault;
 use crate::state::AppState;
 
 /// Which API a path belongs to; decides the error shape.
@@ -53,7 +54,8 @@ impl Surface {
 
 /// The whole target as a router, so tests can call it without a socket.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let plain_errors = state.fault(Fault::PlainErrorBodies);
+    let router = Router::new()
         .merge(crate::scim_api::router())
         .merge(crate::config_api::router())
         .merge(crate::grafana_api::router())
@@ -66,7 +68,37 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
         .layer(middleware::from_fn(log::log_request))
-        .with_state(state)
+        .with_state(state);
+    if plain_errors {
+        router.layer(middleware::from_fn(plain_error_bodies))
+    } else {
+        router
+    }
+}
+
+/// The `plain-error-bodies` fault: SCIM errors leave as `text/plain` with the bare
+/// detail, the way a web framework's default error page answers.
+async fn plain_error_bodies(request: Request, next: Next) -> Response {
+    let surface = Surface::of(request.uri().path());
+    let response = next.run(request).await;
+    let status = response.status();
+    if surface != Surface::Scim || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, crate::MAX_BODY_BYTES)
+        .await
+        .unwrap_or_default();
+    let detail = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| v.get("detail").and_then(|d| d.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(detail))
 }
 
 async fn not_found(request: Request) -> Response {

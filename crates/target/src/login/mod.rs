@@ -7,6 +7,7 @@
 //! Grafana's user rules ([`crate::store::login`]).
 
 pub mod error;
+mod faulty;
 pub mod idp;
 pub mod sp;
 
@@ -73,7 +74,7 @@ async fn log_in(
         .filter(|r| !r.trim().is_empty())
         .ok_or(LoginError::MISSING_RESPONSE)?;
     let sp = &state.login;
-    let accepted = sp.accept(&response, form.relay_state.as_deref())?;
+    let accepted = sp.accept(&response, form.relay_state.as_deref(), &state.faults)?;
     let claims = claims(&accepted.assertion, sp.settings())?;
     let (scim, _) = state.scim_settings();
     let policy = LoginPolicy {
@@ -92,9 +93,10 @@ async fn log_in(
         expires: now + SESSION_LIFETIME_SECONDS * 1000,
     };
     let token = session.token.clone();
+    let faults = state.faults.clone();
     let outcome = state
         .db
-        .write(move |tx| store::log_in(tx, &claims, policy, &session))
+        .write(move |tx| store::log_in(tx, &claims, policy, &session, &faults))
         .await
         .map_err(|e| {
             tracing::error!(target: "target::saml", error = %e, "login transaction failed");

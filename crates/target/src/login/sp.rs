@@ -11,6 +11,7 @@ use saml::xml::{self, attr_escaped, text_escaped, Element, NS_ASSERTION};
 use saml::{ExpectedInResponseTo, VerifiedAssertion, Verifier, VerifierConfig};
 use time::{Duration, OffsetDateTime};
 
+use crate::fault::{Fault, FaultSet};
 use crate::login::error::LoginError;
 use crate::login::idp::TrustedIdp;
 use crate::settings::SamlSettings;
@@ -248,10 +249,14 @@ Destination=\"{dest}\" AssertionConsumerServiceURL=\"{acs}\" ProtocolBinding=\"{
     /// - otherwise an `InResponseTo` in the document must name an outstanding request;
     /// - otherwise the login is IdP-initiated: allowed only with `allow_idp_initiated`,
     ///   and the verifier is chosen by the Issuer.
+    ///
+    /// `faults` bend the verification (`crate::login::faulty`) and the replay cache;
+    /// empty for the correct SP.
     pub fn accept(
         &self,
         saml_response: &str,
         relay_state: Option<&str>,
+        faults: &FaultSet,
     ) -> Result<Accepted, LoginError> {
         let invalid = |detail: &dyn std::fmt::Display| {
             tracing::info!(target: "target::saml", reason = %detail, "refused saml response");
@@ -301,13 +306,18 @@ Destination=\"{dest}\" AssertionConsumerServiceURL=\"{acs}\" ProtocolBinding=\"{
             Some(id) => ExpectedInResponseTo::Request(id),
             None => ExpectedInResponseTo::Unsolicited,
         };
-        let assertion = self.idps[idp]
-            .verifier
-            .verify(&document, expected)
-            .map_err(|e| invalid(&error_chain(&e)))?;
+        let verifier = &self.idps[idp].verifier;
+        let assertion = if crate::login::faulty::applies(faults) {
+            crate::login::faulty::verify(verifier, &document, expected, faults, now)
+        } else {
+            verifier.verify(&document, expected)
+        }
+        .map_err(|e| invalid(&error_chain(&e)))?;
 
         // SAML Profiles §4.1.4.5: an assertion is used once.
-        self.remember(&assertion, now)?;
+        if !faults.has(Fault::SamlNoReplayCache) {
+            self.remember(&assertion, now)?;
+        }
         let return_to = match &request {
             Some(id) => {
                 let used = lock(&self.requests).remove(id).ok_or_else(|| {

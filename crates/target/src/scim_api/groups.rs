@@ -4,13 +4,14 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use scim::model::{Group, PatchRequest};
+use scim::model::{Group, PatchOpKind, PatchRequest};
 use scim::schema::ResourceSchema;
 use serde_json::Value;
 
 use crate::error::AppError;
+use crate::fault::{Fault, FaultSet};
 use crate::http::body::JsonBody;
-use crate::scim_api::params::{filter_mentions, list_response, ListQuery, Projection};
+use crate::scim_api::params::{filter_mentions, paged_list_response, ListQuery, Projection};
 use crate::scim_api::{created, scim_json, ScimBase};
 use crate::state::AppState;
 use crate::store::groups::{self as store, GroupWrite, MissingExternalId};
@@ -37,25 +38,87 @@ fn asserts_members(body: &Value) -> bool {
         .is_some_and(|o| o.keys().any(|k| k.eq_ignore_ascii_case("members")))
 }
 
+/// The `members-despite-excluded` fault: `excludedAttributes=members` is not honoured.
+fn honour_exclusion(mut projection: Projection, faults: &FaultSet) -> Projection {
+    if faults.has(Fault::MembersDespiteExcluded) {
+        projection.excluded = projection.excluded.and_then(|list| {
+            let kept: Vec<&str> = list
+                .split(',')
+                .map(str::trim)
+                .filter(|n| {
+                    let top = n.rsplit(':').next().unwrap_or(n);
+                    !top.split('.')
+                        .next()
+                        .unwrap_or(top)
+                        .eq_ignore_ascii_case("members")
+                })
+                .collect();
+            (!kept.is_empty()).then(|| kept.join(","))
+        });
+    }
+    projection
+}
+
+/// The member faults, applied to the operations before they run:
+/// `remove-with-value-removes-all` drops the value of a `remove` on `members` (so the
+/// whole attribute goes), `add-member-replaces` turns an `add` of members into a
+/// `replace`.
+fn member_faults(request: &mut PatchRequest, faults: &FaultSet) {
+    for op in &mut request.operations {
+        let on_members = op
+            .path
+            .as_deref()
+            .is_some_and(|p| p.trim().eq_ignore_ascii_case("members"));
+        let members_in_value = op.path.is_none()
+            && op
+                .value
+                .as_ref()
+                .and_then(Value::as_object)
+                .is_some_and(|o| o.keys().any(|k| k.eq_ignore_ascii_case("members")));
+        match op.op {
+            PatchOpKind::Remove
+                if on_members
+                    && op.value.as_ref().is_some_and(Value::is_array)
+                    && faults.has(Fault::RemoveWithValueRemovesAll) =>
+            {
+                op.value = None;
+            }
+            PatchOpKind::Add
+                if (on_members || members_in_value) && faults.has(Fault::AddMemberReplaces) =>
+            {
+                op.op = PatchOpKind::Replace;
+            }
+            _ => {}
+        }
+    }
+}
+
 /// RFC 7644 §3.4.2: `GET /Groups`; members are not loaded when the response would not
 /// carry them (`excludedAttributes=members`, as Entra sends) and the filter does not
 /// name them.
 pub async fn list(
     State(state): State<AppState>,
     ScimBase(base): ScimBase,
-    q: ListQuery,
+    mut q: ListQuery,
 ) -> Result<Response, AppError> {
+    q.projection = honour_exclusion(q.projection, &state.faults);
     let with_members = q.projection.wants("members", schema())
         || q.filter
             .as_ref()
             .is_some_and(|f| filter_mentions(f, "members"));
+    let faults = state.faults.clone();
+    let start_index = if state.fault(Fault::IgnoreStartIndex) {
+        1
+    } else {
+        q.start_index
+    };
     let body = state
         .db
         .read(move |tx| {
             let (total, resources) = store::query(
                 tx,
                 q.filter.as_ref(),
-                q.start_index,
+                start_index,
                 q.count,
                 with_members,
                 &base,
@@ -64,7 +127,12 @@ pub async fn list(
                 .into_iter()
                 .map(|r| q.projection.apply(r, schema()))
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(list_response(resources, total, q.start_index))
+            Ok(paged_list_response(
+                resources,
+                total,
+                q.start_index,
+                &faults,
+            ))
         })
         .await?;
     Ok(scim_json(StatusCode::OK, &body))
@@ -77,6 +145,7 @@ pub async fn get(
     Path((_ns, id)): Path<(String, String)>,
     projection: Projection,
 ) -> Result<Response, AppError> {
+    let projection = honour_exclusion(projection, &state.faults);
     let with_members = projection.wants("members", schema());
     let resource = state
         .db
@@ -156,7 +225,8 @@ pub async fn patch(
     body: JsonBody,
 ) -> Result<Response, AppError> {
     require_group_sync(&state)?;
-    let request = PatchRequest::from_json(body.json()?)?;
+    let mut request = PatchRequest::from_json(body.json()?)?;
+    member_faults(&mut request, &state.faults);
     let now = now_millis();
     let with_members = projection.wants("members", schema());
     let resource = state
@@ -183,6 +253,10 @@ pub async fn delete(
     Path((_ns, id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     require_group_sync(&state)?;
-    state.db.write(move |tx| store::delete(tx, &id)).await?;
+    let keep_team = state.fault(Fault::KeepTeamOnGroupDelete);
+    state
+        .db
+        .write(move |tx| store::delete(tx, &id, keep_team))
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -10,6 +10,7 @@ use scim::ScimError;
 use serde_json::Value;
 
 use crate::error::AppError;
+use crate::fault::{Fault, FaultSet};
 
 fn query_pairs(parts: &Parts) -> Result<Vec<(String, String)>, ScimError> {
     if parts.uri.query().is_none() {
@@ -186,6 +187,29 @@ pub fn list_response(resources: Vec<Value>, total: u64, start_index: u64) -> Val
         start_index,
     ))
     .unwrap_or(Value::Null)
+}
+
+/// The ListResponse of `/Users` and `/Groups`; the `list-numbers-as-strings` fault
+/// writes its integers as JSON strings.
+pub fn paged_list_response(
+    resources: Vec<Value>,
+    total: u64,
+    start_index: u64,
+    faults: &FaultSet,
+) -> Value {
+    let mut body = list_response(resources, total, start_index);
+    if faults.has(Fault::ListNumbersAsStrings) {
+        for key in ["totalResults", "startIndex", "itemsPerPage"] {
+            if let Some(n) = body
+                .get(key)
+                .filter(|v| v.is_number())
+                .map(Value::to_string)
+            {
+                body[key] = Value::String(n);
+            }
+        }
+    }
+    body
 }
 
 #[cfg(test)]

@@ -5,10 +5,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use scim::model::{PatchRequest, User};
 use scim::schema::ResourceSchema;
+use serde_json::Value;
 
 use crate::error::AppError;
+use crate::fault::Fault;
 use crate::http::body::JsonBody;
-use crate::scim_api::params::{filter_mentions, list_response, ListQuery, Projection};
+use crate::scim_api::params::{filter_mentions, paged_list_response, ListQuery, Projection};
 use crate::scim_api::{created, scim_json, ScimBase};
 use crate::state::AppState;
 use crate::store::users::{self as store, MissingExternalId, UserWrite};
@@ -20,13 +22,43 @@ fn schema() -> &'static ResourceSchema {
 
 /// Grafana: `user_sync_enabled` — without it SCIM may read users but not write them.
 fn require_user_sync(state: &AppState) -> Result<(), AppError> {
-    if state.scim_settings().0.user_sync_enabled {
+    if state.scim_settings().0.user_sync_enabled || state.fault(Fault::UserSyncOffIgnored) {
         return Ok(());
     }
     Err(AppError::client(
         StatusCode::FORBIDDEN,
         "scim user sync is disabled: enable [auth.scim] user_sync_enabled or the scim config's spec.enableUserSync",
     ))
+}
+
+/// The `ignore-false-string` fault: only a JSON boolean `false` disables, so Entra's
+/// `"False"` (any string) for `active` reads as `true`. Names ignore case.
+fn false_string_reads_true(resource: &mut Value) {
+    if let Some(obj) = resource.as_object_mut() {
+        for (key, value) in obj.iter_mut() {
+            if key.eq_ignore_ascii_case("active") && value.is_string() {
+                *value = Value::Bool(true);
+            }
+        }
+    }
+}
+
+/// [`false_string_reads_true`] for the operations of a PATCH, before they apply.
+fn false_string_reads_true_in_patch(request: &mut PatchRequest) {
+    for op in &mut request.operations {
+        let Some(value) = op.value.as_mut() else {
+            continue;
+        };
+        match op.path.as_deref() {
+            Some(path) if path.eq_ignore_ascii_case("active") => {
+                if value.is_string() {
+                    *value = Value::Bool(true);
+                }
+            }
+            None => false_string_reads_true(value),
+            Some(_) => {}
+        }
+    }
 }
 
 /// RFC 7644 §3.4.2: `GET /Users` with `filter`, paging and projection.
@@ -39,22 +71,34 @@ pub async fn list(
         || q.filter
             .as_ref()
             .is_some_and(|f| filter_mentions(f, "groups"));
+    let faults = state.faults.clone();
+    let start_index = if state.fault(Fault::IgnoreStartIndex) {
+        1
+    } else {
+        q.start_index
+    };
     let body = state
         .db
         .read(move |tx| {
             let (total, resources) = store::query(
                 tx,
                 q.filter.as_ref(),
-                q.start_index,
+                start_index,
                 q.count,
                 with_groups,
                 &base,
+                &faults,
             )?;
             let resources = resources
                 .into_iter()
                 .map(|r| q.projection.apply(r, schema()))
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(list_response(resources, total, q.start_index))
+            Ok(paged_list_response(
+                resources,
+                total,
+                q.start_index,
+                &faults,
+            ))
         })
         .await?;
     Ok(scim_json(StatusCode::OK, &body))
@@ -69,10 +113,13 @@ pub async fn get(
     projection: Projection,
 ) -> Result<Response, AppError> {
     let with_groups = projection.wants("groups", schema());
+    let hide_disabled = state.fault(Fault::HideDisabledUsers);
     let resource = state
         .db
         .read(move |tx| {
-            let rec = store::get(tx, &id)?.ok_or_else(|| store::not_found(&id))?;
+            let rec = store::get(tx, &id)?
+                .filter(|rec| !(hide_disabled && rec.is_disabled))
+                .ok_or_else(|| store::not_found(&id))?;
             Ok(store::render(tx, &rec, with_groups, &base)?)
         })
         .await?;
@@ -91,12 +138,17 @@ pub async fn create(
     body: JsonBody,
 ) -> Result<Response, AppError> {
     require_user_sync(&state)?;
-    let write = UserWrite::from_user(User::from_json(body.json()?)?)?;
+    let mut json = body.json()?;
+    if state.fault(Fault::IgnoreFalseString) {
+        false_string_reads_true(&mut json);
+    }
+    let write = UserWrite::from_user(User::from_json(json)?)?;
     let now = now_millis();
+    let faults = state.faults.clone();
     let resource = state
         .db
         .write(move |tx| {
-            let rec = store::create(tx, write, now)?;
+            let rec = store::create(tx, write, now, &faults)?;
             Ok(store::render(tx, &rec, true, &base)?)
         })
         .await?;
@@ -117,12 +169,17 @@ pub async fn replace(
     body: JsonBody,
 ) -> Result<Response, AppError> {
     require_user_sync(&state)?;
-    let write = UserWrite::from_user(User::from_json(body.json()?)?)?;
+    let mut json = body.json()?;
+    if state.fault(Fault::IgnoreFalseString) {
+        false_string_reads_true(&mut json);
+    }
+    let write = UserWrite::from_user(User::from_json(json)?)?;
     let now = now_millis();
+    let faults = state.faults.clone();
     let resource = state
         .db
         .write(move |tx| {
-            let rec = store::replace(tx, &id, write, MissingExternalId::Keep, now)?;
+            let rec = store::replace(tx, &id, write, MissingExternalId::Keep, now, &faults)?;
             Ok(store::render(tx, &rec, true, &base)?)
         })
         .await?;
@@ -142,8 +199,12 @@ pub async fn patch(
     body: JsonBody,
 ) -> Result<Response, AppError> {
     require_user_sync(&state)?;
-    let request = PatchRequest::from_json(body.json()?)?;
+    let mut request = PatchRequest::from_json(body.json()?)?;
+    if state.fault(Fault::IgnoreFalseString) {
+        false_string_reads_true_in_patch(&mut request);
+    }
     let now = now_millis();
+    let faults = state.faults.clone();
     let resource = state
         .db
         .write(move |tx| {
@@ -151,7 +212,7 @@ pub async fn patch(
             let mut resource = store::resource(&rec, None, &base);
             scim::patch::apply(&mut resource, &request, schema())?;
             let write = UserWrite::from_user(User::from_json(resource)?)?;
-            let rec = store::replace(tx, &id, write, MissingExternalId::Refuse, now)?;
+            let rec = store::replace(tx, &id, write, MissingExternalId::Refuse, now, &faults)?;
             Ok(store::render(tx, &rec, true, &base)?)
         })
         .await?;
@@ -168,9 +229,10 @@ pub async fn delete(
 ) -> Result<Response, AppError> {
     require_user_sync(&state)?;
     let now = now_millis();
+    let faults = state.faults.clone();
     state
         .db
-        .write(move |tx| store::delete(tx, &id, now))
+        .write(move |tx| store::delete(tx, &id, now, &faults))
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -190,8 +190,14 @@ pub fn create_local_user(
     Ok(conn.last_insert_rowid())
 }
 
-/// The user behind a login session cookie, if the session is live and the user enabled.
-pub fn session_user(conn: &Connection, token: &str, now: i64) -> rusqlite::Result<Option<AppUser>> {
+/// The user behind a login session cookie, if the session is live and the user enabled
+/// (or `allow_disabled`, the `saml-allow-disabled` fault).
+pub fn session_user(
+    conn: &Connection,
+    token: &str,
+    now: i64,
+    allow_disabled: bool,
+) -> rusqlite::Result<Option<AppUser>> {
     let user_id: Option<i64> = conn
         .prepare_cached("SELECT user_id FROM session WHERE token = ?1 AND expires > ?2")?
         .query_row(params![token, now], |r| r.get(0))
@@ -199,7 +205,7 @@ pub fn session_user(conn: &Connection, token: &str, now: i64) -> rusqlite::Resul
     let Some(user_id) = user_id else {
         return Ok(None);
     };
-    Ok(user_by_id(conn, user_id)?.filter(|u| !u.is_disabled))
+    Ok(user_by_id(conn, user_id)?.filter(|u| allow_disabled || !u.is_disabled))
 }
 
 /// A team as Grafana's team JSON needs it.

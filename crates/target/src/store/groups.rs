@@ -343,9 +343,15 @@ pub fn replace(
 }
 
 /// RFC 7644 §3.6: delete a group; its team goes with it (Grafana: group sync "will
-/// create, update, and delete teams"), memberships included.
-pub fn delete(conn: &Connection, id: &str) -> Result<(), AppError> {
+/// create, update, and delete teams"), memberships included. `keep_team` is the
+/// `keep-team-on-group-delete` fault: only the SCIM resource goes.
+pub fn delete(conn: &Connection, id: &str, keep_team: bool) -> Result<(), AppError> {
     let rec = get(conn, id)?.ok_or_else(|| not_found(id))?;
+    if keep_team {
+        conn.prepare_cached("DELETE FROM scim_group WHERE id = ?1")?
+            .execute([id])?;
+        return Ok(());
+    }
     conn.prepare_cached("DELETE FROM team WHERE id = ?1")?
         .execute([rec.team_id])?;
     Ok(())

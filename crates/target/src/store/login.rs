@@ -5,6 +5,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::AppError;
+use crate::fault::{Fault, FaultSet};
 use crate::login::error::LoginError;
 use crate::store::app::{user_by_id, AppUser};
 use crate::store::users::SAML_AUTH_MODULE;
@@ -49,6 +50,7 @@ pub fn log_in(
     claims: &LoginClaims,
     policy: LoginPolicy,
     session: &NewSession,
+    faults: &FaultSet,
 ) -> Result<Result<AppUser, LoginError>, AppError> {
     let found = find_user(conn, claims)?;
     let stored_uid = match &found {
@@ -60,13 +62,15 @@ pub fn log_in(
         stored_uid.as_deref(),
         claims,
         policy,
+        faults,
     ) {
         return Ok(Err(e));
     }
     let user_id = match found {
         Some((user, auth_row)) => {
-            if !user.is_provisioned {
-                // updateUserAttributes: a non-provisioned user takes the asserted values.
+            if !user.is_provisioned || faults.has(Fault::SamlOverwriteProfile) {
+                // updateUserAttributes: a non-provisioned user takes the asserted values
+                // (the `saml-overwrite-profile` fault: a provisioned one too).
                 if let Err(e) = sync_attributes(conn, &user, claims, session.now)? {
                     return Ok(Err(e));
                 }
@@ -147,13 +151,19 @@ fn check(
     stored_uid: Option<&str>,
     claims: &LoginClaims,
     policy: LoginPolicy,
+    faults: &FaultSet,
 ) -> Result<(), LoginError> {
     let asserted = claims.external_uid.as_str();
+    // Faults: `saml-link-by-email` never compares uids; `saml-empty-uid` lets an empty
+    // one through to the lookup's user.
+    let skip_uid = faults.has(Fault::SamlLinkByEmail)
+        || (asserted.is_empty() && faults.has(Fault::SamlEmptyUid));
     // ValidateUserProvisioningHook (skipped when user sync is off).
     if policy.user_sync_enabled {
         match user {
             // A provisioned user: the stored and asserted uids must both be non-empty and
             // equal, whatever the reject setting (Grafana PR #108568).
+            Some(u) if u.is_provisioned && skip_uid => {}
             Some(u) if u.is_provisioned => {
                 let stored = stored_uid.unwrap_or_default();
                 if stored.is_empty() || stored != asserted {
@@ -162,7 +172,11 @@ fn check(
             }
             // DESIGN.md: with rejection on, every user SCIM did not provision is refused,
             // whether or not a local account exists.
-            _ if policy.reject_non_provisioned_users => return Err(LoginError::NOT_PROVISIONED),
+            _ if policy.reject_non_provisioned_users
+                && !faults.has(Fault::IgnoreRejectNonProvisioned) =>
+            {
+                return Err(LoginError::NOT_PROVISIONED)
+            }
             _ => {}
         }
     }
@@ -171,7 +185,7 @@ fn check(
         None => Ok(()),
         Some(u) => {
             // updateUserAttributes: a provisioned user's uid, even with user sync off.
-            if u.is_provisioned {
+            if u.is_provisioned && !skip_uid {
                 if asserted.is_empty() {
                     return Err(LoginError::EMPTY_EXTERNAL_UID);
                 }
@@ -179,7 +193,7 @@ fn check(
                     return Err(LoginError::MISMATCHED_EXTERNAL_UID);
                 }
             }
-            if u.is_disabled {
+            if u.is_disabled && !faults.has(Fault::SamlAllowDisabled) {
                 return Err(LoginError::USER_DISABLED);
             }
             Ok(())

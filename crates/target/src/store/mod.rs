@@ -103,6 +103,19 @@ pub fn app_user_by_login(
     )
 }
 
+/// The app user with this internal id.
+pub fn app_user_by_id(
+    conn: &rusqlite::Connection,
+    id: i64,
+) -> rusqlite::Result<Option<AppUserRef>> {
+    app_user_where(
+        conn,
+        "SELECT u.id, u.is_admin, su.id FROM user u LEFT JOIN scim_user su ON su.user_id = u.id
+         WHERE u.id = CAST(?1 AS INTEGER)",
+        &id.to_string(),
+    )
+}
+
 /// The app user whose email equals `email`, ignoring case.
 pub fn app_user_by_email(
     conn: &rusqlite::Connection,

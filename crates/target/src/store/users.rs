@@ -9,9 +9,10 @@ use scim::ScimError;
 use serde_json::{Map, Value};
 
 use crate::error::AppError;
+use crate::fault::{Fault, FaultSet};
 use crate::store::{
-    app_user_by_email, app_user_by_login, extension_urns, meta, new_scim_id, new_scim_user_uid,
-    parse_doc,
+    app_user_by_email, app_user_by_id, app_user_by_login, extension_urns, meta, new_scim_id,
+    new_scim_user_uid, parse_doc,
 };
 
 /// Grafana: `auth_module` of the `user_auth` row SCIM writes.
@@ -221,6 +222,14 @@ fn set_external_uid(
     Ok(())
 }
 
+/// Whether a `user.uid` is in use.
+fn uid_taken(conn: &Connection, uid: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM user WHERE uid = ?1")?
+        .query_row([uid], |_| Ok(()))
+        .optional()
+        .map(|found| found.is_some())
+}
+
 /// A new user's `auth.saml` row.
 fn insert_external_uid(
     conn: &Connection,
@@ -239,16 +248,61 @@ fn insert_external_uid(
 /// email matches is adopted instead of conflicting (Grafana PR #108657): it becomes
 /// provisioned, takes the login, name and externalId from SCIM, and keeps its id, uid
 /// and data. The internal uid of a new user is `scim-` and random (CVE-2025-41115).
-pub fn create(conn: &Connection, w: UserWrite, now: i64) -> Result<ScimUserRecord, AppError> {
+pub fn create(
+    conn: &Connection,
+    mut w: UserWrite,
+    now: i64,
+    faults: &FaultSet,
+) -> Result<ScimUserRecord, AppError> {
     let external_id = w
         .external_id
         .clone()
         .ok_or_else(|| ScimError::invalid_value("attribute `externalId` is required"))?;
     let disabled = !w.active.unwrap_or(true);
-    let owner = app_user_by_email(conn, &w.email)?;
+    let mut user_name_key = w.user_name.to_lowercase();
+    if faults.has(Fault::DuplicateUsername) && scim_id_by_user_name(conn, &user_name_key)?.is_some()
+    {
+        // Fault: no uniqueness check. The app's unique login and email indexes would
+        // still refuse the copy, so it gets a tagged login, email and index key.
+        let tag = uuid::Uuid::new_v4().simple().to_string();
+        let tag = &tag[..8];
+        user_name_key = format!("{user_name_key}\u{1f}{tag}");
+        w.user_name = format!("{}+dup-{tag}", w.user_name);
+        w.email = match w.email.split_once('@') {
+            Some((local, domain)) => format!("{local}+dup-{tag}@{domain}"),
+            None => format!("{}+dup-{tag}", w.email),
+        };
+    }
+    let owner = if faults.has(Fault::NoEmailAdoption) {
+        None
+    } else {
+        app_user_by_email(conn, &w.email)?
+    };
+    let owner = match owner {
+        // Fault (CVE-2025-41115): a numeric externalId read as an internal user id.
+        None if faults.has(Fault::ExternalIdAsUid) => match external_id.parse::<i64>() {
+            Ok(n) => app_user_by_id(conn, n)?.filter(|o| o.scim_id.is_none()),
+            Err(_) => None,
+        },
+        other => other,
+    };
+    if faults.has(Fault::NoEmailAdoption) {
+        if let Some(other) = app_user_by_email(conn, &w.email)? {
+            if other.scim_id.is_none() {
+                // Fault: the existing account is not adopted; the new user cannot
+                // share its email in the app, so it gets a tagged one.
+                let tag = uuid::Uuid::new_v4().simple().to_string();
+                w.email = match w.email.split_once('@') {
+                    Some((local, domain)) => format!("{local}+scim-{}@{domain}", &tag[..8]),
+                    None => format!("{}+scim-{}", w.email, &tag[..8]),
+                };
+            }
+        }
+    }
+    let takeover = faults.has(Fault::ExternalIdAsUid) && owner.is_some();
     if owner
         .as_ref()
-        .is_none_or(|o| o.scim_id.is_none() && !o.is_admin)
+        .is_none_or(|o| o.scim_id.is_none() && (!o.is_admin || takeover))
     {
         // The email is free or belongs to the user adopted below.
         check_user_name(conn, &w, owner.as_ref().map(|o| o.id), None)?;
@@ -261,7 +315,7 @@ pub fn create(conn: &Connection, w: UserWrite, now: i64) -> Result<ScimUserRecor
                 "is already the email of another provisioned user",
             ));
         }
-        Some(owner) if owner.is_admin => {
+        Some(owner) if owner.is_admin && !takeover => {
             return Err(taken(
                 "email",
                 &w.email,
@@ -284,7 +338,11 @@ pub fn create(conn: &Connection, w: UserWrite, now: i64) -> Result<ScimUserRecor
                  VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?6, ?7)",
             )?
             .execute(params![
-                new_scim_user_uid(),
+                if faults.has(Fault::ExternalIdAsUid) && !uid_taken(conn, &external_id)? {
+                    external_id.clone()
+                } else {
+                    new_scim_user_uid()
+                },
                 w.user_name,
                 w.email,
                 w.name,
@@ -305,7 +363,7 @@ pub fn create(conn: &Connection, w: UserWrite, now: i64) -> Result<ScimUserRecor
     .execute(params![
         id,
         user_id,
-        w.user_name.to_lowercase(),
+        user_name_key,
         external_id,
         w.doc_json,
         now
@@ -331,11 +389,22 @@ pub fn create(conn: &Connection, w: UserWrite, now: i64) -> Result<ScimUserRecor
 pub fn replace(
     conn: &Connection,
     id: &str,
-    w: UserWrite,
+    mut w: UserWrite,
     missing_external_id: MissingExternalId,
     now: i64,
+    faults: &FaultSet,
 ) -> Result<ScimUserRecord, AppError> {
     let rec = get(conn, id)?.ok_or_else(|| not_found(id))?;
+    if faults.has(Fault::RenameIgnored) {
+        // Fault: the update keeps the stored userName (and so the app login).
+        if let Some(old) = rec.doc.get("userName").and_then(Value::as_str) {
+            if old != w.user_name {
+                w.user_name = old.to_owned();
+                w.doc.insert("userName".into(), Value::from(old));
+                w.doc_json = serde_json::to_string(&w.doc)?;
+            }
+        }
+    }
     let external_id = match (w.external_id.clone(), missing_external_id) {
         (Some(e), _) => e,
         (None, MissingExternalId::Keep) => rec
@@ -387,8 +456,15 @@ pub fn replace(
 /// user stays, disabled, with its data (Grafana: provisioned users "can only be
 /// deactivated"), and leaves the teams SCIM groups provision, so no group lists a
 /// member that no longer exists. A later create with the same email adopts it.
-pub fn delete(conn: &Connection, id: &str, now: i64) -> Result<(), AppError> {
+pub fn delete(conn: &Connection, id: &str, now: i64, faults: &FaultSet) -> Result<(), AppError> {
     let rec = get(conn, id)?.ok_or_else(|| not_found(id))?;
+    if faults.has(Fault::DeleteOnlyDisables) {
+        // Fault: a soft delete; the SCIM resource stays, inactive.
+        conn.prepare_cached("UPDATE user SET is_disabled = 1, updated = ?1 WHERE id = ?2")?
+            .execute(params![now, rec.user_id])?;
+        revoke_sessions(conn, rec.user_id)?;
+        return Ok(());
+    }
     conn.prepare_cached("DELETE FROM scim_user WHERE id = ?1")?
         .execute([id])?;
     conn.prepare_cached("UPDATE user SET is_disabled = 1, updated = ?1 WHERE id = ?2")?
@@ -506,15 +582,28 @@ pub fn query(
     count: u64,
     with_groups: bool,
     base: &str,
+    faults: &FaultSet,
 ) -> Result<(u64, Vec<Value>), AppError> {
     let offset = i64::try_from(start_index.saturating_sub(1)).unwrap_or(i64::MAX);
     let limit = i64::try_from(count).unwrap_or(i64::MAX);
+    let hide_disabled = faults.has(Fault::HideDisabledUsers);
     let Some(filter) = filter else {
         let total: i64 = conn
-            .prepare_cached("SELECT count(*) FROM scim_user")?
+            .prepare_cached(if hide_disabled {
+                "SELECT count(*) FROM scim_user su JOIN user u ON u.id = su.user_id WHERE u.is_disabled = 0"
+            } else {
+                "SELECT count(*) FROM scim_user"
+            })?
             .query_row([], |r| r.get(0))?;
         let recs = if limit == 0 {
             Vec::new()
+        } else if hide_disabled {
+            // Fault: disabled users are left out of lists.
+            query_list(
+                conn,
+                &format!("{SELECT} WHERE u.is_disabled = 0 ORDER BY su.user_id LIMIT ?1 OFFSET ?2"),
+                params![limit, offset],
+            )?
         } else {
             query_list(
                 conn,
@@ -529,11 +618,18 @@ pub fn query(
         return Ok((u64::try_from(total).unwrap_or(0), resources));
     };
     let candidates = match filter.as_simple_eq() {
-        Some((attr, value)) if attr.eq_ignore_ascii_case("userName") => query_list(
-            conn,
-            &format!("{SELECT} WHERE su.user_name_lower = ?1"),
-            [value.to_lowercase()],
-        )?,
+        Some((attr, value)) if attr.eq_ignore_ascii_case("userName") => {
+            let mut found = query_list(
+                conn,
+                &format!("{SELECT} WHERE su.user_name_lower = ?1"),
+                [value.to_lowercase()],
+            )?;
+            if faults.has(Fault::CaseSensitiveUsername) {
+                // Fault: `userName eq` compares the stored value byte for byte.
+                found.retain(|rec| rec.doc.get("userName").and_then(Value::as_str) == Some(value));
+            }
+            found
+        }
         Some((attr, value)) if attr.eq_ignore_ascii_case("externalId") => query_list(
             conn,
             &format!("{SELECT} WHERE su.external_id = ?1 ORDER BY su.user_id"),
@@ -546,7 +642,10 @@ pub fn query(
     };
     let schema = ResourceSchema::user();
     let mut matched = Vec::new();
-    for rec in &candidates {
+    for rec in candidates
+        .iter()
+        .filter(|r| !(hide_disabled && r.is_disabled))
+    {
         let resource = render(conn, rec, with_groups, base)?;
         if filter.matches(&resource, schema) {
             matched.push(resource);

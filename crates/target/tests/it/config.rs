@@ -303,7 +303,11 @@ async fn team_sync_switch_starts_from_the_ini_and_flips_at_run_time() {
     assert_eq!((r.status, &r.body), (200, &json!({"enabled": false})));
     // Group sync is now allowed through the SCIMConfig API…
     let r = t
-        .send(Method::PUT, CONFIG, Some(&terraform_body(true, true, false)))
+        .send(
+            Method::PUT,
+            CONFIG,
+            Some(&terraform_body(true, true, false)),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     // …and Team Sync is refused while it is on: 409 with Grafana's message shape.
@@ -321,14 +325,22 @@ async fn team_sync_switch_starts_from_the_ini_and_flips_at_run_time() {
         json!({"enabled": false})
     );
     // Turning group sync off lets Team Sync on, and group sync is then refused (400).
-    t.send(Method::PUT, CONFIG, Some(&terraform_body(true, false, false)))
-        .await;
+    t.send(
+        Method::PUT,
+        CONFIG,
+        Some(&terraform_body(true, false, false)),
+    )
+    .await;
     let r = t
         .send(Method::PUT, TEAM_SYNC, Some(&json!({"enabled": true})))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let r = t
-        .send(Method::PUT, CONFIG, Some(&terraform_body(true, true, false)))
+        .send(
+            Method::PUT,
+            CONFIG,
+            Some(&terraform_body(true, true, false)),
+        )
         .await;
     assert_eq!(r.status, 400, "{}", r.body);
 }
@@ -357,8 +369,12 @@ async fn team_sync_switch_refuses_bad_bodies_and_needs_the_token() {
 #[tokio::test]
 async fn reverting_to_file_group_sync_is_refused_while_team_sync_is_on() {
     let t = RouterTarget::from_ini(SYNC_ON, &[]);
-    t.send(Method::PUT, CONFIG, Some(&terraform_body(true, false, false)))
-        .await;
+    t.send(
+        Method::PUT,
+        CONFIG,
+        Some(&terraform_body(true, false, false)),
+    )
+    .await;
     let r = t
         .send(Method::PUT, TEAM_SYNC, Some(&json!({"enabled": true})))
         .await;

@@ -142,6 +142,11 @@ impl Drop for LoginTarget {
 
 impl LoginTarget {
     async fn start(ini: &str) -> LoginTarget {
+        LoginTarget::start_with_faults(ini, &[]).await
+    }
+
+    /// [`LoginTarget::start`] with fault switches on.
+    async fn start_with_faults(ini: &str, faults: &[target::Fault]) -> LoginTarget {
         let dir = tempfile::tempdir().unwrap();
         let ini_path = dir.path().join("grafana.ini");
         std::fs::write(&ini_path, ini).unwrap();
@@ -164,7 +169,8 @@ impl LoginTarget {
                 trusted_idps: trusted,
                 clock: Arc::new(FixedClock::new(NOW)),
             })
-            .unwrap();
+            .unwrap()
+            .with_faults(faults.iter().copied().collect());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             axum::serve(listener, target::app(state))
@@ -1023,4 +1029,235 @@ async fn serve_trusts_idps_from_metadata_and_named_certificates() {
     assert!(location.starts_with(&format!("{}?SAMLRequest=", okta.sso_url(&tenant("okta")))));
     let _ = stop_tx.send(());
     task.await.unwrap().unwrap();
+}
+
+// Fault switches: each SAML fault lets through what the clean target refuses.
+
+/// Posts `attack` for the rfc persona's provisioned user; the response (and, for a
+/// replay, the second post's).
+async fn post_attack(t: &LoginTarget, name: &str) -> Posted {
+    post_attack_as(t, "rfc", name).await
+}
+
+/// [`post_attack`] for `persona`'s provisioned user.
+async fn post_attack_as(t: &LoginTarget, persona: &str, name: &str) -> Posted {
+    let attack: Attack = name.parse().unwrap();
+    let attacker = keys("attacker");
+    let trusted = keys(style(persona).name());
+    let ctx = AttackContext {
+        trusted: &trusted,
+        attacker: &attacker,
+        uid_attribute: GRAFANA_UID_ATTRIBUTE,
+        clock_skew: DEFAULT_CLOCK_SKEW,
+        now: NOW,
+    };
+    let tampered = attack
+        .apply(
+            &t.spec(persona, &t.login(persona, &claims(persona), None)),
+            &ctx,
+        )
+        .unwrap();
+    let first = t.post_xml(&tampered.xml, None).await;
+    match tampered.delivery {
+        Delivery::Twice => t.post_xml(&tampered.xml, None).await,
+        Delivery::Once => first,
+    }
+}
+
+#[rstest]
+#[case::accept_unsigned(target::Fault::SamlAcceptUnsigned, "unsigned")]
+#[case::xsw3(target::Fault::SamlXsw, "xsw3")]
+#[case::xsw4(target::Fault::SamlXsw, "xsw4")]
+#[case::xsw7(target::Fault::SamlXsw, "xsw7")]
+#[case::xsw_first_unsigned(target::Fault::SamlXsw, "multiple-assertions-first-unsigned")]
+#[case::no_replay_cache(target::Fault::SamlNoReplayCache, "replay")]
+#[case::ignore_audience(target::Fault::SamlIgnoreAudience, "wrong-audience")]
+#[case::ignore_expiry(target::Fault::SamlIgnoreExpiry, "expired")]
+#[case::ignore_expiry_past_skew(target::Fault::SamlIgnoreExpiry, "expired-past-skew")]
+#[tokio::test]
+async fn a_saml_fault_accepts_its_attack(
+    #[case] fault: target::Fault,
+    #[case] attack: &str,
+    #[values("entra", "okta", "rfc")] persona: &str,
+) {
+    let clean = LoginTarget::start(SYNC_ON).await;
+    clean.provision(persona).await;
+    let refused = post_attack_as(&clean, persona, attack).await;
+    assert_eq!(refused.status, 401, "clean target: {}", refused.body);
+
+    let faulty = LoginTarget::start_with_faults(SYNC_ON, &[fault]).await;
+    faulty.provision(persona).await;
+    let posted = post_attack_as(&faulty, persona, attack).await;
+    let cookie = posted.assert_accepted();
+    let (status, me) = faulty.whoami(Some(&cookie)).await;
+    assert_eq!(status, 200, "{me}");
+    if fault == target::Fault::SamlXsw {
+        // The identity came from the unsigned, first assertion.
+        assert_ne!(me["email"], claims(persona).email, "{me}");
+    } else {
+        assert_eq!(me["email"], claims(persona).email, "{me}");
+    }
+}
+
+/// The other faults leave the SAML checks alone: the XSW fault still refuses an unsigned
+/// document, the unsigned fault still refuses a wrapped one, and so on.
+#[rstest]
+#[case::xsw_keeps_signatures(target::Fault::SamlXsw, "unsigned")]
+#[case::xsw_keeps_keys(target::Fault::SamlXsw, "untrusted-key")]
+#[case::unsigned_keeps_xsw(target::Fault::SamlAcceptUnsigned, "xsw3")]
+#[case::unsigned_keeps_tamper(target::Fault::SamlAcceptUnsigned, "modified-after-signing")]
+#[case::audience_keeps_expiry(target::Fault::SamlIgnoreAudience, "expired")]
+#[case::expiry_keeps_not_before(target::Fault::SamlIgnoreExpiry, "not-yet-valid")]
+#[case::expiry_keeps_audience(target::Fault::SamlIgnoreExpiry, "wrong-audience")]
+#[tokio::test]
+async fn a_saml_fault_is_narrow(#[case] fault: target::Fault, #[case] attack: &str) {
+    let faulty = LoginTarget::start_with_faults(SYNC_ON, &[fault]).await;
+    faulty.provision("rfc").await;
+    let posted = post_attack(&faulty, attack).await;
+    assert_eq!(posted.status, 401, "{}", posted.body);
+    // And a valid login still works.
+    faulty
+        .log_in_as("rfc", &claims("rfc"))
+        .await
+        .assert_accepted();
+}
+
+#[rstest]
+#[case::clean(&[], false)]
+#[case::link_by_email(&[target::Fault::SamlLinkByEmail], true)]
+#[tokio::test]
+async fn link_by_email_accepts_another_uid(
+    #[case] faults: &[target::Fault],
+    #[case] taken_over: bool,
+) {
+    let t = LoginTarget::start_with_faults(SYNC_ON, faults).await;
+    t.provision("rfc").await;
+    let evil = UserClaims {
+        uid: "someone-else".into(),
+        ..claims("rfc")
+    };
+    let posted = t.log_in_as("rfc", &evil).await;
+    if taken_over {
+        let cookie = posted.assert_accepted();
+        let (_, me) = t.whoami(Some(&cookie)).await;
+        assert_eq!(me["isProvisioned"], true);
+        assert_eq!(me["email"], claims("rfc").email);
+    } else {
+        posted.assert_refused(401, "user.sync.user-externalUID-mismatch");
+    }
+}
+
+#[rstest]
+#[case::clean(&[], "uid-empty", false)]
+#[case::clean_missing(&[], "uid-missing", false)]
+#[case::empty_uid(&[target::Fault::SamlEmptyUid], "uid-empty", true)]
+#[case::empty_uid_missing(&[target::Fault::SamlEmptyUid], "uid-missing", true)]
+#[tokio::test]
+async fn empty_uid_falls_through_to_the_email(
+    #[case] faults: &[target::Fault],
+    #[case] attack: &str,
+    #[case] accepted: bool,
+) {
+    let t = LoginTarget::start_with_faults(SYNC_ON, faults).await;
+    t.provision("rfc").await;
+    let posted = post_attack(&t, attack).await;
+    if accepted {
+        posted.assert_accepted();
+        // A uid that is present but wrong is still refused.
+        let other = UserClaims {
+            uid: "other".into(),
+            ..claims("rfc")
+        };
+        t.log_in_as("rfc", &other)
+            .await
+            .assert_refused(401, "user.sync.user-externalUID-mismatch");
+    } else {
+        posted.assert_refused(401, "user.sync.user-externalUID-mismatch");
+    }
+}
+
+#[rstest]
+#[case::clean(&[], false)]
+#[case::allow_disabled(&[target::Fault::SamlAllowDisabled], true)]
+#[tokio::test]
+async fn allow_disabled_lets_a_deactivated_user_in(
+    #[case] faults: &[target::Fault],
+    #[case] accepted: bool,
+) {
+    let t = LoginTarget::start_with_faults(SYNC_ON, faults).await;
+    let id = t.provision("entra").await;
+    t.scim(
+        reqwest::Method::PATCH,
+        &format!("{BASE}/Users/{id}"),
+        Some(&patch(
+            json!([{"op": "replace", "path": "active", "value": false}]),
+        )),
+    )
+    .await;
+    let posted = t.log_in_as("entra", &claims("entra")).await;
+    if accepted {
+        let cookie = posted.assert_accepted();
+        let (status, me) = t.whoami(Some(&cookie)).await;
+        assert_eq!(status, 200);
+        assert_eq!(me["isDisabled"], true);
+    } else {
+        posted.assert_refused(401, "user.disabled");
+    }
+}
+
+#[rstest]
+#[case::clean(&[], false)]
+#[case::ignore_reject(&[target::Fault::IgnoreRejectNonProvisioned], true)]
+#[tokio::test]
+async fn ignore_reject_lets_a_non_provisioned_user_in(
+    #[case] faults: &[target::Fault],
+    #[case] accepted: bool,
+) {
+    let t = LoginTarget::start_with_faults(SYNC_ON, faults).await;
+    local_user(&t, "bob@example.test", "Bob").await;
+    t.set_scim_config(true, true).await;
+    let posted = t
+        .post_spec(
+            "rfc",
+            &t.spec("rfc", &grafana_attributes("rfc", &t, &bob())),
+            None,
+        )
+        .await;
+    if accepted {
+        posted.assert_accepted();
+    } else {
+        posted.assert_refused(403, "user.sync.user-not-provisioned");
+    }
+}
+
+#[rstest]
+#[case::clean(&[], false)]
+#[case::overwrite(&[target::Fault::SamlOverwriteProfile], true)]
+#[tokio::test]
+async fn overwrite_profile_takes_the_saml_values(
+    #[case] faults: &[target::Fault],
+    #[case] overwritten: bool,
+) {
+    let t = LoginTarget::start_with_faults(SYNC_ON, faults).await;
+    t.provision("rfc").await;
+    let c = claims("rfc");
+    let login = grafana_attributes(
+        "rfc",
+        &t,
+        &UserClaims {
+            display_name: "Mallory".into(),
+            ..c.clone()
+        },
+    );
+    let cookie = t
+        .post_spec("rfc", &t.spec("rfc", &login), None)
+        .await
+        .assert_accepted();
+    let (_, me) = t.whoami(Some(&cookie)).await;
+    let expected = if overwritten {
+        "Mallory".to_owned()
+    } else {
+        format!("Display {}", c.email)
+    };
+    assert_eq!(me["name"], expected);
 }

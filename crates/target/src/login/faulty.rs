@@ -1,0 +1,204 @@
+//! SAML verification as a buggy SP does it, for the fault switches (`--fault`) only:
+//! `saml-accept-unsigned`, `saml-xsw`, `saml-ignore-audience` and `saml-ignore-expiry`.
+//! The correct path is [`saml::Verifier::verify`] alone; nothing here runs without a
+//! fault.
+//!
+//! The reading is deliberately naive: the first `Assertion` element in document order,
+//! its `Issuer`, `Subject/NameID` and `AttributeStatement`, with no shape, signature or
+//! condition checks of its own.
+
+use std::sync::Arc;
+
+use saml::xml::{self, Element, Node, NS_ASSERTION, NS_DSIG};
+use saml::{ExpectedInResponseTo, FixedClock, VerifiedAssertion, Verifier, VerifyError};
+use time::{Duration, OffsetDateTime};
+
+use crate::fault::{Fault, FaultSet};
+
+/// How long a naively read assertion without any NotOnOrAfter is held in the replay
+/// cache.
+const DEFAULT_LIFETIME: Duration = Duration::minutes(5);
+
+/// The faults this module implements.
+const SAML_FAULTS: [Fault; 4] = [
+    Fault::SamlAcceptUnsigned,
+    Fault::SamlXsw,
+    Fault::SamlIgnoreAudience,
+    Fault::SamlIgnoreExpiry,
+];
+
+/// Whether any fault in `faults` bends verification.
+pub fn applies(faults: &FaultSet) -> bool {
+    SAML_FAULTS.iter().any(|f| faults.has(*f))
+}
+
+/// Verify `document` with `verifier`, bent by the SAML faults in `faults`.
+pub fn verify(
+    verifier: &Verifier,
+    document: &str,
+    expected: ExpectedInResponseTo<'_>,
+    faults: &FaultSet,
+    now: OffsetDateTime,
+) -> Result<VerifiedAssertion, VerifyError> {
+    let Ok(root) = xml::parse(document) else {
+        // Not XML: the verifier says why.
+        return verifier.verify(document, expected);
+    };
+    let mut assertions = Vec::new();
+    root.descendants(NS_ASSERTION, "Assertion", &mut assertions);
+
+    // saml-accept-unsigned: a signature is checked only when there is one.
+    if faults.has(Fault::SamlAcceptUnsigned) {
+        let mut signatures = Vec::new();
+        root.descendants(NS_DSIG, "Signature", &mut signatures);
+        if let (true, Some(first)) = (signatures.is_empty(), assertions.first()) {
+            return Ok(read_assertion(first, &root, now));
+        }
+    }
+
+    let mut config = verifier.config().clone();
+    let mut clock = now;
+    // saml-ignore-audience: whatever audience the assertion names is taken as ours.
+    if faults.has(Fault::SamlIgnoreAudience) {
+        if let Some(audience) = assertions.first().and_then(|a| first_audience(a)) {
+            config.sp_entity_id = audience;
+        }
+    }
+    // saml-ignore-expiry: time stands still just before the earliest NotOnOrAfter.
+    if faults.has(Fault::SamlIgnoreExpiry) {
+        if let Some(earliest) = assertions.first().and_then(|a| earliest_not_on_or_after(a)) {
+            clock = clock.min(earliest - Duration::seconds(1));
+        }
+    }
+    // saml-xsw: verify the signed assertion alone, then read the first one.
+    let (document, read_first) = match (faults.has(Fault::SamlXsw), assertions.len() > 1) {
+        (true, true) => match only_signed_assertion(&root) {
+            Some(reduced) => (reduced.to_xml(), assertions.first().copied()),
+            None => (document.to_owned(), None),
+        },
+        _ => (document.to_owned(), None),
+    };
+    let bent = Verifier::new(config, Arc::new(FixedClock::new(clock)))?;
+    let mut verified = bent.verify(&document, expected)?;
+    if let Some(first) = read_first {
+        let naive = read_assertion(first, &root, now);
+        verified.issuer = naive.issuer;
+        verified.name_id = naive.name_id;
+        verified.name_id_format = naive.name_id_format;
+        verified.attributes = naive.attributes;
+        verified.assertion_id = naive.assertion_id;
+    }
+    Ok(verified)
+}
+
+/// What an assertion says, read without any check.
+fn read_assertion(
+    assertion: &Element,
+    response: &Element,
+    now: OffsetDateTime,
+) -> VerifiedAssertion {
+    let name_id = assertion
+        .child(NS_ASSERTION, "Subject")
+        .and_then(|s| s.child(NS_ASSERTION, "NameID"));
+    let attributes = assertion
+        .children_named(NS_ASSERTION, "AttributeStatement")
+        .flat_map(|s| s.children_named(NS_ASSERTION, "Attribute"))
+        .map(|a| {
+            (
+                a.attr("Name").unwrap_or_default().to_owned(),
+                a.children_named(NS_ASSERTION, "AttributeValue")
+                    .map(Element::text)
+                    .collect(),
+            )
+        })
+        .collect();
+    VerifiedAssertion {
+        issuer: assertion
+            .child(NS_ASSERTION, "Issuer")
+            .map(|i| i.text().trim().to_owned())
+            .unwrap_or_default(),
+        name_id: name_id
+            .map(|n| n.text().trim().to_owned())
+            .unwrap_or_default(),
+        name_id_format: name_id.and_then(|n| n.attr("Format")).map(str::to_owned),
+        attributes,
+        assertion_id: assertion.attr("ID").unwrap_or_default().to_owned(),
+        session_index: assertion
+            .child(NS_ASSERTION, "AuthnStatement")
+            .and_then(|a| a.attr("SessionIndex"))
+            .map(str::to_owned),
+        not_on_or_after: earliest_not_on_or_after(assertion).unwrap_or(now + DEFAULT_LIFETIME),
+        in_response_to: response.attr("InResponseTo").map(str::to_owned),
+        response_signed: false,
+        assertion_signed: false,
+    }
+}
+
+/// The first `Conditions/AudienceRestriction/Audience`.
+fn first_audience(assertion: &Element) -> Option<String> {
+    let conditions = assertion.child(NS_ASSERTION, "Conditions")?;
+    conditions
+        .children_named(NS_ASSERTION, "AudienceRestriction")
+        .flat_map(|r| r.children_named(NS_ASSERTION, "Audience"))
+        .map(|a| a.text().trim().to_owned())
+        .next()
+}
+
+/// The earliest NotOnOrAfter of Conditions and SubjectConfirmationData (and the
+/// AuthnStatement's SessionNotOnOrAfter).
+fn earliest_not_on_or_after(assertion: &Element) -> Option<OffsetDateTime> {
+    let mut instants = Vec::new();
+    if let Some(c) = assertion.child(NS_ASSERTION, "Conditions") {
+        instants.extend(c.attr("NotOnOrAfter"));
+    }
+    let mut data = Vec::new();
+    assertion.descendants(NS_ASSERTION, "SubjectConfirmationData", &mut data);
+    instants.extend(data.iter().filter_map(|d| d.attr("NotOnOrAfter")));
+    if let Some(a) = assertion.child(NS_ASSERTION, "AuthnStatement") {
+        instants.extend(a.attr("SessionNotOnOrAfter"));
+    }
+    instants
+        .into_iter()
+        .filter_map(|t| saml::parse_instant(t.trim()))
+        .min()
+}
+
+/// Whether an assertion carries its own enveloped signature (a `ds:Signature` child
+/// whose Reference points at the assertion's ID).
+fn is_signed(assertion: &Element) -> bool {
+    let Some(id) = assertion.attr("ID") else {
+        return false;
+    };
+    assertion
+        .children_named(NS_DSIG, "Signature")
+        .filter_map(|s| s.child(NS_DSIG, "SignedInfo"))
+        .flat_map(|i| i.children_named(NS_DSIG, "Reference"))
+        .any(|r| r.attr("URI").and_then(|u| u.strip_prefix('#')) == Some(id))
+}
+
+/// The Response with every Assertion removed but the first signed one, which sits
+/// where the first Assertion child was: what a wrapped document looks like to an SP
+/// that only verifies the signed element.
+fn only_signed_assertion(root: &Element) -> Option<Element> {
+    let mut all = Vec::new();
+    root.descendants(NS_ASSERTION, "Assertion", &mut all);
+    let signed = all.into_iter().find(|a| is_signed(a))?.clone();
+    let mut reduced = root.clone();
+    let at = reduced
+        .child_index(NS_ASSERTION, "Assertion")
+        .unwrap_or(reduced.children.len());
+    strip_assertions(&mut reduced);
+    reduced
+        .children
+        .insert(at.min(reduced.children.len()), Node::Element(signed));
+    Some(reduced)
+}
+
+fn strip_assertions(element: &mut Element) {
+    element
+        .children
+        .retain(|n| !matches!(n, Node::Element(e) if e.is(NS_ASSERTION, "Assertion")));
+    for child in element.elements_mut() {
+        strip_assertions(child);
+    }
+}

@@ -257,7 +257,7 @@ pub(crate) async fn login(run: &mut CaseRun<'_>, step: &LoginStep) -> Result<Log
 /// edge (one second inside the expiry, one second before the start) are minted as if
 /// this much later, so they are still on their side of the edge when checked. The other
 /// edge documents only move further from the edge as time passes.
-const EDGE_LEAD: time::Duration = time::Duration::seconds(2);
+const EDGE_LEAD: time::Duration = time::Duration::seconds(5);
 
 fn edge_lead(attack: saml::Attack) -> time::Duration {
     match attack {

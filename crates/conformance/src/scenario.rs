@@ -360,7 +360,7 @@ pub struct RawRequest {
     pub method: String,
     /// Starts with `/`; may carry its own query string.
     pub path: String,
-    /// Query parameters, percent-encoded and appended in order.
+    /// Query parameters, percent-encoded and appended in key order.
     #[serde(default)]
     pub query: BTreeMap<String, String>,
     /// A JSON body, sent as `application/json` unless `headers` names a content type.

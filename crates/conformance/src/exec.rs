@@ -1,5 +1,7 @@
 //! One case from start to end: directory steps on the case's own [`idp::Directory`],
 //! sync cycles of its persona, SAML logins, and expectations read back from the target.
+//! The steps that speak to the target directly (`request`, `set_config`, `seed_app_user`)
+//! live in `direct`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;

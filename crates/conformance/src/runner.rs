@@ -3,7 +3,8 @@
 //!
 //! Cases of one configuration share the target; every name a case creates carries its
 //! tag, so they do not collide. Configurations change the whole target, so they run one
-//! after another.
+//! after another; so do exclusive cases (`set_config`), after the shared cases of their
+//! configuration, each followed by restoring that configuration.
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -568,8 +568,8 @@ pub struct ResponseExpect {
     /// Pointers that must not resolve.
     #[serde(default)]
     pub absent: Vec<String>,
-    /// The body is an RFC 7644 §3.12 error: `application/scim+json`, the Error schema, and
-    /// `status` the HTTP status as a string.
+    /// The body is an RFC 7644 §3.12 error: the Error schema, and `status` (REQUIRED) the
+    /// HTTP status as a string. The media type is checked by `content_type`.
     #[serde(default)]
     pub scim_error: bool,
 }

@@ -111,3 +111,35 @@ fn serve_warns_once_per_active_fault() {
     );
     assert!(!err.contains(TOKEN));
 }
+
+/// `run --fault` reaches the embedded target: the same selection passes clean and fails
+/// with a fault every list read notices.
+#[test]
+fn run_fault_injects_into_the_embedded_target() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let run = |extra: &[&str]| {
+        let dir = tempfile::tempdir().unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_scim-harness"))
+            .args(["run", "--seed", "7", "--jobs", "4", "--include", "users.*"])
+            .arg("--out")
+            .arg(dir.path())
+            .arg("--scenarios")
+            .arg(root.join("scenarios"))
+            .arg("--idp-keys")
+            .arg(root.join("fixtures/idp"))
+            .args(extra)
+            .env_remove("SCIM_HARNESS_TARGET_URL")
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap();
+        (o.status.code(), text(&o.stdout), text(&o.stderr))
+    };
+    let (code, out, err) = run(&[]);
+    assert_eq!(code, Some(0), "clean run:\n{out}\n{err}");
+    let (code, out, err) = run(&["--fault", "list-numbers-as-strings"]);
+    assert_eq!(code, Some(1), "faulty run:\n{out}\n{err}");
+    assert!(
+        err.contains("fault injected: list-numbers-as-strings"),
+        "{err}"
+    );
+}

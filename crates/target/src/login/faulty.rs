@@ -5,7 +5,9 @@
 //!
 //! The reading is deliberately naive: the first `Assertion` element in document order,
 //! its `Issuer`, `Subject/NameID` and `AttributeStatement`, with no shape, signature or
-//! condition checks of its own.
+//! condition checks of its own. Every check that still happens is
+//! [`saml::Verifier`]'s, run on the document (or on the assertion a signature points
+//! at, for `saml-xsw`) with a bent configuration or clock.
 
 use std::sync::Arc;
 
@@ -70,25 +72,26 @@ pub fn verify(
             clock = clock.min(earliest - Duration::seconds(1));
         }
     }
-    // saml-xsw: verify the signed assertion alone, then read the first one.
-    let (document, read_first) = match (faults.has(Fault::SamlXsw), assertions.len() > 1) {
-        (true, true) => match only_signed_assertion(&root) {
-            Some(reduced) => (reduced.to_xml(), assertions.first().copied()),
-            None => (document.to_owned(), None),
-        },
-        _ => (document.to_owned(), None),
-    };
     let bent = Verifier::new(config, Arc::new(FixedClock::new(clock)))?;
-    let mut verified = bent.verify(&document, expected)?;
-    if let Some(first) = read_first {
-        let naive = read_assertion(first, &root, now);
-        verified.issuer = naive.issuer;
-        verified.name_id = naive.name_id;
-        verified.name_id_format = naive.name_id_format;
-        verified.attributes = naive.attributes;
-        verified.assertion_id = naive.assertion_id;
+    // saml-xsw: find an assertion that some signature in the document verifies, then
+    // read the first one in document order instead.
+    if let (true, Some(first)) = (
+        faults.has(Fault::SamlXsw) && assertions.len() > 1,
+        assertions.first(),
+    ) {
+        for candidate in signed_candidates(&root) {
+            if let Ok(mut verified) = bent.verify(&candidate.to_xml(), expected) {
+                let naive = read_assertion(first, &root, now);
+                verified.issuer = naive.issuer;
+                verified.name_id = naive.name_id;
+                verified.name_id_format = naive.name_id_format;
+                verified.attributes = naive.attributes;
+                verified.assertion_id = naive.assertion_id;
+                return Ok(verified);
+            }
+        }
     }
-    Ok(verified)
+    bent.verify(document, expected)
 }
 
 /// What an assertion says, read without any check.
@@ -163,35 +166,56 @@ fn earliest_not_on_or_after(assertion: &Element) -> Option<OffsetDateTime> {
         .min()
 }
 
-/// Whether an assertion carries its own enveloped signature (a `ds:Signature` child
-/// whose Reference points at the assertion's ID).
-fn is_signed(assertion: &Element) -> bool {
-    let Some(id) = assertion.attr("ID") else {
-        return false;
-    };
-    assertion
-        .children_named(NS_DSIG, "Signature")
-        .filter_map(|s| s.child(NS_DSIG, "SignedInfo"))
-        .flat_map(|i| i.children_named(NS_DSIG, "Reference"))
-        .any(|r| r.attr("URI").and_then(|u| u.strip_prefix('#')) == Some(id))
+/// The Reference URI of a signature, without its `#`.
+fn reference(signature: &Element) -> Option<&str> {
+    signature
+        .child(NS_DSIG, "SignedInfo")?
+        .child(NS_DSIG, "Reference")?
+        .attr("URI")?
+        .strip_prefix('#')
 }
 
-/// The Response with every Assertion removed but the first signed one, which sits
-/// where the first Assertion child was: what a wrapped document looks like to an SP
-/// that only verifies the signed element.
-fn only_signed_assertion(root: &Element) -> Option<Element> {
-    let mut all = Vec::new();
-    root.descendants(NS_ASSERTION, "Assertion", &mut all);
-    let signed = all.into_iter().find(|a| is_signed(a))?.clone();
-    let mut reduced = root.clone();
-    let at = reduced
-        .child_index(NS_ASSERTION, "Assertion")
-        .unwrap_or(reduced.children.len());
-    strip_assertions(&mut reduced);
-    reduced
-        .children
-        .insert(at.min(reduced.children.len()), Node::Element(signed));
-    Some(reduced)
+/// What a wrapped document looks like to an SP that verifies whatever element a
+/// signature's Reference points at: for every signature and every Assertion carrying
+/// the referenced ID, the Response reduced to that one assertion (given that signature
+/// if it sits elsewhere, nested assertions and `ds:Object`s removed), in place of the
+/// first Assertion child. In document order; the caller keeps the first that verifies.
+fn signed_candidates(root: &Element) -> Vec<Element> {
+    let mut signatures = Vec::new();
+    root.descendants(NS_DSIG, "Signature", &mut signatures);
+    let mut assertions = Vec::new();
+    root.descendants(NS_ASSERTION, "Assertion", &mut assertions);
+    let mut out = Vec::new();
+    for signature in signatures {
+        let Some(id) = reference(signature) else {
+            continue;
+        };
+        for assertion in assertions.iter().filter(|a| a.attr("ID") == Some(id)) {
+            let mut signed = (*assertion).clone();
+            strip_assertions(&mut signed);
+            if signed.child(NS_DSIG, "Signature").is_none() {
+                let mut sig = signature.clone();
+                strip_assertions(&mut sig);
+                let at = signed
+                    .child_index(NS_ASSERTION, "Issuer")
+                    .map_or(0, |i| i + 1);
+                signed.children.insert(at, Node::Element(sig));
+            }
+            for sig in signed.elements_mut().filter(|e| e.is(NS_DSIG, "Signature")) {
+                sig.remove_children(NS_DSIG, "Object");
+            }
+            let mut reduced = root.clone();
+            let at = reduced
+                .child_index(NS_ASSERTION, "Assertion")
+                .unwrap_or(reduced.children.len());
+            strip_assertions(&mut reduced);
+            reduced
+                .children
+                .insert(at.min(reduced.children.len()), Node::Element(signed));
+            out.push(reduced);
+        }
+    }
+    out
 }
 
 fn strip_assertions(element: &mut Element) {

@@ -38,8 +38,9 @@ fn asserts_members(body: &Value) -> bool {
         .is_some_and(|o| o.keys().any(|k| k.eq_ignore_ascii_case("members")))
 }
 
-/// The `members-despite-excluded` fault: `excludedAttributes=members` is not honoured.
-fn honour_exclusion(mut projection: Projection, faults: &FaultSet) -> Projection {
+/// The projection a request gets: as asked, or, under the `members-despite-excluded`
+/// fault, without `members` in `excludedAttributes`.
+fn members_exclusion_under_faults(mut projection: Projection, faults: &FaultSet) -> Projection {
     if faults.has(Fault::MembersDespiteExcluded) {
         projection.excluded = projection.excluded.and_then(|list| {
             let kept: Vec<&str> = list
@@ -101,7 +102,7 @@ pub async fn list(
     ScimBase(base): ScimBase,
     mut q: ListQuery,
 ) -> Result<Response, AppError> {
-    q.projection = honour_exclusion(q.projection, &state.faults);
+    q.projection = members_exclusion_under_faults(q.projection, &state.faults);
     let with_members = q.projection.wants("members", schema())
         || q.filter
             .as_ref()
@@ -145,7 +146,7 @@ pub async fn get(
     Path((_ns, id)): Path<(String, String)>,
     projection: Projection,
 ) -> Result<Response, AppError> {
-    let projection = honour_exclusion(projection, &state.faults);
+    let projection = members_exclusion_under_faults(projection, &state.faults);
     let with_members = projection.wants("members", schema());
     let resource = state
         .db

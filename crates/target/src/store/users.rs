@@ -222,6 +222,20 @@ fn set_external_uid(
     Ok(())
 }
 
+/// Eight random hex digits, to tell apart the copies the uniqueness faults make.
+fn short_tag() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..8].to_owned()
+}
+
+/// `local+tag@domain` (or `value+tag`): a login or email the app's unique indexes
+/// accept beside `value`, for the uniqueness faults.
+fn tagged(value: &str, tag: &str) -> String {
+    match value.split_once('@') {
+        Some((local, domain)) => format!("{local}+{tag}@{domain}"),
+        None => format!("{value}+{tag}"),
+    }
+}
+
 /// Whether a `user.uid` is in use.
 fn uid_taken(conn: &Connection, uid: &str) -> rusqlite::Result<bool> {
     conn.prepare_cached("SELECT 1 FROM user WHERE uid = ?1")?
@@ -264,14 +278,10 @@ pub fn create(
     {
         // Fault: no uniqueness check. The app's unique login and email indexes would
         // still refuse the copy, so it gets a tagged login, email and index key.
-        let tag = uuid::Uuid::new_v4().simple().to_string();
-        let tag = &tag[..8];
+        let tag = format!("dup-{}", short_tag());
         user_name_key = format!("{user_name_key}\u{1f}{tag}");
-        w.user_name = format!("{}+dup-{tag}", w.user_name);
-        w.email = match w.email.split_once('@') {
-            Some((local, domain)) => format!("{local}+dup-{tag}@{domain}"),
-            None => format!("{}+dup-{tag}", w.email),
-        };
+        w.user_name = tagged(&w.user_name, &tag);
+        w.email = tagged(&w.email, &tag);
     }
     let owner = if faults.has(Fault::NoEmailAdoption) {
         None
@@ -291,11 +301,7 @@ pub fn create(
             if other.scim_id.is_none() {
                 // Fault: the existing account is not adopted; the new user cannot
                 // share its email in the app, so it gets a tagged one.
-                let tag = uuid::Uuid::new_v4().simple().to_string();
-                w.email = match w.email.split_once('@') {
-                    Some((local, domain)) => format!("{local}+scim-{}@{domain}", &tag[..8]),
-                    None => format!("{}+scim-{}", w.email, &tag[..8]),
-                };
+                w.email = tagged(&w.email, &format!("scim-{}", short_tag()));
             }
         }
     }

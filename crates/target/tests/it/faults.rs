@@ -19,6 +19,64 @@ fn faulty(fault: Fault) -> RouterTarget {
     RouterTarget::with_faults(SYNC_ON, &[fault])
 }
 
+/// Where each fault's clean-versus-faulty test lives. The match is exhaustive, so a new
+/// fault does not compile until it names its test.
+fn test_of(fault: Fault) -> &'static str {
+    match fault {
+        Fault::SamlLinkByEmail => "saml_login::link_by_email_accepts_another_uid",
+        Fault::SamlAcceptUnsigned
+        | Fault::SamlXsw
+        | Fault::SamlNoReplayCache
+        | Fault::SamlIgnoreAudience
+        | Fault::SamlIgnoreExpiry => "saml_login::a_saml_fault_accepts_its_attack",
+        Fault::SamlOverwriteProfile => "saml_login::overwrite_profile_takes_the_saml_values",
+        Fault::SamlAllowDisabled => "saml_login::allow_disabled_lets_a_deactivated_user_in",
+        Fault::SamlEmptyUid => "saml_login::empty_uid_falls_through_to_the_email",
+        Fault::IgnoreRejectNonProvisioned => {
+            "saml_login::ignore_reject_lets_a_non_provisioned_user_in"
+        }
+        Fault::IgnoreFalseString => "faults::ignore_false_string",
+        Fault::RemoveWithValueRemovesAll => "faults::remove_with_value_removes_all",
+        Fault::CaseSensitiveUsername => "faults::case_sensitive_username",
+        Fault::MembersDespiteExcluded => "faults::members_despite_excluded",
+        Fault::KeepTeamOnGroupDelete => "faults::keep_team_on_group_delete",
+        Fault::ExternalIdAsUid => "faults::external_id_as_uid",
+        Fault::TeamSyncWithGroupSync => "faults::team_sync_with_group_sync",
+        Fault::ListNumbersAsStrings => "faults::list_numbers_as_strings",
+        Fault::DuplicateUsername => "faults::duplicate_username",
+        Fault::NoEmailAdoption => "faults::no_email_adoption",
+        Fault::ConfigNeedsRestart => "faults::config_needs_restart",
+        Fault::HideDisabledUsers => "faults::hide_disabled_users",
+        Fault::DeleteOnlyDisables => "faults::delete_only_disables",
+        Fault::PlainErrorBodies => "faults::plain_error_bodies",
+        Fault::AddMemberReplaces => "faults::add_member_replaces",
+        Fault::IgnoreStartIndex => "faults::ignore_start_index",
+        Fault::UserSyncOffIgnored => "faults::user_sync_off_ignored",
+        Fault::NoTeamGuard => "faults::no_team_guard",
+        Fault::RenameIgnored => "faults::rename_ignored",
+    }
+}
+
+#[test]
+fn every_fault_names_its_test() {
+    let this_file = include_str!("faults.rs");
+    let saml_file = include_str!("saml_login.rs");
+    for f in Fault::ALL {
+        let path = test_of(*f);
+        let (module, name) = path.split_once("::").unwrap();
+        let file = if module == "faults" {
+            this_file
+        } else {
+            saml_file
+        };
+        assert!(
+            file.contains(&format!("async fn {name}(")),
+            "{}: no test `{path}`",
+            f.name()
+        );
+    }
+}
+
 #[test]
 fn every_fault_has_a_name_and_a_one_line_doc() {
     assert!(Fault::ALL.len() >= 20);

@@ -1068,7 +1068,10 @@ async fn post_attack_as(t: &LoginTarget, persona: &str, name: &str) -> Posted {
 #[case::accept_unsigned(target::Fault::SamlAcceptUnsigned, "unsigned")]
 #[case::xsw3(target::Fault::SamlXsw, "xsw3")]
 #[case::xsw4(target::Fault::SamlXsw, "xsw4")]
+#[case::xsw5(target::Fault::SamlXsw, "xsw5")]
+#[case::xsw6(target::Fault::SamlXsw, "xsw6")]
 #[case::xsw7(target::Fault::SamlXsw, "xsw7")]
+#[case::xsw8(target::Fault::SamlXsw, "xsw8")]
 #[case::xsw_first_unsigned(target::Fault::SamlXsw, "multiple-assertions-first-unsigned")]
 #[case::no_replay_cache(target::Fault::SamlNoReplayCache, "replay")]
 #[case::ignore_audience(target::Fault::SamlIgnoreAudience, "wrong-audience")]
@@ -1104,6 +1107,9 @@ async fn a_saml_fault_accepts_its_attack(
 #[rstest]
 #[case::xsw_keeps_signatures(target::Fault::SamlXsw, "unsigned")]
 #[case::xsw_keeps_keys(target::Fault::SamlXsw, "untrusted-key")]
+// xsw1 and xsw2 wrap a signed Response around an unsigned assertion, which the
+// signature policy (`assertion`) refuses whatever is read.
+#[case::xsw_keeps_the_policy(target::Fault::SamlXsw, "xsw1")]
 #[case::unsigned_keeps_xsw(target::Fault::SamlAcceptUnsigned, "xsw3")]
 #[case::unsigned_keeps_tamper(target::Fault::SamlAcceptUnsigned, "modified-after-signing")]
 #[case::audience_keeps_expiry(target::Fault::SamlIgnoreAudience, "expired")]

@@ -101,6 +101,8 @@ pub enum Source {
     Observer,
     /// The login flow (ACS, whoami).
     Login,
+    /// A scenario's raw `request` step.
+    Request,
 }
 
 /// One transcript entry: an HTTP exchange or a SAML document the IdP issued.

@@ -1,14 +1,16 @@
 //! One case from start to end: directory steps on the case's own [`idp::Directory`],
 //! sync cycles of its persona, SAML logins, and expectations read back from the target.
+//! The steps that speak to the target directly (`request`, `set_config`, `seed_app_user`)
+//! live in `direct`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use serde_json::Value;
 
-use crate::catalogue::Case;
+use crate::catalogue::{Case, TargetConfig};
 use crate::event::{CaseResult, Mismatch, Outcome, Source, TranscriptEntry};
-use crate::http::{percent_encode, Request};
+use crate::http::{percent_encode, Answer, Request};
 use crate::login::{self, LoginResult};
 use crate::runner::Shared;
 use crate::scenario::{
@@ -34,22 +36,30 @@ struct LastSync {
 
 /// The running state of one case.
 pub(crate) struct CaseRun<'a> {
-    shared: &'a Shared,
-    case: &'a Case,
+    pub(crate) shared: &'a Shared,
+    pub(crate) case: &'a Case,
     pub tag: String,
-    dir: idp::Directory,
+    pub(crate) dir: idp::Directory,
     engine: idp::SyncEngine,
-    users: BTreeMap<String, String>,
-    groups: BTreeMap<String, String>,
+    /// Scenario user key → directory id.
+    pub(crate) users: BTreeMap<String, String>,
+    /// Scenario group key → directory id.
+    pub(crate) groups: BTreeMap<String, String>,
     /// Target ids the engine learnt, kept after it forgets them (deletes).
-    user_ids: BTreeMap<String, String>,
-    group_ids: BTreeMap<String, String>,
+    pub(crate) user_ids: BTreeMap<String, String>,
+    pub(crate) group_ids: BTreeMap<String, String>,
     transcript: Vec<TranscriptEntry>,
     mismatches: Vec<Mismatch>,
     notes: Vec<String>,
     step: usize,
     last_sync: Option<LastSync>,
     last_login: Option<LoginResult>,
+    /// The answer to the last `request` step and its transcript entry.
+    pub(crate) last_response: Option<(u64, Answer)>,
+    /// The settings the case runs under now (its config, then `set_config` steps).
+    pub(crate) current: TargetConfig,
+    /// `seed_app_user` key → the app's user id.
+    pub(crate) seeded: BTreeMap<String, i64>,
 }
 
 /// A result for a case that did not run.
@@ -82,14 +92,20 @@ pub(crate) fn not_run(
 
 /// Run one case to its result.
 pub(crate) async fn run_case(case: &Case, shared: &Shared) -> CaseResult {
-    if case.scenario.needs_saml() && shared.opts.profile.saml.is_none() {
+    if let Some(need) = case
+        .scenario
+        .needs()
+        .into_iter()
+        .find(|n| !shared.opts.profile.provides(*n))
+    {
         return not_run(
             case,
             shared,
             Outcome::Skip,
             format!(
-                "target profile `{}` has no [saml] section: login steps cannot run",
-                shared.opts.profile.name
+                "target profile `{}` has {}",
+                shared.opts.profile.name,
+                need.describe()
             ),
             Vec::new(),
         );
@@ -119,6 +135,9 @@ pub(crate) async fn run_case(case: &Case, shared: &Shared) -> CaseResult {
         step: 0,
         last_sync: None,
         last_login: None,
+        last_response: None,
+        current: case.config.values,
+        seeded: BTreeMap::new(),
     };
     let stop = match tokio::time::timeout(shared.opts.case_timeout, run.steps()).await {
         Ok(r) => r.err(),
@@ -188,11 +207,11 @@ fn guid(tag: &str, key: &str) -> String {
 }
 
 impl<'a> CaseRun<'a> {
-    fn expand(&self, text: &str) -> String {
+    pub(crate) fn expand(&self, text: &str) -> String {
         text.replace("{tag}", &self.tag)
     }
 
-    fn record(&mut self, source: Source, exchange: idp::Exchange) -> u64 {
+    pub(crate) fn record(&mut self, source: Source, exchange: idp::Exchange) -> u64 {
         let n = self.transcript.len() as u64 + 1;
         self.transcript.push(TranscriptEntry::Http {
             n,
@@ -214,7 +233,7 @@ impl<'a> CaseRun<'a> {
         n
     }
 
-    fn mismatch(
+    pub(crate) fn mismatch(
         &mut self,
         check: String,
         expected: String,
@@ -249,7 +268,7 @@ impl<'a> CaseRun<'a> {
         Ok(())
     }
 
-    fn user_id(&self, key: &str) -> Result<String, Stop> {
+    pub(crate) fn user_id(&self, key: &str) -> Result<String, Stop> {
         self.users.get(key).cloned().ok_or_else(|| {
             Stop::Error(format!(
                 "step {}: user `{key}` is not in the directory",
@@ -258,7 +277,7 @@ impl<'a> CaseRun<'a> {
         })
     }
 
-    fn group_id(&self, key: &str) -> Result<String, Stop> {
+    pub(crate) fn group_id(&self, key: &str) -> Result<String, Stop> {
         self.groups.get(key).cloned().ok_or_else(|| {
             Stop::Error(format!(
                 "step {}: group `{key}` is not in the directory",
@@ -350,6 +369,9 @@ impl<'a> CaseRun<'a> {
                 self.last_login = Some(result);
                 Ok(())
             }
+            Step::Request(r) => self.request(r).await,
+            Step::SetConfig(c) => self.set_config(c).await,
+            Step::SeedAppUser(a) => self.seed_app_user(a).await,
             Step::Expect(e) => self.expect(e).await,
         }
     }
@@ -465,7 +487,7 @@ impl<'a> CaseRun<'a> {
     // ---- reading the target ----------------------------------------------------------
 
     /// GET with the bearer token; a transport failure stops the case as an error.
-    async fn get(
+    pub(crate) async fn get(
         &mut self,
         url: String,
         source: Source,
@@ -511,7 +533,7 @@ impl<'a> CaseRun<'a> {
         Ok((n, first))
     }
 
-    fn unexpected_status(&mut self, n: u64, status: u16, what: &str) -> Stop {
+    pub(crate) fn unexpected_status(&mut self, n: u64, status: u16, what: &str) -> Stop {
         self.mismatch(
             what.to_owned(),
             "status 200 or 404".to_owned(),
@@ -523,7 +545,10 @@ impl<'a> CaseRun<'a> {
 
     /// The app's user JSON through `[probes] user_by_login`; `None` when the profile
     /// has no such probe.
-    async fn read_app_user(&mut self, login: &str) -> Result<Option<(u64, Option<Value>)>, Stop> {
+    pub(crate) async fn read_app_user(
+        &mut self,
+        login: &str,
+    ) -> Result<Option<(u64, Option<Value>)>, Stop> {
         let Some(probe) = self
             .shared
             .opts
@@ -570,6 +595,9 @@ impl<'a> CaseRun<'a> {
         }
         if let Some(l) = &e.login {
             self.expect_login(l)?;
+        }
+        if let Some(r) = &e.response {
+            self.expect_response(r).await?;
         }
         if e.last_status.is_some() || e.requests.is_some() || e.sync_errors.is_some() {
             let Some(last) = &self.last_sync else {

@@ -32,6 +32,8 @@ pub(crate) struct Request {
     /// A `Cookie` header value.
     pub cookies: Option<String>,
     pub body: Body,
+    /// Further headers; one named like a default (`content-type`, `accept`) replaces it.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Request {
@@ -42,6 +44,7 @@ impl Request {
             bearer: true,
             cookies: None,
             body: Body::None,
+            headers: Vec::new(),
         }
     }
 }
@@ -124,6 +127,11 @@ impl Client {
             Body::None => {}
         }
         headers.push(("accept".into(), "application/json".into()));
+        for (k, v) in &req.headers {
+            let k = k.to_ascii_lowercase();
+            headers.retain(|(name, _)| *name != k);
+            headers.push((k, v.clone()));
+        }
         let mut exchange = idp::Exchange {
             seq: 0,
             persona: "harness".into(),

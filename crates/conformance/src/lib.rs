@@ -29,6 +29,7 @@
 
 mod baseline;
 mod catalogue;
+mod direct;
 mod event;
 mod exec;
 mod http;
@@ -53,8 +54,10 @@ pub use profile::{
 pub use runner::{check_reachable, run, RunError, RunOptions};
 pub use scenario::{
     parse_scenario, schema_json, AppExpect, AppUserExpect, Count, Expect, Flow, GenerateUsers,
-    GroupRename, Level, LoadedScenario, LoginExpect, LoginStep, Membership, NewGroup, NewUser,
-    Persona, Scenario, Signing, Step, SyncStep, TeamExpect, UserChange, UserExpect, STEP_KINDS,
+    GroupRename, JsonType, Level, LoadedScenario, LoginExpect, LoginStep, Membership, NewGroup,
+    NewUser, Persona, ProfileNeed, RawRequest, ResponseExpect, Scenario, SeedAppUser, SetConfig,
+    Signing, Step, Surface, SyncStep, TeamExpect, UserChange, UserExpect, STEP_KINDS,
+    TEMPLATE_KINDS,
 };
 
 /// Why a scenario catalogue could not be loaded. Every variant names the file; syntax

@@ -172,7 +172,7 @@ pub(crate) async fn login(run: &mut CaseRun<'_>, step: &LoginStep) -> Result<Log
                 attacker: &keys.attacker,
                 uid_attribute: &saml_cfg.uid_attribute,
                 clock_skew: saml::DEFAULT_CLOCK_SKEW,
-                now: time::OffsetDateTime::now_utc(),
+                now: time::OffsetDateTime::now_utc() + edge_lead(attack),
             };
             let t = attack
                 .apply(&spec, &ctx)
@@ -200,6 +200,7 @@ pub(crate) async fn login(run: &mut CaseRun<'_>, step: &LoginStep) -> Result<Log
                 pairs: pairs.clone(),
                 shown: shown.clone(),
             },
+            headers: Vec::new(),
         };
         let (n, answer) = run
             .send_login(&req)
@@ -248,6 +249,21 @@ pub(crate) async fn login(run: &mut CaseRun<'_>, step: &LoginStep) -> Result<Log
         }
     }
     Ok(result)
+}
+
+/// The SP checks the validity window when the post arrives, later than the IdP mints it
+/// (signing and posting take time on a loaded machine, and timestamps may be truncated to
+/// the second). The two window-edge documents that this delay would carry across the
+/// edge (one second inside the expiry, one second before the start) are minted as if
+/// this much later, so they are still on their side of the edge when checked. The other
+/// edge documents only move further from the edge as time passes.
+const EDGE_LEAD: time::Duration = time::Duration::seconds(5);
+
+fn edge_lead(attack: saml::Attack) -> time::Duration {
+    match attack {
+        saml::Attack::ExpiredInsideSkew | saml::Attack::NotYetValidPastSkew => EDGE_LEAD,
+        _ => time::Duration::ZERO,
+    }
 }
 
 fn cookie_header(cookies: &[(String, String)]) -> Option<String> {

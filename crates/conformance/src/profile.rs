@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::catalogue::TargetConfig;
+use crate::scenario::ProfileNeed;
 
 /// Why a profile could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +141,11 @@ pub struct Probes {
     /// A team's members: `[{"login":…}]`.
     #[serde(default)]
     pub team_members: Option<String>,
+    /// Creates a non-provisioned app user (`seed_app_user`): POST of
+    /// `{"login","email","name","password"}` answering `{"id":…}` (Grafana's
+    /// `POST /api/admin/users`).
+    #[serde(default)]
+    pub create_user: Option<String>,
 }
 
 /// How configuration is applied.
@@ -167,6 +173,11 @@ pub struct ConfigSection {
     pub group_sync: Option<bool>,
     #[serde(default)]
     pub reject_non_provisioned_users: Option<bool>,
+    /// Switches Grafana's Team Sync (`[team_sync] enabled`): PUT of `{"enabled": bool}`
+    /// answering 2xx, or 4xx when the target refuses (the reference target's
+    /// `/api/admin/team-sync`). Optional; `set_config: {team_sync}` needs it.
+    #[serde(default)]
+    pub team_sync: Option<String>,
 }
 
 impl ConfigSection {
@@ -241,6 +252,22 @@ impl Profile {
             }
         }
         Ok(profile)
+    }
+
+    /// Whether the profile provides what a scenario needs.
+    pub fn provides(&self, need: ProfileNeed) -> bool {
+        let probes = self.probes.as_ref();
+        match need {
+            ProfileNeed::Saml => self.saml.is_some(),
+            ProfileNeed::ConfigApi => self
+                .config
+                .as_ref()
+                .is_some_and(|c| c.method == ConfigMethod::ScimConfigApi),
+            ProfileNeed::TeamSync => self.config.as_ref().is_some_and(|c| c.team_sync.is_some()),
+            ProfileNeed::CreateUser => probes.is_some_and(|p| p.create_user.is_some()),
+            ProfileNeed::TeamProbe => probes.is_some_and(|p| p.teams_by_name.is_some()),
+            ProfileNeed::UserProbe => probes.is_some_and(|p| p.user_by_login.is_some()),
+        }
     }
 
     /// Resolve the bearer token; never puts its value in an error.

@@ -3,7 +3,8 @@
 //!
 //! Cases of one configuration share the target; every name a case creates carries its
 //! tag, so they do not collide. Configurations change the whole target, so they run one
-//! after another.
+//! after another; so do exclusive cases (`set_config`), after the shared cases of their
+//! configuration, each followed by restoring that configuration.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use crate::event::{CaseResult, Outcome, RunEvent, RunInfo, Source, Summary, Tran
 use crate::exec;
 use crate::http::{Body, Client, Request};
 use crate::profile::{join, ConfigMethod, Profile};
+use crate::scenario::ProfileNeed;
 
 /// Everything a run needs besides the cases.
 #[derive(Debug, Clone)]
@@ -232,26 +234,54 @@ fn emit(
 }
 
 /// Run one configuration's cases, at most `jobs` at once, handing results to `out` in
-/// the group's order.
+/// the group's order. Exclusive cases (`set_config`) run after the others, one at a time,
+/// each followed by restoring the group's configuration.
 async fn run_group(shared: &Arc<Shared>, group: &[Case], out: &mut impl FnMut(CaseResult)) {
-    let jobs = shared.opts.jobs.max(1);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, CaseResult)>();
-    let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs));
-    let mut handles = Vec::new();
-    for (i, case) in group.iter().enumerate() {
-        let case = case.clone();
+    let driver = {
         let shared = shared.clone();
-        let tx = tx.clone();
-        let semaphore = semaphore.clone();
-        handles.push(tokio::spawn(async move {
-            let Ok(_permit) = semaphore.acquire_owned().await else {
-                return;
-            };
-            let result = exec::run_case(&case, &shared).await;
-            let _ = tx.send((i, result));
-        }));
-    }
-    drop(tx);
+        let group = group.to_vec();
+        tokio::spawn(async move {
+            let jobs = shared.opts.jobs.max(1);
+            let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs));
+            let mut handles = Vec::new();
+            let (exclusive, shared_cases): (Vec<_>, Vec<_>) = group
+                .iter()
+                .cloned()
+                .enumerate()
+                .partition(|(_, c)| c.scenario.scenario.exclusive);
+            for (i, case) in shared_cases {
+                let shared = shared.clone();
+                let semaphore = semaphore.clone();
+                handles.push((
+                    i,
+                    case.clone(),
+                    tokio::spawn(async move {
+                        let _permit = semaphore.acquire_owned().await.ok()?;
+                        Some(exec::run_case(&case, &shared).await)
+                    }),
+                ));
+            }
+            for (i, case, h) in handles {
+                let _ = tx.send((i, joined(&shared, &case, h.await)));
+            }
+            for (i, case) in exclusive {
+                let task = {
+                    let (shared, case) = (shared.clone(), case.clone());
+                    tokio::spawn(async move { Some(exec::run_case(&case, &shared).await) })
+                };
+                let mut result = joined(&shared, &case, task.await);
+                if let Err(e) = restore_after_exclusive(&shared, &case).await {
+                    result.outcome = Outcome::Error;
+                    result.reason = Some(match result.reason.take() {
+                        Some(r) => format!("{r}; then {e}"),
+                        None => e,
+                    });
+                }
+                let _ = tx.send((i, result));
+            }
+        })
+    };
     let mut pending: Vec<Option<CaseResult>> = vec![None; group.len()];
     let mut next = 0;
     while let Some((i, r)) = rx.recv().await {
@@ -266,11 +296,11 @@ async fn run_group(shared: &Arc<Shared>, group: &[Case], out: &mut impl FnMut(Ca
             }
         }
     }
-    // A task that panicked sent nothing: report its case as a harness error.
-    for (i, h) in handles.into_iter().enumerate() {
-        if let Err(e) = h.await {
-            if i >= next {
-                pending[i] = Some(exec::not_run(
+    // The driver itself failed: report every case it did not finish as a harness error.
+    if let Err(e) = driver.await {
+        for (i, slot) in pending.iter_mut().enumerate().skip(next) {
+            if slot.is_none() {
+                *slot = Some(exec::not_run(
                     &group[i],
                     shared,
                     Outcome::Error,
@@ -286,6 +316,73 @@ async fn run_group(shared: &Arc<Shared>, group: &[Case], out: &mut impl FnMut(Ca
         }
         next += 1;
     }
+}
+
+/// A case task's result, or a harness error for a task that panicked or was closed.
+fn joined(
+    shared: &Shared,
+    case: &Case,
+    r: Result<Option<CaseResult>, tokio::task::JoinError>,
+) -> CaseResult {
+    match r {
+        Ok(Some(result)) => result,
+        Ok(None) => exec::not_run(
+            case,
+            shared,
+            Outcome::Error,
+            "harness task stopped before the case ran".to_owned(),
+            Vec::new(),
+        ),
+        Err(e) => exec::not_run(
+            case,
+            shared,
+            Outcome::Error,
+            format!("harness task failed: {e}"),
+            Vec::new(),
+        ),
+    }
+}
+
+/// After an exclusive case: Team Sync off (when the case switched it), then the case's
+/// named configuration again (when it changed SCIM settings).
+async fn restore_after_exclusive(shared: &Shared, case: &Case) -> Result<(), String> {
+    let needs = case.scenario.needs();
+    let Some(section) = &shared.opts.profile.config else {
+        return Ok(());
+    };
+    let mut requests = Vec::new();
+    if let (true, Some(path)) = (needs.contains(&ProfileNeed::TeamSync), &section.team_sync) {
+        requests.push(Request {
+            method: reqwest::Method::PUT,
+            body: Body::Json(json!({"enabled": false})),
+            ..Request::get(shared.url(path))
+        });
+    }
+    if needs.contains(&ProfileNeed::ConfigApi) && section.method == ConfigMethod::ScimConfigApi {
+        requests.push(Request {
+            method: reqwest::Method::PUT,
+            body: Body::Json(scim_config_object(&case.config.values)),
+            ..Request::get(shared.url(section.path.as_deref().unwrap_or_default()))
+        });
+    }
+    for req in requests {
+        match shared.client.send(&req).await.1 {
+            Ok(a) if (200..300).contains(&a.status) => {}
+            Ok(a) => {
+                return Err(format!(
+                    "restoring config `{}` with {} {} answered {}",
+                    case.config.name, req.method, req.url, a.status
+                ))
+            }
+            Err(e) => {
+                return Err(format!(
+                    "restoring config `{}` with {} {}: {e}",
+                    case.config.name, req.method, req.url
+                ))
+            }
+        }
+    }
+    Ok(())
 }
 
 enum ConfigVerdict {
@@ -345,6 +442,7 @@ async fn prepare_config(
                 bearer: true,
                 cookies: None,
                 body: Body::Json(scim_config_object(&config.values)),
+                headers: Vec::new(),
             };
             let (ex, answer) = shared.client.send(&req).await;
             push(&mut transcript, ex);
@@ -378,7 +476,7 @@ fn push(transcript: &mut Vec<TranscriptEntry>, exchange: idp::Exchange) {
 }
 
 /// Grafana's SCIMConfig object as the Terraform provider writes it.
-fn scim_config_object(c: &TargetConfig) -> Value {
+pub(crate) fn scim_config_object(c: &TargetConfig) -> Value {
     json!({
         "apiVersion": "scim.grafana.app/v0alpha1",
         "kind": "SCIMConfig",
@@ -415,6 +513,7 @@ async fn restore_config(shared: &Shared, original: Option<Value>) {
                 "metadata": {"name": "default", "namespace": "default"},
                 "spec": o.get("spec").cloned().unwrap_or(Value::Null),
             })),
+            headers: Vec::new(),
         },
         _ => Request {
             method: reqwest::Method::DELETE,
@@ -422,6 +521,7 @@ async fn restore_config(shared: &Shared, original: Option<Value>) {
             bearer: true,
             cookies: None,
             body: Body::None,
+            headers: Vec::new(),
         },
     };
     let _ = shared.client.send(&req).await;

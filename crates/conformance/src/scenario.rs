@@ -4,6 +4,7 @@
 //! send: the persona decides the wire form (DESIGN.md "Scenario files"). Every struct
 //! denies unknown keys, and `scenarios/schema.json` is generated from these types.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
@@ -80,6 +81,10 @@ pub struct Scenario {
     /// Names from `scenarios/configs.yaml`; omitted means `default`.
     #[serde(default)]
     pub configs: Option<Vec<String>>,
+    /// The case changes target-wide settings (`set_config`): it runs alone, and the
+    /// runner restores the case's named configuration after it. Required with `set_config`.
+    #[serde(default)]
+    pub exclusive: bool,
     pub steps: Vec<Step>,
 }
 
@@ -114,6 +119,13 @@ pub enum Step {
     Sync(SyncStep),
     /// A SAML login through the target's ACS.
     Login(LoginStep),
+    /// One raw HTTP request with the profile's credentials; the answer is kept for the
+    /// next `expect: {response: …}`.
+    Request(Box<RawRequest>),
+    /// Change target settings mid-case (SCIMConfig API, Team Sync switch).
+    SetConfig(SetConfig),
+    /// An app user created outside SCIM (for adoption by email).
+    SeedAppUser(SeedAppUser),
     /// Observe the target and compare.
     Expect(Box<Expect>),
 }
@@ -137,6 +149,9 @@ impl Step {
             Step::GenerateUsers(_) => "generate_users",
             Step::Sync(_) => "sync",
             Step::Login(_) => "login",
+            Step::Request(_) => "request",
+            Step::SetConfig(_) => "set_config",
+            Step::SeedAppUser(_) => "seed_app_user",
             Step::Expect(_) => "expect",
         }
     }
@@ -159,6 +174,9 @@ pub const STEP_KINDS: &[&str] = &[
     "generate_users",
     "sync",
     "login",
+    "request",
+    "set_config",
+    "seed_app_user",
     "expect",
 ];
 
@@ -198,6 +216,9 @@ impl<'de> Deserialize<'de> for Step {
                     "generate_users" => Step::GenerateUsers(map.next_value()?),
                     "sync" => Step::Sync(map.next_value()?),
                     "login" => Step::Login(map.next_value()?),
+                    "request" => Step::Request(map.next_value()?),
+                    "set_config" => Step::SetConfig(map.next_value()?),
+                    "seed_app_user" => Step::SeedAppUser(map.next_value()?),
                     "expect" => Step::Expect(map.next_value()?),
                     other => return Err(A::Error::unknown_variant(other, STEP_KINDS)),
                 };
@@ -316,6 +337,104 @@ pub struct SyncStep {
     pub allow_errors: bool,
 }
 
+/// Which of the target's HTTP surfaces a raw request goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Surface {
+    /// `path` is joined with the profile's SCIM base (`[scim] path`).
+    Scim,
+    /// `path` is joined with the base URL (the app's own API).
+    App,
+}
+
+/// `request`: one raw HTTP request. `path`, query values, header values and strings in
+/// `body` expand `{tag}`, `{user_id:KEY}` (the user's SCIM id on the target),
+/// `{group_id:KEY}`, `{user_name:KEY}`, `{team_id:KEY}` (the app team of a group, via
+/// `[probes] teams_by_name`) and `{app_user_id:KEY}` (the app user id of a user key or of a
+/// `seed_app_user` login, via `[probes] user_by_login`).
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRequest {
+    pub surface: Surface,
+    /// `GET`, `POST`, `PUT`, `PATCH`, `DELETE`, … (upper case).
+    pub method: String,
+    /// Starts with `/`; may carry its own query string.
+    pub path: String,
+    /// Query parameters, percent-encoded and appended in key order.
+    #[serde(default)]
+    pub query: BTreeMap<String, String>,
+    /// A JSON body, sent as `application/json` unless `headers` names a content type.
+    #[serde(default)]
+    pub body: Option<serde_json::Value>,
+    /// Further request headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Send the profile's bearer token (default); `false` to test unauthenticated access.
+    #[serde(default = "yes")]
+    pub auth: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl RawRequest {
+    /// Every text that may hold templates: path, query and header values, body strings.
+    pub fn strings(&self) -> Vec<&str> {
+        let mut texts: Vec<&str> = vec![&self.path];
+        texts.extend(self.query.values().map(String::as_str));
+        texts.extend(self.headers.values().map(String::as_str));
+        if let Some(b) = &self.body {
+            json_strings(b, &mut texts);
+        }
+        texts
+    }
+}
+
+/// `set_config`: the case's settings change mid-case; omitted keys keep their value.
+/// SCIM settings go through the profile's `[config]` method (`scim-config-api`), Team Sync
+/// through `[config] team_sync`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetConfig {
+    #[serde(default)]
+    pub user_sync: Option<bool>,
+    #[serde(default)]
+    pub group_sync: Option<bool>,
+    #[serde(default)]
+    pub reject_non_provisioned_users: Option<bool>,
+    /// Grafana's `[team_sync] enabled`.
+    #[serde(default)]
+    pub team_sync: Option<bool>,
+    /// The target must refuse the change: a 4xx other than 401, 403, 404 and 405 (the
+    /// case keeps its settings). Give either `team_sync` or SCIM settings, not both.
+    #[serde(default)]
+    pub expect_refused: bool,
+}
+
+impl SetConfig {
+    /// Whether the step changes a SCIMConfig setting.
+    pub fn touches_scim_config(&self) -> bool {
+        self.user_sync.is_some()
+            || self.group_sync.is_some()
+            || self.reject_non_provisioned_users.is_some()
+    }
+}
+
+/// `seed_app_user`: a user created through the app's admin API, not by SCIM (profile
+/// `[probes] create_user`). Values expand `{tag}`.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeedAppUser {
+    pub login: String,
+    pub email: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The name `{app_user_id:KEY}` uses for it; default the login as written.
+    #[serde(default)]
+    pub key: Option<String>,
+}
+
 /// What the IdP signs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -386,6 +505,73 @@ pub struct Expect {
     /// How many errors the persona reported in the last `sync`.
     #[serde(default)]
     pub sync_errors: Option<usize>,
+    /// The answer to the last `request` step.
+    #[serde(default)]
+    pub response: Option<ResponseExpect>,
+}
+
+/// A JSON value's type, for `json_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum JsonType {
+    /// A JSON number without a fraction.
+    Integer,
+    String,
+    Boolean,
+    Array,
+    Object,
+    Null,
+}
+
+impl JsonType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JsonType::Integer => "integer",
+            JsonType::String => "string",
+            JsonType::Boolean => "boolean",
+            JsonType::Array => "array",
+            JsonType::Object => "object",
+            JsonType::Null => "null",
+        }
+    }
+
+    /// The type of `v` as this enum names it (`None` for a fractional number).
+    pub fn of(v: &serde_json::Value) -> Option<JsonType> {
+        use serde_json::Value;
+        Some(match v {
+            Value::Null => JsonType::Null,
+            Value::Bool(_) => JsonType::Boolean,
+            Value::Number(n) if n.is_i64() || n.is_u64() => JsonType::Integer,
+            Value::Number(_) => return None,
+            Value::String(_) => JsonType::String,
+            Value::Array(_) => JsonType::Array,
+            Value::Object(_) => JsonType::Object,
+        })
+    }
+}
+
+/// The expected answer to the last `request`. JSON pointers follow RFC 6901.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseExpect {
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// The media type of `Content-Type`, parameters ignored, case-insensitive.
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// Pointer → exact value; strings expand the `request` templates.
+    #[serde(default)]
+    pub json: BTreeMap<String, serde_json::Value>,
+    /// Pointer → JSON type.
+    #[serde(default)]
+    pub json_type: BTreeMap<String, JsonType>,
+    /// Pointers that must not resolve.
+    #[serde(default)]
+    pub absent: Vec<String>,
+    /// The body is an RFC 7644 §3.12 error: the Error schema, and `status` (REQUIRED) the
+    /// HTTP status as a string. The media type is checked by `content_type`.
+    #[serde(default)]
+    pub scim_error: bool,
 }
 
 /// A user's expected state. Text values expand `{tag}`.
@@ -633,7 +819,11 @@ impl LoadedScenario {
             }
         }
         let mut users: Vec<&str> = Vec::new();
+        // Keys of generated users (`{prefix}{n}`), usable in templates.
+        let mut generated: Vec<String> = Vec::new();
         let mut groups: Vec<&str> = Vec::new();
+        let mut seeded: Vec<&str> = Vec::new();
+        let mut requested = false;
         for (i, step) in s.steps.iter().enumerate() {
             let need_user = |u: &str| -> Result<(), LoadError> {
                 if users.contains(&u) {
@@ -678,6 +868,7 @@ impl LoadedScenario {
                     need_user(&m.user)?;
                 }
                 Step::GenerateUsers(g) => {
+                    generated.extend((1..=g.count).map(|n| format!("{}{n}", g.prefix)));
                     if let Some(group) = &g.group {
                         need_group(group)?;
                     }
@@ -696,7 +887,88 @@ impl LoadedScenario {
                             .map_err(|e| self.step_error(i, e.to_string()))?;
                     }
                 }
+                Step::Request(r) => {
+                    if r.method.is_empty() || !r.method.bytes().all(|b| b.is_ascii_uppercase()) {
+                        return Err(self.step_error(
+                            i,
+                            format!("method `{}` must be an upper-case HTTP method", r.method),
+                        ));
+                    }
+                    if !r.path.starts_with('/') {
+                        return Err(
+                            self.step_error(i, format!("path `{}` must start with `/`", r.path))
+                        );
+                    }
+                    let texts = r.strings();
+                    let known: Vec<&str> = users
+                        .iter()
+                        .copied()
+                        .chain(generated.iter().map(String::as_str))
+                        .collect();
+                    self.check_templates(i, &texts, &known, &groups, &seeded)?;
+                    requested = true;
+                }
+                Step::SetConfig(c) => {
+                    if !s.exclusive {
+                        return Err(self.step_error(
+                            i,
+                            "set_config changes the whole target: the scenario must say `exclusive: true`"
+                                .to_owned(),
+                        ));
+                    }
+                    if *c
+                        == (SetConfig {
+                            expect_refused: c.expect_refused,
+                            ..SetConfig::default()
+                        })
+                    {
+                        return Err(self.step_error(i, "set_config changes nothing".to_owned()));
+                    }
+                    if c.expect_refused && c.team_sync.is_some() && c.touches_scim_config() {
+                        return Err(self.step_error(
+                            i,
+                            "with expect_refused, give either team_sync or SCIM settings, not both"
+                                .to_owned(),
+                        ));
+                    }
+                }
+                Step::SeedAppUser(a) => {
+                    if a.login.trim().is_empty() || a.email.trim().is_empty() {
+                        return Err(
+                            self.step_error(i, "login and email must be non-empty".to_owned())
+                        );
+                    }
+                    seeded.push(a.key.as_deref().unwrap_or(&a.login));
+                }
                 Step::Expect(e) => {
+                    if let Some(r) = &e.response {
+                        if !requested {
+                            return Err(
+                                self.step_error(i, "response: no earlier request step".to_owned())
+                            );
+                        }
+                        if *r == ResponseExpect::default() {
+                            return Err(self.step_error(i, "response checks nothing".to_owned()));
+                        }
+                        let mut texts = Vec::new();
+                        for v in r.json.values() {
+                            json_strings(v, &mut texts);
+                        }
+                        let known: Vec<&str> = users
+                            .iter()
+                            .copied()
+                            .chain(generated.iter().map(String::as_str))
+                            .collect();
+                        self.check_templates(i, &texts, &known, &groups, &seeded)?;
+                        for pointer in r.json.keys().chain(r.json_type.keys()).chain(&r.absent) {
+                            if !pointer.is_empty() && !pointer.starts_with('/') {
+                                return Err(self.step_error(
+                                    i,
+                                    format!("`{pointer}` is not a JSON pointer (RFC 6901): start it with `/`"),
+                                ));
+                            }
+                        }
+                    }
                     if let Some(u) = &e.user {
                         need_user(&u.user)?;
                     }
@@ -735,12 +1007,181 @@ impl LoadedScenario {
         Ok(())
     }
 
+    /// Every `{kind:KEY}` template in `texts` names a known kind and a user, group or
+    /// seeded app user created by an earlier step.
+    fn check_templates(
+        &self,
+        i: usize,
+        texts: &[&str],
+        users: &[&str],
+        groups: &[&str],
+        seeded: &[&str],
+    ) -> Result<(), LoadError> {
+        for text in texts {
+            for t in templates(text) {
+                let (kind, key) = t.map_err(|bad| {
+                    self.step_error(
+                        i,
+                        format!(
+                            "unknown template `{{{bad}}}`: use {}",
+                            TEMPLATE_KINDS.map(|k| format!("{{{k}:KEY}}")).join(", ")
+                        ),
+                    )
+                })?;
+                let known = match kind {
+                    "group_id" | "team_id" => groups.contains(&key),
+                    "app_user_id" => users.contains(&key) || seeded.contains(&key),
+                    _ => users.contains(&key),
+                };
+                if !known {
+                    let what = match kind {
+                        "group_id" | "team_id" => "group",
+                        _ => "user",
+                    };
+                    return Err(self.step_error(
+                        i,
+                        format!(
+                            "`{{{kind}:{key}}}`: {what} `{key}` is not created by an earlier step"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Whether any step logs in (the case needs the profile's `[saml]`).
     pub fn needs_saml(&self) -> bool {
         self.scenario
             .steps
             .iter()
             .any(|s| matches!(s, Step::Login(_)))
+    }
+
+    /// What the case needs from the target profile besides SCIM, each with the profile
+    /// key that provides it; the runner skips the case when one is missing.
+    pub fn needs(&self) -> Vec<ProfileNeed> {
+        let mut out = Vec::new();
+        let mut add = |n: ProfileNeed| {
+            if !out.contains(&n) {
+                out.push(n);
+            }
+        };
+        let mut seeded: Vec<&str> = Vec::new();
+        for step in &self.scenario.steps {
+            match step {
+                Step::Login(_) => add(ProfileNeed::Saml),
+                Step::SetConfig(c) => {
+                    if c.touches_scim_config() {
+                        add(ProfileNeed::ConfigApi);
+                    }
+                    if c.team_sync.is_some() {
+                        add(ProfileNeed::TeamSync);
+                    }
+                }
+                Step::SeedAppUser(a) => {
+                    add(ProfileNeed::CreateUser);
+                    seeded.push(a.key.as_deref().unwrap_or(&a.login));
+                }
+                Step::Request(r) => {
+                    let texts = r.strings();
+                    for (kind, key) in texts.iter().flat_map(|t| templates(t)).flatten() {
+                        match kind {
+                            "team_id" => add(ProfileNeed::TeamProbe),
+                            // A seeded app user's id is known from its creation.
+                            "app_user_id" if !seeded.contains(&key) => add(ProfileNeed::UserProbe),
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+/// Something a scenario needs from the target profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileNeed {
+    /// `[saml]` and `[session]` (login steps).
+    Saml,
+    /// `[config] method = "scim-config-api"` (`set_config` of SCIM settings).
+    ConfigApi,
+    /// `[config] team_sync` (`set_config: {team_sync}`).
+    TeamSync,
+    /// `[probes] create_user` (`seed_app_user`).
+    CreateUser,
+    /// `[probes] teams_by_name` (`{team_id:KEY}`).
+    TeamProbe,
+    /// `[probes] user_by_login` (`{app_user_id:KEY}`).
+    UserProbe,
+}
+
+impl ProfileNeed {
+    /// The profile keys that provide it and the steps that need it, for a skip reason.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ProfileNeed::Saml => "no [saml] section: login steps cannot run",
+            ProfileNeed::ConfigApi => {
+                "no [config] method = \"scim-config-api\": set_config cannot change SCIM settings"
+            }
+            ProfileNeed::TeamSync => "no [config] team_sync: set_config cannot switch Team Sync",
+            ProfileNeed::CreateUser => "no [probes] create_user: seed_app_user cannot run",
+            ProfileNeed::TeamProbe => "no [probes] teams_by_name: {team_id:KEY} cannot be resolved",
+            ProfileNeed::UserProbe => {
+                "no [probes] user_by_login: {app_user_id:KEY} cannot be resolved"
+            }
+        }
+    }
+}
+
+/// The template kinds of `request` steps and `response` values.
+pub const TEMPLATE_KINDS: [&str; 6] = [
+    "user_id",
+    "group_id",
+    "user_name",
+    "external_id",
+    "team_id",
+    "app_user_id",
+];
+
+/// Every `{kind:KEY}` in `text` (identifier characters only, so JSON and SCIM filter text
+/// pass through): `Ok((kind, key))`, or `Err(inner)` for an unknown kind.
+pub(crate) fn templates(text: &str) -> Vec<Result<(&str, &str), &str>> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        let inner = &after[..close];
+        let ident = |s: &str| {
+            !s.is_empty()
+                && s.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.' || b == b'@'
+                })
+        };
+        if let Some((kind, key)) = inner.split_once(':') {
+            if ident(kind) && ident(key) && !kind.contains(['.', '@', '-']) {
+                if TEMPLATE_KINDS.contains(&kind) {
+                    out.push(Ok((kind, key)));
+                } else {
+                    out.push(Err(inner));
+                }
+            }
+        }
+        rest = &after[close + 1..];
+    }
+    out
+}
+
+/// Every string inside a JSON value (keys excluded).
+pub(crate) fn json_strings<'v>(v: &'v serde_json::Value, out: &mut Vec<&'v str>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| json_strings(x, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|x| json_strings(x, out)),
+        _ => {}
     }
 }
 

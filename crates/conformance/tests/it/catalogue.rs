@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use conformance::{glob_match, parse_partition, Catalogue, Selection, Step};
+use conformance::{glob_match, parse_partition, Catalogue, Flow, Level, Selection, Step};
 
 fn catalogue() -> Catalogue {
     Catalogue::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios"))
@@ -21,6 +21,68 @@ fn the_catalogue_has_at_least_ten_scenarios_using_every_step_kind() {
         .collect();
     for kind in conformance::STEP_KINDS {
         assert!(used.contains(kind), "no scenario uses step `{kind}`");
+    }
+}
+
+#[test]
+fn the_catalogue_has_sixty_scenarios_across_the_areas_of_issue_6() {
+    let c = catalogue();
+    assert!(c.scenarios.len() >= 60, "{} scenarios", c.scenarios.len());
+    let areas: BTreeSet<&str> = c.scenarios.iter().map(|s| s.area.as_str()).collect();
+    for area in ["users", "groups", "config", "identity", "saml", "rfc"] {
+        assert!(areas.contains(area), "no scenario in area `{area}`");
+    }
+    for s in &c.scenarios {
+        assert!(
+            s.scenario.id.starts_with(&format!("{}.", s.area)),
+            "{}: id `{}` does not start with its area",
+            s.path,
+            s.scenario.id
+        );
+        assert!(
+            !s.scenario.spec.is_empty(),
+            "{}: no spec references",
+            s.path
+        );
+    }
+}
+
+/// Every attack of the SAML tamper catalogue is posted by some scenario, under the flow
+/// it needs, and judged the way the catalogue says: an attack to refuse by a MUST
+/// scenario that expects no session, a control by a scenario that expects the login.
+#[test]
+fn every_saml_attack_is_exercised_and_judged_as_the_catalogue_says() {
+    let c = catalogue();
+    for attack in saml::Attack::all() {
+        let mut judged = Vec::new();
+        for s in &c.scenarios {
+            let steps = &s.scenario.steps;
+            for (i, step) in steps.iter().enumerate() {
+                let Step::Login(l) = step else { continue };
+                if l.attack.as_deref() != Some(attack.name()) {
+                    continue;
+                }
+                if attack.needs_sp_initiated() {
+                    assert_eq!(l.flow, Flow::SpInitiated, "{}: {}", s.path, attack.name());
+                }
+                let verdict = steps[i + 1..].iter().find_map(|s| match s {
+                    Step::Expect(e) => e.login.clone(),
+                    _ => None,
+                });
+                judged.push((s.scenario.level, verdict));
+            }
+        }
+        let control = attack.expected() == saml::ExpectedOutcome::Accepted;
+        let ok = judged.iter().any(|(level, v)| match v {
+            Some(v) if control => v.accepted_as.is_some(),
+            Some(v) => *level == Level::Must && (v.refused || v.rejected.is_some()),
+            None => false,
+        });
+        assert!(
+            ok,
+            "attack `{}` is not judged by a scenario ({judged:?})",
+            attack.name()
+        );
     }
 }
 

@@ -1,6 +1,6 @@
 //! Scenario loader errors name the file, line and column.
 
-use conformance::{parse_scenario, Step};
+use conformance::{parse_scenario, ProfileNeed, Step};
 
 #[track_caller]
 fn check_error(text: &str, expect: &[&str]) {
@@ -99,5 +99,84 @@ fn login_expectation_needs_exactly_one_verdict() {
     check_error(
         &format!("{HEAD}  - add_user: {{user: a}}\n  - login: {{user: a}}\n  - expect: {{login: {{accepted_as: a, rejected: 401}}}}\n"),
         &[":7:3", "exactly one"],
+    );
+}
+
+#[test]
+fn set_config_needs_an_exclusive_scenario() {
+    check_error(
+        &format!("{HEAD}  - set_config: {{group_sync: false}}\n"),
+        &[
+            "scenarios/users/x.yaml:5:3",
+            "step 1 (`set_config`)",
+            "exclusive: true",
+        ],
+    );
+    let text = "id: config.x\ntitle: t\nlevel: must\nexclusive: true\nsteps:\n  - set_config: {team_sync: true, group_sync: false, expect_refused: true}\n";
+    let err = parse_scenario(text, "c.yaml", "config")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("c.yaml:6:3") && err.contains("not both"),
+        "{err}"
+    );
+    let text = "id: config.x\ntitle: t\nlevel: must\nexclusive: true\nsteps:\n  - set_config: {expect_refused: true}\n";
+    let err = parse_scenario(text, "c.yaml", "config")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("changes nothing"), "{err}");
+}
+
+#[test]
+fn request_templates_name_known_keys_and_kinds() {
+    check_error(
+        &format!("{HEAD}  - add_user: {{user: a}}\n  - request: {{surface: scim, method: GET, path: \"/Users/{{user_id:b}}\"}}\n"),
+        &[":6:3", "step 2 (`request`)", "user `b`"],
+    );
+    check_error(
+        &format!(
+            "{HEAD}  - request: {{surface: app, method: GET, path: \"/api/teams/{{team:x}}\"}}\n"
+        ),
+        &[":5:3", "unknown template `{team:x}`", "{team_id:KEY}"],
+    );
+    check_error(
+        &format!("{HEAD}  - request: {{surface: scim, method: get, path: /Users}}\n"),
+        &[":5:3", "upper-case"],
+    );
+    check_error(
+        &format!("{HEAD}  - request: {{surface: ftp, method: GET, path: /Users}}\n"),
+        &[":5:", "unknown variant `ftp`"],
+    );
+}
+
+#[test]
+fn a_response_expectation_needs_an_earlier_request_and_pointers() {
+    check_error(
+        &format!("{HEAD}  - expect: {{response: {{status: 200}}}}\n"),
+        &[":5:3", "no earlier request"],
+    );
+    check_error(
+        &format!("{HEAD}  - request: {{surface: scim, method: GET, path: /Users}}\n  - expect: {{response: {{json_type: {{totalResults: integer}}}}}}\n"),
+        &[":6:3", "not a JSON pointer"],
+    );
+    check_error(
+        &format!("{HEAD}  - request: {{surface: scim, method: GET, path: /Users}}\n  - expect: {{response: {{json_type: {{/totalResults: float}}}}}}\n"),
+        &[":6:", "float"],
+    );
+}
+
+/// A seeded app user's id is known from its creation; a directory user's needs the probe.
+#[test]
+fn needs_name_what_the_profile_must_provide() {
+    let text = "id: config.x\ntitle: t\nlevel: must\nexclusive: true\nsteps:\n  - seed_app_user: {login: old, email: old@example.test}\n  - add_user: {user: a}\n  - set_config: {team_sync: false}\n  - request: {surface: app, method: GET, path: \"/api/users/{app_user_id:old}\"}\n  - login: {user: a}\n  - request: {surface: app, method: GET, path: \"/api/users/{app_user_id:a}\"}\n";
+    let s = parse_scenario(text, "c.yaml", "config").expect("loads");
+    assert_eq!(
+        s.needs(),
+        vec![
+            ProfileNeed::CreateUser,
+            ProfileNeed::TeamSync,
+            ProfileNeed::Saml,
+            ProfileNeed::UserProbe
+        ]
     );
 }

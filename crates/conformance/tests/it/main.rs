@@ -1,7 +1,8 @@
 //! Integration tests of the conformance crate: the scenario loader, the catalogue, the
-//! committed JSON Schema, profiles and baselines.
+//! committed JSON Schema, profiles and baselines, and the runner against a recording peer.
 
 mod catalogue;
 mod loader;
 mod profile;
+mod run;
 mod schema;

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use conformance::{Baseline, ConfigMethod, Profile};
+use conformance::{Baseline, ConfigMethod, Profile, ProfileNeed};
 
 fn fixture(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -18,10 +18,21 @@ fn shipped_profiles_load() {
         r.config.as_ref().map(|c| c.method),
         Some(ConfigMethod::ScimConfigApi)
     );
+    assert!(r.provides(ProfileNeed::TeamSync) && r.provides(ProfileNeed::CreateUser));
     let g = Profile::load(&fixture("grafana.toml")).expect("grafana");
     assert!(g.saml.is_some());
+    assert!(g.provides(ProfileNeed::ConfigApi) && g.provides(ProfileNeed::UserProbe));
+    // Team Sync is an ini setting in Grafana, and creating users needs a server admin.
+    assert!(!g.provides(ProfileNeed::TeamSync) && !g.provides(ProfileNeed::CreateUser));
     let s = Profile::load(&fixture("scim-only.toml")).expect("scim-only");
     assert!(s.saml.is_none() && s.config.is_none() && s.probes.is_none());
+    for need in [
+        ProfileNeed::Saml,
+        ProfileNeed::ConfigApi,
+        ProfileNeed::CreateUser,
+    ] {
+        assert!(!s.provides(need), "scim-only provides {need:?}");
+    }
     assert_eq!(s.scim_base(Some("http://h:1/")), "http://h:1/scim/v2");
 }
 

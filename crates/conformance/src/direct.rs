@@ -1,0 +1,475 @@
+//! Steps that speak to the target directly rather than through a persona: `request` (one
+//! raw HTTP request) and its `expect: {response}`, `set_config` (SCIMConfig and Team Sync
+//! switched mid-case) and `seed_app_user` (an app user SCIM did not provision).
+
+use serde_json::Value;
+
+use crate::event::Source;
+use crate::exec::{CaseRun, Stop};
+use crate::http::{percent_encode, Answer, Body, Request};
+use crate::runner::scim_config_object;
+use crate::scenario::{
+    templates, JsonType, RawRequest, ResponseExpect, SeedAppUser, SetConfig, Surface,
+};
+
+/// RFC 7644 §3.12: the schema URI of an error response.
+const SCIM_ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+
+impl CaseRun<'_> {
+    fn step_err(&self, message: String) -> Stop {
+        Stop::Error(format!("step {}: {message}", self.step_no()))
+    }
+
+    /// Expand `{tag}` and every `{kind:KEY}` template of `text`.
+    pub(crate) async fn resolve(&mut self, text: &str) -> Result<String, Stop> {
+        let mut out = self.expand(text);
+        let found: Vec<(String, String)> = templates(text)
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        for (kind, key) in found {
+            let value = self.template_value(&kind, &key).await?;
+            out = out.replace(&format!("{{{kind}:{key}}}"), &value);
+        }
+        Ok(out)
+    }
+
+    async fn template_value(&mut self, kind: &str, key: &str) -> Result<String, Stop> {
+        match kind {
+            "user_id" => {
+                let dir = self.user_id(key)?;
+                self.user_ids.get(&dir).cloned().ok_or_else(|| {
+                    self.step_err(format!(
+                        "{{user_id:{key}}}: user `{key}` has no SCIM id on the target (not synced yet?)"
+                    ))
+                })
+            }
+            "group_id" => {
+                let dir = self.group_id(key)?;
+                self.group_ids.get(&dir).cloned().ok_or_else(|| {
+                    self.step_err(format!(
+                        "{{group_id:{key}}}: group `{key}` has no SCIM id on the target (not synced yet?)"
+                    ))
+                })
+            }
+            "user_name" => {
+                let dir = self.user_id(key)?;
+                Ok(self
+                    .dir
+                    .user(&dir)
+                    .map(|u| u.profile.user_principal_name.clone())
+                    .unwrap_or_default())
+            }
+            "external_id" => {
+                let dir = self.user_id(key)?;
+                Ok(self
+                    .dir
+                    .user(&dir)
+                    .map(|u| self.external_id_of(u))
+                    .unwrap_or_default())
+            }
+            "team_id" => self.team_id(key).await,
+            "app_user_id" => self.app_user_id(key).await,
+            other => Err(self.step_err(format!("unknown template kind `{other}`"))),
+        }
+    }
+
+    /// The app's team id of a group, found by its display name.
+    async fn team_id(&mut self, key: &str) -> Result<String, Stop> {
+        let dir = self.group_id(key)?;
+        let name = self
+            .dir
+            .group(&dir)
+            .map(|g| g.display_name.clone())
+            .unwrap_or_default();
+        let probe = self
+            .shared
+            .opts
+            .profile
+            .probes
+            .as_ref()
+            .and_then(|p| p.teams_by_name.clone())
+            .ok_or_else(|| self.step_err("{team_id}: no [probes] teams_by_name".into()))?;
+        let url = self
+            .shared
+            .url(&probe.replace("{name}", &percent_encode(&name)));
+        let (n, status, json) = self.get(url, Source::Observer).await?;
+        if status != 200 && status != 404 {
+            return Err(self.unexpected_status(n, status, "team search probe"));
+        }
+        json.as_ref()
+            .and_then(|j| j.get("teams"))
+            .and_then(Value::as_array)
+            .and_then(|a| {
+                a.iter()
+                    .find(|t| t.get("name").and_then(Value::as_str) == Some(name.as_str()))
+            })
+            .and_then(|t| t.get("id"))
+            .map(|v| v.to_string().trim_matches('"').to_owned())
+            .ok_or_else(|| {
+                self.step_err(format!(
+                    "{{team_id:{key}}}: no app team named {name:?} (see exchange {n})"
+                ))
+            })
+    }
+
+    /// The app's user id of a seeded app user, or of a directory user found by login.
+    async fn app_user_id(&mut self, key: &str) -> Result<String, Stop> {
+        if let Some(id) = self.seeded.get(key) {
+            return Ok(id.to_string());
+        }
+        let dir = self.user_id(key)?;
+        let login = self
+            .dir
+            .user(&dir)
+            .map(|u| u.profile.user_principal_name.clone())
+            .unwrap_or_default();
+        match self.read_app_user(&login).await? {
+            Some((n, json)) => json
+                .as_ref()
+                .and_then(|j| j.get("id"))
+                .map(|v| v.to_string().trim_matches('"').to_owned())
+                .ok_or_else(|| {
+                    self.step_err(format!(
+                        "{{app_user_id:{key}}}: no app user {login:?} (see exchange {n})"
+                    ))
+                }),
+            None => Err(self.step_err("{app_user_id}: no [probes] user_by_login".into())),
+        }
+    }
+
+    /// Resolve every string of a JSON body. A string that is exactly one `{team_id:…}` or
+    /// `{app_user_id:…}` template becomes a number when its value is one (the app API
+    /// takes numeric ids).
+    fn resolve_json<'s>(
+        &'s mut self,
+        v: &'s Value,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Value, Stop>> + Send + 's>> {
+        Box::pin(async move {
+            Ok(match v {
+                Value::String(s) => {
+                    let text = self.resolve(s).await?;
+                    let numeric = (s.starts_with("{team_id:") || s.starts_with("{app_user_id:"))
+                        && s.ends_with('}')
+                        && templates(s).len() == 1;
+                    match text.parse::<i64>() {
+                        Ok(n) if numeric => Value::from(n),
+                        _ => Value::String(text),
+                    }
+                }
+                Value::Array(a) => {
+                    let mut out = Vec::with_capacity(a.len());
+                    for x in a {
+                        out.push(self.resolve_json(x).await?);
+                    }
+                    Value::Array(out)
+                }
+                Value::Object(o) => {
+                    let mut out = serde_json::Map::new();
+                    for (k, x) in o {
+                        out.insert(k.clone(), self.resolve_json(x).await?);
+                    }
+                    Value::Object(out)
+                }
+                other => other.clone(),
+            })
+        })
+    }
+
+    /// `request`: send it and keep the answer.
+    pub(crate) async fn request(&mut self, r: &RawRequest) -> Result<(), Stop> {
+        let method = reqwest::Method::from_bytes(r.method.as_bytes())
+            .map_err(|_| self.step_err(format!("request: bad method `{}`", r.method)))?;
+        let path = self.resolve(&r.path).await?;
+        let mut url = match r.surface {
+            Surface::Scim => self.shared.scim_url(&path),
+            Surface::App => self.shared.url(&path),
+        };
+        for (i, (k, v)) in r.query.iter().enumerate() {
+            let v = self.resolve(v).await?;
+            let sep = if i == 0 && !url.contains('?') {
+                '?'
+            } else {
+                '&'
+            };
+            url.push(sep);
+            url.push_str(&percent_encode(k));
+            url.push('=');
+            url.push_str(&percent_encode(&v));
+        }
+        let body = match &r.body {
+            Some(b) => Body::Json(self.resolve_json(b).await?),
+            None => Body::None,
+        };
+        let mut headers = Vec::new();
+        for (k, v) in &r.headers {
+            let v = self.resolve(v).await?;
+            headers.push((k.clone(), v));
+        }
+        let req = Request {
+            method,
+            url: url.clone(),
+            bearer: r.auth,
+            cookies: None,
+            body,
+            headers,
+        };
+        let (ex, answer) = self.shared.client.send(&req).await;
+        let n = self.record(Source::Request, ex);
+        let answer =
+            answer.map_err(|e| self.step_err(format!("request {} {url}: {e}", r.method)))?;
+        self.last_response = Some((n, answer));
+        Ok(())
+    }
+
+    /// `expect: {response}` against the last `request`'s answer.
+    pub(crate) async fn expect_response(&mut self, want: &ResponseExpect) -> Result<(), Stop> {
+        let Some((n, answer)) = self.last_response.clone() else {
+            return Err(self.step_err("expect response: no earlier request".into()));
+        };
+        let mut wanted = Vec::new();
+        for (pointer, v) in &want.json {
+            wanted.push((pointer.clone(), self.resolve_json(v).await?));
+        }
+        for m in response_mismatches(want, &wanted, &answer) {
+            self.mismatch(format!("response: {}", m.0), m.1, m.2, Some(n));
+        }
+        Ok(())
+    }
+
+    /// `set_config`: Team Sync off first, then the SCIMConfig object, then Team Sync on, so
+    /// that a valid switch-over is never refused half-way.
+    pub(crate) async fn set_config(&mut self, c: &SetConfig) -> Result<(), Stop> {
+        let profile = &self.shared.opts.profile;
+        let section = profile
+            .config
+            .clone()
+            .ok_or_else(|| self.step_err("set_config: the profile has no [config]".into()))?;
+        if c.team_sync == Some(false) {
+            self.switch_team_sync(false, c.expect_refused, &section)
+                .await?;
+        }
+        if c.touches_scim_config() {
+            let mut next = self.current;
+            next.user_sync = c.user_sync.unwrap_or(next.user_sync);
+            next.group_sync = c.group_sync.unwrap_or(next.group_sync);
+            next.reject_non_provisioned_users = c
+                .reject_non_provisioned_users
+                .unwrap_or(next.reject_non_provisioned_users);
+            let url = self.shared.url(section.path.as_deref().unwrap_or_default());
+            let req = Request {
+                method: reqwest::Method::PUT,
+                body: Body::Json(scim_config_object(&next)),
+                ..Request::get(url.clone())
+            };
+            let accepted = self
+                .config_request(&req, &format!("SCIMConfig {next}"), c.expect_refused)
+                .await?;
+            if accepted {
+                self.current = next;
+            }
+        }
+        if c.team_sync == Some(true) {
+            self.switch_team_sync(true, c.expect_refused, &section)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn switch_team_sync(
+        &mut self,
+        enabled: bool,
+        expect_refused: bool,
+        section: &crate::profile::ConfigSection,
+    ) -> Result<(), Stop> {
+        let path = section.team_sync.clone().ok_or_else(|| {
+            self.step_err("set_config: the profile has no [config] team_sync".into())
+        })?;
+        let req = Request {
+            method: reqwest::Method::PUT,
+            body: Body::Json(serde_json::json!({ "enabled": enabled })),
+            ..Request::get(self.shared.url(&path))
+        };
+        self.config_request(&req, &format!("team_sync={enabled}"), expect_refused)
+            .await?;
+        Ok(())
+    }
+
+    /// Send a settings change; a mismatch when the answer is not what the step expects.
+    /// Returns whether the target accepted it.
+    async fn config_request(
+        &mut self,
+        req: &Request,
+        what: &str,
+        expect_refused: bool,
+    ) -> Result<bool, Stop> {
+        let (ex, answer) = self.shared.client.send(req).await;
+        let n = self.record(Source::Observer, ex);
+        let answer = answer
+            .map_err(|e| self.step_err(format!("set_config: {} {}: {e}", req.method, req.url)))?;
+        let accepted = (200..300).contains(&answer.status);
+        match (expect_refused, accepted) {
+            (true, true) => self.mismatch(
+                format!("set_config {what}"),
+                "refused (4xx)".into(),
+                format!("accepted ({})", answer.status),
+                Some(n),
+            ),
+            (true, false) if !is_refusal(answer.status) => self.mismatch(
+                format!("set_config {what}"),
+                "refused (4xx other than 401, 403, 404, 405)".into(),
+                format!("status {}", answer.status),
+                Some(n),
+            ),
+            (false, false) => self.mismatch(
+                format!("set_config {what}"),
+                "accepted (2xx)".into(),
+                format!("status {}", answer.status),
+                Some(n),
+            ),
+            _ => {}
+        }
+        Ok(accepted)
+    }
+
+    /// `seed_app_user`: create the app user; the password is random and redacted.
+    pub(crate) async fn seed_app_user(&mut self, a: &SeedAppUser) -> Result<(), Stop> {
+        let path = self
+            .shared
+            .opts
+            .profile
+            .probes
+            .as_ref()
+            .and_then(|p| p.create_user.clone())
+            .ok_or_else(|| self.step_err("seed_app_user: no [probes] create_user".into()))?;
+        let login = self.expand(&a.login);
+        let email = self.expand(&a.email);
+        let name = a
+            .name
+            .as_ref()
+            .map_or_else(|| login.clone(), |n| self.expand(n));
+        let password = format!("Seed-{}-{}", self.tag, crate::exec::case_tag(7, &login));
+        let req = Request {
+            method: reqwest::Method::POST,
+            body: Body::Json(serde_json::json!({
+                "name": name, "email": email, "login": login, "password": password,
+            })),
+            ..Request::get(self.shared.url(&path))
+        };
+        let (mut ex, answer) = self.shared.client.send(&req).await;
+        if let Some(Value::Object(body)) = ex.request_body.as_mut() {
+            body.insert("password".into(), Value::String("[redacted]".into()));
+        }
+        let n = self.record(Source::Observer, ex);
+        let answer = answer.map_err(|e| self.step_err(format!("seed_app_user {login}: {e}")))?;
+        let id = answer
+            .json
+            .as_ref()
+            .and_then(|j| j.get("id"))
+            .and_then(Value::as_i64);
+        match id {
+            Some(id) if (200..300).contains(&answer.status) => {
+                let key = a.key.clone().unwrap_or_else(|| a.login.clone());
+                self.seeded.insert(key, id);
+                Ok(())
+            }
+            _ => Err(self.step_err(format!(
+                "seed_app_user {login}: POST {path} answered {} without an id (exchange {n})",
+                answer.status
+            ))),
+        }
+    }
+}
+
+/// A 4xx that refuses the change itself, not the caller or the route (401, 403, 404 and
+/// 405 say the switch was never reached).
+fn is_refusal(status: u16) -> bool {
+    (400..500).contains(&status) && ![401, 403, 404, 405].contains(&status)
+}
+
+/// The media type of a `Content-Type` value, lower case, parameters dropped.
+fn media_type(v: &str) -> String {
+    v.split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Every way `answer` differs from `want` (with `json` already resolved), as
+/// (check, expected, observed).
+pub(crate) fn response_mismatches(
+    want: &ResponseExpect,
+    json: &[(String, Value)],
+    answer: &Answer,
+) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    if let Some(s) = want.status {
+        if answer.status != s {
+            out.push(("status".into(), s.to_string(), answer.status.to_string()));
+        }
+    }
+    let seen_type = answer.header("content-type").map(media_type);
+    if let Some(t) = &want.content_type {
+        if seen_type.as_deref() != Some(media_type(t).as_str()) {
+            out.push((
+                "content type".into(),
+                media_type(t),
+                seen_type.clone().unwrap_or_else(|| "none".into()),
+            ));
+        }
+    }
+    let body = answer.json.as_ref();
+    let at = |p: &str| body.and_then(|b| b.pointer(p));
+    let show = |v: Option<&Value>| v.map_or_else(|| "absent".to_owned(), Value::to_string);
+    for (pointer, v) in json {
+        let seen = at(pointer);
+        if seen != Some(v) {
+            out.push((format!("json {pointer}"), v.to_string(), show(seen)));
+        }
+    }
+    for (pointer, t) in &want.json_type {
+        let seen = at(pointer);
+        if seen.and_then(JsonType::of) != Some(*t) {
+            let seen_type = match seen {
+                None => "absent".to_owned(),
+                Some(v) => format!(
+                    "{} {}",
+                    JsonType::of(v).map_or("number", JsonType::as_str),
+                    v
+                ),
+            };
+            out.push((format!("json type {pointer}"), t.as_str().into(), seen_type));
+        }
+    }
+    for pointer in &want.absent {
+        if let Some(v) = at(pointer) {
+            out.push((format!("json {pointer}"), "absent".into(), v.to_string()));
+        }
+    }
+    if want.scim_error {
+        let has_schema = at("/schemas")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|s| s == SCIM_ERROR_SCHEMA));
+        if !has_schema {
+            out.push((
+                "scim error schemas (RFC 7644 §3.12)".into(),
+                format!("[{SCIM_ERROR_SCHEMA:?}]"),
+                show(at("/schemas")),
+            ));
+        }
+        let status = Value::String(answer.status.to_string());
+        if at("/status") != Some(&status) {
+            out.push((
+                "scim error status (RFC 7644 §3.12: the HTTP status as a string)".into(),
+                status.to_string(),
+                show(at("/status")),
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -82,6 +82,19 @@ fn target_dir() -> PathBuf {
     }
 }
 
+/// `scim-harness run` from the workspace root, on this checkout's catalogue and test keys.
+fn harness_run(binary: &Path) -> Command {
+    let root = workspace_root();
+    let mut cmd = Command::new(binary);
+    cmd.current_dir(&root)
+        .arg("run")
+        .arg("--scenarios")
+        .arg(root.join("scenarios"))
+        .arg("--idp-keys")
+        .arg(root.join("fixtures/idp"));
+    cmd
+}
+
 fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cmd.current_dir(workspace_root());
@@ -120,23 +133,16 @@ fn run_scenarios(args: &[String]) -> anyhow::Result<ExitCode> {
         return Ok(code);
     }
     run(cargo().args(["build", "--locked", "--release", "--package", "cli"]))?;
-    let root = workspace_root();
     let out = target_dir().join("scim-harness");
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let binary = target_dir().join("release/scim-harness");
-    let mut cmd = Command::new(&binary);
-    cmd.current_dir(&root)
-        .arg("run")
-        .arg("--scenarios")
-        .arg(root.join("scenarios"))
-        .arg("--idp-keys")
-        .arg(root.join("fixtures/idp"))
-        .args([
-            "--format", "human", "--format", "json", "--format", "junit", "--format", "html",
-        ])
-        .arg("--out")
-        .arg(&out)
-        .args(args);
+    let mut cmd = harness_run(&binary);
+    cmd.args([
+        "--format", "human", "--format", "json", "--format", "junit", "--format", "html",
+    ])
+    .arg("--out")
+    .arg(&out)
+    .args(args);
     let status = cmd
         .status()
         .with_context(|| format!("starting {}", binary.display()))?;

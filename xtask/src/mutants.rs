@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
 
-use crate::{cargo, run, system_packages, target_dir, workspace_root, EXIT_USAGE};
+use crate::{cargo, harness_run, run, system_packages, target_dir, EXIT_USAGE};
 
 /// The mutants report's schema id; bump it on an incompatible change.
 const SCHEMA: &str = "scim-harness/mutants/v1";
@@ -107,7 +107,10 @@ pub fn mutants(args: &[String]) -> anyhow::Result<ExitCode> {
         std::fs::remove_dir_all(&out).with_context(|| format!("clearing {}", out.display()))?;
     }
     let mut run_args = options.run_args.clone();
-    if !run_args.iter().any(|a| a == "--seed" || a.starts_with("--seed=")) {
+    if !run_args
+        .iter()
+        .any(|a| a == "--seed" || a.starts_with("--seed="))
+    {
         run_args.extend(["--seed".to_owned(), DEFAULT_SEED.to_owned()]);
     }
 
@@ -138,24 +141,10 @@ pub fn mutants(args: &[String]) -> anyhow::Result<ExitCode> {
     for (i, (name, doc)) in selected.iter().enumerate() {
         let slug = name.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_");
         let report = run_catalogue(&binary, Some(name), &out.join(&slug), &run_args)?;
-        let caught: Vec<String> = report
-            .cases
-            .iter()
-            .filter(|c| c.level == "must" && c.outcome == "fail")
-            .map(|c| c.id.clone())
-            .collect();
-        let errored: Vec<String> = report
-            .cases
-            .iter()
-            .filter(|c| c.level == "must" && c.outcome == "error")
-            .map(|c| c.id.clone())
-            .collect();
-        let should: Vec<String> = report
-            .cases
-            .iter()
-            .filter(|c| c.level != "must" && matches!(c.outcome.as_str(), "fail" | "warn"))
-            .map(|c| c.id.clone())
-            .collect();
+        let caught = report.ids(|c| c.level == "must" && c.outcome == "fail");
+        let errored = report.ids(|c| c.level == "must" && c.outcome == "error");
+        let should =
+            report.ids(|c| c.level != "must" && matches!(c.outcome.as_str(), "fail" | "warn"));
         println!(
             "[{}/{}] {name}: {} ({:.1} s)",
             i + 1,
@@ -320,6 +309,17 @@ struct CatalogueRun {
     seconds: f64,
 }
 
+impl CatalogueRun {
+    /// The ids of the cases `keep` selects, in id order.
+    fn ids(&self, keep: impl Fn(&CaseOutcome) -> bool) -> Vec<String> {
+        self.cases
+            .iter()
+            .filter(|c| keep(c))
+            .map(|c| c.id.clone())
+            .collect()
+    }
+}
+
 /// One `scim-harness run` against the embedded target (with `fault` switched on), its
 /// terminal output kept in `out/run.log`, its cases read back from `out/report.json`.
 fn run_catalogue(
@@ -329,22 +329,14 @@ fn run_catalogue(
     run_args: &[String],
 ) -> anyhow::Result<CatalogueRun> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let root = workspace_root();
     let log_path = out.join("run.log");
     let log = std::fs::File::create(&log_path)
         .with_context(|| format!("creating {}", log_path.display()))?;
     let log_err = log
         .try_clone()
         .with_context(|| format!("opening {}", log_path.display()))?;
-    let mut cmd = Command::new(binary);
-    cmd.current_dir(&root)
-        .arg("run")
-        .arg("--scenarios")
-        .arg(root.join("scenarios"))
-        .arg("--idp-keys")
-        .arg(root.join("fixtures/idp"))
-        .args(["--format", "json", "--out"])
-        .arg(out);
+    let mut cmd = harness_run(binary);
+    cmd.args(["--format", "json", "--out"]).arg(out);
     if let Some(name) = fault {
         cmd.args(["--fault", name]);
     }
@@ -410,7 +402,14 @@ mod tests {
 
     #[test]
     fn options_split_faults_from_run_arguments() {
-        let o = parse(&args(&["--release", "saml-xsw", "--", "--persona", "entra"])).unwrap();
+        let o = parse(&args(&[
+            "--release",
+            "saml-xsw",
+            "--",
+            "--persona",
+            "entra",
+        ]))
+        .unwrap();
         assert!(o.release);
         assert_eq!(o.faults, ["saml-xsw"]);
         assert_eq!(o.run_args, ["--persona", "entra"]);

@@ -17,7 +17,7 @@ use crate::persona::{encode_segment, eq_filter, Family, PersonaId, RequestKind};
 use crate::transport::{
     recorded, Exchange, Http, Reply, ScimTarget, Transcript, TranscriptSink, TransportError,
 };
-use crate::wire::{self, ActiveChange, Attr, Attrs, EntraChange, OktaMember};
+use crate::wire::{self, ActiveChange, Attr, Attrs, EntraChange, OktaMember, PackedAttrs};
 
 /// At most this many membership changes go into one PATCH (okta-scim.md §4 [OINMGR]);
 /// used for every persona, since Entra documents batching but no number.
@@ -193,7 +193,7 @@ impl SyncReport {
 struct UserLink {
     target_id: String,
     /// What the target holds as far as this engine knows (last sent or read).
-    attrs: Attrs,
+    attrs: PackedAttrs,
     active: bool,
     /// Target id of the manager last sent.
     manager: Option<String>,
@@ -872,7 +872,7 @@ impl<'a> Pass<'a> {
             user.id.clone(),
             UserLink {
                 target_id: id.clone(),
-                attrs,
+                attrs: PackedAttrs::pack(&attrs),
                 active: true,
                 manager: None,
                 gone: false,
@@ -909,7 +909,7 @@ impl<'a> Pass<'a> {
             user.id.clone(),
             UserLink {
                 target_id: id.clone(),
-                attrs,
+                attrs: PackedAttrs::pack(&attrs),
                 active,
                 manager: wire::read_manager(&found),
                 gone: false,
@@ -939,7 +939,7 @@ impl<'a> Pass<'a> {
                 Family::Okta => {}
             }
         }
-        let attrs_changed = desired != link.attrs;
+        let attrs_changed = !link.attrs.holds(&desired);
         let active_changed = wants_active != link.active;
         if !attrs_changed && !active_changed {
             return Ok(());
@@ -968,8 +968,8 @@ impl<'a> Pass<'a> {
         if let Some(link) = self.users().get_mut(&user.id) {
             let was = link.active;
             if let Some(a) = attrs {
-                if a != link.attrs {
-                    link.attrs = a;
+                if !link.attrs.holds(&a) {
+                    link.attrs = PackedAttrs::pack(&a);
                     c.outcomes.push(Outcome {
                         object: user_ref(&user.id),
                         action: Action::Updated,
@@ -1052,7 +1052,7 @@ impl<'a> Pass<'a> {
     ) -> Step<()> {
         let oin = self.persona == PersonaId::OktaOin;
         let path = Self::user_path(&link.target_id);
-        let attrs_changed = desired != link.attrs;
+        let attrs_changed = !link.attrs.holds(&desired);
         let active_changed = wants_active != link.active;
         if !oin && active_changed && wants_active && !c.linked.contains(&user.id) {
             self.lookup(ObjectKind::User, &user.profile.user_principal_name)
@@ -1090,10 +1090,10 @@ impl<'a> Pass<'a> {
         c: &mut Cycle,
     ) -> Step<()> {
         let mut keys: BTreeSet<Attr> = desired.keys().copied().collect();
-        keys.extend(link.attrs.keys().copied());
+        keys.extend(link.attrs.iter().map(|(k, _)| k));
         let changes: Vec<(Attr, Option<String>)> = keys
             .into_iter()
-            .filter(|k| desired.get(k) != link.attrs.get(k))
+            .filter(|k| desired.get(k).map(String::as_str) != link.attrs.get(*k))
             .map(|k| (k, desired.get(&k).cloned()))
             .collect();
         let active = (wants_active != link.active).then_some(wants_active);

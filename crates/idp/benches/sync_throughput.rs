@@ -4,7 +4,8 @@
 //! ```text
 //! cargo bench -p idp --bench sync_throughput                      # 20,000 users, entra cap
 //! cargo bench -p idp --bench sync_throughput -- --users 50000 --concurrency 16
-//! cargo bench -p idp --bench sync_throughput -- --memory          # 100,000 users
+//! cargo bench -p idp --bench sync_throughput -- --memory          # 100,000 users, file
+//! cargo bench -p idp --bench sync_throughput -- --memory --transcript kept --lines
 //! cargo bench -p idp --bench sync_throughput -- --no-wrk          # sync alone
 //! cargo bench -p idp --bench sync_throughput -- --rounds 5        # median of 5 ratios
 //! cargo bench -p idp --bench sync_throughput -- --lines           # request lines only
@@ -12,10 +13,12 @@
 //! ```
 //!
 //! Where the transcript goes (`--transcript`):
-//! - `kept` (default): in the `SyncReport`, as `SyncEngine::cycle` returns it and the
-//!   scenario runner reads it. Every exchange stays in memory until the cycle ends.
-//! - `file`: streamed through `SyncEngine::cycle_to` and a `JsonLinesSink` into a
-//!   temporary file, as `scim-harness idp sync --transcript FILE` writes it.
+//! - `kept` (default without `--memory`): in the `SyncReport`, as `SyncEngine::cycle`
+//!   returns it and the scenario runner reads it. Every exchange stays in memory until
+//!   the cycle ends (about 900 MiB for 100,000 users with full detail).
+//! - `file` (default with `--memory`): streamed through `SyncEngine::cycle_to` and a
+//!   `JsonLinesSink` into a temporary file, as `scim-harness idp sync --transcript FILE`
+//!   writes it.
 //! - `count`: streamed to a sink that only counts.
 //!
 //! The engine sends with at most `--concurrency` requests in flight (8 by default, the
@@ -112,6 +115,10 @@ fn options() -> Result<Options, String> {
     }
     if o.memory && !std::env::args().any(|a| a == "--users") {
         o.users = 100_000;
+    }
+    // A sync of that size streams its transcript, as `idp sync --transcript FILE` does.
+    if o.memory && !std::env::args().any(|a| a == "--transcript") {
+        o.transcript = Destination::File;
     }
     Ok(o)
 }

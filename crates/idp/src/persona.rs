@@ -196,7 +196,10 @@ fn encode(value: &str, keep: &[u8], plus_for_space: bool) -> String {
         } else if b == b' ' && plus_for_space {
             out.push('+');
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
         }
     }
     out
@@ -209,6 +212,15 @@ pub(crate) fn encode_segment(value: &str) -> String {
 
 /// A SCIM filter string `attr eq "value"`, escaping `"` and `\` (RFC 7644 §3.4.2.2).
 pub(crate) fn eq_filter(attr: &str, value: &str) -> String {
-    let escaped = value.replace('\\', "\\\\").replace('"', "\\\"");
-    format!("{attr} eq \"{escaped}\"")
+    let mut filter = String::with_capacity(attr.len() + value.len() + 8);
+    filter.push_str(attr);
+    filter.push_str(" eq \"");
+    for c in value.chars() {
+        if matches!(c, '\\' | '"') {
+            filter.push('\\');
+        }
+        filter.push(c);
+    }
+    filter.push('"');
+    filter
 }

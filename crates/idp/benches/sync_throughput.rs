@@ -317,11 +317,10 @@ async fn main() {
             seconds,
             cpu,
         } = sync(addr, &o).await;
-        let sync_cpu = cpu.map(|c| c / requests as f64);
         let ours = requests as f64 / seconds;
         println!(
-            "sync: {} users, {requests} requests in {seconds:.2} s: {ours:.0} requests/s (entra, concurrency {}, transcript {:?} {:?})",
-            o.users, o.concurrency, o.transcript, o.detail
+            "sync: {} users, {requests} requests in {seconds:.2} s: {ours:.0} requests/s (entra, concurrency {}, transcript {:?} {:?}){}",
+            o.users, o.concurrency, o.transcript, o.detail, cpu_note(cpu.map(|c| c / requests as f64))
         );
         if o.no_wrk {
             continue;
@@ -343,18 +342,14 @@ async fn main() {
             cpu_delta(before, cpu_seconds()).map(|(own, child)| (own + child) / wrk_requests);
         let ratio = ours / theirs;
         ratios.push(ratio);
-        println!("wrk:  -t2 -c{connections} -d5s GET /scim/v2/Users: {theirs:.0} requests/s");
+        println!(
+            "wrk:  -t2 -c{connections} -d5s GET /scim/v2/Users: {theirs:.0} requests/s{}",
+            cpu_note(wrk_cpu)
+        );
         println!(
             "ratio: {ratio:.2} of wrk (goal >= {GOAL_RATIO}: {})",
             if ratio >= GOAL_RATIO { "met" } else { "missed" }
         );
-        if let (Some(a), Some(b)) = (sync_cpu, wrk_cpu) {
-            println!(
-                "cpu:  {:.0} us/request for sync and responder, {:.0} us/request for wrk and responder",
-                a * 1e6,
-                b * 1e6
-            );
-        }
     }
     if ratios.len() > 1 {
         ratios.sort_by(f64::total_cmp);
@@ -369,6 +364,12 @@ async fn main() {
             }
         );
     }
+}
+
+/// ", N us CPU/request": CPU time of the client (engine or wrk) and the responder
+/// together, per request; steadier than the rates on a busy machine.
+fn cpu_note(per_request: Option<f64>) -> String {
+    per_request.map_or_else(String::new, |s| format!(", {:.0} us CPU/request", s * 1e6))
 }
 
 fn cpu_delta(before: Option<(f64, f64)>, after: Option<(f64, f64)>) -> Option<(f64, f64)> {

@@ -572,7 +572,7 @@ impl Http {
             Some(v) => req.header(AUTHORIZATION, v.clone()),
             None => req.header("authorization", format!("Bearer {}", self.target.token)),
         };
-        for (k, v) in headers {
+        for &(k, v) in headers {
             req = req.header(HeaderName::from_static(k), HeaderValue::from_static(v));
         }
         if let Some(b) = body {

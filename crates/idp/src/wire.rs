@@ -187,7 +187,7 @@ pub(crate) fn user_attrs(persona: PersonaId, user: &DirUser) -> Attrs {
 }
 
 fn name_object(a: &Attrs, order: &[(Attr, &str)]) -> Option<Value> {
-    let mut name = Map::new();
+    let mut name = Map::with_capacity(order.len());
     for (k, key) in order {
         if let Some(v) = a.get(k) {
             name.insert((*key).to_owned(), json!(v));
@@ -197,7 +197,7 @@ fn name_object(a: &Attrs, order: &[(Attr, &str)]) -> Option<Value> {
 }
 
 fn enterprise_object(a: &Attrs) -> Option<Value> {
-    let mut ext = Map::new();
+    let mut ext = Map::with_capacity(2);
     if let Some(v) = a.get(&Attr::Department) {
         ext.insert("department".into(), json!(v));
     }
@@ -209,7 +209,8 @@ fn enterprise_object(a: &Attrs) -> Option<Value> {
 
 /// `POST /Users`.
 pub(crate) fn create_user_body(persona: PersonaId, a: &Attrs, password: &str) -> Value {
-    let mut b = Map::new();
+    // At most 13 keys (okta); sized once instead of growing.
+    let mut b = Map::with_capacity(13);
     match persona.family() {
         // entra-scim.md §1.2 "Create": enterprise URN always listed, meta.resourceType,
         // an empty roles array, nulls omitted, boolean active.

@@ -25,6 +25,10 @@
 //! entra persona's cap), and wrk runs with as many connections (`-c`), each with one
 //! request in flight, on two threads (`-t2`): the same load shape, so the ratio compares
 //! the cost per request. The engine shares the machine with the responder, as wrk does.
+//! On a busy machine the rates swing from run to run (and wrk, with more threads, gets a
+//! larger share of the CPU): `--rounds N` prints the median ratio, and each line ends
+//! with the CPU time per request of the client and the responder together, which moves
+//! less.
 
 use std::io::BufWriter;
 use std::net::SocketAddr;

@@ -1,5 +1,7 @@
 //! `scim-harness idp sync`: drive any SCIM target by hand with one persona and a directory.
 
+use std::fs::File;
+use std::io::BufWriter;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -30,6 +32,24 @@ pub struct SyncArgs {
     timeout: u64,
 }
 
+/// Prints each exchange's status line as it happens and, with `--transcript`, writes it
+/// as a JSON line; the transcript is never held in memory.
+struct Progress {
+    file: Option<idp::JsonLinesSink<BufWriter<File>>>,
+}
+
+impl idp::TranscriptSink for Progress {
+    fn exchange(&mut self, exchange: idp::Exchange) {
+        let status = exchange
+            .status
+            .map_or_else(|| "---".to_string(), |s| s.to_string());
+        println!("{status:>3} {:<6} {}", exchange.method, exchange.url);
+        if let Some(file) = &mut self.file {
+            file.exchange(exchange);
+        }
+    }
+}
+
 /// Runs one initial cycle. Returns whether it ended without errors.
 pub fn sync(args: SyncArgs) -> anyhow::Result<bool> {
     let persona: idp::PersonaId = args
@@ -44,17 +64,19 @@ pub fn sync(args: SyncArgs) -> anyhow::Result<bool> {
     println!("persona {persona} → target {} at {base}", profile.name);
     let mut target = idp::ScimTarget::new(base, token);
     target.timeout = std::time::Duration::from_secs(args.timeout.max(1));
+    let file = match &args.transcript {
+        Some(path) => Some(idp::JsonLinesSink::new(BufWriter::new(
+            File::create(path)
+                .with_context(|| format!("creating transcript {}", path.display()))?,
+        ))),
+        None => None,
+    };
+    let mut progress = Progress { file };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let report = runtime.block_on(async {
         let mut engine = idp::SyncEngine::new(persona, target);
-        engine.cycle(&directory).await
+        engine.cycle_to(&directory, &mut progress).await
     });
-    for exchange in &report.exchanges {
-        let status = exchange
-            .status
-            .map_or_else(|| "---".to_string(), |s| s.to_string());
-        println!("{status:>3} {:<6} {}", exchange.method, exchange.url);
-    }
     for issue in &report.errors {
         println!(
             "error: {} {}: {:?}: {}",
@@ -62,18 +84,11 @@ pub fn sync(args: SyncArgs) -> anyhow::Result<bool> {
         );
     }
     println!("{}", report.summary());
-    if let Some(path) = &args.transcript {
-        let file = std::fs::File::create(path)
-            .with_context(|| format!("creating transcript {}", path.display()))?;
-        report
-            .transcript()
-            .write_json_lines(std::io::BufWriter::new(file))
+    if let (Some(path), Some(file)) = (&args.transcript, progress.file) {
+        let written = file.written();
+        file.finish()
             .with_context(|| format!("writing transcript {}", path.display()))?;
-        println!(
-            "transcript: {} ({} exchanges)",
-            path.display(),
-            report.exchanges.len()
-        );
+        println!("transcript: {} ({written} exchanges)", path.display());
     }
     Ok(report.is_clean())
 }

@@ -13,6 +13,11 @@
 //! # Ok(()) }
 //! ```
 //!
+//! [`SyncEngine::cycle`] keeps the cycle's exchanges in the report. For large
+//! directories, [`SyncEngine::cycle_to`] hands each one to a [`TranscriptSink`] as soon
+//! as its object is done (in the same order and numbering) and keeps nothing, e.g.
+//! `engine.cycle_to(&dir, &mut JsonLinesSink::new(file))`.
+//!
 //! Facts come from `reference/entra-scim.md` and `reference/okta-scim.md`; each
 //! behaviour cites its section. Where the sheets are silent, the crate README-level
 //! choices are documented on the item that makes them.
@@ -32,6 +37,6 @@ pub use sync::{
     MEMBER_BATCH,
 };
 pub use transport::{
-    exchange_json_line, Exchange, ScimTarget, SyncLimits, Transcript, TranscriptDetail,
-    TransportError, ENTRA_CONCURRENCY,
+    exchange_json_line, Exchange, JsonLinesSink, ScimTarget, SyncLimits, Transcript,
+    TranscriptDetail, TranscriptSink, TransportError, ENTRA_CONCURRENCY,
 };

@@ -102,36 +102,34 @@ pub const SCIM_JSON: &str = "application/scim+json";
 
 impl PersonaId {
     /// Headers besides `Authorization`, in sending order.
-    pub(crate) fn headers(self, kind: RequestKind) -> Vec<(&'static str, &'static str)> {
+    pub(crate) fn headers(self, kind: RequestKind) -> &'static [(&'static str, &'static str)] {
+        let write = kind == RequestKind::Write;
         match self.family() {
             // entra-scim.md §3 "Headers and encoding": GETs carry no Accept and no
             // Content-Type, Test Connection no User-Agent; bodies carry scim+json utf-8.
             // No User-Agent is documented for any Entra request, so none is sent.
-            Family::Entra => match kind {
-                RequestKind::Write => vec![("content-type", SCIM_JSON_UTF8)],
-                _ => vec![],
-            },
+            Family::Entra if write => &[("content-type", SCIM_JSON_UTF8)],
+            Family::Entra => &[],
             // okta-scim.md §1 "Request headers": GETs without Content-Type; the DELETE
             // example does carry it. `Accept-Encoding: gzip,deflate` is not sent: this
             // client does not decode compressed bodies.
-            Family::Okta => {
-                let mut h = vec![
-                    ("accept", SCIM_JSON),
-                    ("accept-charset", "utf-8"),
-                    ("user-agent", OKTA_USER_AGENT),
-                ];
-                if matches!(kind, RequestKind::Write | RequestKind::Delete) {
-                    h.insert(0, ("content-type", SCIM_JSON_UTF8));
-                }
-                h
-            }
-            Family::Rfc => {
-                let mut h = vec![("accept", SCIM_JSON), ("user-agent", RFC_USER_AGENT)];
-                if kind == RequestKind::Write {
-                    h.insert(0, ("content-type", SCIM_JSON));
-                }
-                h
-            }
+            Family::Okta if write || kind == RequestKind::Delete => &[
+                ("content-type", SCIM_JSON_UTF8),
+                ("accept", SCIM_JSON),
+                ("accept-charset", "utf-8"),
+                ("user-agent", OKTA_USER_AGENT),
+            ],
+            Family::Okta => &[
+                ("accept", SCIM_JSON),
+                ("accept-charset", "utf-8"),
+                ("user-agent", OKTA_USER_AGENT),
+            ],
+            Family::Rfc if write => &[
+                ("content-type", SCIM_JSON),
+                ("accept", SCIM_JSON),
+                ("user-agent", RFC_USER_AGENT),
+            ],
+            Family::Rfc => &[("accept", SCIM_JSON), ("user-agent", RFC_USER_AGENT)],
         }
     }
 
@@ -196,7 +194,10 @@ fn encode(value: &str, keep: &[u8], plus_for_space: bool) -> String {
         } else if b == b' ' && plus_for_space {
             out.push('+');
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
         }
     }
     out
@@ -209,6 +210,15 @@ pub(crate) fn encode_segment(value: &str) -> String {
 
 /// A SCIM filter string `attr eq "value"`, escaping `"` and `\` (RFC 7644 §3.4.2.2).
 pub(crate) fn eq_filter(attr: &str, value: &str) -> String {
-    let escaped = value.replace('\\', "\\\\").replace('"', "\\\"");
-    format!("{attr} eq \"{escaped}\"")
+    let mut filter = String::with_capacity(attr.len() + value.len() + 8);
+    filter.push_str(attr);
+    filter.push_str(" eq \"");
+    for c in value.chars() {
+        if matches!(c, '\\' | '"') {
+            filter.push('\\');
+        }
+        filter.push(c);
+    }
+    filter.push('"');
+    filter
 }

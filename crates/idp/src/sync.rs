@@ -15,9 +15,9 @@ use serde_json::Value;
 use crate::directory::{DirGroup, DirUser, Directory};
 use crate::persona::{encode_segment, eq_filter, Family, PersonaId, RequestKind};
 use crate::transport::{
-    in_lane, Exchange, Http, Lane, Reply, ScimTarget, Transcript, TransportError,
+    recorded, Exchange, Http, Reply, ScimTarget, Transcript, TranscriptSink, TransportError,
 };
-use crate::wire::{self, ActiveChange, Attr, Attrs, EntraChange, OktaMember};
+use crate::wire::{self, ActiveChange, Attr, Attrs, EntraChange, OktaMember, PackedAttrs};
 
 /// At most this many membership changes go into one PATCH (okta-scim.md §4 [OINMGR]);
 /// used for every persona, since Entra documents batching but no number.
@@ -123,7 +123,11 @@ pub struct SyncReport {
     pub persona: PersonaId,
     /// 1-based cycle number of this engine.
     pub cycle: u64,
+    /// The cycle's exchanges in transcript order; empty when they went to a
+    /// [`TranscriptSink`] through [`SyncEngine::cycle_to`].
     pub exchanges: Vec<Exchange>,
+    /// How many exchanges the cycle made, kept in `exchanges` or streamed.
+    pub exchange_count: usize,
     pub outcomes: Vec<Outcome>,
     pub errors: Vec<SyncIssue>,
 }
@@ -170,7 +174,7 @@ impl SyncReport {
             "{} cycle {}: {} exchanges; {}; {} errors",
             self.persona,
             self.cycle,
-            self.exchanges.len(),
+            self.exchange_count,
             if parts.is_empty() {
                 "no changes".to_owned()
             } else {
@@ -189,7 +193,7 @@ impl SyncReport {
 struct UserLink {
     target_id: String,
     /// What the target holds as far as this engine knows (last sent or read).
-    attrs: Attrs,
+    attrs: PackedAttrs,
     active: bool,
     /// Target id of the manager last sent.
     manager: Option<String>,
@@ -217,6 +221,8 @@ pub struct SyncEngine {
     groups: BTreeMap<String, GroupLink>,
     connection_tested: bool,
     cycles: u64,
+    /// Exchanges numbered so far, across cycles.
+    numbered: u64,
     password_seed: u64,
 }
 
@@ -237,8 +243,9 @@ impl fmt::Debug for SyncEngine {
 struct Cycle {
     outcomes: Vec<Outcome>,
     errors: Vec<SyncIssue>,
-    /// Users whose resource was fetched or created in this cycle, with its JSON.
-    fetched_users: BTreeMap<String, Option<Value>>,
+    /// Users with a manager whose resource was fetched or created in this cycle, and
+    /// whether that resource had a manager; spares the manager PATCH its GET.
+    manager_seen: BTreeMap<String, bool>,
     /// Groups fetched (Entra GET before PATCH) in this cycle.
     fetched_groups: HashSet<String>,
     /// Groups created, linked or renamed in this cycle (Okta AIW pushes them).
@@ -251,8 +258,8 @@ impl Cycle {
     /// Move out what this cycle knows about the object `id`, for one object's work.
     fn split_off(&mut self, id: &str) -> Cycle {
         let mut part = Cycle::default();
-        if let Some((k, v)) = self.fetched_users.remove_entry(id) {
-            part.fetched_users.insert(k, v);
+        if let Some((k, v)) = self.manager_seen.remove_entry(id) {
+            part.manager_seen.insert(k, v);
         }
         for (from, to) in [
             (&mut self.fetched_groups, &mut part.fetched_groups),
@@ -266,22 +273,15 @@ impl Cycle {
         part
     }
 
-    /// Take back one object's state; its outcomes and errors are merged by the caller.
+    /// Take back one object's state, outcomes and errors.
     fn absorb(&mut self, part: Cycle) {
-        self.fetched_users.extend(part.fetched_users);
+        self.outcomes.extend(part.outcomes);
+        self.errors.extend(part.errors);
+        self.manager_seen.extend(part.manager_seen);
         self.fetched_groups.extend(part.fetched_groups);
         self.touched_groups.extend(part.touched_groups);
         self.linked.extend(part.linked);
     }
-}
-
-/// The phases of a cycle, in order; also the first key of the transcript order.
-#[derive(Debug, Clone, Copy)]
-enum Phase {
-    Users = 1,
-    Managers = 2,
-    Groups = 3,
-    Members = 4,
 }
 
 /// A failed request, before it is attached to an object.
@@ -322,6 +322,7 @@ impl SyncEngine {
             groups: BTreeMap::new(),
             connection_tested: false,
             cycles: 0,
+            numbered: 0,
             password_seed: u64::from(uuid::Uuid::new_v4().as_u128() as u32),
         }
     }
@@ -352,7 +353,10 @@ impl SyncEngine {
     pub async fn test_connection(&mut self) -> SyncReport {
         self.cycles += 1;
         let mut c = Cycle::default();
-        let probed = self.pass().probe().await;
+        let mut kept = Vec::new();
+        let pass = self.pass(&mut kept);
+        let probed = pass.probe_recorded().await;
+        let count = pass.finish();
         if let Err(f) = probed {
             c.errors.push(SyncIssue {
                 object: user_ref(""),
@@ -363,42 +367,88 @@ impl SyncEngine {
         } else {
             self.connection_tested = true;
         }
-        self.finish(c)
+        self.report(c, kept, count)
     }
 
     /// One provisioning cycle. The first runs Test Connection and matches or creates
     /// every in-scope object; later ones send only what changed (entra-scim.md §4
     /// "Cycles": users and groups first, then memberships; manager in extra updates).
+    /// The report holds the cycle's exchanges; [`SyncEngine::cycle_to`] streams them.
     pub async fn cycle(&mut self, dir: &Directory) -> SyncReport {
+        let mut kept = Vec::new();
+        let mut report = self.cycle_to(dir, &mut kept).await;
+        report.exchanges = kept;
+        report
+    }
+
+    /// [`SyncEngine::cycle`], handing each exchange to `sink` as soon as its object is
+    /// done, in the order and numbering `cycle` would report, instead of keeping the
+    /// transcript: memory stays flat however large the directory. The report's
+    /// `exchanges` is empty; `exchange_count` says how many went to the sink.
+    pub async fn cycle_to(&mut self, dir: &Directory, sink: &mut dyn TranscriptSink) -> SyncReport {
         self.cycles += 1;
         let mut c = Cycle::default();
         let probe = !self.connection_tested;
-        if self.pass().run(dir, probe, &mut c).await && probe {
+        let pass = self.pass(sink);
+        let passed = pass.run(dir, probe, &mut c).await;
+        let count = pass.finish();
+        if passed && probe {
             self.connection_tested = true;
         }
-        self.finish(c)
+        self.report(c, Vec::new(), count)
     }
 
-    fn pass(&mut self) -> Pass<'_> {
+    fn pass<'s>(&'s mut self, sink: &'s mut dyn TranscriptSink) -> Pass<'s> {
         Pass {
             persona: self.persona,
             http: &self.http,
             users: Mutex::new(&mut self.users),
             groups: Mutex::new(&mut self.groups),
             password_seed: Mutex::new(&mut self.password_seed),
+            out: Mutex::new(Out {
+                sink,
+                numbered: &mut self.numbered,
+                count: 0,
+            }),
         }
     }
 
-    fn finish(&mut self, c: Cycle) -> SyncReport {
+    fn report(&self, c: Cycle, exchanges: Vec<Exchange>, exchange_count: usize) -> SyncReport {
         SyncReport {
             persona: self.persona,
             cycle: self.cycles,
-            exchanges: self.http.take_transcript(),
+            exchanges,
+            exchange_count,
             outcomes: c.outcomes,
             errors: c.errors,
         }
     }
 }
+
+/// Where a pass puts finished exchanges: numbered on from the engine's last, into the
+/// caller's sink.
+struct Out<'a> {
+    sink: &'a mut dyn TranscriptSink,
+    numbered: &'a mut u64,
+    count: usize,
+}
+
+impl Out<'_> {
+    fn emit(&mut self, exchanges: Vec<Exchange>) {
+        for mut e in exchanges {
+            *self.numbered += 1;
+            e.seq = *self.numbered;
+            self.count += 1;
+            self.sink.exchange(e);
+        }
+    }
+}
+
+/// At least this many objects of a phase may finish ahead of the oldest unfinished one
+/// (their exchanges wait for it, to keep the transcript in directory order); beyond
+/// that, no further object starts until it finishes, so a slow object bounds memory
+/// instead of letting finished work pile up.
+const HELD_OBJECTS: usize = 1024;
 
 /// One cycle's view of the engine. Objects of a phase run concurrently up to the
 /// [`SyncLimits`](crate::SyncLimits) cap, all through `&self`; the maps are locked only
@@ -409,6 +459,7 @@ struct Pass<'a> {
     users: Mutex<&'a mut BTreeMap<String, UserLink>>,
     groups: Mutex<&'a mut BTreeMap<String, GroupLink>>,
     password_seed: Mutex<&'a mut u64>,
+    out: Mutex<Out<'a>>,
 }
 
 impl<'a> Pass<'a> {
@@ -420,13 +471,38 @@ impl<'a> Pass<'a> {
         self.groups.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Hand finished exchanges to the sink, after any made outside an object's work.
+    fn emit(&self, exchanges: Vec<Exchange>) {
+        let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);
+        let stray = self.http.take_stray();
+        if !stray.is_empty() {
+            out.emit(stray);
+        }
+        out.emit(exchanges);
+    }
+
+    /// How many exchanges went to the sink.
+    fn finish(self) -> usize {
+        self.emit(Vec::new());
+        self.out
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+            .count
+    }
+
+    async fn probe_recorded(&self) -> Step<()> {
+        let (probed, exchanges) = recorded(self.probe()).await;
+        self.emit(exchanges);
+        probed
+    }
+
     /// Test Connection if asked, then the four phases (entra-scim.md §4 "Cycles": users
     /// and groups first, then memberships; manager in extra updates). Each phase ends
     /// before the next starts, so a user exists before its manager link and its
     /// memberships. Returns whether the connection test, if run, passed.
     async fn run(&self, dir: &Directory, probe: bool, c: &mut Cycle) -> bool {
         if probe {
-            if let Err(f) = self.probe().await {
+            if let Err(f) = self.probe_recorded().await {
                 c.errors.push(SyncIssue {
                     object: user_ref(""),
                     operation: "test connection".into(),
@@ -436,100 +512,80 @@ impl<'a> Pass<'a> {
                 return false;
             }
         }
-        let user_id = |u: &DirUser| -> String { u.id.clone() };
-        let group_id = |g: &DirGroup| -> String { g.id.clone() };
-        self.each(
-            c,
-            Phase::Users,
-            dir.users(),
-            user_id,
-            |user, mut part| async move {
-                self.sync_user(dir, user, &mut part).await;
-                part
-            },
-        )
+        fn user_id(u: &DirUser) -> &str {
+            &u.id
+        }
+        fn group_id(g: &DirGroup) -> &str {
+            &g.id
+        }
+        self.each(c, dir.users(), user_id, |user, mut part| async move {
+            self.sync_user(dir, user, &mut part).await;
+            part
+        })
         .await;
         if self.persona.family() != Family::Okta {
-            self.each(
-                c,
-                Phase::Managers,
-                dir.users(),
-                user_id,
-                |user, mut part| async move {
-                    self.sync_manager(user, &mut part).await;
-                    part
-                },
-            )
+            self.each(c, dir.users(), user_id, |user, mut part| async move {
+                self.sync_manager(user, &mut part).await;
+                part
+            })
             .await;
         }
-        self.each(
-            c,
-            Phase::Groups,
-            dir.groups(),
-            group_id,
-            |group, mut part| async move {
-                self.sync_group(group, &mut part).await;
-                part
-            },
-        )
+        self.each(c, dir.groups(), group_id, |group, mut part| async move {
+            self.sync_group(group, &mut part).await;
+            part
+        })
         .await;
-        self.each(
-            c,
-            Phase::Members,
-            dir.groups(),
-            group_id,
-            |group, mut part| async move {
-                self.sync_members(dir, group, &mut part).await;
-                part
-            },
-        )
+        self.each(c, dir.groups(), group_id, |group, mut part| async move {
+            self.sync_members(dir, group, &mut part).await;
+            part
+        })
         .await;
         true
     }
 
     /// Run `work` for every item, at most `concurrency` at once. Each object gets its own
-    /// slice of the cycle's scratch state and its own transcript lane; outcomes and
-    /// errors are merged back in item order, so a report does not depend on timing.
+    /// slice of the cycle's scratch state and records its own exchanges; exchanges,
+    /// outcomes and errors are handed on in item order as soon as every earlier item is
+    /// done, so a report or transcript does not depend on timing.
     async fn each<'s, T, F, Fut>(
         &'s self,
         c: &mut Cycle,
-        phase: Phase,
         items: &'s [T],
-        id: impl Fn(&T) -> String,
+        id: impl Fn(&T) -> &str,
         work: F,
     ) where
         F: Fn(&'s T, Cycle) -> Fut,
         Fut: Future<Output = Cycle>,
     {
         let cap = self.http.concurrency();
+        let window = HELD_OBJECTS.max(cap.saturating_mul(4));
         let work = &work;
-        let mut pending = items.iter().enumerate();
+        let mut pending = items.iter().enumerate().peekable();
         let mut running = FuturesUnordered::new();
-        let mut outcomes: Vec<(usize, Outcome)> = Vec::new();
-        let mut errors: Vec<(usize, SyncIssue)> = Vec::new();
+        // Finished items waiting for an earlier one, by index.
+        let mut finished: BTreeMap<usize, (Cycle, Vec<Exchange>)> = BTreeMap::new();
+        let mut next = 0;
         loop {
             while running.len() < cap {
-                let Some((index, item)) = pending.next() else {
+                let Some((index, item)) = pending.next_if(|(i, _)| *i < next + window) else {
                     break;
                 };
-                let part = c.split_off(&id(item));
-                let lane = Lane {
-                    phase: phase as u8,
-                    index,
-                };
-                running.push(async move { (index, in_lane(lane, work(item, part)).await) });
+                let part = c.split_off(id(item));
+                running.push(async move {
+                    let (part, exchanges) = recorded(work(item, part)).await;
+                    (index, part, exchanges)
+                });
             }
-            let Some((index, mut part)) = running.next().await else {
+            let Some((index, part, exchanges)) = running.next().await else {
                 break;
             };
-            outcomes.extend(part.outcomes.drain(..).map(|o| (index, o)));
-            errors.extend(part.errors.drain(..).map(|e| (index, e)));
-            c.absorb(part);
+            finished.insert(index, (part, exchanges));
+            while let Some((part, exchanges)) = finished.remove(&next) {
+                self.emit(exchanges);
+                c.absorb(part);
+                next += 1;
+            }
         }
-        outcomes.sort_by_key(|o| o.0);
-        errors.sort_by_key(|e| e.0);
-        c.outcomes.extend(outcomes.into_iter().map(|o| o.1));
-        c.errors.extend(errors.into_iter().map(|e| e.1));
     }
 
     // ---- HTTP ------------------------------------------------------------------------
@@ -539,7 +595,7 @@ impl<'a> Pass<'a> {
         method: Method,
         kind: RequestKind,
         path: &str,
-        body: Option<&Value>,
+        body: Option<Value>,
     ) -> Step<Reply> {
         let reply = self.http.send(method, kind, path, body).await;
         match reply {
@@ -789,7 +845,7 @@ impl<'a> Pass<'a> {
         let password = self.password();
         let body = wire::create_user_body(self.persona, &attrs, &password);
         let reply = self
-            .call(Method::POST, RequestKind::Write, "/Users", Some(&body))
+            .call(Method::POST, RequestKind::Write, "/Users", Some(body))
             .await?;
         if reply.status == 409 && self.persona.family() == Family::Rfc {
             // RFC 7644 §3.3: the resource exists; match it again and link.
@@ -816,14 +872,16 @@ impl<'a> Pass<'a> {
             user.id.clone(),
             UserLink {
                 target_id: id.clone(),
-                attrs,
+                attrs: PackedAttrs::pack(&attrs),
                 active: true,
                 manager: None,
                 gone: false,
                 broken: false,
             },
         );
-        c.fetched_users.insert(user.id.clone(), None);
+        if user.profile.manager.is_some() {
+            c.manager_seen.insert(user.id.clone(), false);
+        }
         self.record(c, user_ref(&user.id), Action::Created, &id);
         Ok(())
     }
@@ -851,7 +909,7 @@ impl<'a> Pass<'a> {
             user.id.clone(),
             UserLink {
                 target_id: id.clone(),
-                attrs,
+                attrs: PackedAttrs::pack(&attrs),
                 active,
                 manager: wire::read_manager(&found),
                 gone: false,
@@ -881,7 +939,7 @@ impl<'a> Pass<'a> {
                 Family::Okta => {}
             }
         }
-        let attrs_changed = desired != link.attrs;
+        let attrs_changed = !link.attrs.holds(&desired);
         let active_changed = wants_active != link.active;
         if !attrs_changed && !active_changed {
             return Ok(());
@@ -910,8 +968,8 @@ impl<'a> Pass<'a> {
         if let Some(link) = self.users().get_mut(&user.id) {
             let was = link.active;
             if let Some(a) = attrs {
-                if a != link.attrs {
-                    link.attrs = a;
+                if !link.attrs.holds(&a) {
+                    link.attrs = PackedAttrs::pack(&a);
                     c.outcomes.push(Outcome {
                         object: user_ref(&user.id),
                         action: Action::Updated,
@@ -949,8 +1007,10 @@ impl<'a> Pass<'a> {
     ) -> Step<()> {
         let path = Self::user_path(&link.target_id);
         let current = self.get_by_id(&path).await?;
-        c.fetched_users
-            .insert(user.id.clone(), Some(current.clone()));
+        if user.profile.manager.is_some() {
+            let had = wire::read_manager(&current).is_some();
+            c.manager_seen.insert(user.id.clone(), had);
+        }
         let changes: Vec<EntraChange> = desired
             .iter()
             .filter_map(|(attr, value)| {
@@ -971,7 +1031,7 @@ impl<'a> Pass<'a> {
         if !changes.is_empty() || active.is_some() {
             let body = wire::entra_user_patch(self.persona.aadopt(), &changes, active);
             let reply = self
-                .call(Method::PATCH, RequestKind::Write, &path, Some(&body))
+                .call(Method::PATCH, RequestKind::Write, &path, Some(body))
                 .await?;
             Self::expect(reply, &[200, 204], "patch user")?;
         }
@@ -992,7 +1052,7 @@ impl<'a> Pass<'a> {
     ) -> Step<()> {
         let oin = self.persona == PersonaId::OktaOin;
         let path = Self::user_path(&link.target_id);
-        let attrs_changed = desired != link.attrs;
+        let attrs_changed = !link.attrs.holds(&desired);
         let active_changed = wants_active != link.active;
         if !oin && active_changed && wants_active && !c.linked.contains(&user.id) {
             self.lookup(ObjectKind::User, &user.profile.user_principal_name)
@@ -1003,7 +1063,7 @@ impl<'a> Pass<'a> {
             let active = (!oin).then_some(wants_active);
             let body = wire::okta_put_body(&current, &desired, active);
             let reply = self
-                .call(Method::PUT, RequestKind::Write, &path, Some(&body))
+                .call(Method::PUT, RequestKind::Write, &path, Some(body))
                 .await?;
             Self::expect(reply, &[200, 204], "put user")?;
             let active = if oin { None } else { Some(wants_active) };
@@ -1012,7 +1072,7 @@ impl<'a> Pass<'a> {
         if oin && active_changed {
             let body = wire::okta_active_patch(wants_active);
             let reply = self
-                .call(Method::PATCH, RequestKind::Write, &path, Some(&body))
+                .call(Method::PATCH, RequestKind::Write, &path, Some(body))
                 .await?;
             Self::expect(reply, &[200, 204], "patch user")?;
             self.note_user_change(c, user, None, Some(wants_active), &link.target_id);
@@ -1030,17 +1090,17 @@ impl<'a> Pass<'a> {
         c: &mut Cycle,
     ) -> Step<()> {
         let mut keys: BTreeSet<Attr> = desired.keys().copied().collect();
-        keys.extend(link.attrs.keys().copied());
+        keys.extend(link.attrs.iter().map(|(k, _)| k));
         let changes: Vec<(Attr, Option<String>)> = keys
             .into_iter()
-            .filter(|k| desired.get(k) != link.attrs.get(k))
+            .filter(|k| desired.get(k).map(String::as_str) != link.attrs.get(*k))
             .map(|k| (k, desired.get(&k).cloned()))
             .collect();
         let active = (wants_active != link.active).then_some(wants_active);
         let body = wire::rfc_user_patch(&changes, active);
         let path = Self::user_path(&link.target_id);
         let reply = self
-            .call(Method::PATCH, RequestKind::Write, &path, Some(&body))
+            .call(Method::PATCH, RequestKind::Write, &path, Some(body))
             .await?;
         Self::expect(reply, &[200, 204], "patch user")?;
         self.note_user_change(c, user, Some(desired), Some(wants_active), &link.target_id);
@@ -1091,18 +1151,16 @@ impl<'a> Pass<'a> {
         let step: Step<()> = async {
             let body = match self.persona.family() {
                 Family::Entra => {
-                    let current = match c.fetched_users.get(&user.id) {
-                        Some(Some(json)) => Some(json.clone()),
-                        Some(None) => None,
-                        None => Some(self.get_by_id(&path).await?),
+                    let present = match c.manager_seen.get(&user.id) {
+                        Some(had) => *had,
+                        None => wire::read_manager(&self.get_by_id(&path).await?).is_some(),
                     };
-                    let present = current.as_ref().and_then(wire::read_manager).is_some();
                     wire::entra_manager_patch(self.persona.aadopt(), present, &manager)
                 }
                 _ => wire::rfc_manager_patch(&manager),
             };
             let reply = self
-                .call(Method::PATCH, RequestKind::Write, &path, Some(&body))
+                .call(Method::PATCH, RequestKind::Write, &path, Some(body))
                 .await?;
             Self::expect(reply, &[200, 204], "patch manager")?;
             Ok(())
@@ -1188,7 +1246,7 @@ impl<'a> Pass<'a> {
             None => {
                 let body = wire::create_group_body(self.persona, group);
                 let reply = self
-                    .call(Method::POST, RequestKind::Write, "/Groups", Some(&body))
+                    .call(Method::POST, RequestKind::Write, "/Groups", Some(body))
                     .await?;
                 let reply = Self::expect(reply, &[200, 201], "create group")?;
                 let created = Self::json_object(reply, "create group")?;
@@ -1228,7 +1286,7 @@ impl<'a> Pass<'a> {
                 }
                 let body = wire::rename_group_patch(p, &link.target_id, &group.display_name);
                 let reply = self
-                    .call(Method::PATCH, RequestKind::Write, &path, Some(&body))
+                    .call(Method::PATCH, RequestKind::Write, &path, Some(body))
                     .await?;
                 Self::expect(reply, &[200, 204], "rename group")?;
             }
@@ -1337,7 +1395,7 @@ impl<'a> Pass<'a> {
                 let all: Vec<OktaMember> = desired.iter().map(member).collect();
                 let body = wire::okta_group_put(&group.display_name, &all);
                 let reply = self
-                    .call(Method::PUT, RequestKind::Write, &path, Some(&body))
+                    .call(Method::PUT, RequestKind::Write, &path, Some(body))
                     .await?;
                 Self::expect(reply, &[200, 204], "put group")?;
                 self.set_members(group, desired_set);
@@ -1360,7 +1418,7 @@ impl<'a> Pass<'a> {
                         &group.display_name,
                     );
                     let reply = self
-                        .call(Method::PATCH, RequestKind::Write, &path, Some(&body))
+                        .call(Method::PATCH, RequestKind::Write, &path, Some(body))
                         .await?;
                     Self::expect(reply, &[200, 204], "patch group")?;
                 }
@@ -1381,7 +1439,7 @@ impl<'a> Pass<'a> {
                         batch.iter().filter(|b| b.0).map(|b| member(b.1)).collect();
                     let body = wire::okta_members_patch(&rm, &ad);
                     let reply = self
-                        .call(Method::PATCH, RequestKind::Write, &path, Some(&body))
+                        .call(Method::PATCH, RequestKind::Write, &path, Some(body))
                         .await?;
                     Self::expect(reply, &[200, 204], "patch group members")?;
                     let (n_add, n_rm) = (ad.len(), rm.len());
@@ -1408,7 +1466,7 @@ impl<'a> Pass<'a> {
                         let ids: Vec<String> = chunk.iter().map(|m| member(m).id).collect();
                         let body = wire::entra_members_patch(aadopt, add, &ids);
                         let reply = self
-                            .call(Method::PATCH, RequestKind::Write, &path, Some(&body))
+                            .call(Method::PATCH, RequestKind::Write, &path, Some(body))
                             .await?;
                         Self::expect(reply, &[200, 204], "patch group members")?;
                         if let Some(l) = self.groups().get_mut(&group.id) {

@@ -1,11 +1,12 @@
 //! HTTP to the target: per-request timeout, bounded bodies, 429 and 5xx retries, and the
 //! redacted transcript of every exchange.
 
+use std::cell::RefCell;
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION, RETRY_AFTER};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -49,8 +50,9 @@ pub enum TranscriptDetail {
     /// Headers and bodies, redacted (the default).
     #[default]
     Full,
-    /// Method, URL, status, timing and error only: for syncs of tens of thousands of
-    /// users, whose full transcript would hold every body in memory.
+    /// Method, URL, status, timing and error only: a smaller transcript, for syncs of
+    /// tens of thousands of users whose transcript is kept in the report (streaming it
+    /// with [`SyncEngine::cycle_to`](crate::SyncEngine::cycle_to) keeps none).
     Lines,
 }
 
@@ -191,6 +193,77 @@ pub fn exchange_json_line(e: &Exchange) -> String {
     serde_json::to_string(e).unwrap_or_else(|_| "{}".to_owned())
 }
 
+/// Where [`SyncEngine::cycle_to`](crate::SyncEngine::cycle_to) puts each exchange, in
+/// transcript order and numbered, as soon as the object it belongs to is done; nothing
+/// of the transcript stays in the engine.
+///
+/// A `Vec<Exchange>` collects (what [`SyncEngine::cycle`](crate::SyncEngine::cycle)
+/// does), [`JsonLinesSink`] writes JSON lines, and any `FnMut(Exchange)` works too.
+pub trait TranscriptSink: Send {
+    fn exchange(&mut self, exchange: Exchange);
+}
+
+impl TranscriptSink for Vec<Exchange> {
+    fn exchange(&mut self, exchange: Exchange) {
+        self.push(exchange);
+    }
+}
+
+impl<F: FnMut(Exchange) + Send> TranscriptSink for F {
+    fn exchange(&mut self, exchange: Exchange) {
+        self(exchange);
+    }
+}
+
+/// Writes each exchange as one JSON object per line, as [`Transcript::write_json_lines`]
+/// does, without holding the transcript. After the first write error it writes nothing
+/// more; [`JsonLinesSink::finish`] reports that error.
+#[derive(Debug)]
+pub struct JsonLinesSink<W: Write> {
+    out: W,
+    written: u64,
+    error: Option<std::io::Error>,
+}
+
+impl<W: Write> JsonLinesSink<W> {
+    pub fn new(out: W) -> JsonLinesSink<W> {
+        JsonLinesSink {
+            out,
+            written: 0,
+            error: None,
+        }
+    }
+
+    /// Lines written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Flush, and hand back the writer or the first write error.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+impl<W: Write + Send> TranscriptSink for JsonLinesSink<W> {
+    fn exchange(&mut self, exchange: Exchange) {
+        if self.error.is_some() {
+            return;
+        }
+        let line = serde_json::to_writer(&mut self.out, &exchange)
+            .map_err(std::io::Error::from)
+            .and_then(|()| self.out.write_all(b"\n"));
+        match line {
+            Ok(()) => self.written += 1,
+            Err(e) => self.error = Some(e),
+        }
+    }
+}
+
 /// A response that arrived in full.
 #[derive(Debug, Clone)]
 pub(crate) struct Reply {
@@ -212,22 +285,23 @@ pub enum TransportError {
     Url(String),
 }
 
-/// Where an exchange belongs in the transcript: requests are recorded in send order,
-/// then listed by phase, by object within the phase, and in send order within one
-/// object, so a concurrent cycle reads the same from run to run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub(crate) struct Lane {
-    pub phase: u8,
-    pub index: usize,
-}
-
 tokio::task_local! {
-    static LANE: Lane;
+    /// The exchanges of the object whose work is being polled.
+    static RECORDED: RefCell<Vec<Exchange>>;
 }
 
-/// Run `work` with its exchanges filed under `lane`.
-pub(crate) async fn in_lane<F: std::future::Future>(lane: Lane, work: F) -> F::Output {
-    LANE.scope(lane, work).await
+/// Run `work`, returning with its output every exchange it made, in send order. The
+/// engine runs each object's work under this, so the exchanges of concurrent objects
+/// never interleave.
+pub(crate) async fn recorded<F: std::future::Future>(work: F) -> (F::Output, Vec<Exchange>) {
+    let mut scoped = std::pin::pin!(RECORDED.scope(RefCell::new(Vec::new()), work));
+    let output = scoped.as_mut().await;
+    let exchanges = scoped
+        .as_mut()
+        .take_value()
+        .map(RefCell::into_inner)
+        .unwrap_or_default();
+    (output, exchanges)
 }
 
 pub(crate) struct Http {
@@ -235,12 +309,13 @@ pub(crate) struct Http {
     pub(crate) target: ScimTarget,
     persona: PersonaId,
     limits: SyncLimits,
-    /// Exchanges of the current cycle with their lane.
-    transcript: Mutex<Vec<(Lane, Exchange)>>,
-    /// Attempts started, for the send order.
-    seq: AtomicU64,
-    /// Exchanges already handed out by [`Http::take_transcript`].
-    reported: u64,
+    /// The base URL parsed once; each request only sets path and query on a copy.
+    base: Option<reqwest::Url>,
+    /// `Authorization: Bearer …`, marked sensitive; `None` when the token is not a valid
+    /// header value (each request then fails as reqwest reports it).
+    authorization: Option<HeaderValue>,
+    /// Exchanges made outside [`recorded`]; the engine drains them after each step.
+    stray: Mutex<Vec<Exchange>>,
     pacer: Pacer,
 }
 
@@ -276,25 +351,45 @@ impl Pacer {
 
 const TEXT_LIMIT: usize = 64 * 1024;
 
+/// What one attempt produced, before it is recorded.
+struct Attempt {
+    result: Result<Reply, TransportError>,
+    retry_after: Option<String>,
+    exchange: Exchange,
+}
+
 impl Http {
     pub(crate) fn new(persona: PersonaId, target: ScimTarget) -> Http {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(target.timeout)
+            // The engine retries by persona and records every attempt; reqwest's own
+            // replay of refused HTTP/2 streams would send unrecorded requests (and
+            // clones every request to be able to).
+            .retry(reqwest::retry::never().max_retries_per_request(0))
             .build()
             .unwrap_or_default();
         let limits = target
             .limits
             .unwrap_or_else(|| SyncLimits::for_persona(persona));
+        let base = reqwest::Url::parse(target.base())
+            .ok()
+            .filter(|u| !u.cannot_be_a_base());
+        let authorization = HeaderValue::try_from(format!("Bearer {}", target.token))
+            .ok()
+            .map(|mut v| {
+                v.set_sensitive(true);
+                v
+            });
         Http {
             client,
-            target,
             persona,
             limits,
-            transcript: Mutex::new(Vec::new()),
-            seq: AtomicU64::new(0),
-            reported: 0,
+            base,
+            authorization,
+            stray: Mutex::new(Vec::new()),
             pacer: Pacer::new(limits.requests_per_second),
+            target,
         }
     }
 
@@ -303,33 +398,20 @@ impl Http {
         self.limits.concurrency.max(1)
     }
 
-    /// The exchanges since the last call, ordered by lane then send order and numbered
-    /// on from the previous batch.
-    pub(crate) fn take_transcript(&mut self) -> Vec<Exchange> {
-        let mut taken = std::mem::take(
-            self.transcript
-                .get_mut()
-                .unwrap_or_else(PoisonError::into_inner),
-        );
-        taken.sort_by_key(|(lane, e)| (*lane, e.seq));
-        let exchanges: Vec<Exchange> = taken
-            .into_iter()
-            .enumerate()
-            .map(|(i, (_, mut e))| {
-                e.seq = self.reported + 1 + i as u64;
-                e
-            })
-            .collect();
-        self.reported += exchanges.len() as u64;
-        exchanges
+    /// Exchanges made outside [`recorded`] since the last call.
+    pub(crate) fn take_stray(&self) -> Vec<Exchange> {
+        std::mem::take(&mut *self.stray.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     fn record(&self, exchange: Exchange) {
-        let lane = LANE.try_with(|l| *l).unwrap_or_default();
-        self.transcript
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push((lane, exchange));
+        let mut exchange = Some(exchange);
+        let _ = RECORDED.try_with(|r| r.borrow_mut().extend(exchange.take()));
+        if let Some(e) = exchange {
+            self.stray
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(e);
+        }
     }
 
     /// Wait for this request's start under `requests_per_second`.
@@ -344,6 +426,23 @@ impl Http {
         format!("{}{path_and_query}", self.target.base())
     }
 
+    /// The request URL, as `Url::parse(&self.url(path_and_query))` gives it, without
+    /// parsing scheme and host again.
+    fn parsed_url(&self, path_and_query: &str) -> Result<reqwest::Url, String> {
+        let Some(base) = &self.base else {
+            return reqwest::Url::parse(&self.url(path_and_query)).map_err(|e| e.to_string());
+        };
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path_and_query, None),
+        };
+        let mut url = base.clone();
+        let prefix = base.path().trim_end_matches('/');
+        url.set_path(&format!("{prefix}{path}"));
+        url.set_query(query);
+        Ok(url)
+    }
+
     /// Send, retrying 429 and (per persona) 5xx and transport failures; every attempt
     /// is recorded. Returns the last reply, whatever its status.
     pub(crate) async fn send(
@@ -351,7 +450,7 @@ impl Http {
         method: reqwest::Method,
         kind: RequestKind,
         path_and_query: &str,
-        body: Option<&Value>,
+        body: Option<Value>,
     ) -> Result<Reply, TransportError> {
         let rate_attempts = self
             .target
@@ -361,31 +460,61 @@ impl Http {
             .target
             .server_error_retries
             .unwrap_or(self.persona.server_error_retries());
+        let full = self.target.transcript == TranscriptDetail::Full;
+        // Serialized once for every attempt; the transcript gets the value itself.
+        let wire_body = body
+            .as_ref()
+            .map(|b| bytes::Bytes::from(serde_json::to_vec(b).unwrap_or_default()));
+        let mut shown_body = body.filter(|_| full).map(redact_body);
         let mut rate_limited = 0u32;
         let mut failed = 0u32;
         loop {
-            let (result, retry_after) = self.attempt(&method, kind, path_and_query, body).await;
-            match result {
+            let Attempt {
+                result,
+                retry_after,
+                mut exchange,
+            } = self
+                .attempt(&method, kind, path_and_query, wire_body.clone())
+                .await;
+            let wait = match &result {
                 Ok(reply) if reply.status == 429 && rate_limited < rate_attempts => {
-                    let wait = self
-                        .persona
-                        .rate_limit_wait(retry_after.as_deref(), rate_limited)
-                        .min(self.target.max_retry_wait);
                     rate_limited += 1;
-                    tokio::time::sleep(wait).await;
+                    Some(
+                        self.persona
+                            .rate_limit_wait(retry_after.as_deref(), rate_limited - 1)
+                            .min(self.target.max_retry_wait),
+                    )
                 }
                 Ok(reply) if reply.status >= 500 && failed < error_retries => {
-                    let wait = self.target.server_error_backoff.saturating_mul(1 << failed);
                     failed += 1;
-                    tokio::time::sleep(wait).await;
+                    Some(
+                        self.target
+                            .server_error_backoff
+                            .saturating_mul(1 << (failed - 1)),
+                    )
                 }
-                Err(TransportError::Url(u)) => return Err(TransportError::Url(u)),
+                Ok(_) | Err(TransportError::Url(_)) => None,
                 Err(_) if failed < error_retries => {
-                    let wait = self.target.server_error_backoff.saturating_mul(1 << failed);
                     failed += 1;
+                    Some(
+                        self.target
+                            .server_error_backoff
+                            .saturating_mul(1 << (failed - 1)),
+                    )
+                }
+                Err(_) => None,
+            };
+            match wait {
+                Some(wait) => {
+                    exchange.request_body = shown_body.clone();
+                    self.record(exchange);
                     tokio::time::sleep(wait).await;
                 }
-                other => return other,
+                None => {
+                    exchange.request_body = shown_body.take();
+                    self.record(exchange);
+                    return result;
+                }
             }
         }
     }
@@ -395,43 +524,29 @@ impl Http {
         method: &reqwest::Method,
         kind: RequestKind,
         path_and_query: &str,
-        body: Option<&Value>,
-    ) -> (Result<Reply, TransportError>, Option<String>) {
+        body: Option<bytes::Bytes>,
+    ) -> Attempt {
         self.pace().await;
-        let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
         let url = self.url(path_and_query);
-        let mut headers: Vec<(String, String)> = vec![(
-            "authorization".to_owned(),
-            format!("Bearer {}", self.target.token),
-        )];
-        headers.extend(
-            self.persona
-                .headers(kind)
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned())),
-        );
+        let headers = self.persona.headers(kind);
         let full = self.target.transcript == TranscriptDetail::Full;
-        let mut exchange = Exchange {
-            seq,
-            persona: self.persona.to_string(),
-            method: method.to_string(),
-            url: url.clone(),
-            request_headers: if full {
+        let mut request_headers = Vec::new();
+        if full {
+            request_headers.reserve(headers.len() + 1);
+            request_headers.push(("authorization".to_owned(), "Bearer [redacted]".to_owned()));
+            request_headers.extend(
                 headers
                     .iter()
-                    .map(|(k, v)| {
-                        let v = if k == "authorization" {
-                            "Bearer [redacted]".to_owned()
-                        } else {
-                            v.clone()
-                        };
-                        (k.clone(), v)
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            },
-            request_body: body.filter(|_| full).map(redact_body),
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+            );
+        }
+        let mut exchange = Exchange {
+            seq: 0,
+            persona: self.persona.as_str().to_owned(),
+            method: method.as_str().to_owned(),
+            url,
+            request_headers,
+            request_body: None,
             status: None,
             response_headers: Vec::new(),
             response_json: None,
@@ -440,39 +555,57 @@ impl Http {
             error: None,
         };
         let started = Instant::now();
-        let parsed = match reqwest::Url::parse(&url) {
+        let parsed = match self.parsed_url(path_and_query) {
             Ok(u) => u,
             Err(e) => {
                 exchange.error = Some(format!("invalid url: {e}"));
-                self.record(exchange);
-                return (Err(TransportError::Url(url)), None);
+                let url = exchange.url.clone();
+                return Attempt {
+                    result: Err(TransportError::Url(url)),
+                    retry_after: None,
+                    exchange,
+                };
             }
         };
         let mut req = self.client.request(method.clone(), parsed);
-        for (k, v) in &headers {
-            req = req.header(k.as_str(), v.as_str());
+        req = match &self.authorization {
+            Some(v) => req.header(AUTHORIZATION, v.clone()),
+            None => req.header("authorization", format!("Bearer {}", self.target.token)),
+        };
+        for &(k, v) in headers {
+            req = req.header(HeaderName::from_static(k), HeaderValue::from_static(v));
         }
         if let Some(b) = body {
-            req = req.body(serde_json::to_vec(b).unwrap_or_default());
+            req = req.body(b);
         }
         let limit = self.target.max_response_bytes;
         let timeout = self.target.timeout;
-        let outcome = tokio::time::timeout(timeout, async move {
+        // The request runs as its own task: reqwest's work for it (and the parse of the
+        // answer) spreads over the runtime's workers instead of all running on the task
+        // that drives the cycle's objects.
+        let request = Spawned(tokio::spawn(tokio::time::timeout(timeout, async move {
             let mut resp = req
                 .send()
                 .await
                 .map_err(|e| TransportError::Io(error_chain(&e)))?;
             let status = resp.status().as_u16();
-            let headers: Vec<(String, String)> = resp
+            let retry_after = resp
                 .headers()
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.to_string(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect();
+                .get(RETRY_AFTER)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+            let headers: Vec<(String, String)> = if full {
+                resp.headers()
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.as_str().to_owned(),
+                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                        )
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
             if resp.content_length().is_some_and(|n| n > limit as u64) {
                 return Err(TransportError::BodyTooLarge(limit));
             }
@@ -487,18 +620,17 @@ impl Http {
                 }
                 bytes.extend_from_slice(&chunk);
             }
-            Ok((status, headers, bytes))
-        })
-        .await
-        .unwrap_or(Err(TransportError::Timeout(timeout)));
+            let json: Option<Value> = serde_json::from_slice(&bytes).ok();
+            Ok((status, retry_after, headers, bytes, json))
+        })));
+        let outcome = match request.finish().await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(_elapsed)) => Err(TransportError::Timeout(timeout)),
+            Err(e) => Err(TransportError::Io(format!("request task failed: {e}"))),
+        };
         exchange.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let (result, retry_after) = match outcome {
-            Ok((status, headers, bytes)) => {
-                let retry_after = headers
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
-                    .map(|(_, v)| v.clone());
-                let json: Option<Value> = serde_json::from_slice(&bytes).ok();
+            Ok((status, retry_after, headers, bytes, json)) => {
                 if full && json.is_none() && !bytes.is_empty() {
                     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(TEXT_LIMIT)]);
                     exchange.response_text = Some(text.into_owned());
@@ -520,15 +652,33 @@ impl Http {
                 (Err(e), None)
             }
         };
-        self.record(exchange);
-        (result, retry_after)
+        Attempt {
+            result,
+            retry_after,
+            exchange,
+        }
+    }
+}
+
+/// A spawned request, aborted if the engine stops waiting for it (a cancelled cycle
+/// leaves nothing running).
+struct Spawned<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Spawned<T> {
+    async fn finish(mut self) -> Result<T, tokio::task::JoinError> {
+        (&mut self.0).await
+    }
+}
+
+impl<T> Drop for Spawned<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
 /// Okta sends a `password` on create (okta-scim.md §3); it is random, but the
 /// transcript still redacts it.
-fn redact_body(body: &Value) -> Value {
-    let mut body = body.clone();
+fn redact_body(mut body: Value) -> Value {
     if let Value::Object(map) = &mut body {
         if let Some(p) = map.get_mut("password") {
             *p = Value::String("[redacted]".to_owned());

@@ -35,7 +35,63 @@ pub(crate) enum Attr {
 /// The values a persona maps for one user; an absent key means "no value".
 pub(crate) type Attrs = BTreeMap<Attr, String>;
 
+/// [`Attrs`] packed into one allocation: what the engine keeps per user between cycles
+/// (a map would cost a tree node and a string per value, for every user). Each value is
+/// its attribute's index, its length (u32, little-endian) and its UTF-8 bytes, in
+/// attribute order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct PackedAttrs(Box<[u8]>);
+
+impl PackedAttrs {
+    pub(crate) fn pack(a: &Attrs) -> PackedAttrs {
+        let mut bytes = Vec::with_capacity(a.values().map(|v| v.len() + 5).sum());
+        for (attr, value) in a {
+            let len = u32::try_from(value.len()).unwrap_or(u32::MAX);
+            bytes.push(*attr as u8);
+            bytes.extend_from_slice(&len.to_le_bytes());
+            bytes.extend_from_slice(&value.as_bytes()[..len as usize]);
+        }
+        PackedAttrs(bytes.into_boxed_slice())
+    }
+
+    /// Every value in attribute order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (Attr, &str)> + '_ {
+        let mut rest: &[u8] = &self.0;
+        std::iter::from_fn(move || {
+            let (&tag, tail) = rest.split_first()?;
+            let len = u32::from_le_bytes(tail.get(..4)?.try_into().ok()?) as usize;
+            let value = tail.get(4..4 + len)?;
+            rest = &tail[4 + len..];
+            let attr = *Attr::ALL.get(usize::from(tag))?;
+            Some((attr, std::str::from_utf8(value).unwrap_or_default()))
+        })
+    }
+
+    pub(crate) fn get(&self, attr: Attr) -> Option<&str> {
+        self.iter().find(|(a, _)| *a == attr).map(|(_, v)| v)
+    }
+
+    /// Whether these are exactly the values of `a`.
+    pub(crate) fn holds(&self, a: &Attrs) -> bool {
+        self.iter().eq(a.iter().map(|(k, v)| (*k, v.as_str())))
+    }
+}
+
 impl Attr {
+    /// Every attribute, in declaration order (`Attr::ALL[a as usize] == a`).
+    const ALL: [Attr; 10] = [
+        Attr::UserName,
+        Attr::ExternalId,
+        Attr::DisplayName,
+        Attr::Title,
+        Attr::WorkEmail,
+        Attr::GivenName,
+        Attr::FamilyName,
+        Attr::Formatted,
+        Attr::EmployeeNumber,
+        Attr::Department,
+    ];
+
     /// The PATCH path (entra-scim.md §5 table).
     pub(crate) fn path(self) -> String {
         match self {
@@ -131,7 +187,7 @@ pub(crate) fn user_attrs(persona: PersonaId, user: &DirUser) -> Attrs {
 }
 
 fn name_object(a: &Attrs, order: &[(Attr, &str)]) -> Option<Value> {
-    let mut name = Map::new();
+    let mut name = Map::with_capacity(order.len());
     for (k, key) in order {
         if let Some(v) = a.get(k) {
             name.insert((*key).to_owned(), json!(v));
@@ -141,7 +197,7 @@ fn name_object(a: &Attrs, order: &[(Attr, &str)]) -> Option<Value> {
 }
 
 fn enterprise_object(a: &Attrs) -> Option<Value> {
-    let mut ext = Map::new();
+    let mut ext = Map::with_capacity(2);
     if let Some(v) = a.get(&Attr::Department) {
         ext.insert("department".into(), json!(v));
     }
@@ -153,7 +209,8 @@ fn enterprise_object(a: &Attrs) -> Option<Value> {
 
 /// `POST /Users`.
 pub(crate) fn create_user_body(persona: PersonaId, a: &Attrs, password: &str) -> Value {
-    let mut b = Map::new();
+    // At most 13 keys (okta); sized once instead of growing.
+    let mut b = Map::with_capacity(13);
     match persona.family() {
         // entra-scim.md §1.2 "Create": enterprise URN always listed, meta.resourceType,
         // an empty roles array, nulls omitted, boolean active.

@@ -79,3 +79,30 @@ fn okta_put_keeps_unknown_fields() {
 fn member_filter_escapes_quotes() {
     assert_eq!(member_filter("a\"b"), "members[value eq \"a\\\"b\"]");
 }
+
+#[test]
+fn packed_attrs_give_back_what_was_packed() {
+    for (i, attr) in Attr::ALL.iter().enumerate() {
+        assert_eq!(*attr as usize, i);
+    }
+    let mut a = Attrs::new();
+    assert!(PackedAttrs::pack(&a).holds(&a));
+    a.insert(
+        Attr::UserName,
+        "ren\u{e9}e.o'brien+x@contoso.example".into(),
+    );
+    a.insert(Attr::DisplayName, String::new());
+    a.insert(Attr::Department, "R&D \u{1F600}".into());
+    let packed = PackedAttrs::pack(&a);
+    assert!(packed.holds(&a));
+    let back: Attrs = packed.iter().map(|(k, v)| (k, v.to_owned())).collect();
+    assert_eq!(back, a);
+    assert_eq!(packed.get(Attr::Department), Some("R&D \u{1F600}"));
+    assert_eq!(packed.get(Attr::Title), None);
+    let mut b = a.clone();
+    b.insert(Attr::Title, "x".into());
+    assert!(!packed.holds(&b));
+    b.remove(&Attr::Title);
+    b.insert(Attr::Department, "R&D".into());
+    assert!(!packed.holds(&b));
+}

@@ -187,3 +187,72 @@ async fn a_lines_transcript_drops_headers_and_bodies() {
     assert!(post.request_headers.is_empty() && post.response_headers.is_empty());
     assert_eq!((&post.request_body, &post.response_json), (&None, &None));
 }
+
+/// `cycle_to` hands its sink what `cycle` would report, in the same order and numbering
+/// whatever the overlap, and a `JsonLinesSink` writes what `Transcript::write_json_lines`
+/// writes, token redacted; a later kept cycle numbers on from the streamed one.
+#[tokio::test]
+async fn a_streamed_transcript_reads_like_a_kept_one() {
+    use idp::TranscriptSink;
+    let peer = Overlap::default();
+    let mut target = ScimTarget::new(peer.start().await, "secret-token");
+    target.limits = Some(SyncLimits {
+        concurrency: USERS,
+        requests_per_second: None,
+    });
+    let mut engine = SyncEngine::new(PersonaId::Entra, target);
+    let mut lines = idp::JsonLinesSink::new(Vec::new());
+    let mut streamed: Vec<idp::Exchange> = Vec::new();
+    let report = engine
+        .cycle_to(&team(), &mut |e: idp::Exchange| {
+            lines.exchange(e.clone());
+            streamed.push(e);
+        })
+        .await;
+    assert!(report.is_clean(), "{}", report.summary());
+    assert!(report.exchanges.is_empty());
+    assert_eq!(report.exchange_count, streamed.len());
+    assert_eq!(lines.written(), streamed.len() as u64);
+
+    let seqs: Vec<u64> = streamed.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>());
+    let order: Vec<String> = streamed
+        .iter()
+        .skip(1)
+        .map(|e| format!("{} {}", e.method, e.path_and_query()))
+        .collect();
+    let mut expected = Vec::new();
+    for i in 0..USERS {
+        expected.push(format!(
+            "GET /scim/v2/Users?filter=userName+eq+%22user{i}%40contoso.example%22"
+        ));
+        expected.push("POST /scim/v2/Users".to_owned());
+    }
+    for i in 1..USERS {
+        let target_id = engine.user_target_id(&format!("id-{i}")).unwrap();
+        expected.push(format!("PATCH /scim/v2/Users/{target_id}"));
+    }
+    assert_eq!(order, expected);
+
+    let mut kept = Vec::new();
+    idp::Transcript {
+        exchanges: streamed.clone(),
+    }
+    .write_json_lines(&mut kept)
+    .unwrap();
+    let written = lines.finish().unwrap();
+    assert_eq!(
+        String::from_utf8(written.clone()).unwrap(),
+        String::from_utf8(kept).unwrap()
+    );
+    let text = String::from_utf8(written).unwrap();
+    assert!(text.contains("Bearer [redacted]") && !text.contains("secret-token"));
+
+    let mut dir = team();
+    dir.update_user("id-0", |p| p.surname = Some("Ng".into()))
+        .unwrap();
+    let again = engine.cycle(&dir).await;
+    assert!(again.is_clean(), "{}", again.summary());
+    assert_eq!(again.exchange_count, again.exchanges.len());
+    assert_eq!(again.exchanges[0].seq, streamed.len() as u64 + 1);
+}

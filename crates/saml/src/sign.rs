@@ -17,6 +17,7 @@ use crate::xml::{self, Element, Node, NS_ASSERTION, NS_DSIG};
 /// What the signed output starts with (the form xmlsec's serializer wrote, kept so documents stay the same).
 const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
 
 /// Why a Response could not be signed.
 #[derive(Debug, thiserror::Error)]
@@ -135,6 +136,18 @@ fn sign_element(
             .child(NS_DSIG, "SignedInfo")
             .and_then(|s| s.child(NS_DSIG, "Reference"))
             .ok_or_else(|| shape("no Reference in the template"))?;
+        // What the digest below computes is exactly what the template says.
+        let id = element
+            .attr("ID")
+            .ok_or_else(|| shape("the element has no ID"))?;
+        if reference.attr("URI").and_then(|u| u.strip_prefix('#')) != Some(id) {
+            return Err(shape("the Reference does not point at the element's ID"));
+        }
+        if transforms(reference) != [ENVELOPED, EXC_C14N] {
+            return Err(shape(
+                "the Reference's transforms are not enveloped-signature then exclusive c14n",
+            ));
+        }
         let prefixes = inclusive_prefixes(reference);
         let prefixes: Vec<&str> = prefixes.split_ascii_whitespace().collect();
         let canonical = c14n::canonicalize(
@@ -178,6 +191,10 @@ fn sign_element(
             },
         )
         .ok_or_else(|| shape("SignedInfo not in the document"))?;
+        // Every SignatureMethod the builder writes is RSA PKCS#1 v1.5 (SignatureAlgorithm).
+        if keys.private_key().id() != openssl::pkey::Id::RSA {
+            return Err(shape("the signing key is not an RSA key"));
+        }
         let mut signer = openssl::sign::Signer::new(
             digest_of_signature(spec.signature_algorithm),
             keys.private_key(),
@@ -189,6 +206,16 @@ fn sign_element(
     set_in_signature(root, which, &["SignatureValue"], &signature_value)
         .ok_or_else(|| shape("no SignatureValue in the template"))?;
     Ok(())
+}
+
+/// The Algorithm of each Transform of `reference`, in order.
+fn transforms(reference: &Element) -> Vec<&str> {
+    reference
+        .child(NS_DSIG, "Transforms")
+        .into_iter()
+        .flat_map(|t| t.children_named(NS_DSIG, "Transform"))
+        .map(|t| t.attr("Algorithm").unwrap_or_default())
+        .collect()
 }
 
 /// The PrefixList of the exclusive c14n transform of `reference`, or `""`.
@@ -236,3 +263,6 @@ fn digest_of_signature(algorithm: SignatureAlgorithm) -> MessageDigest {
         SignatureAlgorithm::RsaSha1 => MessageDigest::sha1(),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -16,6 +16,7 @@ mod spec;
 mod style;
 mod verify;
 pub mod xml;
+mod xmlsec_verify;
 
 pub use attack::{
     Attack, AttackContext, AttackError, Delivery, ExpectedOutcome, SpCheck, Tampered,

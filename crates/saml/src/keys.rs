@@ -92,10 +92,10 @@ impl Certificate {
 }
 
 /// An RSA private key and its certificate, parsed once; sign as many responses as you like with one value
-/// (each signature hands xmlsec the DER key, never PEM).
+/// (the parsed key is reused for every signature; cloning shares it).
 #[derive(Clone)]
 pub struct SigningKeys {
-    key_der: Vec<u8>,
+    key: openssl::pkey::PKey<openssl::pkey::Private>,
     cert: Certificate,
 }
 
@@ -127,12 +127,8 @@ impl SigningKeys {
         if !public.public_eq(&key) {
             return Err(KeyError::Mismatch);
         }
-        let key_der = key.private_key_to_der().map_err(|source| KeyError::Parse {
-            what: "private key der",
-            source,
-        })?;
         Ok(SigningKeys {
-            key_der,
+            key,
             cert: Certificate::from_x509(&x509)?,
         })
     }
@@ -153,8 +149,8 @@ impl SigningKeys {
         &self.cert
     }
 
-    pub(crate) fn key_der(&self) -> &[u8] {
-        &self.key_der
+    pub(crate) fn private_key(&self) -> &openssl::pkey::PKey<openssl::pkey::Private> {
+        &self.key
     }
 }
 

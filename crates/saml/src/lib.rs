@@ -1,4 +1,4 @@
-//! SAML 2.0 for scim-harness: Responses shaped like Entra ID, Okta or a plain IdP, signed with xmlsec (samael),
+//! SAML 2.0 for scim-harness: Responses shaped like Entra ID, Okta or a plain IdP and signed (exclusive c14n, RSA with OpenSSL),
 //! IdP metadata, a service-provider verifier that reads only what was signed, and the tamper catalogue.
 //!
 //! No network IO. Time and ids come from [`Clock`] and [`IdSource`] so tests are deterministic.
@@ -7,6 +7,7 @@
 //! Attack one: [`Attack::apply`].
 
 mod attack;
+mod c14n;
 mod clock;
 mod keys;
 mod metadata;
@@ -15,6 +16,7 @@ mod spec;
 mod style;
 mod verify;
 pub mod xml;
+mod xmlsec_verify;
 
 pub use attack::{
     Attack, AttackContext, AttackError, Delivery, ExpectedOutcome, SpCheck, Tampered,

@@ -9,8 +9,9 @@
 //!    only exclusive c14n and the enveloped transform, no SHA-1, certificates in `KeyInfo` equal to a pinned one
 //!    (saml-attacks.md A1–A8);
 //! 3. the signature policy (which parts must be signed);
-//! 4. xmlsec (through samael's `reduce_xml_to_signed`) verifies **every** signature with the pinned certificates
-//!    only and returns the pre-digest bytes, i.e. the exclusive-c14n form of exactly what was signed;
+//! 4. xmlsec ([`crate::xmlsec_verify`], the pinned public keys parsed once) verifies **every** signature with the
+//!    pinned keys only, allowing only exclusive c14n, the enveloped transform, RSA-SHA2 and SHA-2 digests, and
+//!    returns the pre-digest bytes, i.e. the exclusive-c14n form of exactly what was signed;
 //! 5. identity and conditions are read **only from that signed form** (XSW, saml-attacks.md A3), and its `ID`
 //!    must be the `ID` of the element in place; envelope fields (Status, Destination, InResponseTo) come from the
 //!    signed Response when it is signed, else from the raw Response;
@@ -27,15 +28,14 @@
 use std::sync::Arc;
 
 use base64::Engine as _;
-use samael::crypto::{
-    AllowedSignatureAlgorithm, CertificateDer, Crypto, CryptoError, CryptoProvider, ReduceMode,
-};
+use samael::crypto::CryptoError;
 use time::{Duration, OffsetDateTime};
 
 use crate::clock::Clock;
 use crate::keys::Certificate;
 use crate::spec::{parse_instant, CM_BEARER, STATUS_SUCCESS};
 use crate::xml::{self, Element, Node, XmlError, NS_ASSERTION, NS_DSIG, NS_PROTOCOL};
+use crate::xmlsec_verify::{PinnedKeys, XmlsecFailure};
 
 const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
 const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
@@ -201,6 +201,10 @@ pub enum VerifyError {
     ResponseUnsigned,
     #[error("verifying the signatures against the pinned certificates")]
     SignatureInvalid(#[source] CryptoError),
+    #[error("verifying the signatures: {0}")]
+    Xmlsec(&'static str),
+    #[error("verifier config: the public key of a pinned certificate cannot be loaded")]
+    PinnedKey,
     #[error("reading the signed content: {0}")]
     SignedContent(String),
     /// saml-attacks.md A3: what was signed is not what sits where an SP reads.
@@ -264,7 +268,8 @@ pub enum VerifyError {
 /// Verifies SAML Responses for one SP against one IdP.
 pub struct Verifier {
     config: VerifierConfig,
-    pinned_der: Vec<CertificateDer>,
+    /// The pinned certificates' public keys, parsed once for xmlsec.
+    pinned_keys: PinnedKeys,
     clock: Arc<dyn Clock>,
 }
 
@@ -290,14 +295,11 @@ impl Verifier {
         if config.pinned_certificates.is_empty() {
             return Err(VerifyError::NoPinnedCertificate);
         }
-        let pinned_der = config
-            .pinned_certificates
-            .iter()
-            .map(|c| CertificateDer::from(c.der().to_vec()))
-            .collect();
+        let pinned_keys =
+            PinnedKeys::new(&config.pinned_certificates).ok_or(VerifyError::PinnedKey)?;
         Ok(Verifier {
             config,
-            pinned_der,
+            pinned_keys,
             clock,
         })
     }
@@ -365,20 +367,39 @@ impl Verifier {
         }
 
         // xmlsec verifies every Signature with the pinned keys only (a key on the context means KeyInfo is
-        // never used to find a key) and hands back the pre-digest bytes of what was signed.
-        let predigest = Crypto::reduce_xml_to_signed_with_allowed_algorithms(
-            xml,
-            &self.pinned_der,
-            ReduceMode::PreDigest,
-            Some(&[
-                AllowedSignatureAlgorithm::RsaSha256,
-                AllowedSignatureAlgorithm::RsaSha384,
-                AllowedSignatureAlgorithm::RsaSha512,
-            ]),
-        )
-        .map_err(VerifyError::SignatureInvalid)?;
-        let signed =
-            xml::parse(&predigest).map_err(|e| VerifyError::SignedContent(e.to_string()))?;
+        // never used to find a key) and hands back the pre-digest bytes of what each Reference covered.
+        let predigests = self.pinned_keys.verify(xml).map_err(|e| match e {
+            XmlsecFailure::Invalid => VerifyError::SignatureInvalid(CryptoError::InvalidSignature),
+            XmlsecFailure::Parse => VerifyError::Xmlsec("libxml2 could not parse the document"),
+            XmlsecFailure::BadId => {
+                VerifyError::Xmlsec("an ID attribute is not an NCName or is not unique")
+            }
+            XmlsecFailure::Internal => VerifyError::Xmlsec("xmlsec failed"),
+        })?;
+        let mut signed_parts = predigests
+            .into_iter()
+            .map(|bytes| {
+                let text = String::from_utf8(bytes).map_err(|_| {
+                    VerifyError::SignedContent("signed content is not utf-8".into())
+                })?;
+                xml::parse(&text).map_err(|e| VerifyError::SignedContent(e.to_string()))
+            })
+            .collect::<Result<Vec<Element>, VerifyError>>()?;
+        // One signed part, or with both signed exactly one that is the Response (which holds the other).
+        let signed = if signed_parts.len() == 1 {
+            signed_parts.pop()
+        } else {
+            let mut responses: Vec<Element> = signed_parts
+                .into_iter()
+                .filter(|e| e.is(NS_PROTOCOL, "Response"))
+                .collect();
+            if responses.len() == 1 {
+                responses.pop()
+            } else {
+                None
+            }
+        }
+        .ok_or(VerifyError::SignatureInvalid(CryptoError::InvalidSignature))?;
 
         let (envelope, assertion): (&Element, &Element) = if signed.is(NS_PROTOCOL, "Response") {
             same_id("response", signed.attr("ID"), shape.response_id.as_deref())?;

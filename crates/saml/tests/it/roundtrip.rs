@@ -366,3 +366,48 @@ fn a_later_clock_expires_a_valid_login() {
         Err(VerifyError::Expired { .. })
     ));
 }
+
+/// The signer canonicalizes what it wrote itself: characters that exclusive c14n escapes or keeps
+/// (`& < > " '`, tab, newline, carriage return, non-ASCII) in text and in attribute values must give
+/// signatures that xmlsec and bergshamra both accept, and read back unchanged.
+#[rstest]
+fn awkward_characters_sign_and_verify_with_both_implementations(
+    #[values(IdpStyle::Entra, IdpStyle::Okta, IdpStyle::Rfc)] style: IdpStyle,
+    #[values(SignMode::Assertion, SignMode::Response, SignMode::Both)] mode: SignMode,
+) {
+    const AWKWARD: &str = "a&b<c>d\"e'f\tg\nh\ri é ☃ \u{1F600} ]]> &amp;";
+    let mut spec = spec(style, Some(REQUEST_ID));
+    spec.sign = mode;
+    spec.name_id = format!("alice{AWKWARD}@example.test");
+    spec.authn.context_class = format!("urn:x:{AWKWARD}");
+    spec.authn.session_index = Some(format!("s{AWKWARD}"));
+    spec.attributes.push(saml::Attribute {
+        name: format!("n{AWKWARD}"),
+        name_format: Some(format!("urn:f:{AWKWARD}")),
+        values: vec![AWKWARD.to_owned(), String::new(), " ".to_owned()],
+    });
+    let keys = persona_keys(style);
+    let xml = sign_response(&spec, &keys).expect("sign");
+
+    let policy = if mode == SignMode::Response {
+        SignaturePolicy::ResponseOrAssertionSigned
+    } else {
+        SignaturePolicy::AssertionSigned
+    };
+    let got = verifier(style, policy)
+        .verify(&xml, sp_initiated())
+        .unwrap_or_else(|e| panic!("{style:?}/{mode:?}: {e}\n{xml}"));
+    assert_eq!(got.name_id, spec.name_id);
+    assert_eq!(got.session_index, spec.authn.session_index);
+    assert_eq!(
+        got.attribute_values(&format!("n{AWKWARD}")),
+        [AWKWARD, "", " "]
+    );
+    let flags = bergshamra_verify(&xml, keys.certificate()).expect("bergshamra");
+    let expected = usize::from(mode.signs_response()) + usize::from(mode.signs_assertion());
+    assert_eq!(
+        flags,
+        vec![true; expected],
+        "{style:?}/{mode:?} with bergshamra\n{xml}"
+    );
+}

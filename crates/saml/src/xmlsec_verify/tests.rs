@@ -1,0 +1,89 @@
+//! The xmlsec call with keys parsed once: valid signatures pass, and what the C side restricts is refused
+//! even without the Rust-side shape checks in front of it.
+
+use std::path::PathBuf;
+
+use super::*;
+use crate::clock::{FixedClock, SequentialIds};
+use crate::keys::SigningKeys;
+use crate::sign::sign_response;
+use crate::spec::{Login, ResponseSpec};
+use crate::style::{DigestAlgorithm, IdpStyle, SignMode, SignatureAlgorithm};
+
+fn keys(name: &str) -> SigningKeys {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/idp");
+    SigningKeys::from_pem_files(
+        dir.join(format!("{name}.key.pem")),
+        dir.join(format!("{name}.cert.pem")),
+    )
+    .unwrap()
+}
+
+fn spec(mode: SignMode) -> ResponseSpec {
+    let login = Login {
+        idp_entity_id: "https://idp.example.test".into(),
+        acs_url: "https://sp.example.test/saml/acs".into(),
+        audience: "https://sp.example.test/saml/metadata".into(),
+        name_id: "alice@example.test".into(),
+        name_id_format: None,
+        attributes: Vec::new(),
+        in_response_to: None,
+    };
+    let clock = FixedClock::new(time::macros::datetime!(2030-01-01 00:00:00 UTC));
+    let mut spec = ResponseSpec::new(
+        IdpStyle::Rfc,
+        &login,
+        &clock,
+        &SequentialIds::starting_at(1),
+    );
+    spec.sign = mode;
+    spec
+}
+
+fn pinned(name: &str) -> PinnedKeys {
+    PinnedKeys::new(&[keys(name).certificate().clone()]).unwrap()
+}
+
+#[test]
+fn every_signature_verifies_and_each_reference_gives_its_predigest() {
+    let signed = sign_response(&spec(SignMode::Both), &keys("rfc")).unwrap();
+    let parts = pinned("rfc").verify(&signed).unwrap();
+    assert_eq!(parts.len(), 2);
+    assert!(parts.iter().any(|p| p.starts_with(b"<samlp:Response")));
+    assert!(parts.iter().any(|p| p.starts_with(b"<saml:Assertion")));
+}
+
+#[test]
+fn another_key_or_a_changed_byte_is_invalid() {
+    let signed = sign_response(&spec(SignMode::Assertion), &keys("rfc")).unwrap();
+    assert_eq!(pinned("okta").verify(&signed), Err(XmlsecFailure::Invalid));
+    let changed = signed.replace("alice@example.test", "mallory@example.test");
+    assert_eq!(pinned("rfc").verify(&changed), Err(XmlsecFailure::Invalid));
+}
+
+#[test]
+fn sha1_digest_or_rsa_sha1_is_refused_even_when_the_signature_is_right() {
+    let mut weak_digest = spec(SignMode::Assertion);
+    weak_digest.digest_algorithm = DigestAlgorithm::Sha1;
+    let mut weak_method = spec(SignMode::Assertion);
+    weak_method.signature_algorithm = SignatureAlgorithm::RsaSha1;
+    for spec in [weak_digest, weak_method] {
+        let signed = sign_response(&spec, &keys("rfc")).unwrap();
+        assert_eq!(pinned("rfc").verify(&signed), Err(XmlsecFailure::Invalid));
+    }
+}
+
+#[test]
+fn unsigned_malformed_or_duplicate_ids_are_refused() {
+    let pinned = pinned("rfc");
+    let unsigned = spec(SignMode::Assertion).to_unsigned_xml();
+    assert_eq!(pinned.verify(&unsigned), Err(XmlsecFailure::Invalid));
+    assert_eq!(pinned.verify("<a><b></a>"), Err(XmlsecFailure::Parse));
+    let signed = sign_response(&spec(SignMode::Assertion), &keys("rfc")).unwrap();
+    let duplicated = signed.replacen(
+        "<samlp:Status>",
+        "<samlp:Status ID=\"_x\"><samlp:Extensions ID=\"_x\"/>",
+        1,
+    );
+    assert_eq!(pinned.verify(&duplicated), Err(XmlsecFailure::BadId));
+}

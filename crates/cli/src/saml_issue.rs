@@ -99,6 +99,7 @@ pub fn issue(args: IssueArgs) -> anyhow::Result<()> {
                 uid_attribute: &args.uid_attribute,
                 clock_skew: saml::DEFAULT_CLOCK_SKEW,
                 now: time::OffsetDateTime::now_utc(),
+                victim: None,
             };
             let tampered = attack
                 .apply(&spec, &ctx)

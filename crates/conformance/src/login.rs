@@ -167,12 +167,27 @@ pub(crate) async fn login(run: &mut CaseRun<'_>, step: &LoginStep) -> Result<Log
         ),
         Some(name) => {
             let attack: saml::Attack = name.parse().map_err(|e| err(run, format!("{e}")))?;
+            let victim = match &step.victim {
+                None => None,
+                Some(key) => {
+                    let Some(v) = run.directory_user(key) else {
+                        return Err(err(run, format!("user `{key}` is not in the directory")));
+                    };
+                    Some((
+                        v.profile.user_principal_name.clone(),
+                        run.external_id_of(&v),
+                    ))
+                }
+            };
             let ctx = saml::AttackContext {
                 trusted,
                 attacker: &keys.attacker,
                 uid_attribute: &saml_cfg.uid_attribute,
                 clock_skew: saml::DEFAULT_CLOCK_SKEW,
                 now: time::OffsetDateTime::now_utc() + edge_lead(attack),
+                victim: victim
+                    .as_ref()
+                    .map(|(name_id, uid)| saml::Victim { name_id, uid }),
             };
             let t = attack
                 .apply(&spec, &ctx)

@@ -473,6 +473,11 @@ pub struct LoginStep {
     /// A tamper-catalogue attack (`scim-harness saml attacks`).
     #[serde(default)]
     pub attack: Option<String>,
+    /// With `attack`: the user (key) the forged parts claim to be, with that user's login as
+    /// NameID and provisioned externalId as uid (default: an identity the target does not know).
+    /// Naming a provisioned user makes an SP that reads the forged part log in as that user.
+    #[serde(default)]
+    pub victim: Option<String>,
     /// What to sign (default: the persona's IdP default).
     #[serde(default)]
     pub sign: Option<Signing>,
@@ -885,6 +890,15 @@ impl LoadedScenario {
                     if let Some(a) = &l.attack {
                         a.parse::<saml::Attack>()
                             .map_err(|e| self.step_error(i, e.to_string()))?;
+                    }
+                    if let Some(v) = &l.victim {
+                        need_user(v)?;
+                        if l.attack.is_none() {
+                            return Err(self.step_error(
+                                i,
+                                format!("victim `{v}` needs an `attack` to forge it"),
+                            ));
+                        }
                     }
                 }
                 Step::Request(r) => {

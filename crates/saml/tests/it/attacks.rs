@@ -82,6 +82,7 @@ fn check(name: &str) {
             uid_attribute: GRAFANA_UID_ATTRIBUTE,
             clock_skew: DEFAULT_CLOCK_SKEW,
             now: NOW,
+            victim: None,
         };
         let base = spec(style, Some(REQUEST_ID));
         let tampered = attack
@@ -188,6 +189,7 @@ fn rewritten_documents_keep_a_cryptographically_valid_signature(#[case] name: &s
             uid_attribute: GRAFANA_UID_ATTRIBUTE,
             clock_skew: DEFAULT_CLOCK_SKEW,
             now: NOW,
+            victim: None,
         };
         let t = attack.apply(&spec(style, Some(REQUEST_ID)), &ctx).unwrap();
         let flags = bergshamra_verify(&t.xml, trusted.certificate()).unwrap();
@@ -209,6 +211,7 @@ fn sp_initiated_attacks_need_an_outstanding_request() {
         uid_attribute: GRAFANA_UID_ATTRIBUTE,
         clock_skew: DEFAULT_CLOCK_SKEW,
         now: NOW,
+        victim: None,
     };
     assert!(Attack::InResponseToMissing.needs_sp_initiated());
     assert!(Attack::InResponseToMissing

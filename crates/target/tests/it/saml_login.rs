@@ -517,6 +517,7 @@ async fn attack(#[case] name: &str) {
             uid_attribute: GRAFANA_UID_ATTRIBUTE,
             clock_skew: DEFAULT_CLOCK_SKEW,
             now: NOW,
+            victim: None,
         };
         // SP-initiated when the attack needs it: the request id comes from /login/saml
         // and the RelayState goes back with the post, as a browser would carry it.
@@ -1050,6 +1051,7 @@ async fn post_attack_as(t: &LoginTarget, persona: &str, name: &str) -> Posted {
         uid_attribute: GRAFANA_UID_ATTRIBUTE,
         clock_skew: DEFAULT_CLOCK_SKEW,
         now: NOW,
+        victim: None,
     };
     let tampered = attack
         .apply(

@@ -1,7 +1,8 @@
 //! The runner against a real peer on a loopback socket that answers every request 200
 //! and records what it was sent, in arrival order: exclusive cases (`set_config`) run after
 //! the other cases of their configuration, alone, with the configuration restored after
-//! each; `seed_app_user` keeps its password out of the transcript.
+//! each; `seed_app_user` keeps its password out of the transcript. A peer that never answers
+//! ends each case as an error naming the timeout, or the run as unreachable.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -233,4 +234,151 @@ async fn a_seeded_app_user_is_addressable_by_key_and_its_password_is_not_recorde
         transcript.contains("\"password\":\"[redacted]\""),
         "{transcript}"
     );
+}
+
+/// A peer that answers `GET …/ServiceProviderConfig` (unless `hang_all`) and then never
+/// answers anything else: it reads the request and holds the connection open.
+async fn hanging_target(hang_all: bool) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut read = BufReader::new(read);
+                loop {
+                    let mut line = String::new();
+                    if read.read_line(&mut line).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let discovery = line.contains("/ServiceProviderConfig");
+                    loop {
+                        let mut h = String::new();
+                        if read.read_line(&mut h).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if h.trim().is_empty() {
+                            break;
+                        }
+                    }
+                    if hang_all || !discovery {
+                        // Hold the connection, answer nothing, until the client gives up.
+                        let mut sink = Vec::new();
+                        let _ = read.read_to_end(&mut sink).await;
+                        return;
+                    }
+                    let answer = "HTTP/1.1 200 OK\r\ncontent-type: application/scim+json\r\ncontent-length: 2\r\n\r\n{}";
+                    if write.write_all(answer.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+fn plain_profile() -> Profile {
+    Profile::parse(
+        "name = \"hung\"\nbase_url = \"http://unused\"\n[scim]\npath = \"/scim\"\ntoken = \"t\"\n",
+        "hung.toml",
+    )
+    .unwrap()
+}
+
+fn names_the_timeout(text: &str) -> bool {
+    text.contains("no response within") || text.contains("timed out")
+}
+
+/// Guards the test itself: a runner that hangs fails here instead of stalling the suite.
+const HANG_GUARD: Duration = Duration::from_secs(120);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_that_never_answers_ends_each_case_as_an_error_naming_the_timeout() {
+    let url = hanging_target(false).await;
+    let catalogue = Catalogue::from_parts(
+        Path::new("."),
+        vec![
+            scenario(
+                "h.request",
+                false,
+                "  - request: {surface: scim, method: GET, path: /Users}\n  - expect: {response: {status: 200}}\n",
+            ),
+            scenario(
+                "h.sync",
+                false,
+                "  - add_user: {user: alice}\n  - sync: {}\n  - expect: {user: {user: alice, exists: true}}\n",
+            ),
+        ],
+        default_config(),
+    )
+    .unwrap();
+    let cases = catalogue.cases();
+    let mut opts = options(url, plain_profile());
+    opts.request_timeout = Duration::from_millis(300);
+    opts.case_timeout = Duration::from_secs(30);
+    let mut finished = Vec::new();
+    let summary = tokio::time::timeout(
+        HANG_GUARD,
+        conformance::run(cases.clone(), &cases, opts, |e| {
+            if let RunEvent::CaseFinished(r) = e {
+                finished.push((
+                    r.id.clone(),
+                    r.outcome,
+                    r.reason.clone().unwrap_or_default(),
+                ));
+            }
+        }),
+    )
+    .await
+    .expect("the run ends although the target never answers")
+    .expect("discovery answered, so the run starts");
+    assert_eq!(summary.total, 2);
+    assert_eq!(finished.len(), 2, "{finished:#?}");
+    for (id, outcome, reason) in &finished {
+        assert!(
+            matches!(outcome, Outcome::Error | Outcome::Fail),
+            "{id}: a hung target cannot pass: {outcome:?} {reason}"
+        );
+        assert!(
+            names_the_timeout(reason),
+            "{id}: the reason names the timeout: {reason}"
+        );
+    }
+    assert_eq!(
+        finished[0].1,
+        Outcome::Error,
+        "a request with no answer is the harness unable to judge: {finished:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_that_never_answers_discovery_is_unreachable() {
+    let url = hanging_target(true).await;
+    let catalogue = Catalogue::from_parts(
+        Path::new("."),
+        vec![scenario(
+            "h.request",
+            false,
+            "  - request: {surface: scim, method: GET, path: /Users}\n",
+        )],
+        default_config(),
+    )
+    .unwrap();
+    let cases = catalogue.cases();
+    let mut opts = options(url, plain_profile());
+    opts.request_timeout = Duration::from_millis(300);
+    let result = tokio::time::timeout(
+        HANG_GUARD,
+        conformance::run(cases.clone(), &cases, opts, |_| {}),
+    )
+    .await
+    .expect("the reachability check is bounded by the request timeout");
+    match result {
+        Err(conformance::RunError::Unreachable { url, detail }) => {
+            assert!(url.ends_with("/scim/ServiceProviderConfig"), "{url}");
+            assert!(names_the_timeout(&detail), "{detail}");
+        }
+        other => panic!("expected Unreachable, got {other:?}"),
+    }
 }

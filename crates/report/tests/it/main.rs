@@ -1,5 +1,6 @@
 //! The reporters over a synthetic run: every format renders from events alone, escapes
-//! what a target sent, and keeps the documented shape.
+//! what a target sent, and keeps the documented shape. The whole terminal, JSON and JUnit
+//! renderings are insta snapshots, read by a person whenever they change.
 
 use conformance::{
     CaseResult, Level, Mismatch, Outcome, RunEvent, RunInfo, Source, Summary, TranscriptEntry,
@@ -132,6 +133,7 @@ fn json_report_has_the_documented_shape() {
     }
     assert_eq!(c["outcome"], "fail");
     assert_eq!(c["transcript"][1]["kind"], "saml");
+    insta::assert_snapshot!("report_json", report::json(&collected()));
 }
 
 #[test]
@@ -143,6 +145,7 @@ fn junit_reports_failures_and_skips() {
         "{x}"
     );
     assert!(x.contains("<skipped"), "{x}");
+    insta::assert_snapshot!("junit_xml", x);
 }
 
 #[test]
@@ -200,6 +203,7 @@ fn terminal_has_a_fixed_status_column_a_diff_and_one_summary_line() {
         text.contains("3 cases: 1 passed, 1 failed, 0 warned, 1 skipped, 0 errored, 0 expected"),
         "{text}"
     );
+    insta::assert_snapshot!("terminal", text);
 }
 
 #[test]

@@ -293,32 +293,23 @@ fn names_the_timeout(text: &str) -> bool {
 /// Guards the test itself: a runner that hangs fails here instead of stalling the suite.
 const HANG_GUARD: Duration = Duration::from_secs(120);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_target_that_never_answers_ends_each_case_as_an_error_naming_the_timeout() {
-    let url = hanging_target(false).await;
-    let catalogue = Catalogue::from_parts(
-        Path::new("."),
-        vec![
-            scenario(
-                "h.request",
-                false,
-                "  - request: {surface: scim, method: GET, path: /Users}\n  - expect: {response: {status: 200}}\n",
-            ),
-            scenario(
-                "h.sync",
-                false,
-                "  - add_user: {user: alice}\n  - sync: {}\n  - expect: {user: {user: alice, exists: true}}\n",
-            ),
-        ],
-        default_config(),
-    )
-    .unwrap();
+/// Runs `scenarios` against a [`hanging_target`] with a 300 ms request budget, bounded by
+/// [`HANG_GUARD`]; returns the run's result and each finished case (id, outcome, reason).
+async fn run_against_hung_target(
+    hang_all: bool,
+    scenarios: Vec<conformance::LoadedScenario>,
+) -> (
+    Result<conformance::Summary, conformance::RunError>,
+    Vec<(String, Outcome, String)>,
+) {
+    let url = hanging_target(hang_all).await;
+    let catalogue = Catalogue::from_parts(Path::new("."), scenarios, default_config()).unwrap();
     let cases = catalogue.cases();
     let mut opts = options(url, plain_profile());
     opts.request_timeout = Duration::from_millis(300);
     opts.case_timeout = Duration::from_secs(30);
     let mut finished = Vec::new();
-    let summary = tokio::time::timeout(
+    let result = tokio::time::timeout(
         HANG_GUARD,
         conformance::run(cases.clone(), &cases, opts, |e| {
             if let RunEvent::CaseFinished(r) = e {
@@ -331,8 +322,29 @@ async fn a_target_that_never_answers_ends_each_case_as_an_error_naming_the_timeo
         }),
     )
     .await
-    .expect("the run ends although the target never answers")
-    .expect("discovery answered, so the run starts");
+    .expect("the run ends although the target never answers");
+    (result, finished)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_that_never_answers_ends_each_case_as_an_error_naming_the_timeout() {
+    let (result, finished) = run_against_hung_target(
+        false,
+        vec![
+            scenario(
+                "h.request",
+                false,
+                "  - request: {surface: scim, method: GET, path: /Users}\n  - expect: {response: {status: 200}}\n",
+            ),
+            scenario(
+                "h.sync",
+                false,
+                "  - add_user: {user: alice}\n  - sync: {}\n  - expect: {user: {user: alice, exists: true}}\n",
+            ),
+        ],
+    )
+    .await;
+    let summary = result.expect("discovery answered, so the run starts");
     assert_eq!(summary.total, 2);
     assert_eq!(finished.len(), 2, "{finished:#?}");
     for (id, outcome, reason) in &finished {
@@ -354,26 +366,16 @@ async fn a_target_that_never_answers_ends_each_case_as_an_error_naming_the_timeo
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_that_never_answers_discovery_is_unreachable() {
-    let url = hanging_target(true).await;
-    let catalogue = Catalogue::from_parts(
-        Path::new("."),
+    let (result, finished) = run_against_hung_target(
+        true,
         vec![scenario(
             "h.request",
             false,
             "  - request: {surface: scim, method: GET, path: /Users}\n",
         )],
-        default_config(),
     )
-    .unwrap();
-    let cases = catalogue.cases();
-    let mut opts = options(url, plain_profile());
-    opts.request_timeout = Duration::from_millis(300);
-    let result = tokio::time::timeout(
-        HANG_GUARD,
-        conformance::run(cases.clone(), &cases, opts, |_| {}),
-    )
-    .await
-    .expect("the reachability check is bounded by the request timeout");
+    .await;
+    assert!(finished.is_empty(), "{finished:#?}");
     match result {
         Err(conformance::RunError::Unreachable { url, detail }) => {
             assert!(url.ends_with("/scim/ServiceProviderConfig"), "{url}");

@@ -1,9 +1,10 @@
 //! `cargo xtask mutants`: the catalogue against the clean reference target and against each
 //! of its fault switches (`scim-harness target faults`). A fault counts as caught when at
-//! least one MUST case *fails* under it; an errored case is listed but does not count, since an
-//! error says the harness could not judge, not that it judged the target wrong.
+//! least one MUST case that passed against the clean target *fails* under it; an errored case
+//! is listed but does not count, since an error says the harness could not judge, not that it
+//! judged the target wrong.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
@@ -137,11 +138,20 @@ pub fn mutants(args: &[String]) -> anyhow::Result<ExitCode> {
         println!("    {} {}: {}", case.outcome, case.id, case.reason);
     }
 
+    let clean_passed: BTreeSet<&str> = clean
+        .cases
+        .iter()
+        .filter(|c| c.outcome == "pass")
+        .map(|c| c.id.as_str())
+        .collect();
     let mut rows = Vec::new();
     for (i, (name, doc)) in selected.iter().enumerate() {
         let slug = name.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_");
         let report = run_catalogue(&binary, Some(name), &out.join(&slug), &run_args)?;
-        let caught = report.ids(|c| c.level == "must" && c.outcome == "fail");
+        // Only a case that passed against the clean target can catch a fault.
+        let caught = report.ids(|c| {
+            c.level == "must" && c.outcome == "fail" && clean_passed.contains(c.id.as_str())
+        });
         let errored = report.ids(|c| c.level == "must" && c.outcome == "error");
         let should =
             report.ids(|c| c.level != "must" && matches!(c.outcome.as_str(), "fail" | "warn"));

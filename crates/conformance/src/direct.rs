@@ -53,26 +53,30 @@ impl CaseRun<'_> {
                     ))
                 })
             }
-            "user_name" => {
-                let dir = self.user_id(key)?;
-                Ok(self
-                    .dir
-                    .user(&dir)
-                    .map(|u| u.profile.user_principal_name.clone())
-                    .unwrap_or_default())
-            }
+            "user_name" => Ok(self
+                .present_user(kind, key)?
+                .profile
+                .user_principal_name
+                .clone()),
             "external_id" => {
-                let dir = self.user_id(key)?;
-                Ok(self
-                    .dir
-                    .user(&dir)
-                    .map(|u| self.external_id_of(u))
-                    .unwrap_or_default())
+                let user = self.present_user(kind, key)?;
+                Ok(self.external_id_of(&user))
             }
             "team_id" => self.team_id(key).await,
             "app_user_id" => self.app_user_id(key).await,
             other => Err(self.step_err(format!("unknown template kind `{other}`"))),
         }
+    }
+
+    /// A user still in the directory: a template naming one deleted by an earlier step is an
+    /// error, never an empty string that would make the request test nothing.
+    fn present_user(&self, kind: &str, key: &str) -> Result<idp::DirUser, Stop> {
+        let dir = self.user_id(key)?;
+        self.dir.user(&dir).cloned().ok_or_else(|| {
+            self.step_err(format!(
+                "{{{kind}:{key}}}: user `{key}` is no longer in the directory"
+            ))
+        })
     }
 
     /// The app's team id of a group, found by its display name.
@@ -82,7 +86,11 @@ impl CaseRun<'_> {
             .dir
             .group(&dir)
             .map(|g| g.display_name.clone())
-            .unwrap_or_default();
+            .ok_or_else(|| {
+                self.step_err(format!(
+                    "{{team_id:{key}}}: group `{key}` is no longer in the directory"
+                ))
+            })?;
         let probe = self
             .shared
             .opts
@@ -119,12 +127,11 @@ impl CaseRun<'_> {
         if let Some(id) = self.seeded.get(key) {
             return Ok(id.to_string());
         }
-        let dir = self.user_id(key)?;
         let login = self
-            .dir
-            .user(&dir)
-            .map(|u| u.profile.user_principal_name.clone())
-            .unwrap_or_default();
+            .present_user("app_user_id", key)?
+            .profile
+            .user_principal_name
+            .clone();
         match self.read_app_user(&login).await? {
             Some((n, json)) => json
                 .as_ref()
@@ -349,7 +356,8 @@ impl CaseRun<'_> {
             .name
             .as_ref()
             .map_or_else(|| login.clone(), |n| self.expand(n));
-        let password = format!("Seed-{}-{}", self.tag, crate::exec::case_tag(7, &login));
+        // Random, unrelated to the seed or the names in the report; redacted in the transcript.
+        let password = format!("Seed-{}", uuid::Uuid::new_v4().simple());
         let req = Request {
             method: reqwest::Method::POST,
             body: Body::Json(serde_json::json!({

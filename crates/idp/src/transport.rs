@@ -6,14 +6,19 @@ use std::io::Write;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION, RETRY_AFTER};
+use reqwest::header::{
+    HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, HOST, RETRY_AFTER,
+};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::persona::{Family, PersonaId, RequestKind};
 
+mod plain_http;
 #[cfg(test)]
 mod tests;
+
+use plain_http::PlainHttp;
 
 /// Where and how to reach the SCIM service provider.
 #[derive(Debug, Clone)]
@@ -314,6 +319,12 @@ pub(crate) struct Http {
     /// `Authorization: Bearer …`, marked sensitive; `None` when the token is not a valid
     /// header value (each request then fails as reqwest reports it).
     authorization: Option<HeaderValue>,
+    /// The lean client for an `http://` base URL with a valid token; `None` sends
+    /// through reqwest (`https://`, credentials in the URL, a token that is no header
+    /// value).
+    plain: Option<PlainHttp>,
+    /// The base URL's path without trailing slash, prefixed to each plain request.
+    prefix: String,
     /// Exchanges made outside [`recorded`]; the engine drains them after each step.
     stray: Mutex<Vec<Exchange>>,
     pacer: Pacer,
@@ -381,12 +392,22 @@ impl Http {
                 v.set_sensitive(true);
                 v
             });
+        let plain = base
+            .as_ref()
+            .filter(|_| authorization.is_some())
+            .and_then(|b| PlainHttp::new(b, limits.concurrency.max(1)));
+        let prefix = base
+            .as_ref()
+            .map_or("", |b| b.path().trim_end_matches('/'))
+            .to_owned();
         Http {
             client,
             persona,
             limits,
             base,
             authorization,
+            plain,
+            prefix,
             stray: Mutex::new(Vec::new()),
             pacer: Pacer::new(limits.requests_per_second),
             target,
@@ -441,6 +462,32 @@ impl Http {
         url.set_path(&format!("{prefix}{path}"));
         url.set_query(query);
         Ok(url)
+    }
+
+    /// The request target (origin form) a plain request sends: what reqwest would send
+    /// for the same URL. An already-canonical path and query (the engine's own, always)
+    /// is used as it is; anything the URL parser would rewrite (dot segments, characters
+    /// it percent-encodes) goes through it.
+    fn origin_form(&self, path_and_query: &str) -> Result<hyper::Uri, String> {
+        let (path, _) = path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, ""));
+        let canonical = path_and_query.starts_with('/')
+            && path_and_query
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&()*+,;=:@/%?".contains(&b))
+            && !path.contains("/.")
+            && !path.to_ascii_lowercase().contains("%2e");
+        let target = if canonical {
+            format!("{}{path_and_query}", self.prefix)
+        } else {
+            let url = self.parsed_url(path_and_query)?;
+            match url.query() {
+                Some(q) => format!("{}?{q}", url.path()),
+                None => url.path().to_owned(),
+            }
+        };
+        hyper::Uri::try_from(target).map_err(|e| e.to_string())
     }
 
     /// Send, retrying 429 and (per persona) 5xx and transport failures; every attempt
@@ -555,46 +602,59 @@ impl Http {
             error: None,
         };
         let started = Instant::now();
-        let parsed = match self.parsed_url(path_and_query) {
-            Ok(u) => u,
-            Err(e) => {
-                exchange.error = Some(format!("invalid url: {e}"));
-                let url = exchange.url.clone();
-                return Attempt {
-                    result: Err(TransportError::Url(url)),
-                    retry_after: None,
-                    exchange,
-                };
-            }
-        };
-        let mut req = self.client.request(method.clone(), parsed);
-        req = match &self.authorization {
-            Some(v) => req.header(AUTHORIZATION, v.clone()),
-            None => req.header("authorization", format!("Bearer {}", self.target.token)),
-        };
-        for &(k, v) in headers {
-            req = req.header(HeaderName::from_static(k), HeaderValue::from_static(v));
-        }
-        if let Some(b) = body {
-            req = req.body(b);
-        }
         let limit = self.target.max_response_bytes;
         let timeout = self.target.timeout;
-        // The request runs as its own task: reqwest's work for it (and the parse of the
-        // answer) spreads over the runtime's workers instead of all running on the task
-        // that drives the cycle's objects.
-        let request = Spawned(tokio::spawn(tokio::time::timeout(timeout, async move {
-            let mut resp = req
-                .send()
-                .await
-                .map_err(|e| TransportError::Io(error_chain(&e)))?;
-            let status = resp.status().as_u16();
-            let retry_after = resp
-                .headers()
+        let outcome = match (&self.plain, &self.authorization) {
+            (Some(plain), Some(authorization)) => {
+                let uri = match self.origin_form(path_and_query) {
+                    Ok(u) => u,
+                    Err(e) => return invalid_url(exchange, &e),
+                };
+                let mut req =
+                    hyper::Request::new(http_body_util::Full::new(body.unwrap_or_default()));
+                *req.method_mut() = method.clone();
+                *req.uri_mut() = uri;
+                // The header order reqwest sends: ours, its default `accept: */*`
+                // unless the persona sets one, then hyper-util's `Host`.
+                let h = req.headers_mut();
+                h.reserve(headers.len() + 3);
+                h.append(AUTHORIZATION, authorization.clone());
+                for &(k, v) in headers {
+                    h.append(HeaderName::from_static(k), HeaderValue::from_static(v));
+                }
+                if !h.contains_key(ACCEPT) {
+                    h.append(ACCEPT, HeaderValue::from_static("*/*"));
+                }
+                h.append(HOST, plain.host_header().clone());
+                // The request runs as its own task, which writes it and reads the answer
+                // on the connection it holds (no hand-over to a connection task); the
+                // objects' requests start and are answered in the order they were
+                // issued, as they did through reqwest.
+                let plain = plain.clone();
+                let url = exchange.url.clone();
+                let request = Spawned(tokio::spawn(async move {
+                    tokio::time::timeout(timeout, plain.exchange(req, limit, &url)).await
+                }));
+                match request.finish().await {
+                    Ok(Ok(answer)) => answer,
+                    Ok(Err(_elapsed)) => Err(TransportError::Timeout(timeout)),
+                    Err(e) => Err(TransportError::Io(format!("request task failed: {e}"))),
+                }
+            }
+            _ => {
+                let parsed = match self.parsed_url(path_and_query) {
+                    Ok(u) => u,
+                    Err(e) => return invalid_url(exchange, &e),
+                };
+                self.reqwest_exchange(method, parsed, headers, body).await
+            }
+        };
+        let outcome = outcome.map(|(status, response_headers, bytes)| {
+            let retry_after = response_headers
                 .get(RETRY_AFTER)
                 .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
             let headers: Vec<(String, String)> = if full {
-                resp.headers()
+                response_headers
                     .iter()
                     .map(|(k, v)| {
                         (
@@ -606,28 +666,9 @@ impl Http {
             } else {
                 Vec::new()
             };
-            if resp.content_length().is_some_and(|n| n > limit as u64) {
-                return Err(TransportError::BodyTooLarge(limit));
-            }
-            let mut bytes: Vec<u8> = Vec::new();
-            while let Some(chunk) = resp
-                .chunk()
-                .await
-                .map_err(|e| TransportError::Io(error_chain(&e)))?
-            {
-                if bytes.len() + chunk.len() > limit {
-                    return Err(TransportError::BodyTooLarge(limit));
-                }
-                bytes.extend_from_slice(&chunk);
-            }
             let json: Option<Value> = serde_json::from_slice(&bytes).ok();
-            Ok((status, retry_after, headers, bytes, json))
-        })));
-        let outcome = match request.finish().await {
-            Ok(Ok(answer)) => answer,
-            Ok(Err(_elapsed)) => Err(TransportError::Timeout(timeout)),
-            Err(e) => Err(TransportError::Io(format!("request task failed: {e}"))),
-        };
+            (status, retry_after, headers, bytes, json)
+        });
         exchange.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let (result, retry_after) = match outcome {
             Ok((status, retry_after, headers, bytes, json)) => {
@@ -657,6 +698,73 @@ impl Http {
             retry_after,
             exchange,
         }
+    }
+}
+
+impl Http {
+    /// Send through reqwest (`https://` targets and the fallbacks of [`Http::plain`]).
+    async fn reqwest_exchange(
+        &self,
+        method: &reqwest::Method,
+        url: reqwest::Url,
+        headers: &'static [(&'static str, &'static str)],
+        body: Option<bytes::Bytes>,
+    ) -> Result<plain_http::Answer, TransportError> {
+        let mut req = self.client.request(method.clone(), url);
+        req = match &self.authorization {
+            Some(v) => req.header(AUTHORIZATION, v.clone()),
+            None => req.header("authorization", format!("Bearer {}", self.target.token)),
+        };
+        for &(k, v) in headers {
+            req = req.header(HeaderName::from_static(k), HeaderValue::from_static(v));
+        }
+        if let Some(b) = body {
+            req = req.body(b);
+        }
+        let limit = self.target.max_response_bytes;
+        let timeout = self.target.timeout;
+        // The request runs as its own task: reqwest's work for it spreads over the
+        // runtime's workers instead of all running on the task that drives the cycle's
+        // objects.
+        let request = Spawned(tokio::spawn(tokio::time::timeout(timeout, async move {
+            let mut resp = req
+                .send()
+                .await
+                .map_err(|e| TransportError::Io(error_chain(&e)))?;
+            let status = resp.status().as_u16();
+            let headers: HeaderMap = std::mem::take(resp.headers_mut());
+            if resp.content_length().is_some_and(|n| n > limit as u64) {
+                return Err(TransportError::BodyTooLarge(limit));
+            }
+            let mut bytes: Vec<u8> = Vec::new();
+            while let Some(chunk) = resp
+                .chunk()
+                .await
+                .map_err(|e| TransportError::Io(error_chain(&e)))?
+            {
+                if bytes.len() + chunk.len() > limit {
+                    return Err(TransportError::BodyTooLarge(limit));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok((status, headers, bytes))
+        })));
+        match request.finish().await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(_elapsed)) => Err(TransportError::Timeout(timeout)),
+            Err(e) => Err(TransportError::Io(format!("request task failed: {e}"))),
+        }
+    }
+}
+
+/// The attempt for a URL that does not parse: no request is sent.
+fn invalid_url(mut exchange: Exchange, error: &str) -> Attempt {
+    exchange.error = Some(format!("invalid url: {error}"));
+    let url = exchange.url.clone();
+    Attempt {
+        result: Err(TransportError::Url(url)),
+        retry_after: None,
+        exchange,
     }
 }
 

@@ -633,7 +633,11 @@ impl Http {
                 let plain = plain.clone();
                 let url = exchange.url.clone();
                 let request = Spawned(tokio::spawn(async move {
-                    tokio::time::timeout(timeout, plain.exchange(req, limit, &url)).await
+                    tokio::time::timeout(timeout, async {
+                        let answer = plain.exchange(req, limit, &url).await?;
+                        Ok(parse_answer(answer, full))
+                    })
+                    .await
                 }));
                 match request.finish().await {
                     Ok(Ok(answer)) => answer,
@@ -646,29 +650,10 @@ impl Http {
                     Ok(u) => u,
                     Err(e) => return invalid_url(exchange, &e),
                 };
-                self.reqwest_exchange(method, parsed, headers, body).await
+                self.reqwest_exchange(method, parsed, headers, body, full)
+                    .await
             }
         };
-        let outcome = outcome.map(|(status, response_headers, bytes)| {
-            let retry_after = response_headers
-                .get(RETRY_AFTER)
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-            let headers: Vec<(String, String)> = if full {
-                response_headers
-                    .iter()
-                    .map(|(k, v)| {
-                        (
-                            k.as_str().to_owned(),
-                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                        )
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let json: Option<Value> = serde_json::from_slice(&bytes).ok();
-            (status, retry_after, headers, bytes, json)
-        });
         exchange.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let (result, retry_after) = match outcome {
             Ok((status, retry_after, headers, bytes, json)) => {
@@ -709,7 +694,8 @@ impl Http {
         url: reqwest::Url,
         headers: &'static [(&'static str, &'static str)],
         body: Option<bytes::Bytes>,
-    ) -> Result<plain_http::Answer, TransportError> {
+        full: bool,
+    ) -> Result<Parsed, TransportError> {
         let mut req = self.client.request(method.clone(), url);
         req = match &self.authorization {
             Some(v) => req.header(AUTHORIZATION, v.clone()),
@@ -747,7 +733,7 @@ impl Http {
                 }
                 bytes.extend_from_slice(&chunk);
             }
-            Ok((status, headers, bytes))
+            Ok(parse_answer((status, headers, bytes), full))
         })));
         match request.finish().await {
             Ok(Ok(answer)) => answer,
@@ -755,6 +741,38 @@ impl Http {
             Err(e) => Err(TransportError::Io(format!("request task failed: {e}"))),
         }
     }
+}
+
+/// A response read in full, as the attempt records it: status, `Retry-After`, the
+/// headers (when the transcript keeps them), the body and the body parsed as JSON.
+type Parsed = (
+    u16,
+    Option<String>,
+    Vec<(String, String)>,
+    Vec<u8>,
+    Option<Value>,
+);
+
+/// Parse a response on the request's own task, off the task that drives the cycle.
+fn parse_answer((status, response_headers, bytes): plain_http::Answer, full: bool) -> Parsed {
+    let retry_after = response_headers
+        .get(RETRY_AFTER)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let headers: Vec<(String, String)> = if full {
+        response_headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let json: Option<Value> = serde_json::from_slice(&bytes).ok();
+    (status, retry_after, headers, bytes, json)
 }
 
 /// The attempt for a URL that does not parse: no request is sent.

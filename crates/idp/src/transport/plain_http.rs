@@ -227,13 +227,18 @@ async fn drive<F: Future>(
         if let Poll::Ready(out) = work.as_mut().poll(cx) {
             return Poll::Ready(out);
         }
-        if !*ended && Pin::new(&mut *driver).poll(cx).is_ready() {
+        if *ended {
+            return Poll::Pending;
+        }
+        if Pin::new(&mut *driver).poll(cx).is_ready() {
             // The connection is gone; its error (if any) reaches `work`, which now
             // completes.
             *ended = true;
-            return work.as_mut().poll(cx);
         }
-        Poll::Pending
+        // What the connection just did (became ready for a request, wrote it, read the
+        // answer) usually completes `work`: poll it again rather than wait for the
+        // wake-up the connection just sent to this same task.
+        work.as_mut().poll(cx)
     })
     .await
 }

@@ -473,11 +473,12 @@ impl Http {
             .split_once('?')
             .unwrap_or((path_and_query, ""));
         let canonical = path_and_query.starts_with('/')
-            && path_and_query
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&()*+,;=:@/%?".contains(&b))
+            && path_and_query.bytes().all(|b| KEPT_AS_IS[usize::from(b)])
             && !path.contains("/.")
-            && !path.to_ascii_lowercase().contains("%2e");
+            && !path
+                .as_bytes()
+                .windows(3)
+                .any(|w| w[0] == b'%' && w[1] == b'2' && w[2].eq_ignore_ascii_case(&b'e'));
         let target = if canonical {
             format!("{}{path_and_query}", self.prefix)
         } else {
@@ -742,6 +743,25 @@ impl Http {
         }
     }
 }
+
+/// The bytes the URL parser leaves as they are in a path or query: unreserved and
+/// sub-delims, `:@/?` and `%` (RFC 3986 §2.2-2.3).
+const KEPT_AS_IS: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric();
+        b += 1;
+    }
+    let others = b"-._~!$&()*+,;=:@/%?";
+    let mut i = 0;
+    while i < others.len() {
+        t[others[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
 
 /// A response read in full, as the attempt records it: status, `Retry-After`, the
 /// headers (when the transcript keeps them), the body and the body parsed as JSON.

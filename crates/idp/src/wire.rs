@@ -190,7 +190,7 @@ fn name_object(a: &Attrs, order: &[(Attr, &str)]) -> Option<Value> {
     let mut name = Map::with_capacity(order.len());
     for (k, key) in order {
         if let Some(v) = a.get(k) {
-            name.insert((*key).to_owned(), json!(v));
+            name.insert((*key).to_owned(), text(v));
         }
     }
     (!name.is_empty()).then_some(Value::Object(name))
@@ -199,12 +199,45 @@ fn name_object(a: &Attrs, order: &[(Attr, &str)]) -> Option<Value> {
 fn enterprise_object(a: &Attrs) -> Option<Value> {
     let mut ext = Map::with_capacity(2);
     if let Some(v) = a.get(&Attr::Department) {
-        ext.insert("department".into(), json!(v));
+        ext.insert("department".into(), text(v));
     }
     if let Some(v) = a.get(&Attr::EmployeeNumber) {
-        ext.insert("employeeNumber".into(), json!(v));
+        ext.insert("employeeNumber".into(), text(v));
     }
     (!ext.is_empty()).then_some(Value::Object(ext))
+}
+
+/// A JSON string. `json!(v)` on a variable goes through serde's serializer (and on a
+/// `&Value` copies it node by node); the create path builds its values directly.
+fn text(v: &str) -> Value {
+    Value::String(v.to_owned())
+}
+
+/// `[schemas…]`.
+fn schemas(uris: &[&str]) -> Value {
+    Value::Array(uris.iter().map(|u| text(u)).collect())
+}
+
+/// A key of the work email object; each persona lists them in its own order.
+#[derive(Clone, Copy)]
+enum EmailKey {
+    Primary,
+    Type,
+    Value,
+}
+
+/// `[{"primary": true, "type": "work", "value": mail}]`, the keys in `order`.
+fn work_email(mail: &str, order: [EmailKey; 3]) -> Value {
+    let mut e = Map::with_capacity(3);
+    for key in order {
+        let (k, v) = match key {
+            EmailKey::Primary => ("primary", Value::Bool(true)),
+            EmailKey::Type => ("type", text("work")),
+            EmailKey::Value => ("value", text(mail)),
+        };
+        e.insert(k.to_owned(), v);
+    }
+    Value::Array(vec![Value::Object(e)])
 }
 
 /// `POST /Users`.
@@ -215,18 +248,20 @@ pub(crate) fn create_user_body(persona: PersonaId, a: &Attrs, password: &str) ->
         // entra-scim.md §1.2 "Create": enterprise URN always listed, meta.resourceType,
         // an empty roles array, nulls omitted, boolean active.
         Family::Entra => {
-            b.insert("schemas".into(), json!([USER_SCHEMA, ENTERPRISE]));
+            b.insert("schemas".into(), schemas(&[USER_SCHEMA, ENTERPRISE]));
             insert_opt(&mut b, "externalId", a.get(&Attr::ExternalId));
             insert_opt(&mut b, "userName", a.get(&Attr::UserName));
-            b.insert("active".into(), json!(true));
+            b.insert("active".into(), Value::Bool(true));
             insert_opt(&mut b, "displayName", a.get(&Attr::DisplayName));
             if let Some(mail) = a.get(&Attr::WorkEmail) {
                 b.insert(
                     "emails".into(),
-                    json!([{"primary": true, "type": "work", "value": mail}]),
+                    work_email(mail, [EmailKey::Primary, EmailKey::Type, EmailKey::Value]),
                 );
             }
-            b.insert("meta".into(), json!({"resourceType": "User"}));
+            let mut meta = Map::with_capacity(1);
+            meta.insert("resourceType".into(), text("User"));
+            b.insert("meta".into(), Value::Object(meta));
             let name = name_object(
                 a,
                 &[
@@ -235,14 +270,14 @@ pub(crate) fn create_user_body(persona: PersonaId, a: &Attrs, password: &str) ->
                     (Attr::GivenName, "givenName"),
                 ],
             );
-            insert_opt(&mut b, "name", name.as_ref());
-            b.insert("roles".into(), json!([]));
+            insert_value(&mut b, "name", name);
+            b.insert("roles".into(), Value::Array(Vec::new()));
             insert_opt(&mut b, "title", a.get(&Attr::Title));
-            insert_opt(&mut b, ENTERPRISE, enterprise_object(a).as_ref());
+            insert_value(&mut b, ENTERPRISE, enterprise_object(a));
         }
         // okta-scim.md §3 "Create" [R20]: password always sent, locale, groups [].
         Family::Okta => {
-            b.insert("schemas".into(), json!([USER_SCHEMA]));
+            b.insert("schemas".into(), schemas(&[USER_SCHEMA]));
             insert_opt(&mut b, "userName", a.get(&Attr::UserName));
             let name = name_object(
                 a,
@@ -251,27 +286,27 @@ pub(crate) fn create_user_body(persona: PersonaId, a: &Attrs, password: &str) ->
                     (Attr::FamilyName, "familyName"),
                 ],
             );
-            insert_opt(&mut b, "name", name.as_ref());
+            insert_value(&mut b, "name", name);
             if let Some(mail) = a.get(&Attr::WorkEmail) {
                 b.insert(
                     "emails".into(),
-                    json!([{"primary": true, "value": mail, "type": "work"}]),
+                    work_email(mail, [EmailKey::Primary, EmailKey::Value, EmailKey::Type]),
                 );
             }
             insert_opt(&mut b, "displayName", a.get(&Attr::DisplayName));
-            b.insert("locale".into(), json!("en-US"));
+            b.insert("locale".into(), text("en-US"));
             insert_opt(&mut b, "externalId", a.get(&Attr::ExternalId));
-            b.insert("groups".into(), json!([]));
-            b.insert("password".into(), json!(password));
-            b.insert("active".into(), json!(true));
+            b.insert("groups".into(), Value::Array(Vec::new()));
+            b.insert("password".into(), text(password));
+            b.insert("active".into(), Value::Bool(true));
         }
         // RFC 7643 §4.1 and §4.3, RFC 7644 §3.3.
         Family::Rfc => {
             let ext = enterprise_object(a);
             if ext.is_some() {
-                b.insert("schemas".into(), json!([USER_SCHEMA, ENTERPRISE]));
+                b.insert("schemas".into(), schemas(&[USER_SCHEMA, ENTERPRISE]));
             } else {
-                b.insert("schemas".into(), json!([USER_SCHEMA]));
+                b.insert("schemas".into(), schemas(&[USER_SCHEMA]));
             }
             insert_opt(&mut b, "externalId", a.get(&Attr::ExternalId));
             insert_opt(&mut b, "userName", a.get(&Attr::UserName));
@@ -283,25 +318,33 @@ pub(crate) fn create_user_body(persona: PersonaId, a: &Attrs, password: &str) ->
                     (Attr::GivenName, "givenName"),
                 ],
             );
-            insert_opt(&mut b, "name", name.as_ref());
+            insert_value(&mut b, "name", name);
             insert_opt(&mut b, "displayName", a.get(&Attr::DisplayName));
             insert_opt(&mut b, "title", a.get(&Attr::Title));
             if let Some(mail) = a.get(&Attr::WorkEmail) {
                 b.insert(
                     "emails".into(),
-                    json!([{"value": mail, "type": "work", "primary": true}]),
+                    work_email(mail, [EmailKey::Value, EmailKey::Type, EmailKey::Primary]),
                 );
             }
-            b.insert("active".into(), json!(true));
-            insert_opt(&mut b, ENTERPRISE, ext.as_ref());
+            b.insert("active".into(), Value::Bool(true));
+            insert_value(&mut b, ENTERPRISE, ext);
         }
     }
     Value::Object(b)
 }
 
-fn insert_opt<V: serde::Serialize>(b: &mut Map<String, Value>, key: &str, v: Option<V>) {
+/// `key: v` when there is a value.
+fn insert_opt(b: &mut Map<String, Value>, key: &str, v: Option<&String>) {
     if let Some(v) = v {
-        b.insert(key.to_owned(), json!(v));
+        b.insert(key.to_owned(), text(v));
+    }
+}
+
+/// `key: v` when there is a value, moved in.
+fn insert_value(b: &mut Map<String, Value>, key: &str, v: Option<Value>) {
+    if let Some(v) = v {
+        b.insert(key.to_owned(), v);
     }
 }
 

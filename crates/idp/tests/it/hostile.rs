@@ -263,3 +263,109 @@ async fn wrong_content_type_with_json_is_read() {
     let report = engine.cycle(&dir()).await;
     assert!(report.is_clean(), "{:?}", report.errors);
 }
+
+/// A target that closes each connection after one answer, saying so
+/// (`Connection: close`): every request goes out on a fresh connection and the sync
+/// ends clean.
+#[tokio::test]
+async fn connection_close_after_each_answer_is_followed() {
+    let fake = fake_scim();
+    let peer = Peer::start(move |r: &Recorded| {
+        let mut reply = fake(r);
+        reply.headers.push(("connection".into(), "close".into()));
+        reply
+    })
+    .await;
+    let mut engine = SyncEngine::new(PersonaId::Okta, peer.target());
+    let report = engine.cycle(&three()).await;
+    assert!(report.is_clean(), "{:?}", report.errors);
+    assert_eq!(peer.requests().len(), report.exchange_count);
+}
+
+/// A target that closes each connection right after its answer without saying so: the
+/// engine notices the pooled connection has ended before it sends on it and opens a new
+/// one; nothing is lost or reported.
+#[tokio::test]
+async fn a_silently_closed_idle_connection_is_replaced() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&accepted);
+    let server = tokio::spawn(async move {
+        let mut next_id = 0;
+        while let Ok((sock, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            next_id += 1;
+            // One request, one answer, then close: no keep-alive, none announced.
+            let _ = answer_once(sock, next_id).await;
+        }
+    });
+    let target = idp::ScimTarget::new(format!("http://{addr}/scim/v2"), "t");
+    let mut engine = SyncEngine::new(PersonaId::Okta, target);
+    let report = engine.cycle(&three()).await;
+    server.abort();
+    assert!(report.is_clean(), "{:?}", report.errors);
+    assert_eq!(accepted.load(Ordering::SeqCst), report.exchange_count);
+}
+
+/// Three users, synced one request at a time by the okta persona.
+fn three() -> Directory {
+    let mut d = Directory::new();
+    for n in 1..=3 {
+        let login = format!("k{n}@x.example");
+        let mut u = DirUser::new(format!("k{n}"), login.clone());
+        u.profile.mail = Some(login);
+        d.add_user(u).unwrap();
+    }
+    d
+}
+
+/// Read one request (head and `Content-Length` body) and answer it like an empty
+/// target: an empty list for a GET, a created user for a POST.
+async fn answer_once(mut sock: tokio::net::TcpStream, id: usize) -> std::io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        let n = sock.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    while buf.len() < head_end + length {
+        let n = sock.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let (status, body) = if head.starts_with("post") {
+        (
+            "201 Created",
+            format!(
+                r#"{{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"s{id}","active":true}}"#
+            ),
+        )
+    } else {
+        (
+            "200 OK",
+            r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[]}"#.to_owned(),
+        )
+    };
+    let answer = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: application/scim+json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    sock.write_all(answer.as_bytes()).await?;
+    sock.shutdown().await
+}

@@ -32,7 +32,7 @@
 
 use std::io::BufWriter;
 use std::net::SocketAddr;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -51,6 +51,11 @@ const GOAL_RATIO: f64 = 0.5;
 /// Goal of issue 3 item 6: a 100,000-user initial sync stays under this peak RSS.
 const GOAL_PEAK_MB: f64 = 150.0;
 
+/// How long wrk runs in each round: about as long as the default sync (20,000 users), so
+/// that on a shared machine the two measurements of a round see the same background load
+/// as nearly as back-to-back runs can.
+const WRK_SECONDS: u32 = 2;
+
 const LIST_BODY: &str = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[]}"#;
 
 struct Options {
@@ -61,6 +66,11 @@ struct Options {
     no_wrk: bool,
     /// Sync-then-wrk rounds; more than one prints the median ratio (for busy machines).
     rounds: usize,
+    /// Run as the responder process only (the bench starts itself with it).
+    serve: bool,
+    /// The responder on the engine's own runtime instead of a process of its own (the
+    /// layout of the figures before stop 9).
+    in_process: bool,
     detail: TranscriptDetail,
     transcript: Destination,
 }
@@ -80,6 +90,8 @@ fn options() -> Result<Options, String> {
         memory: false,
         no_wrk: false,
         rounds: 1,
+        serve: false,
+        in_process: false,
         detail: TranscriptDetail::Full,
         transcript: Destination::Kept,
     };
@@ -96,6 +108,8 @@ fn options() -> Result<Options, String> {
             "--concurrency" => o.concurrency = number("--concurrency")?,
             "--rounds" => o.rounds = number("--rounds")?.max(1),
             "--memory" => o.memory = true,
+            "--serve" => o.serve = true,
+            "--in-process" => o.in_process = true,
             "--no-wrk" => o.no_wrk = true,
             "--lines" => o.detail = TranscriptDetail::Lines,
             "--transcript" => {
@@ -164,6 +178,64 @@ async fn responder() -> SocketAddr {
     addr
 }
 
+/// `--serve`: the responder process. Prints `listening ADDR` on stdout, then serves until
+/// its stdin closes (the bench holds the other end, so the responder ends with it).
+fn serve() {
+    let runtime = tokio::runtime::Runtime::new().expect("building the responder's runtime");
+    let addr = runtime.block_on(responder());
+    println!("listening {addr}");
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    // The runtime's workers serve; this thread waits for the bench to go away.
+    let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new());
+}
+
+/// The responder as a process of its own, as a target is: the engine and wrk meet the
+/// same server, whose CPU time is counted apart from theirs.
+struct Responder {
+    child: std::process::Child,
+    addr: SocketAddr,
+}
+
+impl Responder {
+    fn start() -> Result<Responder, String> {
+        let exe = std::env::current_exe().map_err(|e| format!("locating the bench: {e}"))?;
+        let mut child = Command::new(exe)
+            .arg("--serve")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("spawning the bench with --serve: {e}"))?;
+        let mut line = String::new();
+        if let Some(out) = child.stdout.take() {
+            let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line);
+        }
+        let addr = line
+            .trim()
+            .strip_prefix("listening ")
+            .and_then(|a| a.parse().ok());
+        match addr {
+            Some(addr) => Ok(Responder { child, addr }),
+            None => {
+                let _ = child.kill();
+                let _ = child.wait();
+                Err(format!("expected `listening ADDR`, got {:?}", line.trim()))
+            }
+        }
+    }
+
+    /// CPU seconds the responder has used so far.
+    fn cpu(&self) -> Option<f64> {
+        proc_cpu(&format!("/proc/{}/stat", self.child.id())).map(|(own, _)| own)
+    }
+}
+
+impl Drop for Responder {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn directory(users: usize) -> Directory {
     let mut dir = Directory::new();
     dir.generate(&Generate {
@@ -178,10 +250,13 @@ fn directory(users: usize) -> Directory {
 struct Synced {
     requests: usize,
     seconds: f64,
-    /// CPU seconds of the whole process (engine and responder) during the cycle.
+    /// CPU seconds of the engine's process during the cycle (the responder is another
+    /// process).
     cpu: Option<f64>,
 }
 
+/// One initial sync, driven as `scim-harness idp sync` drives it (the runtime's
+/// `block_on`; the engine spawns each request onto the runtime's workers).
 async fn sync(addr: SocketAddr, o: &Options) -> Synced {
     let (users, concurrency) = (o.users, o.concurrency);
     let dir = directory(users);
@@ -239,7 +314,11 @@ async fn sync(addr: SocketAddr, o: &Options) -> Synced {
 /// wrk's rate and how many requests it made.
 fn wrk(addr: SocketAddr, connections: usize) -> Option<(f64, f64)> {
     let out = Command::new("wrk")
-        .args(["-t2", &format!("-c{connections}"), "-d5s"])
+        .args([
+            "-t2",
+            &format!("-c{connections}"),
+            &format!("-d{WRK_SECONDS}s"),
+        ])
         .arg(format!("http://{addr}/scim/v2/Users"))
         .output()
         .ok()?;
@@ -257,10 +336,15 @@ fn wrk(addr: SocketAddr, connections: usize) -> Option<(f64, f64)> {
     Some((rate, requests))
 }
 
-/// CPU seconds used so far by this process and by its waited-for children (wrk), from
-/// `/proc/self/stat` (Linux; clock ticks of 1/100 s).
+/// CPU seconds used so far by this process and by its waited-for children (wrk).
 fn cpu_seconds() -> Option<(f64, f64)> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    proc_cpu("/proc/self/stat")
+}
+
+/// CPU seconds of a process and of its waited-for children, from a `/proc/PID/stat`
+/// file (Linux; clock ticks of 1/100 s).
+fn proc_cpu(path: &str) -> Option<(f64, f64)> {
+    let stat = std::fs::read_to_string(path).ok()?;
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
     let ticks = |i: usize| -> Option<f64> { fields.get(i)?.parse::<f64>().ok() };
     // Fields 14-17 of proc(5): utime, stime, cutime, cstime; `fields` starts at field 3.
@@ -283,8 +367,7 @@ fn peak_rss_mb() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
     let o = match options() {
         Ok(o) => o,
         Err(e) => {
@@ -292,11 +375,36 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    let addr = responder().await;
+    if o.serve {
+        serve();
+        return;
+    }
+    let runtime = tokio::runtime::Runtime::new().expect("building the engine's runtime");
+    if o.in_process {
+        runtime.block_on(async {
+            let addr = responder().await;
+            measure(&o, addr, None).await;
+        });
+        return;
+    }
+    let responder = match Responder::start() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("sync_throughput: starting the responder process: {e}");
+            std::process::exit(1);
+        }
+    };
+    runtime.block_on(measure(&o, responder.addr, Some(&responder)));
+}
+
+/// The rounds against the responder at `addr`; `responder` is its process (`None` when
+/// it runs on this process's runtime, whose CPU time then counts both).
+async fn measure(o: &Options, addr: SocketAddr, responder: Option<&Responder>) {
+    let served_cpu = || responder.and_then(Responder::cpu);
     if o.memory {
         let Synced {
             requests, seconds, ..
-        } = sync(addr, &o).await;
+        } = sync(addr, o).await;
         let peak = peak_rss_mb();
         println!(
             "memory: {} users, {requests} requests in {seconds:.1} s, concurrency {}, transcript {:?} {:?}",
@@ -316,21 +424,25 @@ async fn main() {
         if o.rounds > 1 {
             println!("round {round} of {}", o.rounds);
         }
+        let served_before = served_cpu();
         let Synced {
             requests,
             seconds,
             cpu,
-        } = sync(addr, &o).await;
+        } = sync(addr, o).await;
+        let served = delta(served_before, served_cpu());
         let ours = requests as f64 / seconds;
+        let per = |c: Option<f64>| c.map(|c| c / requests as f64);
         println!(
             "sync: {} users, {requests} requests in {seconds:.2} s: {ours:.0} requests/s (entra, concurrency {}, transcript {:?} {:?}){}",
-            o.users, o.concurrency, o.transcript, o.detail, cpu_note(cpu.map(|c| c / requests as f64))
+            o.users, o.concurrency, o.transcript, o.detail, cpu_note("engine", per(cpu), per(served))
         );
         if o.no_wrk {
             continue;
         }
         let connections = o.concurrency;
         let before = cpu_seconds();
+        let served_before = served_cpu();
         let wrk_result = tokio::task::spawn_blocking(move || wrk(addr, connections))
             .await
             .ok()
@@ -342,13 +454,18 @@ async fn main() {
             );
             return;
         };
-        let wrk_cpu =
-            cpu_delta(before, cpu_seconds()).map(|(own, child)| (own + child) / wrk_requests);
+        let served = delta(served_before, served_cpu()).map(|c| c / wrk_requests);
+        // wrk is a waited-for child; in process, this process's own time is the
+        // responder's.
+        let wrk_cpu = cpu_delta(before, cpu_seconds()).map(|(own, child)| {
+            let own = if responder.is_some() { 0.0 } else { own };
+            (own + child) / wrk_requests
+        });
         let ratio = ours / theirs;
         ratios.push(ratio);
         println!(
-            "wrk:  -t2 -c{connections} -d5s GET /scim/v2/Users: {theirs:.0} requests/s{}",
-            cpu_note(wrk_cpu)
+            "wrk:  -t2 -c{connections} -d{WRK_SECONDS}s GET /scim/v2/Users: {theirs:.0} requests/s{}",
+            cpu_note("wrk", wrk_cpu, served)
         );
         println!(
             "ratio: {ratio:.2} of wrk (goal >= {GOAL_RATIO}: {})",
@@ -370,10 +487,23 @@ async fn main() {
     }
 }
 
-/// ", N us CPU/request": CPU time of the client (engine or wrk) and the responder
-/// together, per request; steadier than the rates on a busy machine.
-fn cpu_note(per_request: Option<f64>) -> String {
-    per_request.map_or_else(String::new, |s| format!(", {:.0} us CPU/request", s * 1e6))
+/// ", CPU/request: engine N us + responder M us": CPU time per request of the client
+/// (engine or wrk) and of the responder process; steadier than the rates on a busy
+/// machine. In process the two are one figure.
+fn cpu_note(client: &str, own: Option<f64>, responder: Option<f64>) -> String {
+    match (own, responder) {
+        (Some(c), Some(r)) => format!(
+            ", CPU/request: {client} {:.0} us + responder {:.0} us",
+            c * 1e6,
+            r * 1e6
+        ),
+        (Some(c), None) => format!(", CPU/request: {client} and responder {:.0} us", c * 1e6),
+        _ => String::new(),
+    }
+}
+
+fn delta(before: Option<f64>, after: Option<f64>) -> Option<f64> {
+    Some(after? - before?)
 }
 
 fn cpu_delta(before: Option<(f64, f64)>, after: Option<(f64, f64)>) -> Option<(f64, f64)> {

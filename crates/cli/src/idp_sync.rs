@@ -72,7 +72,12 @@ pub fn sync(args: SyncArgs) -> anyhow::Result<bool> {
         None => None,
     };
     let mut progress = Progress { file };
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    // One thread: the engine's requests are polled where the cycle runs, without a task
+    // or a cross-thread wake-up each (the sync throughput bench measures it so).
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
     let report = runtime.block_on(async {
         let mut engine = idp::SyncEngine::new(persona, target);
         engine.cycle_to(&directory, &mut progress).await

@@ -256,7 +256,7 @@ struct Synced {
 }
 
 /// One initial sync, driven as `scim-harness idp sync` drives it (the runtime's
-/// `block_on`; the engine spawns each request onto the runtime's workers).
+/// `block_on`).
 async fn sync(addr: SocketAddr, o: &Options) -> Synced {
     let (users, concurrency) = (o.users, o.concurrency);
     let dir = directory(users);
@@ -379,8 +379,10 @@ fn main() {
         serve();
         return;
     }
-    let runtime = tokio::runtime::Runtime::new().expect("building the engine's runtime");
     if o.in_process {
+        // The responder needs the runtime's workers, so this layout runs the engine on a
+        // multi-thread runtime, where each request is a task of its own.
+        let runtime = tokio::runtime::Runtime::new().expect("building the engine's runtime");
         runtime.block_on(async {
             let addr = responder().await;
             measure(&o, addr, None).await;
@@ -394,6 +396,11 @@ fn main() {
             std::process::exit(1);
         }
     };
+    // The engine on a current-thread runtime, as `scim-harness idp sync` runs it.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("building the engine's runtime");
     runtime.block_on(measure(&o, responder.addr, Some(&responder)));
 }
 

@@ -571,10 +571,12 @@ impl<'a> Pass<'a> {
                     break;
                 };
                 let part = c.split_off(id(item));
-                running.push(async move {
+                // Boxed here, where it is made: an object's future is several KiB, and
+                // FuturesUnordered would otherwise move it a few times on the way in.
+                running.push(Box::pin(async move {
                     let (part, exchanges) = recorded(work(item, part)).await;
                     (index, part, exchanges)
-                });
+                }));
             }
             let Some((index, part, exchanges)) = running.next().await else {
                 break;

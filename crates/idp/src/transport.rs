@@ -627,23 +627,35 @@ impl Http {
                     h.append(ACCEPT, HeaderValue::from_static("*/*"));
                 }
                 h.append(HOST, plain.host_header().clone());
-                // The request runs as its own task, which writes it and reads the answer
-                // on the connection it holds (no hand-over to a connection task); the
-                // objects' requests start and are answered in the order they were
-                // issued, as they did through reqwest.
+                // The future that writes the request also reads the answer, on the
+                // connection it holds (no hand-over to a connection task); the objects'
+                // requests start and are answered in the order they were issued, as
+                // they did through reqwest.
                 let plain = plain.clone();
                 let url = exchange.url.clone();
-                let request = Spawned(tokio::spawn(async move {
+                let work = async move {
                     tokio::time::timeout(timeout, async {
                         let answer = plain.exchange(req, limit, &url).await?;
                         Ok(parse_answer(answer, full))
                     })
                     .await
-                }));
-                match request.finish().await {
-                    Ok(Ok(answer)) => answer,
-                    Ok(Err(_elapsed)) => Err(TransportError::Timeout(timeout)),
-                    Err(e) => Err(TransportError::Io(format!("request task failed: {e}"))),
+                };
+                // On a current-thread runtime there is no other worker to hand the
+                // request to: it is polled here, which spares a task and its wake-ups
+                // (`scim-harness idp sync` runs the engine so). On a multi-thread runtime
+                // it runs as its own task, so requests spread over the workers instead
+                // of all running on the task that drives the cycle's objects.
+                if on_current_thread_runtime() {
+                    match work.await {
+                        Ok(answer) => answer,
+                        Err(_elapsed) => Err(TransportError::Timeout(timeout)),
+                    }
+                } else {
+                    match Spawned(tokio::spawn(work)).finish().await {
+                        Ok(Ok(answer)) => answer,
+                        Ok(Err(_elapsed)) => Err(TransportError::Timeout(timeout)),
+                        Err(e) => Err(TransportError::Io(format!("request task failed: {e}"))),
+                    }
                 }
             }
             _ => {
@@ -804,6 +816,12 @@ fn invalid_url(mut exchange: Exchange, error: &str) -> Attempt {
         retry_after: None,
         exchange,
     }
+}
+
+/// Whether the code runs on a current-thread tokio runtime.
+fn on_current_thread_runtime() -> bool {
+    tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread)
 }
 
 /// A spawned request, aborted if the engine stops waiting for it (a cancelled cycle

@@ -3,4 +3,5 @@
 mod faults_process;
 mod run_process;
 mod serve_process;
+mod sync_process;
 mod target_process;

@@ -1,5 +1,6 @@
 //! Sync throughput against a trivial loopback responder, next to `wrk` on the same
-//! responder in the same run; `--memory` measures peak RSS of a 100,000-user initial sync.
+//! responder in the same run; `--memory` measures the engine's peak RSS of a 100,000-user
+//! initial sync.
 //!
 //! ```text
 //! cargo bench -p idp --bench sync_throughput                      # 20,000 users, entra cap
@@ -10,6 +11,7 @@
 //! cargo bench -p idp --bench sync_throughput -- --rounds 5        # median of 5 ratios
 //! cargo bench -p idp --bench sync_throughput -- --lines           # request lines only
 //! cargo bench -p idp --bench sync_throughput -- --transcript file # JSON lines to a file
+//! cargo bench -p idp --bench sync_throughput -- --in-process      # responder on our runtime
 //! ```
 //!
 //! Where the transcript goes (`--transcript`):
@@ -24,11 +26,13 @@
 //! The engine sends with at most `--concurrency` requests in flight (8 by default, the
 //! entra persona's cap), and wrk runs with as many connections (`-c`), each with one
 //! request in flight, on two threads (`-t2`): the same load shape, so the ratio compares
-//! the cost per request. The engine shares the machine with the responder, as wrk does.
-//! On a busy machine the rates swing from run to run (and wrk, with more threads, gets a
-//! larger share of the CPU): `--rounds N` prints the median ratio, and each line ends
-//! with the CPU time per request of the client and the responder together, which moves
-//! less.
+//! the cost per request. The responder is a process of its own (this bench started with
+//! `--serve`), as a target is; the engine runs on a current-thread runtime, as
+//! `scim-harness idp sync` runs it, and wrk is a process too. Each line ends with the CPU
+//! time per request of the client and of the responder, counted apart, which moves less
+//! than the rates on a busy machine; `--rounds N` prints the median ratio.
+//! `--in-process` puts the responder on the engine's (multi-thread) runtime instead, the
+//! layout of the figures before stop 9; the CPU times are then one figure.
 
 use std::io::BufWriter;
 use std::net::SocketAddr;

@@ -28,6 +28,7 @@ type PredigestSink = extern "C" fn(sink_ctx: *mut c_void, data: *const u8, len: 
 extern "C" {
     fn shs_key_from_spki(der: *const u8, len: c_long) -> *mut EvpPkey;
     fn shs_key_free(key: *mut EvpPkey);
+    fn shs_silence_xmlsec_errors();
     fn shs_verify_document(
         xml: *const c_char,
         len: c_int,
@@ -80,13 +81,22 @@ impl Drop for PinnedKeys {
 
 static XMLSEC_INITIALISED: Once = Once::new();
 
+/// Set to any value to keep xmlsec's own error lines on stderr (for debugging a refusal).
+const XMLSEC_ERRORS_ENV: &str = "SCIM_HARNESS_XMLSEC_ERRORS";
+
 /// samael owns xmlsec's process-wide initialisation (and would initialise it again if it ran second), so it is
 /// asked to do it: loading a key for any verification initialises xmlsec first. The document has no signature,
-/// so the call itself fails, as intended.
+/// so the call itself fails, as intended. Then xmlsec's error lines on stderr are switched off (a refused
+/// document is reported through the result, see `csrc/verify.c`), unless `SCIM_HARNESS_XMLSEC_ERRORS` is set.
 fn ensure_xmlsec_initialised(any_certificate: &Certificate) {
     XMLSEC_INITIALISED.call_once(|| {
         let cert = CertificateDer::from(any_certificate.der().to_vec());
         let _ = Crypto::verify_signed_xml("<init/>", &cert, None);
+        if std::env::var_os(XMLSEC_ERRORS_ENV).is_none() {
+            // SAFETY: sets xmlsec's process-wide error callback to a function that ignores its arguments;
+            // it runs once, after xmlsec is initialised.
+            unsafe { shs_silence_xmlsec_errors() };
+        }
     });
 }
 

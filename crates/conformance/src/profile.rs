@@ -175,7 +175,9 @@ pub struct ConfigSection {
     pub reject_non_provisioned_users: Option<bool>,
     /// Switches Grafana's Team Sync (`[team_sync] enabled`): PUT of `{"enabled": bool}`
     /// answering 2xx, or 4xx when the target refuses (the reference target's
-    /// `/api/admin/team-sync`). Optional; `set_config: {team_sync}` needs it.
+    /// `/api/admin/team-sync`). Optional; `set_config: {team_sync}` needs it. A GET of the
+    /// same path answering `{"enabled": bool}` lets the runner put Team Sync back as it
+    /// was after a case that switched it; without one it is switched off after.
     #[serde(default)]
     pub team_sync: Option<String>,
 }

@@ -266,12 +266,13 @@ async fn run_group(shared: &Arc<Shared>, group: &[Case], out: &mut impl FnMut(Ca
                 let _ = tx.send((i, joined(&shared, &case, h.await)));
             }
             for (i, case) in exclusive {
+                let team_sync_before = team_sync_now(&shared, &case).await;
                 let task = {
                     let (shared, case) = (shared.clone(), case.clone());
                     tokio::spawn(async move { Some(exec::run_case(&case, &shared).await) })
                 };
                 let mut result = joined(&shared, &case, task.await);
-                if let Err(e) = restore_after_exclusive(&shared, &case).await {
+                if let Err(e) = restore_after_exclusive(&shared, &case, team_sync_before).await {
                     result.outcome = Outcome::Error;
                     result.reason = Some(match result.reason.take() {
                         Some(r) => format!("{r}; then {e}"),
@@ -343,9 +344,34 @@ fn joined(
     }
 }
 
-/// After an exclusive case: Team Sync off (when the case switched it), then the case's
-/// named configuration again (when it changed SCIM settings).
-async fn restore_after_exclusive(shared: &Shared, case: &Case) -> Result<(), String> {
+/// Team Sync as the target reports it before an exclusive case that switches it: a GET
+/// of `[config] team_sync` answering `{"enabled": bool}`. `None` when the case does not
+/// switch it, or the target does not say (the case's restore then switches it off).
+async fn team_sync_now(shared: &Shared, case: &Case) -> Option<bool> {
+    if !case.scenario.needs().contains(&ProfileNeed::TeamSync) {
+        return None;
+    }
+    let path = shared.opts.profile.config.as_ref()?.team_sync.as_ref()?;
+    let answer = shared
+        .client
+        .send(&Request::get(shared.url(path)))
+        .await
+        .1
+        .ok()?;
+    if !(200..300).contains(&answer.status) {
+        return None;
+    }
+    answer.json.as_ref()?.get("enabled")?.as_bool()
+}
+
+/// After an exclusive case: Team Sync back to what it was before the case (off when the
+/// target did not say; only when the case switched it), then the case's named
+/// configuration again (when it changed SCIM settings).
+async fn restore_after_exclusive(
+    shared: &Shared,
+    case: &Case,
+    team_sync_before: Option<bool>,
+) -> Result<(), String> {
     let needs = case.scenario.needs();
     let Some(section) = &shared.opts.profile.config else {
         return Ok(());
@@ -354,7 +380,7 @@ async fn restore_after_exclusive(shared: &Shared, case: &Case) -> Result<(), Str
     if let (true, Some(path)) = (needs.contains(&ProfileNeed::TeamSync), &section.team_sync) {
         requests.push(Request {
             method: reqwest::Method::PUT,
-            body: Body::Json(json!({"enabled": false})),
+            body: Body::Json(json!({"enabled": team_sync_before.unwrap_or(false)})),
             ..Request::get(shared.url(path))
         });
     }

@@ -62,6 +62,8 @@ async fn recording_target() -> (String, Log) {
                     }
                     let body = if path == "/api/admin/users" {
                         r#"{"id":7}"#
+                    } else if method == "GET" && path == "/ts-on" {
+                        r#"{"enabled":true}"#
                     } else {
                         "{}"
                     };
@@ -187,6 +189,54 @@ async fn exclusive_cases_run_alone_after_the_others_and_restore_the_config() {
         log[excl + 2].starts_with("PUT /config ")
             && log[excl + 2].contains("\"enableUserSync\":true"),
         "{log:#?}"
+    );
+}
+
+/// A target whose Team Sync was on before an exclusive case that switches it off gets it
+/// back on after the case, not off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn team_sync_is_put_back_as_it_was_before_an_exclusive_case() {
+    let (url, log) = recording_target().await;
+    let profile = Profile::parse(
+        "name = \"rec\"\nbase_url = \"http://unused\"\n[scim]\npath = \"/scim\"\ntoken = \"t\"\n\
+         [config]\nmethod = \"scim-config-api\"\npath = \"/config\"\nteam_sync = \"/ts-on\"\n",
+        "rec.toml",
+    )
+    .unwrap();
+    let catalogue = Catalogue::from_parts(
+        Path::new("."),
+        vec![scenario(
+            "a.exclusive",
+            true,
+            "  - set_config: {team_sync: false}\n  - request: {surface: app, method: GET, path: /excl}\n",
+        )],
+        default_config(),
+    )
+    .unwrap();
+    let cases = catalogue.cases();
+    let mut finished = Vec::new();
+    conformance::run(cases.clone(), &cases, options(url, profile), |e| {
+        if let RunEvent::CaseFinished(r) = e {
+            finished.push((r.outcome, r.reason.clone()));
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(finished.len(), 1);
+    assert_eq!(finished[0].0, Outcome::Pass, "{:?}", finished[0].1);
+    let log = log.lock().unwrap().clone();
+    let at = |line: &str| {
+        log.iter()
+            .position(|l| l.starts_with(line))
+            .unwrap_or_else(|| panic!("no `{line}` in {log:#?}"))
+    };
+    let read = at("GET /ts-on");
+    let off = at("PUT /ts-on {\"enabled\":false}");
+    let excl = at("GET /excl");
+    assert!(read < off && off < excl, "{log:#?}");
+    assert!(
+        log[excl + 1].starts_with("PUT /ts-on {\"enabled\":true}"),
+        "Team Sync put back on: {log:#?}"
     );
 }
 

@@ -114,15 +114,30 @@ fn default_config() -> Vec<NamedConfig> {
     }]
 }
 
+/// Where the first logged request starting with `prefix` is.
+#[track_caller]
+fn first_line(log: &[String], prefix: &str) -> usize {
+    log.iter()
+        .position(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no `{prefix}` in {log:#?}"))
+}
+
+/// A profile with the SCIMConfig API at `/config` and the Team Sync switch at `team_sync`.
+fn config_profile(team_sync: &str) -> Profile {
+    Profile::parse(
+        &format!(
+            "name = \"rec\"\nbase_url = \"http://unused\"\n[scim]\npath = \"/scim\"\ntoken = \"t\"\n\
+             [config]\nmethod = \"scim-config-api\"\npath = \"/config\"\nteam_sync = \"{team_sync}\"\n"
+        ),
+        "rec.toml",
+    )
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exclusive_cases_run_alone_after_the_others_and_restore_the_config() {
     let (url, log) = recording_target().await;
-    let profile = Profile::parse(
-        "name = \"rec\"\nbase_url = \"http://unused\"\n[scim]\npath = \"/scim\"\ntoken = \"t\"\n\
-         [config]\nmethod = \"scim-config-api\"\npath = \"/config\"\nteam_sync = \"/ts\"\n",
-        "rec.toml",
-    )
-    .unwrap();
+    let profile = config_profile("/ts");
     let get = |path: &str| {
         format!("  - request: {{surface: app, method: GET, path: {path}}}\n  - expect: {{response: {{status: 200}}}}\n")
     };
@@ -167,11 +182,7 @@ async fn exclusive_cases_run_alone_after_the_others_and_restore_the_config() {
         assert_eq!(*outcome, Outcome::Pass, "{id}: {reason:?}");
     }
     let log = log.lock().unwrap().clone();
-    let at = |prefix: &str| {
-        log.iter()
-            .position(|l| l.starts_with(prefix))
-            .unwrap_or_else(|| panic!("no `{prefix}` in {log:#?}"))
-    };
+    let at = |prefix: &str| first_line(&log, prefix);
     let changed = at("PUT /config {\"apiVersion\":\"scim.grafana.app/v0alpha1\",\"kind\":\"SCIMConfig\",\"metadata\":{\"name\":\"default\",\"namespace\":\"default\"},\"spec\":{\"enableUserSync\":false");
     let switched_on = at("PUT /ts {\"enabled\":true}");
     assert!(
@@ -197,12 +208,7 @@ async fn exclusive_cases_run_alone_after_the_others_and_restore_the_config() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn team_sync_is_put_back_as_it_was_before_an_exclusive_case() {
     let (url, log) = recording_target().await;
-    let profile = Profile::parse(
-        "name = \"rec\"\nbase_url = \"http://unused\"\n[scim]\npath = \"/scim\"\ntoken = \"t\"\n\
-         [config]\nmethod = \"scim-config-api\"\npath = \"/config\"\nteam_sync = \"/ts-on\"\n",
-        "rec.toml",
-    )
-    .unwrap();
+    let profile = config_profile("/ts-on");
     let catalogue = Catalogue::from_parts(
         Path::new("."),
         vec![scenario(
@@ -225,11 +231,7 @@ async fn team_sync_is_put_back_as_it_was_before_an_exclusive_case() {
     assert_eq!(finished.len(), 1);
     assert_eq!(finished[0].0, Outcome::Pass, "{:?}", finished[0].1);
     let log = log.lock().unwrap().clone();
-    let at = |line: &str| {
-        log.iter()
-            .position(|l| l.starts_with(line))
-            .unwrap_or_else(|| panic!("no `{line}` in {log:#?}"))
-    };
+    let at = |prefix: &str| first_line(&log, prefix);
     let read = at("GET /ts-on");
     let off = at("PUT /ts-on {\"enabled\":false}");
     let excl = at("GET /excl");

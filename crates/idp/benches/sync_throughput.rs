@@ -33,6 +33,11 @@
 //! than the rates on a busy machine; `--rounds N` prints the median ratio.
 //! `--in-process` puts the responder on the engine's (multi-thread) runtime instead, the
 //! layout of the figures before stop 9; the CPU times are then one figure.
+//!
+//! wrk runs twice a round: sending `GET /scim/v2/Users` (the baseline of every figure
+//! so far), and sending the engine's own lookup GET and create POST alternately (a Lua
+//! script made from a one-user sync's transcript), so that a reader can see whether the
+//! request mix, rather than the client, explains the gap. Each gets its own ratio.
 
 use std::io::BufWriter;
 use std::net::SocketAddr;
@@ -59,6 +64,9 @@ const GOAL_PEAK_MB: f64 = 150.0;
 /// that on a shared machine the two measurements of a round see the same background load
 /// as nearly as back-to-back runs can.
 const WRK_SECONDS: u32 = 2;
+
+/// The bearer token the engine and wrk send (the responder does not check it).
+const BENCH_TOKEN: &str = "bench-token";
 
 const LIST_BODY: &str = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[]}"#;
 
@@ -264,7 +272,7 @@ struct Synced {
 async fn sync(addr: SocketAddr, o: &Options) -> Synced {
     let (users, concurrency) = (o.users, o.concurrency);
     let dir = directory(users);
-    let mut target = ScimTarget::new(format!("http://{addr}/scim/v2"), "bench-token");
+    let mut target = ScimTarget::new(format!("http://{addr}/scim/v2"), BENCH_TOKEN);
     target.limits = Some(SyncLimits {
         concurrency,
         requests_per_second: None,
@@ -315,14 +323,37 @@ async fn sync(addr: SocketAddr, o: &Options) -> Synced {
     }
 }
 
+/// What wrk sends.
+#[derive(Clone)]
+enum WrkLoad {
+    /// `GET /scim/v2/Users`, the one request of the figures before stop 9.
+    Get,
+    /// The engine's own two requests, alternately, from a Lua script (see
+    /// [`same_requests_script`]).
+    Same(std::path::PathBuf),
+}
+
+impl WrkLoad {
+    fn label(&self) -> &'static str {
+        match self {
+            WrkLoad::Get => "GET /scim/v2/Users",
+            WrkLoad::Same(_) => "the engine's GET and POST",
+        }
+    }
+}
+
 /// wrk's rate and how many requests it made.
-fn wrk(addr: SocketAddr, connections: usize) -> Option<(f64, f64)> {
-    let out = Command::new("wrk")
-        .args([
-            "-t2",
-            &format!("-c{connections}"),
-            &format!("-d{WRK_SECONDS}s"),
-        ])
+fn wrk(addr: SocketAddr, connections: usize, load: &WrkLoad) -> Option<(f64, f64)> {
+    let mut cmd = Command::new("wrk");
+    cmd.args([
+        "-t2",
+        &format!("-c{connections}"),
+        &format!("-d{WRK_SECONDS}s"),
+    ]);
+    if let WrkLoad::Same(script) = load {
+        cmd.arg("-s").arg(script);
+    }
+    let out = cmd
         .arg(format!("http://{addr}/scim/v2/Users"))
         .output()
         .ok()?;
@@ -338,6 +369,76 @@ fn wrk(addr: SocketAddr, connections: usize) -> Option<(f64, f64)> {
         .and_then(|l| l.split_whitespace().next())
         .and_then(|n| n.parse().ok())?;
     Some((rate, requests))
+}
+
+/// A wrk script that sends, alternately, the two requests the engine sends for each user
+/// of an initial sync: the lookup GET and the create POST, with the engine's headers and
+/// body, taken from the transcript of a one-user sync against the same responder (the
+/// bearer token put back in). The requests are formatted once; each `request()` only
+/// picks the next. The responder then does the same work for wrk as for the engine.
+async fn same_requests_script(addr: SocketAddr) -> Result<tempfile::NamedTempFile, String> {
+    let mut target = ScimTarget::new(format!("http://{addr}/scim/v2"), BENCH_TOKEN);
+    target.limits = Some(SyncLimits::SEQUENTIAL);
+    let mut engine = SyncEngine::new(PersonaId::Entra, target);
+    let report = engine.cycle(&directory(1)).await;
+    // The first cycle tests the connection first; the user's own requests, the lookup and
+    // the create, are the last two.
+    let user = &report.exchanges[report.exchanges.len().saturating_sub(2)..];
+    let methods: Vec<&str> = user.iter().map(|e| e.method.as_str()).collect();
+    if !report.is_clean() || methods != ["GET", "POST"] {
+        return Err(format!("the one-user sample sync: {}", report.summary()));
+    }
+    let mut lua = String::from("local reqs = {\n");
+    for e in user {
+        let mut sent = e.request_headers.clone();
+        // What the transport adds to the persona's headers on the wire (wrk adds Host
+        // and Content-Length itself).
+        if !sent.iter().any(|(k, _)| k == "accept") {
+            sent.push(("accept".to_owned(), "*/*".to_owned()));
+        }
+        let headers: Vec<String> = sent
+            .iter()
+            .map(|(k, v)| {
+                let v = if k == "authorization" {
+                    format!("Bearer {BENCH_TOKEN}")
+                } else {
+                    v.clone()
+                };
+                format!("[{}] = {}", lua_string(k), lua_string(&v))
+            })
+            .collect();
+        let body = e
+            .request_body
+            .as_ref()
+            .map(|b| lua_string(&b.to_string()))
+            .unwrap_or_else(|| "nil".to_owned());
+        lua.push_str(&format!(
+            "  wrk.format({}, {}, {{{}}}, {body}),\n",
+            lua_string(&e.method),
+            lua_string(e.path_and_query()),
+            headers.join(", ")
+        ));
+    }
+    lua.push_str(
+        "}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  return reqs[(n % 2) + 1]\nend\n",
+    );
+    let mut file = tempfile::Builder::new()
+        .suffix(".lua")
+        .tempfile()
+        .map_err(|e| format!("creating the wrk script: {e}"))?;
+    std::io::Write::write_all(&mut file, lua.as_bytes())
+        .map_err(|e| format!("writing the wrk script: {e}"))?;
+    Ok(file)
+}
+
+/// A Lua long string holding `s` verbatim.
+fn lua_string(s: &str) -> String {
+    let mut level = 0;
+    while s.contains(&format!("]{}]", "=".repeat(level))) {
+        level += 1;
+    }
+    let eq = "=".repeat(level);
+    format!("[{eq}[{s}]{eq}]")
 }
 
 /// CPU seconds used so far by this process and by its waited-for children (wrk).
@@ -430,7 +531,22 @@ async fn measure(o: &Options, addr: SocketAddr, responder: Option<&Responder>) {
         }
         return;
     }
-    let mut ratios = Vec::new();
+    let script = if o.no_wrk {
+        None
+    } else {
+        match same_requests_script(addr).await {
+            Ok(file) => Some(file),
+            Err(e) => {
+                println!("wrk: no script of the engine's requests ({e}); GET only");
+                None
+            }
+        }
+    };
+    let mut loads = vec![WrkLoad::Get];
+    if let Some(file) = &script {
+        loads.push(WrkLoad::Same(file.path().to_path_buf()));
+    }
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); loads.len()];
     for round in 1..=o.rounds {
         if o.rounds > 1 {
             println!("round {round} of {}", o.rounds);
@@ -451,43 +567,52 @@ async fn measure(o: &Options, addr: SocketAddr, responder: Option<&Responder>) {
         if o.no_wrk {
             continue;
         }
-        let connections = o.concurrency;
-        let before = cpu_seconds();
-        let served_before = served_cpu();
-        let wrk_result = tokio::task::spawn_blocking(move || wrk(addr, connections))
-            .await
-            .ok()
-            .flatten();
-        let Some((theirs, wrk_requests)) = wrk_result else {
+        for (load, ratios) in loads.iter().zip(&mut ratios) {
+            let connections = o.concurrency;
+            let before = cpu_seconds();
+            let served_before = served_cpu();
+            let job = load.clone();
+            let wrk_result = tokio::task::spawn_blocking(move || wrk(addr, connections, &job))
+                .await
+                .ok()
+                .flatten();
+            let Some((theirs, wrk_requests)) = wrk_result else {
+                println!(
+                    "wrk: not found on PATH (or its output had no Requests/sec); no comparison. \
+                     `cargo xtask bench` installs it with apt-get"
+                );
+                return;
+            };
+            let served = delta(served_before, served_cpu()).map(|c| c / wrk_requests);
+            // wrk is a waited-for child; in process, this process's own time is the
+            // responder's.
+            let wrk_cpu = cpu_delta(before, cpu_seconds()).map(|(own, child)| {
+                let own = if responder.is_some() { 0.0 } else { own };
+                (own + child) / wrk_requests
+            });
+            let ratio = ours / theirs;
+            ratios.push(ratio);
             println!(
-                "wrk: not found on PATH (or its output had no Requests/sec); no comparison. \
-                 `cargo xtask bench` installs it with apt-get"
+                "wrk:  -t2 -c{connections} -d{WRK_SECONDS}s {}: {theirs:.0} requests/s{}",
+                load.label(),
+                cpu_note("wrk", wrk_cpu, served)
             );
-            return;
-        };
-        let served = delta(served_before, served_cpu()).map(|c| c / wrk_requests);
-        // wrk is a waited-for child; in process, this process's own time is the
-        // responder's.
-        let wrk_cpu = cpu_delta(before, cpu_seconds()).map(|(own, child)| {
-            let own = if responder.is_some() { 0.0 } else { own };
-            (own + child) / wrk_requests
-        });
-        let ratio = ours / theirs;
-        ratios.push(ratio);
-        println!(
-            "wrk:  -t2 -c{connections} -d{WRK_SECONDS}s GET /scim/v2/Users: {theirs:.0} requests/s{}",
-            cpu_note("wrk", wrk_cpu, served)
-        );
-        println!(
-            "ratio: {ratio:.2} of wrk (goal >= {GOAL_RATIO}: {})",
-            if ratio >= GOAL_RATIO { "met" } else { "missed" }
-        );
+            println!(
+                "ratio: {ratio:.2} of wrk sending {} (goal >= {GOAL_RATIO}: {})",
+                load.label(),
+                if ratio >= GOAL_RATIO { "met" } else { "missed" }
+            );
+        }
     }
-    if ratios.len() > 1 {
+    for (load, ratios) in loads.iter().zip(&mut ratios) {
+        if ratios.len() < 2 {
+            continue;
+        }
         ratios.sort_by(f64::total_cmp);
         let median = ratios[ratios.len() / 2];
         println!(
-            "ratio: median {median:.2} of wrk over {} rounds (goal >= {GOAL_RATIO}: {})",
+            "ratio: median {median:.2} of wrk sending {} over {} rounds (goal >= {GOAL_RATIO}: {})",
+            load.label(),
             ratios.len(),
             if median >= GOAL_RATIO {
                 "met"

@@ -197,7 +197,10 @@ done:
  * Returns SHS_VALID only if the document has at least one Signature and all of them verify. */
 int shs_verify_document(const char *xml, int len, EVP_PKEY *const *keys, size_t key_count,
                         shs_predigest_sink sink, void *sink_ctx) {
-    xmlDocPtr doc = xmlReadMemory(xml, len, NULL, "UTF-8", XML_PARSE_NONET);
+    /* A document that does not parse is reported as SHS_PARSE_ERROR; libxml2's own report of it
+     * would only be a line on stderr. */
+    xmlDocPtr doc =
+        xmlReadMemory(xml, len, NULL, "UTF-8", XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (doc == NULL) {
         return SHS_PARSE_ERROR;
     }

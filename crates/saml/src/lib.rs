@@ -14,6 +14,8 @@ mod metadata;
 mod sign;
 mod spec;
 mod style;
+#[cfg(test)]
+mod test_support;
 mod verify;
 pub mod xml;
 mod xmlsec_verify;

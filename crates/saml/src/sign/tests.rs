@@ -8,9 +8,6 @@ use openssl::pkey::PKey;
 use openssl::x509::{X509Name, X509};
 
 use super::*;
-use crate::clock::{FixedClock, SequentialIds};
-use crate::spec::Login;
-use crate::style::IdpStyle;
 
 /// A test-only P-256 key with a self-signed certificate.
 fn ec_keys() -> SigningKeys {
@@ -39,22 +36,7 @@ fn ec_keys() -> SigningKeys {
 
 #[test]
 fn a_key_that_is_not_rsa_is_refused_rather_than_mislabelled() {
-    let login = Login {
-        idp_entity_id: "https://idp.example.test".into(),
-        acs_url: "https://sp.example.test/saml/acs".into(),
-        audience: "https://sp.example.test/saml/metadata".into(),
-        name_id: "alice@example.test".into(),
-        name_id_format: None,
-        attributes: Vec::new(),
-        in_response_to: None,
-    };
-    let clock = FixedClock::new(time::macros::datetime!(2030-01-01 00:00:00 UTC));
-    let spec = ResponseSpec::new(
-        IdpStyle::Rfc,
-        &login,
-        &clock,
-        &SequentialIds::starting_at(1),
-    );
+    let spec = crate::test_support::rfc_spec();
     let err = sign_response(&spec, &ec_keys()).unwrap_err();
     assert!(
         matches!(err, SignError::Shape { detail, .. } if detail.contains("not an RSA key")),

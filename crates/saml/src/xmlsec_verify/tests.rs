@@ -4,11 +4,10 @@
 use std::path::PathBuf;
 
 use super::*;
-use crate::clock::{FixedClock, SequentialIds};
 use crate::keys::SigningKeys;
 use crate::sign::sign_response;
-use crate::spec::{Login, ResponseSpec};
-use crate::style::{DigestAlgorithm, IdpStyle, SignMode, SignatureAlgorithm};
+use crate::spec::ResponseSpec;
+use crate::style::{DigestAlgorithm, SignMode, SignatureAlgorithm};
 
 fn keys(name: &str) -> SigningKeys {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/idp");
@@ -20,22 +19,7 @@ fn keys(name: &str) -> SigningKeys {
 }
 
 fn spec(mode: SignMode) -> ResponseSpec {
-    let login = Login {
-        idp_entity_id: "https://idp.example.test".into(),
-        acs_url: "https://sp.example.test/saml/acs".into(),
-        audience: "https://sp.example.test/saml/metadata".into(),
-        name_id: "alice@example.test".into(),
-        name_id_format: None,
-        attributes: Vec::new(),
-        in_response_to: None,
-    };
-    let clock = FixedClock::new(time::macros::datetime!(2030-01-01 00:00:00 UTC));
-    let mut spec = ResponseSpec::new(
-        IdpStyle::Rfc,
-        &login,
-        &clock,
-        &SequentialIds::starting_at(1),
-    );
+    let mut spec = crate::test_support::rfc_spec();
     spec.sign = mode;
     spec
 }

@@ -12,9 +12,40 @@ use conformance::{
     parse_scenario, Catalogue, NamedConfig, Outcome, Profile, RunEvent, RunOptions, TargetConfig,
 };
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpListener;
 
 type Log = Arc<Mutex<Vec<String>>>;
+
+/// The next request on a connection: method, path and body (`Content-Length` bytes);
+/// `None` once the client has closed it.
+async fn read_request(read: &mut BufReader<OwnedReadHalf>) -> Option<(String, String, Vec<u8>)> {
+    let mut line = String::new();
+    if read.read_line(&mut line).await.unwrap_or(0) == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_owned();
+    let path = parts.next().unwrap_or("").to_owned();
+    let mut length = 0;
+    loop {
+        let mut h = String::new();
+        if read.read_line(&mut h).await.unwrap_or(0) == 0 {
+            return None;
+        }
+        if h.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                length = v.trim().parse().ok()?;
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    read.read_exact(&mut body).await.ok()?;
+    Some((method, path, body))
+}
 
 /// Serve until the test ends: log `METHOD PATH BODY` per request; paths containing
 /// `slow` answer after 100 ms and log `DONE PATH` just before answering.
@@ -29,29 +60,7 @@ async fn recording_target() -> (String, Log) {
             tokio::spawn(async move {
                 let (read, mut write) = socket.into_split();
                 let mut read = BufReader::new(read);
-                loop {
-                    let mut line = String::new();
-                    if read.read_line(&mut line).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let mut parts = line.split_whitespace();
-                    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-                    let (method, path) = (method.to_owned(), path.to_owned());
-                    let mut length = 0;
-                    loop {
-                        let mut h = String::new();
-                        read.read_line(&mut h).await.unwrap();
-                        if h.trim().is_empty() {
-                            break;
-                        }
-                        if let Some((k, v)) = h.split_once(':') {
-                            if k.eq_ignore_ascii_case("content-length") {
-                                length = v.trim().parse().unwrap();
-                            }
-                        }
-                    }
-                    let mut body = vec![0; length];
-                    read.read_exact(&mut body).await.unwrap();
+                while let Some((method, path, body)) = read_request(&mut read).await {
                     seen.lock().unwrap().push(format!(
                         "{method} {path} {}",
                         String::from_utf8_lossy(&body)
@@ -298,21 +307,8 @@ async fn hanging_target(hang_all: bool) -> String {
             tokio::spawn(async move {
                 let (read, mut write) = socket.into_split();
                 let mut read = BufReader::new(read);
-                loop {
-                    let mut line = String::new();
-                    if read.read_line(&mut line).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let discovery = line.contains("/ServiceProviderConfig");
-                    loop {
-                        let mut h = String::new();
-                        if read.read_line(&mut h).await.unwrap_or(0) == 0 {
-                            return;
-                        }
-                        if h.trim().is_empty() {
-                            break;
-                        }
-                    }
+                while let Some((_, path, _)) = read_request(&mut read).await {
+                    let discovery = path.contains("/ServiceProviderConfig");
                     if hang_all || !discovery {
                         // Hold the connection, answer nothing, until the client gives up.
                         let mut sink = Vec::new();

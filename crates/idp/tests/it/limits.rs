@@ -105,18 +105,23 @@ async fn a_phase_runs_up_to_the_cap(
     }
 }
 
+/// The entra persona against `url` with every user of [`team`] in flight at once.
+fn entra_all_at_once(url: String, token: &str) -> SyncEngine {
+    let mut target = ScimTarget::new(url, token);
+    target.limits = Some(SyncLimits {
+        concurrency: USERS,
+        requests_per_second: None,
+    });
+    SyncEngine::new(PersonaId::Entra, target)
+}
+
 /// Whatever the overlap, the transcript lists Test Connection, then each user's lookup
 /// and create in directory order, then each manager PATCH in directory order, numbered
 /// 1, 2, 3…
 #[tokio::test]
 async fn the_transcript_is_in_directory_order() {
     let peer = Overlap::default();
-    let mut target = ScimTarget::new(peer.start().await, "t");
-    target.limits = Some(SyncLimits {
-        concurrency: USERS,
-        requests_per_second: None,
-    });
-    let mut engine = SyncEngine::new(PersonaId::Entra, target);
+    let mut engine = entra_all_at_once(peer.start().await, "t");
     let report = engine.cycle(&team()).await;
     assert!(report.is_clean(), "{}", report.summary());
     let lines: Vec<String> = report
@@ -195,12 +200,7 @@ async fn a_lines_transcript_drops_headers_and_bodies() {
 async fn a_streamed_transcript_reads_like_a_kept_one() {
     use idp::TranscriptSink;
     let peer = Overlap::default();
-    let mut target = ScimTarget::new(peer.start().await, "secret-token");
-    target.limits = Some(SyncLimits {
-        concurrency: USERS,
-        requests_per_second: None,
-    });
-    let mut engine = SyncEngine::new(PersonaId::Entra, target);
+    let mut engine = entra_all_at_once(peer.start().await, "secret-token");
     let mut lines = idp::JsonLinesSink::new(Vec::new());
     let mut streamed: Vec<idp::Exchange> = Vec::new();
     let report = engine

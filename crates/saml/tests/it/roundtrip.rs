@@ -8,16 +8,15 @@ use saml::{
 
 use crate::*;
 
-#[rstest]
-fn persona_and_mode_round_trip(
-    #[values(IdpStyle::Entra, IdpStyle::Okta, IdpStyle::Rfc)] style: IdpStyle,
-    #[values(SignMode::Assertion, SignMode::Response, SignMode::Both)] mode: SignMode,
-) {
-    let mut spec = spec(style, Some(REQUEST_ID));
-    spec.sign = mode;
+/// Sign `spec` with the persona's key and verify it with our Verifier under the policy its
+/// signing mode needs: the keys, the signed document and what the Verifier read back.
+fn sign_and_verify(
+    style: IdpStyle,
+    spec: &saml::ResponseSpec,
+) -> (saml::SigningKeys, String, saml::VerifiedAssertion) {
     let keys = persona_keys(style);
-    let xml = sign_response(&spec, &keys).expect("sign");
-
+    let xml = sign_response(spec, &keys).expect("sign");
+    let mode = spec.sign;
     let policy = if mode == SignMode::Response {
         SignaturePolicy::ResponseOrAssertionSigned
     } else {
@@ -26,6 +25,17 @@ fn persona_and_mode_round_trip(
     let got = verifier(style, policy)
         .verify(&xml, sp_initiated())
         .unwrap_or_else(|e| panic!("{style:?}/{mode:?}: {e}\n{xml}"));
+    (keys, xml, got)
+}
+
+#[rstest]
+fn persona_and_mode_round_trip(
+    #[values(IdpStyle::Entra, IdpStyle::Okta, IdpStyle::Rfc)] style: IdpStyle,
+    #[values(SignMode::Assertion, SignMode::Response, SignMode::Both)] mode: SignMode,
+) {
+    let mut spec = spec(style, Some(REQUEST_ID));
+    spec.sign = mode;
+    let (keys, xml, got) = sign_and_verify(style, &spec);
     assert_eq!(got.issuer, style.entity_id(TENANT));
     assert_eq!(got.name_id, "alice@example.test");
     assert_eq!(
@@ -386,17 +396,7 @@ fn awkward_characters_sign_and_verify_with_both_implementations(
         name_format: Some(format!("urn:f:{AWKWARD}")),
         values: vec![AWKWARD.to_owned(), String::new(), " ".to_owned()],
     });
-    let keys = persona_keys(style);
-    let xml = sign_response(&spec, &keys).expect("sign");
-
-    let policy = if mode == SignMode::Response {
-        SignaturePolicy::ResponseOrAssertionSigned
-    } else {
-        SignaturePolicy::AssertionSigned
-    };
-    let got = verifier(style, policy)
-        .verify(&xml, sp_initiated())
-        .unwrap_or_else(|e| panic!("{style:?}/{mode:?}: {e}\n{xml}"));
+    let (keys, xml, got) = sign_and_verify(style, &spec);
     assert_eq!(got.name_id, spec.name_id);
     assert_eq!(got.session_index, spec.authn.session_index);
     assert_eq!(

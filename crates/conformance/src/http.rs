@@ -150,8 +150,8 @@ impl Client {
                 .collect(),
             request_body: match &req.body {
                 Body::None => None,
-                Body::Json(v) => Some(v.clone()),
-                Body::Form { shown, .. } => Some(Value::String(shown.clone())),
+                Body::Json(v) => Some(v.into()),
+                Body::Form { shown, .. } => Some(Value::String(shown.clone()).into()),
             },
             status: None,
             response_headers: Vec::new(),
@@ -212,7 +212,8 @@ impl Client {
                         (k.clone(), v)
                     })
                     .collect();
-                exchange.response_json = json.clone();
+                exchange.response_json =
+                    json.as_ref().map(|j| idp::JsonText::of_body(&bytes, j));
                 if json.is_none() && !bytes.is_empty() {
                     exchange.response_text = Some(text);
                 }

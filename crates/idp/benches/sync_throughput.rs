@@ -415,7 +415,7 @@ async fn same_requests_script(addr: SocketAddr) -> Result<tempfile::NamedTempFil
         let body = e
             .request_body
             .as_ref()
-            .map(|b| lua_string(&b.to_string()))
+            .map(|b| lua_string(b.as_str()))
             .unwrap_or_else(|| "nil".to_owned());
         lua.push_str(&format!(
             "  wrk.format({}, {}, {{{}}}, {body}),\n",

@@ -37,6 +37,6 @@ pub use sync::{
     MEMBER_BATCH,
 };
 pub use transport::{
-    exchange_json_line, Exchange, JsonLinesSink, ScimTarget, SyncLimits, Transcript,
+    exchange_json_line, Exchange, JsonLinesSink, JsonText, ScimTarget, SyncLimits, Transcript,
     TranscriptDetail, TranscriptSink, TransportError, ENTRA_CONCURRENCY,
 };

@@ -15,7 +15,8 @@ use serde_json::Value;
 use crate::directory::{DirGroup, DirUser, Directory};
 use crate::persona::{encode_segment, eq_filter, Family, PersonaId, RequestKind};
 use crate::transport::{
-    recorded, Exchange, Http, Reply, ScimTarget, Transcript, TranscriptSink, TransportError,
+    recorded, Exchange, Http, Reply, RequestBody, ScimTarget, Transcript, TranscriptSink,
+    TransportError,
 };
 use crate::wire::{self, ActiveChange, Attr, Attrs, EntraChange, OktaMember, PackedAttrs};
 
@@ -598,6 +599,18 @@ impl<'a> Pass<'a> {
         kind: RequestKind,
         path: &str,
         body: Option<Value>,
+    ) -> Step<Reply> {
+        let body = body.as_ref().map(RequestBody::from_value);
+        self.call_with(method, kind, path, body).await
+    }
+
+    /// [`Pass::call`] with a body already written.
+    async fn call_with(
+        &self,
+        method: Method,
+        kind: RequestKind,
+        path: &str,
+        body: Option<RequestBody>,
     ) -> Step<Reply> {
         let reply = self.http.send(method, kind, path, body).await;
         match reply {

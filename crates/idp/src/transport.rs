@@ -10,6 +10,7 @@ use reqwest::header::{
     HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, HOST, RETRY_AFTER,
 };
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::persona::{Family, PersonaId, RequestKind};
@@ -140,13 +141,13 @@ pub struct Exchange {
     pub url: String,
     pub request_headers: Vec<(String, String)>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_body: Option<Value>,
+    pub request_body: Option<JsonText>,
     /// `None` when no response arrived (timeout, reset, refused).
     pub status: Option<u16>,
     pub response_headers: Vec<(String, String)>,
     /// The response body when it parsed as JSON.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub response_json: Option<Value>,
+    pub response_json: Option<JsonText>,
     /// The response body when it is not empty and not JSON (truncated to 64 KiB).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_text: Option<String>,
@@ -172,6 +173,76 @@ impl Exchange {
             .split_once("://")
             .map_or(self.url.as_str(), |x| x.1);
         rest.find('/').map_or("/", |i| &rest[i..])
+    }
+}
+
+/// A JSON document kept as its text, on one line: a body in the transcript. Keeping the
+/// text rather than a parsed [`Value`] spares the engine a copy of every body it sends or
+/// reads (a `Value` is a tree of allocations); [`JsonText::value`] parses it when a
+/// reader needs to look inside. It serializes as the JSON it holds, not as a string.
+#[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
+pub struct JsonText(Box<RawValue>);
+
+impl JsonText {
+    /// `value` written compactly.
+    pub fn from_value(value: &Value) -> JsonText {
+        // A `Value` always serializes (its map keys are strings).
+        let raw = serde_json::value::to_raw_value(value)
+            .unwrap_or_else(|_| RawValue::NULL.to_owned());
+        JsonText(raw)
+    }
+
+    /// A body that parsed as `value`: its own text, without surrounding whitespace, when
+    /// it is on one line; otherwise `value` written compactly, so that a JSON-lines
+    /// transcript stays one exchange a line.
+    pub fn of_body(bytes: &[u8], value: &Value) -> JsonText {
+        if !bytes.iter().any(|b| matches!(b, b'\n' | b'\r')) {
+            let own = std::str::from_utf8(bytes)
+                .ok()
+                .and_then(|s| serde_json::from_str::<&RawValue>(s).ok());
+            if let Some(raw) = own {
+                return JsonText(raw.to_owned());
+            }
+        }
+        JsonText::from_value(value)
+    }
+
+    /// Already-written JSON text; `None` unless it is one valid JSON document on one line.
+    pub fn from_text(text: String) -> Option<JsonText> {
+        if text.contains(['\n', '\r']) {
+            return None;
+        }
+        RawValue::from_string(text).ok().map(JsonText)
+    }
+
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The document parsed.
+    pub fn value(&self) -> Value {
+        // Valid JSON by construction.
+        serde_json::from_str(self.as_str()).unwrap_or(Value::Null)
+    }
+}
+
+impl PartialEq for JsonText {
+    fn eq(&self, other: &JsonText) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl From<&Value> for JsonText {
+    fn from(value: &Value) -> JsonText {
+        JsonText::from_value(value)
+    }
+}
+
+impl From<Value> for JsonText {
+    fn from(value: Value) -> JsonText {
+        JsonText::from_value(&value)
     }
 }
 
@@ -498,7 +569,7 @@ impl Http {
         method: reqwest::Method,
         kind: RequestKind,
         path_and_query: &str,
-        body: Option<Value>,
+        body: Option<RequestBody>,
     ) -> Result<Reply, TransportError> {
         let rate_attempts = self
             .target
@@ -509,11 +580,11 @@ impl Http {
             .server_error_retries
             .unwrap_or(self.persona.server_error_retries());
         let full = self.target.transcript == TranscriptDetail::Full;
-        // Serialized once for every attempt; the transcript gets the value itself.
+        // The same bytes for every attempt; the transcript keeps the text.
         let wire_body = body
             .as_ref()
-            .map(|b| bytes::Bytes::from(serde_json::to_vec(b).unwrap_or_default()));
-        let mut shown_body = body.filter(|_| full).map(redact_body);
+            .map(|b| bytes::Bytes::copy_from_slice(b.sent.as_str().as_bytes()));
+        let mut shown_body = body.filter(|_| full).map(RequestBody::shown);
         let mut rate_limited = 0u32;
         let mut failed = 0u32;
         loop {
@@ -677,7 +748,7 @@ impl Http {
                 exchange.status = Some(status);
                 if full {
                     exchange.response_headers = headers;
-                    exchange.response_json = json.clone();
+                    exchange.response_json = json.as_ref().map(|j| JsonText::of_body(&bytes, j));
                 }
                 let reply = Reply {
                     status,
@@ -840,15 +911,37 @@ impl<T> Drop for Spawned<T> {
     }
 }
 
-/// Okta sends a `password` on create (okta-scim.md §3); it is random, but the
-/// transcript still redacts it.
-fn redact_body(mut body: Value) -> Value {
-    if let Value::Object(map) = &mut body {
-        if let Some(p) = map.get_mut("password") {
-            *p = Value::String("[redacted]".to_owned());
+/// A request body: the JSON sent, and what the transcript shows instead when a secret
+/// is in it.
+#[derive(Debug)]
+pub(crate) struct RequestBody {
+    pub(crate) sent: JsonText,
+    /// `None`: the transcript shows what was sent.
+    pub(crate) redacted: Option<JsonText>,
+}
+
+impl RequestBody {
+    /// `body` as sent; a top-level `password` is shown as `[redacted]`. Okta sends one on
+    /// create (okta-scim.md §3); it is random, but the transcript still redacts it.
+    pub(crate) fn from_value(body: &Value) -> RequestBody {
+        let redacted = match body {
+            Value::Object(map) if map.contains_key("password") => {
+                let mut shown = map.clone();
+                shown.insert("password".to_owned(), Value::String("[redacted]".to_owned()));
+                Some(JsonText::from_value(&Value::Object(shown)))
+            }
+            _ => None,
+        };
+        RequestBody {
+            sent: JsonText::from_value(body),
+            redacted,
         }
     }
-    body
+
+    /// What the transcript shows.
+    fn shown(self) -> JsonText {
+        self.redacted.unwrap_or(self.sent)
+    }
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

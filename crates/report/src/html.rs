@@ -169,7 +169,7 @@ fn entry_html(h: &mut String, entry: &TranscriptEntry) {
             }
             if let Some(b) = &e.request_body {
                 req.push('\n');
-                req.push_str(&pretty_json(b));
+                req.push_str(&pretty_json(&b.value()));
             }
             let _ = write!(h, "<pre>{}</pre>", escape(&req));
             let mut resp = String::new();
@@ -179,7 +179,7 @@ fn entry_html(h: &mut String, entry: &TranscriptEntry) {
             match (&e.response_json, &e.response_text) {
                 (Some(j), _) => {
                     resp.push('\n');
-                    resp.push_str(&pretty_json(j));
+                    resp.push_str(&pretty_json(&j.value()));
                 }
                 (None, Some(t)) => {
                     resp.push('\n');

@@ -260,7 +260,7 @@ fn exchange_lines(entry: &TranscriptEntry) -> Vec<String> {
                 exchange.method, exchange.url
             )];
             let body = match (&exchange.response_json, &exchange.response_text) {
-                (Some(j), _) => crate::pretty_json(j),
+                (Some(j), _) => crate::pretty_json(&j.value()),
                 (None, Some(t)) => t.clone(),
                 _ => String::new(),
             };

@@ -1,10 +1,11 @@
-//! Unit tests of request pacing and the persona limits.
+//! Unit tests of request pacing, the persona limits and the transcript's JSON text.
 
 use std::time::Duration;
 
+use serde_json::{json, Value};
 use tokio::time::Instant;
 
-use super::{Pacer, SyncLimits, ENTRA_CONCURRENCY};
+use super::{JsonText, Pacer, RequestBody, SyncLimits, ENTRA_CONCURRENCY};
 use crate::persona::PersonaId;
 
 #[test]
@@ -46,4 +47,61 @@ fn persona_defaults() {
     for p in [PersonaId::Okta, PersonaId::OktaOin, PersonaId::Rfc] {
         assert_eq!(SyncLimits::for_persona(p), SyncLimits::SEQUENTIAL);
     }
+}
+
+#[test]
+fn a_one_line_body_is_kept_as_the_target_wrote_it() {
+    let bytes = br#"  {"id": "7", "userName":"b\u00e9a", "n": 1.50}  "#;
+    let value: Value = serde_json::from_slice(bytes).unwrap();
+    let text = JsonText::of_body(bytes, &value);
+    assert_eq!(text.as_str(), r#"{"id": "7", "userName":"b\u00e9a", "n": 1.50}"#);
+    assert_eq!(text.value(), value);
+}
+
+#[test]
+fn a_body_over_several_lines_is_written_on_one() {
+    let value = json!({"id": "7", "emails": [{"value": "a@example.com"}]});
+    for bytes in [
+        serde_json::to_vec_pretty(&value).unwrap(),
+        b"{\"id\":\"7\",\r\"emails\":[{\"value\":\"a@example.com\"}]}".to_vec(),
+    ] {
+        let text = JsonText::of_body(&bytes, &value);
+        assert_eq!(
+            text.as_str(),
+            r#"{"id":"7","emails":[{"value":"a@example.com"}]}"#
+        );
+        let line = serde_json::to_string(&json!({"response": text})).unwrap();
+        assert!(!line.contains(['\n', '\r']), "{line}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&line).unwrap(),
+            json!({"response": value})
+        );
+    }
+}
+
+#[test]
+fn json_text_from_text_takes_one_document_on_one_line() {
+    assert_eq!(
+        JsonText::from_text(" [1, 2] ".to_owned()).map(|t| t.as_str().to_owned()),
+        Some("[1, 2]".to_owned())
+    );
+    for bad in ["", "{", "[1]\n", "1 2", "{\n}"] {
+        assert!(JsonText::from_text(bad.to_owned()).is_none(), "{bad:?}");
+    }
+}
+
+#[test]
+fn a_password_is_sent_and_shown_redacted() {
+    let body = json!({"userName": "a", "password": "s3cret", "active": true});
+    let b = RequestBody::from_value(&body);
+    assert_eq!(b.sent.value(), body);
+    let shown = b.shown();
+    assert_eq!(
+        shown.as_str(),
+        r#"{"userName":"a","password":"[redacted]","active":true}"#
+    );
+    let plain = json!({"userName": "a"});
+    let b = RequestBody::from_value(&plain);
+    assert!(b.redacted.is_none());
+    assert_eq!(b.shown().as_str(), r#"{"userName":"a"}"#);
 }

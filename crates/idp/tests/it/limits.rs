@@ -132,9 +132,9 @@ async fn the_transcript_is_in_directory_order() {
             let who = e
                 .request_body
                 .as_ref()
-                .and_then(|b| b.get("userName"))
-                .and_then(|v| v.as_str())
-                .map_or_else(|| e.path_and_query().to_owned(), str::to_owned);
+                .and_then(|b| b.value().get("userName").cloned())
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_else(|| e.path_and_query().to_owned());
             format!("{} {who}", e.method)
         })
         .collect();

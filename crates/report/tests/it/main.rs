@@ -17,7 +17,7 @@ fn exchange(body: serde_json::Value) -> idp::Exchange {
         request_body: None,
         status: Some(200),
         response_headers: vec![],
-        response_json: Some(body),
+        response_json: Some(body.into()),
         response_text: None,
         elapsed_ms: 3,
         error: None,

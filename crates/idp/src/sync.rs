@@ -860,7 +860,7 @@ impl<'a> Pass<'a> {
         let password = self.password();
         let body = wire::create_user_body(self.persona, &attrs, &password);
         let reply = self
-            .call(Method::POST, RequestKind::Write, "/Users", Some(body))
+            .call_with(Method::POST, RequestKind::Write, "/Users", Some(body))
             .await?;
         if reply.status == 409 && self.persona.family() == Family::Rfc {
             // RFC 7644 §3.3: the resource exists; match it again and link.

@@ -187,10 +187,7 @@ pub struct JsonText(Box<RawValue>);
 impl JsonText {
     /// `value` written compactly.
     pub fn from_value(value: &Value) -> JsonText {
-        // A `Value` always serializes (its map keys are strings).
-        let raw = serde_json::value::to_raw_value(value)
-            .unwrap_or_else(|_| RawValue::NULL.to_owned());
-        JsonText(raw)
+        JsonText::serialized(value)
     }
 
     /// A body that parsed as `value`: its own text, without surrounding whitespace, when
@@ -208,12 +205,12 @@ impl JsonText {
         JsonText::from_value(value)
     }
 
-    /// Already-written JSON text; `None` unless it is one valid JSON document on one line.
-    pub fn from_text(text: String) -> Option<JsonText> {
-        if text.contains(['\n', '\r']) {
-            return None;
-        }
-        RawValue::from_string(text).ok().map(JsonText)
+    /// `value` serialized compactly. Used for values that always serialize (map keys
+    /// are strings); were one to fail, the text is `null`.
+    pub(crate) fn serialized<T: Serialize + ?Sized>(value: &T) -> JsonText {
+        let raw = serde_json::value::to_raw_value(value)
+            .unwrap_or_else(|_| RawValue::NULL.to_owned());
+        JsonText(raw)
     }
 
     /// The JSON text.

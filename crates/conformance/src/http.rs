@@ -212,8 +212,7 @@ impl Client {
                         (k.clone(), v)
                     })
                     .collect();
-                exchange.response_json =
-                    json.as_ref().map(|j| idp::JsonText::of_body(&bytes, j));
+                exchange.response_json = json.as_ref().map(|j| idp::JsonText::of_body(&bytes, j));
                 if json.is_none() && !bytes.is_empty() {
                     exchange.response_text = Some(text);
                 }

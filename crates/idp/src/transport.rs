@@ -208,8 +208,8 @@ impl JsonText {
     /// `value` serialized compactly. Used for values that always serialize (map keys
     /// are strings); were one to fail, the text is `null`.
     pub(crate) fn serialized<T: Serialize + ?Sized>(value: &T) -> JsonText {
-        let raw = serde_json::value::to_raw_value(value)
-            .unwrap_or_else(|_| RawValue::NULL.to_owned());
+        let raw =
+            serde_json::value::to_raw_value(value).unwrap_or_else(|_| RawValue::NULL.to_owned());
         JsonText(raw)
     }
 
@@ -924,7 +924,10 @@ impl RequestBody {
         let redacted = match body {
             Value::Object(map) if map.contains_key("password") => {
                 let mut shown = map.clone();
-                shown.insert("password".to_owned(), Value::String("[redacted]".to_owned()));
+                shown.insert(
+                    "password".to_owned(),
+                    Value::String("[redacted]".to_owned()),
+                );
                 Some(JsonText::from_value(&Value::Object(shown)))
             }
             _ => None,

@@ -193,7 +193,13 @@ pub(crate) fn user_attrs(persona: PersonaId, user: &DirUser) -> Attrs {
 /// allocation and a hashed key per member) it cost more CPU than sending it. The
 /// transcript shows Okta's password as `[redacted]`.
 pub(crate) fn create_user_body(persona: PersonaId, a: &Attrs, password: &str) -> RequestBody {
-    let body = |password| JsonText::serialized(&CreateUser { persona, a, password });
+    let body = |password| {
+        JsonText::serialized(&CreateUser {
+            persona,
+            a,
+            password,
+        })
+    };
     RequestBody {
         sent: body(password),
         redacted: (persona.family() == Family::Okta).then(|| body("[redacted]")),
@@ -215,7 +221,16 @@ impl Serialize for CreateUser<'_> {
             Some(v) => b.serialize_entry(key, v),
             None => Ok(()),
         };
-        let no_roles: [&str; 0] = [];
+        // An object of the attributes in `fields` that have a value; left out when none has.
+        let object = |b: &mut S::SerializeMap, key: &str, fields| match Fields::of(a, fields) {
+            Some(f) => b.serialize_entry(key, &f),
+            None => Ok(()),
+        };
+        let email = |b: &mut S::SerializeMap, order| match a.get(&Attr::WorkEmail) {
+            Some(mail) => b.serialize_entry("emails", &[WorkEmail { mail, order }]),
+            None => Ok(()),
+        };
+        let none: [&str; 0] = [];
         match self.persona.family() {
             // entra-scim.md §1.2 "Create": enterprise URN always listed, meta.resourceType,
             // an empty roles array, nulls omitted, boolean active.
@@ -225,89 +240,59 @@ impl Serialize for CreateUser<'_> {
                 opt(&mut b, "userName", Attr::UserName)?;
                 b.serialize_entry("active", &true)?;
                 opt(&mut b, "displayName", Attr::DisplayName)?;
-                if let Some(mail) = a.get(&Attr::WorkEmail) {
-                    let order = [EmailKey::Primary, EmailKey::Type, EmailKey::Value];
-                    b.serialize_entry("emails", &[WorkEmail { mail, order }])?;
-                }
+                email(&mut b, [EmailKey::Primary, EmailKey::Type, EmailKey::Value])?;
                 b.serialize_entry("meta", &Fields::Fixed(&[("resourceType", "User")]))?;
-                let name = Fields::of(
-                    a,
-                    &[
-                        (Attr::Formatted, "formatted"),
-                        (Attr::FamilyName, "familyName"),
-                        (Attr::GivenName, "givenName"),
-                    ],
-                );
-                if let Some(name) = name {
-                    b.serialize_entry("name", &name)?;
-                }
-                b.serialize_entry("roles", &no_roles)?;
+                object(&mut b, "name", FORMATTED_NAME)?;
+                b.serialize_entry("roles", &none)?;
                 opt(&mut b, "title", Attr::Title)?;
-                if let Some(ext) = Fields::of(a, ENTERPRISE_FIELDS) {
-                    b.serialize_entry(ENTERPRISE, &ext)?;
-                }
+                object(&mut b, ENTERPRISE, ENTERPRISE_FIELDS)?;
             }
             // okta-scim.md §3 "Create" [R20]: password always sent, locale, groups [].
             Family::Okta => {
                 b.serialize_entry("schemas", &[USER_SCHEMA])?;
                 opt(&mut b, "userName", Attr::UserName)?;
-                let name = Fields::of(
-                    a,
-                    &[
-                        (Attr::GivenName, "givenName"),
-                        (Attr::FamilyName, "familyName"),
-                    ],
-                );
-                if let Some(name) = name {
-                    b.serialize_entry("name", &name)?;
-                }
-                if let Some(mail) = a.get(&Attr::WorkEmail) {
-                    let order = [EmailKey::Primary, EmailKey::Value, EmailKey::Type];
-                    b.serialize_entry("emails", &[WorkEmail { mail, order }])?;
-                }
+                object(&mut b, "name", OKTA_NAME)?;
+                email(&mut b, [EmailKey::Primary, EmailKey::Value, EmailKey::Type])?;
                 opt(&mut b, "displayName", Attr::DisplayName)?;
                 b.serialize_entry("locale", "en-US")?;
                 opt(&mut b, "externalId", Attr::ExternalId)?;
-                b.serialize_entry("groups", &no_roles)?;
+                b.serialize_entry("groups", &none)?;
                 b.serialize_entry("password", self.password)?;
                 b.serialize_entry("active", &true)?;
             }
             // RFC 7643 §4.1 and §4.3, RFC 7644 §3.3.
             Family::Rfc => {
-                let ext = Fields::of(a, ENTERPRISE_FIELDS);
-                if ext.is_some() {
+                if Fields::of(a, ENTERPRISE_FIELDS).is_some() {
                     b.serialize_entry("schemas", &[USER_SCHEMA, ENTERPRISE])?;
                 } else {
                     b.serialize_entry("schemas", &[USER_SCHEMA])?;
                 }
                 opt(&mut b, "externalId", Attr::ExternalId)?;
                 opt(&mut b, "userName", Attr::UserName)?;
-                let name = Fields::of(
-                    a,
-                    &[
-                        (Attr::Formatted, "formatted"),
-                        (Attr::FamilyName, "familyName"),
-                        (Attr::GivenName, "givenName"),
-                    ],
-                );
-                if let Some(name) = name {
-                    b.serialize_entry("name", &name)?;
-                }
+                object(&mut b, "name", FORMATTED_NAME)?;
                 opt(&mut b, "displayName", Attr::DisplayName)?;
                 opt(&mut b, "title", Attr::Title)?;
-                if let Some(mail) = a.get(&Attr::WorkEmail) {
-                    let order = [EmailKey::Value, EmailKey::Type, EmailKey::Primary];
-                    b.serialize_entry("emails", &[WorkEmail { mail, order }])?;
-                }
+                email(&mut b, [EmailKey::Value, EmailKey::Type, EmailKey::Primary])?;
                 b.serialize_entry("active", &true)?;
-                if let Some(ext) = ext {
-                    b.serialize_entry(ENTERPRISE, &ext)?;
-                }
+                object(&mut b, ENTERPRISE, ENTERPRISE_FIELDS)?;
             }
         }
         b.end()
     }
 }
+
+/// The name object's members on an Entra or rfc create, in order.
+const FORMATTED_NAME: &[(Attr, &str)] = &[
+    (Attr::Formatted, "formatted"),
+    (Attr::FamilyName, "familyName"),
+    (Attr::GivenName, "givenName"),
+];
+
+/// The name object's members on an Okta create, in order.
+const OKTA_NAME: &[(Attr, &str)] = &[
+    (Attr::GivenName, "givenName"),
+    (Attr::FamilyName, "familyName"),
+];
 
 /// The enterprise extension's members on create, in order.
 const ENTERPRISE_FIELDS: &[(Attr, &str)] = &[

@@ -54,7 +54,10 @@ fn a_one_line_body_is_kept_as_the_target_wrote_it() {
     let bytes = br#"  {"id": "7", "userName":"b\u00e9a", "n": 1.50}  "#;
     let value: Value = serde_json::from_slice(bytes).unwrap();
     let text = JsonText::of_body(bytes, &value);
-    assert_eq!(text.as_str(), r#"{"id": "7", "userName":"b\u00e9a", "n": 1.50}"#);
+    assert_eq!(
+        text.as_str(),
+        r#"{"id": "7", "userName":"b\u00e9a", "n": 1.50}"#
+    );
     assert_eq!(text.value(), value);
 }
 

@@ -179,7 +179,9 @@ impl Exchange {
 /// A JSON document kept as its text, on one line: a body in the transcript. Keeping the
 /// text rather than a parsed [`Value`] spares the engine a copy of every body it sends or
 /// reads (a `Value` is a tree of allocations); [`JsonText::value`] parses it when a
-/// reader needs to look inside. It serializes as the JSON it holds, not as a string.
+/// reader needs to look inside. Through serde_json (JSON lines, reports, `json!`) it
+/// serializes as the JSON it holds, not as a string; another serde format would see
+/// serde_json's raw-value wrapper, so convert with [`JsonText::value`] first.
 #[derive(Debug, Clone, Serialize)]
 #[serde(transparent)]
 pub struct JsonText(Box<RawValue>);

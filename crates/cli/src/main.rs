@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
-/// mimalloc rather than glibc's malloc: the sync engine allocates per request, and the
-/// sync throughput bench measured glibc consolidating free chunks for about a tenth of
-/// the engine thread's time (the bench uses the same allocator, so it measures this).
+/// mimalloc rather than glibc's malloc: the sync engine allocates per request, and in the
+/// sync throughput bench glibc's malloc and free took about a sixth of the engine
+/// thread's time (the bench uses the same allocator, so it measures this).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -366,9 +366,8 @@ impl CaseRun<'_> {
             ..Request::get(self.shared.url(&path))
         };
         let (mut ex, answer) = self.shared.client.send(&req).await;
-        if let Some(Value::Object(mut body)) = ex.request_body.as_ref().map(idp::JsonText::value) {
-            body.insert("password".into(), Value::String("[redacted]".into()));
-            ex.request_body = Some(Value::Object(body).into());
+        if let Body::Json(sent) = &req.body {
+            ex.request_body = Some(idp::JsonText::password_redacted(sent));
         }
         let n = self.record(Source::Observer, ex);
         let answer = answer.map_err(|e| self.step_err(format!("seed_app_user {login}: {e}")))?;

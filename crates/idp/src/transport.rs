@@ -207,6 +207,22 @@ impl JsonText {
         JsonText::from_value(value)
     }
 
+    /// `value` written compactly, a top-level `password` member shown as `[redacted]`:
+    /// how a transcript shows a request body that carries one.
+    pub fn password_redacted(value: &Value) -> JsonText {
+        match value {
+            Value::Object(map) if map.contains_key("password") => {
+                let mut shown = map.clone();
+                shown.insert(
+                    "password".to_owned(),
+                    Value::String("[redacted]".to_owned()),
+                );
+                JsonText::from_value(&Value::Object(shown))
+            }
+            _ => JsonText::from_value(value),
+        }
+    }
+
     /// `value` serialized compactly. Used for values that always serialize (map keys
     /// are strings); were one to fail, the text is `null`.
     pub(crate) fn serialized<T: Serialize + ?Sized>(value: &T) -> JsonText {
@@ -923,17 +939,9 @@ impl RequestBody {
     /// `body` as sent; a top-level `password` is shown as `[redacted]`. Okta sends one on
     /// create (okta-scim.md §3); it is random, but the transcript still redacts it.
     pub(crate) fn from_value(body: &Value) -> RequestBody {
-        let redacted = match body {
-            Value::Object(map) if map.contains_key("password") => {
-                let mut shown = map.clone();
-                shown.insert(
-                    "password".to_owned(),
-                    Value::String("[redacted]".to_owned()),
-                );
-                Some(JsonText::from_value(&Value::Object(shown)))
-            }
-            _ => None,
-        };
+        let redacted = body
+            .get("password")
+            .map(|_| JsonText::password_redacted(body));
         RequestBody {
             sent: JsonText::from_value(body),
             redacted,

@@ -1,5 +1,6 @@
 //! Unit tests for the filter parser and evaluator internals.
 
+use super::eval::is_present;
 use super::*;
 
 #[test]

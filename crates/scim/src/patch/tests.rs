@@ -2,7 +2,10 @@
 
 use serde_json::json;
 
+use super::document::{add_schema_urn, put_key, take_key};
+use super::set::{element_from_filter, normalize_primary, same_element};
 use super::*;
+use crate::filter::Filter;
 
 #[test]
 fn same_element_compares_value_and_type() {

@@ -43,13 +43,7 @@ impl AttrPath {
         let path = scanner
             .attr_path()
             .map_err(|(pos, msg)| path_error(s, pos, &msg))?;
-        if scanner.pos < s.len() {
-            return Err(path_error(
-                s,
-                scanner.pos,
-                &format!("unexpected {}", scanner.found()),
-            ));
-        }
+        scanner.at_end("unexpected")?;
         Ok(path)
     }
 
@@ -117,13 +111,7 @@ impl PatchPath {
             let name = rest
                 .attr_name()
                 .map_err(|(pos, msg)| path_error(s, pos, &msg))?;
-            if rest.pos < s.len() {
-                return Err(path_error(
-                    s,
-                    rest.pos,
-                    &format!("expected end of path, found {}", rest.found()),
-                ));
-            }
+            rest.at_end("expected end of path, found")?;
             Some(name)
         } else {
             return Err(path_error(
@@ -157,6 +145,18 @@ pub(crate) struct PathScanner<'a> {
 impl<'a> PathScanner<'a> {
     pub(crate) fn new(src: &'a str, pos: usize) -> Self {
         PathScanner { src, pos }
+    }
+
+    /// The `invalidPath` error "`{what} {found}`" unless the whole path has been read.
+    fn at_end(&self, what: &str) -> Result<(), ScimError> {
+        if self.pos < self.src.len() {
+            return Err(path_error(
+                self.src,
+                self.pos,
+                &format!("{what} {}", self.found()),
+            ));
+        }
+        Ok(())
     }
 
     fn peek(&self) -> Option<u8> {

@@ -187,42 +187,39 @@ fn project_attr(
 }
 
 /// Keep only the listed sub-attributes of a complex value (each element of a
-/// multi-valued one); `None` when nothing is left.
+/// multi-valued one, where elements that are not objects go too); `None` when nothing
+/// is left.
 fn keep_subs(value: &Value, subs: &[&str]) -> Option<Value> {
-    let keep = |o: &Map<String, Value>| -> Option<Value> {
-        let kept: Map<String, Value> = o
-            .iter()
-            .filter(|(k, _)| subs.iter().any(|s| s.eq_ignore_ascii_case(k)))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        (!kept.is_empty()).then_some(Value::Object(kept))
-    };
-    match value {
-        Value::Object(o) => keep(o),
+    let objects = match value {
+        Value::Object(_) => value.clone(),
         Value::Array(items) => {
-            let kept: Vec<Value> = items
-                .iter()
-                .filter_map(|i| i.as_object().and_then(keep))
-                .collect();
-            (!kept.is_empty()).then_some(Value::Array(kept))
+            Value::Array(items.iter().filter(|i| i.is_object()).cloned().collect())
         }
-        _ => None,
-    }
+        _ => return None,
+    };
+    retain_subs(objects, |k| subs.iter().any(|s| s.eq_ignore_ascii_case(k)))
 }
 
 /// Remove one sub-attribute from a complex value; `None` when nothing is left.
 fn drop_sub(value: Value, sub: &str) -> Option<Value> {
-    let strip = |mut o: Map<String, Value>| -> Option<Value> {
-        o.retain(|k, _| !k.eq_ignore_ascii_case(sub));
+    retain_subs(value, |k| !k.eq_ignore_ascii_case(sub))
+}
+
+/// Keep the sub-attributes `keep` accepts in a complex value, or in each object element
+/// of a multi-valued one (other elements stay); an object left empty goes, and `None`
+/// when nothing is left.
+fn retain_subs(value: Value, keep: impl Fn(&str) -> bool) -> Option<Value> {
+    let retain = |mut o: Map<String, Value>| -> Option<Value> {
+        o.retain(|k, _| keep(k));
         (!o.is_empty()).then_some(Value::Object(o))
     };
     match value {
-        Value::Object(o) => strip(o),
+        Value::Object(o) => retain(o),
         Value::Array(items) => {
             let kept: Vec<Value> = items
                 .into_iter()
                 .filter_map(|i| match i {
-                    Value::Object(o) => strip(o),
+                    Value::Object(o) => retain(o),
                     other => Some(other),
                 })
                 .collect();

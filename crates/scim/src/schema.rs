@@ -309,13 +309,6 @@ const PHONE_SUBS: &[AttributeDef] = &[
     AttributeDef::new("primary", AttrType::Boolean),
 ];
 
-const IM_SUBS: &[AttributeDef] = &[
-    AttributeDef::string("value"),
-    AttributeDef::string("display"),
-    AttributeDef::string("type"),
-    AttributeDef::new("primary", AttrType::Boolean),
-];
-
 const PHOTO_SUBS: &[AttributeDef] = &[
     AttributeDef::reference("value", &["external"]),
     AttributeDef::string("display"),
@@ -377,7 +370,7 @@ const USER_ATTRIBUTES: &[AttributeDef] = &[
         .returned(Returned::Never),
     AttributeDef::complex("emails", EMAIL_SUBS).multi().describe("Email addresses for the user."),
     AttributeDef::complex("phoneNumbers", PHONE_SUBS).multi(),
-    AttributeDef::complex("ims", IM_SUBS).multi(),
+    AttributeDef::complex("ims", PLAIN_MULTI_SUBS).multi(),
     AttributeDef::complex("photos", PHOTO_SUBS).multi(),
     AttributeDef::complex("addresses", ADDRESS_SUBS).multi(),
     AttributeDef::complex("groups", USER_GROUP_SUBS)

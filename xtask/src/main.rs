@@ -1,4 +1,4 @@
-//! Project automation (the cargo-xtask pattern): `cargo xtask test | run-scenarios | bench`.
+//! Project automation (the cargo-xtask pattern): `cargo xtask test | run-scenarios | bench | mutants | tidy`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -7,6 +7,7 @@ use anyhow::{bail, Context};
 
 mod mutants;
 mod system_packages;
+mod tidy;
 
 const USAGE: &str = "\
 usage: cargo xtask <command> [args]
@@ -19,6 +20,8 @@ commands:
   mutants [--release] [FAULT]... [-- ARGS]
                   the catalogue against the clean reference target and against each fault
                   switch; fails if the clean run fails or a fault survives
+  tidy            check that ARCHITECTURE.md and the tree agree (crate table, server crates,
+                  unsafe, `//!` lines, file length); prints every violation
 ";
 
 /// Exit code for a usage error or a missing prerequisite the user must install.
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
         "run-scenarios" => run_scenarios(&rest),
         "bench" => bench(&rest),
         "mutants" => mutants::mutants(&rest),
+        "tidy" => tidy::tidy(&rest),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)

@@ -10,8 +10,8 @@ use crate::persona::PersonaId;
 use crate::transport::{Exchange, Http, ScimTarget, TranscriptSink};
 use crate::wire::PackedAttrs;
 
-use super::pass::{user_ref, Cycle, Out, Pass};
-use super::report::{IssueCode, SyncIssue, SyncReport};
+use super::pass::{Cycle, Out, Pass};
+use super::report::SyncReport;
 
 #[derive(Debug, Clone)]
 pub(super) struct UserLink {
@@ -104,16 +104,9 @@ impl SyncEngine {
         let mut c = Cycle::default();
         let mut kept = Vec::new();
         let pass = self.pass(&mut kept);
-        let probed = pass.probe_recorded().await;
+        let passed = pass.test_connection(&mut c).await;
         let count = pass.finish();
-        if let Err(f) = probed {
-            c.errors.push(SyncIssue {
-                object: user_ref(""),
-                operation: "test connection".into(),
-                code: IssueCode::ConnectionFailed,
-                message: f.message,
-            });
-        } else {
+        if passed {
             self.connection_tested = true;
         }
         self.report(c, kept, count)

@@ -12,7 +12,7 @@ use crate::wire::{self, OktaMember};
 
 use super::engine::GroupLink;
 use super::pass::{fail, group_ref, Cycle, Pass, Step};
-use super::report::{Action, IssueCode, ObjectKind, SyncIssue};
+use super::report::{Action, IssueCode, ObjectKind};
 
 /// At most this many membership changes go into one PATCH (okta-scim.md §4 [OINMGR]);
 /// used for every persona, since Entra documents batching but no number.
@@ -27,12 +27,7 @@ impl Pass<'_> {
                     l.broken = true;
                 }
             }
-            c.errors.push(SyncIssue {
-                object: group_ref(&group.id),
-                operation: "sync group".into(),
-                code: f.code,
-                message: f.message,
-            });
+            c.issue(group_ref(&group.id), "sync group", f.code, f.message);
         }
     }
 
@@ -120,10 +115,8 @@ impl Pass<'_> {
                     self.entra_group_get(group, &path, c).await?;
                 }
                 let body = wire::rename_group_patch(p, &link.target_id, &group.display_name);
-                let reply = self
-                    .call(Method::PATCH, RequestKind::Write, &path, Some(body))
+                self.write(Method::PATCH, &path, body, "rename group")
                     .await?;
-                Self::expect(reply, &[200, 204], "rename group")?;
             }
         }
         if self.persona != PersonaId::Okta {
@@ -154,12 +147,7 @@ impl Pass<'_> {
         }
         let step = self.sync_members_inner(dir, group, &link, c).await;
         if let Err(f) = step {
-            c.errors.push(SyncIssue {
-                object: group_ref(&group.id),
-                operation: "sync members".into(),
-                code: f.code,
-                message: f.message,
-            });
+            c.issue(group_ref(&group.id), "sync members", f.code, f.message);
         }
     }
 
@@ -229,10 +217,7 @@ impl Pass<'_> {
                 self.get_by_id(&path).await?;
                 let all: Vec<OktaMember> = desired.iter().map(member).collect();
                 let body = wire::okta_group_put(&group.display_name, &all);
-                let reply = self
-                    .call(Method::PUT, RequestKind::Write, &path, Some(body))
-                    .await?;
-                Self::expect(reply, &[200, 204], "put group")?;
+                self.write(Method::PUT, &path, body, "put group").await?;
                 self.set_members(group, desired_set);
                 if link.display_name != group.display_name {
                     if let Some(l) = self.groups().get_mut(&group.id) {
@@ -252,10 +237,8 @@ impl Pass<'_> {
                         &link.target_id,
                         &group.display_name,
                     );
-                    let reply = self
-                        .call(Method::PATCH, RequestKind::Write, &path, Some(body))
+                    self.write(Method::PATCH, &path, body, "patch group")
                         .await?;
-                    Self::expect(reply, &[200, 204], "patch group")?;
                 }
                 let mut changes: Vec<(bool, &String)> = removes
                     .iter()
@@ -273,10 +256,8 @@ impl Pass<'_> {
                     let ad: Vec<OktaMember> =
                         batch.iter().filter(|b| b.0).map(|b| member(b.1)).collect();
                     let body = wire::okta_members_patch(&rm, &ad);
-                    let reply = self
-                        .call(Method::PATCH, RequestKind::Write, &path, Some(body))
+                    self.write(Method::PATCH, &path, body, "patch group members")
                         .await?;
-                    Self::expect(reply, &[200, 204], "patch group members")?;
                     let (n_add, n_rm) = (ad.len(), rm.len());
                     if let Some(l) = self.groups().get_mut(&group.id) {
                         for (add, id) in &batch {
@@ -300,10 +281,8 @@ impl Pass<'_> {
                     for chunk in list.chunks(MEMBER_BATCH) {
                         let ids: Vec<String> = chunk.iter().map(|m| member(m).id).collect();
                         let body = wire::entra_members_patch(aadopt, add, &ids);
-                        let reply = self
-                            .call(Method::PATCH, RequestKind::Write, &path, Some(body))
+                        self.write(Method::PATCH, &path, body, "patch group members")
                             .await?;
-                        Self::expect(reply, &[200, 204], "patch group members")?;
                         if let Some(l) = self.groups().get_mut(&group.id) {
                             for m in chunk {
                                 if add {

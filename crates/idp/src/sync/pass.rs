@@ -49,6 +49,23 @@ impl Cycle {
         part
     }
 
+    /// Note an operation on `object` that failed; the object is retried in a later cycle
+    /// unless `code` says otherwise.
+    pub(super) fn issue(
+        &mut self,
+        object: ObjectRef,
+        operation: &str,
+        code: IssueCode,
+        message: String,
+    ) {
+        self.errors.push(SyncIssue {
+            object,
+            operation: operation.to_owned(),
+            code,
+            message,
+        });
+    }
+
     /// Take back one object's state, outcomes and errors.
     fn absorb(&mut self, part: Cycle) {
         self.outcomes.extend(part.outcomes);
@@ -154,10 +171,23 @@ impl<'a> Pass<'a> {
             .count
     }
 
-    pub(super) async fn probe_recorded(&self) -> Step<()> {
+    /// Test Connection, its exchanges handed on and a failure noted in `c`; whether it
+    /// passed.
+    pub(super) async fn test_connection(&self, c: &mut Cycle) -> bool {
         let (probed, exchanges) = recorded(self.probe()).await;
         self.emit(exchanges);
-        probed
+        match probed {
+            Ok(()) => true,
+            Err(f) => {
+                c.issue(
+                    user_ref(""),
+                    "test connection",
+                    IssueCode::ConnectionFailed,
+                    f.message,
+                );
+                false
+            }
+        }
     }
 
     /// Test Connection if asked, then the four phases (entra-scim.md §4 "Cycles": users
@@ -165,16 +195,8 @@ impl<'a> Pass<'a> {
     /// before the next starts, so a user exists before its manager link and its
     /// memberships. Returns whether the connection test, if run, passed.
     pub(super) async fn run(&self, dir: &Directory, probe: bool, c: &mut Cycle) -> bool {
-        if probe {
-            if let Err(f) = self.probe_recorded().await {
-                c.errors.push(SyncIssue {
-                    object: user_ref(""),
-                    operation: "test connection".into(),
-                    code: IssueCode::ConnectionFailed,
-                    message: f.message,
-                });
-                return false;
-            }
+        if probe && !self.test_connection(c).await {
+            return false;
         }
         fn user_id(u: &DirUser) -> &str {
             &u.id

@@ -205,4 +205,19 @@ impl Pass<'_> {
         let reply = Self::expect(reply, &[200], "get by id")?;
         Self::json_object(reply, "get by id")
     }
+
+    /// A write the target must answer with `200` or `204`.
+    pub(super) async fn write(
+        &self,
+        method: Method,
+        path: &str,
+        body: Value,
+        what: &str,
+    ) -> Step<()> {
+        let reply = self
+            .call(method, RequestKind::Write, path, Some(body))
+            .await?;
+        Self::expect(reply, &[200, 204], what)?;
+        Ok(())
+    }
 }

@@ -13,7 +13,7 @@ use crate::wire::{self, ActiveChange, Attr, Attrs, EntraChange, PackedAttrs};
 
 use super::engine::UserLink;
 use super::pass::{fail, user_ref, Cycle, Pass, Step};
-use super::report::{Action, IssueCode, ObjectKind, Outcome, SyncIssue};
+use super::report::{Action, IssueCode, ObjectKind, Outcome};
 
 impl Pass<'_> {
     pub(super) async fn sync_user(&self, dir: &Directory, user: &DirUser, c: &mut Cycle) {
@@ -36,12 +36,7 @@ impl Pass<'_> {
                     l.broken = true;
                 }
             }
-            c.errors.push(SyncIssue {
-                object: obj,
-                operation: "sync user".into(),
-                code: f.code,
-                message: f.message,
-            });
+            c.issue(obj, "sync user", f.code, f.message);
         }
     }
 
@@ -240,10 +235,7 @@ impl Pass<'_> {
             });
         if !changes.is_empty() || active.is_some() {
             let body = wire::entra_user_patch(self.persona.aadopt(), &changes, active);
-            let reply = self
-                .call(Method::PATCH, RequestKind::Write, &path, Some(body))
-                .await?;
-            Self::expect(reply, &[200, 204], "patch user")?;
+            self.write(Method::PATCH, &path, body, "patch user").await?;
         }
         self.note_user_change(c, user, Some(desired), Some(wants_active), &link.target_id);
         Ok(())
@@ -272,19 +264,13 @@ impl Pass<'_> {
             let current = self.get_by_id(&path).await?;
             let active = (!oin).then_some(wants_active);
             let body = wire::okta_put_body(&current, &desired, active);
-            let reply = self
-                .call(Method::PUT, RequestKind::Write, &path, Some(body))
-                .await?;
-            Self::expect(reply, &[200, 204], "put user")?;
+            self.write(Method::PUT, &path, body, "put user").await?;
             let active = if oin { None } else { Some(wants_active) };
             self.note_user_change(c, user, Some(desired.clone()), active, &link.target_id);
         }
         if oin && active_changed {
             let body = wire::okta_active_patch(wants_active);
-            let reply = self
-                .call(Method::PATCH, RequestKind::Write, &path, Some(body))
-                .await?;
-            Self::expect(reply, &[200, 204], "patch user")?;
+            self.write(Method::PATCH, &path, body, "patch user").await?;
             self.note_user_change(c, user, None, Some(wants_active), &link.target_id);
         }
         Ok(())
@@ -309,10 +295,7 @@ impl Pass<'_> {
         let active = (wants_active != link.active).then_some(wants_active);
         let body = wire::rfc_user_patch(&changes, active);
         let path = Self::user_path(&link.target_id);
-        let reply = self
-            .call(Method::PATCH, RequestKind::Write, &path, Some(body))
-            .await?;
-        Self::expect(reply, &[200, 204], "patch user")?;
+        self.write(Method::PATCH, &path, body, "patch user").await?;
         self.note_user_change(c, user, Some(desired), Some(wants_active), &link.target_id);
         Ok(())
     }
@@ -369,11 +352,8 @@ impl Pass<'_> {
                 }
                 _ => wire::rfc_manager_patch(&manager),
             };
-            let reply = self
-                .call(Method::PATCH, RequestKind::Write, &path, Some(body))
-                .await?;
-            Self::expect(reply, &[200, 204], "patch manager")?;
-            Ok(())
+            self.write(Method::PATCH, &path, body, "patch manager")
+                .await
         }
         .await;
         match step {
@@ -383,12 +363,7 @@ impl Pass<'_> {
                 }
                 self.record(c, user_ref(&user.id), Action::ManagerSet, &link.target_id);
             }
-            Err(f) => c.errors.push(SyncIssue {
-                object: user_ref(&user.id),
-                operation: "set manager".into(),
-                code: f.code,
-                message: f.message,
-            }),
+            Err(f) => c.issue(user_ref(&user.id), "set manager", f.code, f.message),
         }
     }
 

@@ -234,20 +234,13 @@ impl Http {
                     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
             );
         }
-        let mut exchange = Exchange {
-            seq: 0,
-            persona: self.persona.as_str().to_owned(),
-            method: method.as_str().to_owned(),
+        let mut exchange = Exchange::unanswered(
+            self.persona.as_str().to_owned(),
+            method.as_str().to_owned(),
             url,
             request_headers,
-            request_body: None,
-            status: None,
-            response_headers: Vec::new(),
-            response_json: None,
-            response_text: None,
-            elapsed_ms: 0,
-            error: None,
-        };
+            None,
+        );
         let started = Instant::now();
         let limit = self.target.max_response_bytes;
         let timeout = self.target.timeout;

@@ -34,6 +34,32 @@ pub struct Exchange {
 }
 
 impl Exchange {
+    /// A request about to be sent: no answer, error or time yet, and `seq` 0 until the
+    /// transcript numbers it.
+    #[inline]
+    pub fn unanswered(
+        persona: String,
+        method: String,
+        url: String,
+        request_headers: Vec<(String, String)>,
+        request_body: Option<JsonText>,
+    ) -> Exchange {
+        Exchange {
+            seq: 0,
+            persona,
+            method,
+            url,
+            request_headers,
+            request_body,
+            status: None,
+            response_headers: Vec::new(),
+            response_json: None,
+            response_text: None,
+            elapsed_ms: 0,
+            error: None,
+        }
+    }
+
     /// The request header `name` (lowercase).
     pub fn request_header(&self, name: &str) -> Option<&str> {
         self.request_headers

@@ -5,7 +5,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
-use super::{JsonText, Pacer, RequestBody, SyncLimits, ENTRA_CONCURRENCY};
+use super::policy::Pacer;
+use super::{JsonText, RequestBody, SyncLimits, ENTRA_CONCURRENCY};
 use crate::persona::PersonaId;
 
 #[test]

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use idp::{DirUser, Directory, IssueCode, PersonaId, SyncEngine};
+use idp::{DirUser, Directory, IssueCode, PersonaId, SyncEngine, SyncReport};
 use rstest::rstest;
 use serde_json::json;
 
@@ -37,6 +37,15 @@ fn writes(
             fake(r)
         }
     }
+}
+
+/// How many POSTs the cycle sent, retries included.
+fn post_count(report: &SyncReport) -> usize {
+    report
+        .exchanges
+        .iter()
+        .filter(|e| e.method == "POST")
+        .count()
 }
 
 #[rstest]
@@ -159,14 +168,7 @@ async fn rate_limit_retries_are_bounded() {
     let mut engine = SyncEngine::new(PersonaId::Okta, target);
     let report = engine.cycle(&dir()).await;
     assert_eq!(report.errors[0].code, IssueCode::TooManyRequests);
-    assert_eq!(
-        report
-            .exchanges
-            .iter()
-            .filter(|e| e.method == "POST")
-            .count(),
-        4
-    );
+    assert_eq!(post_count(&report), 4);
 }
 
 /// entra-scim.md §4: 5xx is escrowed to the next cycle (no immediate retry); the rfc
@@ -190,14 +192,7 @@ async fn always_503_is_reported(#[case] persona: PersonaId, #[case] posts: usize
         "{}",
         report.errors[0]
     );
-    assert_eq!(
-        report
-            .exchanges
-            .iter()
-            .filter(|e| e.method == "POST")
-            .count(),
-        posts
-    );
+    assert_eq!(post_count(&report), posts);
     // The next cycle tries again (escrow), and still reports.
     let again = engine.cycle(&dir()).await;
     assert_eq!(again.errors[0].code, IssueCode::ServerError);

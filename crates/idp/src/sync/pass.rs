@@ -1,0 +1,286 @@
+//! One cycle: its scratch state, the phases in order, and the objects of a phase run
+//! concurrently with their exchanges handed on in directory order.
+
+use std::collections::{BTreeMap, HashSet};
+use std::future::Future;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+
+use crate::directory::{DirGroup, DirUser, Directory};
+use crate::persona::{Family, PersonaId};
+use crate::transport::{recorded, Exchange, Http, TranscriptSink};
+
+use super::engine::{GroupLink, UserLink};
+use super::report::{Action, IssueCode, ObjectKind, ObjectRef, Outcome, SyncIssue};
+
+/// Per-cycle scratch state.
+#[derive(Default)]
+pub(super) struct Cycle {
+    pub(super) outcomes: Vec<Outcome>,
+    pub(super) errors: Vec<SyncIssue>,
+    /// Users with a manager whose resource was fetched or created in this cycle, and
+    /// whether that resource had a manager; spares the manager PATCH its GET.
+    pub(super) manager_seen: BTreeMap<String, bool>,
+    /// Groups fetched (Entra GET before PATCH) in this cycle.
+    pub(super) fetched_groups: HashSet<String>,
+    /// Groups created, linked or renamed in this cycle (Okta AIW pushes them).
+    pub(super) touched_groups: HashSet<String>,
+    /// Users linked to an existing resource in this cycle.
+    pub(super) linked: HashSet<String>,
+}
+
+impl Cycle {
+    /// Move out what this cycle knows about the object `id`, for one object's work.
+    fn split_off(&mut self, id: &str) -> Cycle {
+        let mut part = Cycle::default();
+        if let Some((k, v)) = self.manager_seen.remove_entry(id) {
+            part.manager_seen.insert(k, v);
+        }
+        for (from, to) in [
+            (&mut self.fetched_groups, &mut part.fetched_groups),
+            (&mut self.touched_groups, &mut part.touched_groups),
+            (&mut self.linked, &mut part.linked),
+        ] {
+            if let Some(k) = from.take(id) {
+                to.insert(k);
+            }
+        }
+        part
+    }
+
+    /// Note an operation on `object` that failed; the object is retried in a later cycle
+    /// unless `code` says otherwise.
+    pub(super) fn issue(
+        &mut self,
+        object: ObjectRef,
+        operation: &str,
+        code: IssueCode,
+        message: String,
+    ) {
+        self.errors.push(SyncIssue {
+            object,
+            operation: operation.to_owned(),
+            code,
+            message,
+        });
+    }
+
+    /// Take back one object's state, outcomes and errors.
+    fn absorb(&mut self, part: Cycle) {
+        self.outcomes.extend(part.outcomes);
+        self.errors.extend(part.errors);
+        self.manager_seen.extend(part.manager_seen);
+        self.fetched_groups.extend(part.fetched_groups);
+        self.touched_groups.extend(part.touched_groups);
+        self.linked.extend(part.linked);
+    }
+}
+
+/// A failed request, before it is attached to an object.
+pub(super) struct Failure {
+    pub(super) code: IssueCode,
+    pub(super) message: String,
+}
+
+pub(super) type Step<T> = Result<T, Failure>;
+
+pub(super) fn fail<T>(code: IssueCode, message: impl Into<String>) -> Step<T> {
+    Err(Failure {
+        code,
+        message: message.into(),
+    })
+}
+
+pub(super) fn user_ref(id: &str) -> ObjectRef {
+    ObjectRef {
+        kind: ObjectKind::User,
+        id: id.to_owned(),
+    }
+}
+
+pub(super) fn group_ref(id: &str) -> ObjectRef {
+    ObjectRef {
+        kind: ObjectKind::Group,
+        id: id.to_owned(),
+    }
+}
+
+/// Where a pass puts finished exchanges: numbered on from the engine's last, into the
+/// caller's sink.
+pub(super) struct Out<'a> {
+    pub(super) sink: &'a mut dyn TranscriptSink,
+    pub(super) numbered: &'a mut u64,
+    pub(super) count: usize,
+}
+
+impl Out<'_> {
+    fn emit(&mut self, exchanges: Vec<Exchange>) {
+        for mut e in exchanges {
+            *self.numbered += 1;
+            e.seq = *self.numbered;
+            self.count += 1;
+            self.sink.exchange(e);
+        }
+    }
+}
+
+/// At least this many objects of a phase may finish ahead of the oldest unfinished one
+/// (their exchanges wait for it, to keep the transcript in directory order); beyond
+/// that, no further object starts until it finishes, so a slow object bounds memory
+/// instead of letting finished work pile up.
+const HELD_OBJECTS: usize = 1024;
+
+/// One cycle's view of the engine. Objects of a phase run concurrently up to the
+/// [`SyncLimits`](crate::SyncLimits) cap, all through `&self`; the maps are locked only
+/// between awaits, never across one.
+pub(super) struct Pass<'a> {
+    pub(super) persona: PersonaId,
+    pub(super) http: &'a Http,
+    pub(super) users: Mutex<&'a mut BTreeMap<String, UserLink>>,
+    pub(super) groups: Mutex<&'a mut BTreeMap<String, GroupLink>>,
+    pub(super) password_seed: Mutex<&'a mut u64>,
+    pub(super) out: Mutex<Out<'a>>,
+}
+
+impl<'a> Pass<'a> {
+    pub(super) fn users(&self) -> MutexGuard<'_, &'a mut BTreeMap<String, UserLink>> {
+        self.users.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(super) fn groups(&self) -> MutexGuard<'_, &'a mut BTreeMap<String, GroupLink>> {
+        self.groups.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Hand finished exchanges to the sink, after any made outside an object's work.
+    fn emit(&self, exchanges: Vec<Exchange>) {
+        let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);
+        let stray = self.http.take_stray();
+        if !stray.is_empty() {
+            out.emit(stray);
+        }
+        out.emit(exchanges);
+    }
+
+    /// How many exchanges went to the sink.
+    pub(super) fn finish(self) -> usize {
+        self.emit(Vec::new());
+        self.out
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+            .count
+    }
+
+    /// Test Connection, its exchanges handed on and a failure noted in `c`; whether it
+    /// passed.
+    pub(super) async fn test_connection(&self, c: &mut Cycle) -> bool {
+        let (probed, exchanges) = recorded(self.probe()).await;
+        self.emit(exchanges);
+        match probed {
+            Ok(()) => true,
+            Err(f) => {
+                c.issue(
+                    user_ref(""),
+                    "test connection",
+                    IssueCode::ConnectionFailed,
+                    f.message,
+                );
+                false
+            }
+        }
+    }
+
+    /// Test Connection if asked, then the four phases (entra-scim.md §4 "Cycles": users
+    /// and groups first, then memberships; manager in extra updates). Each phase ends
+    /// before the next starts, so a user exists before its manager link and its
+    /// memberships. Returns whether the connection test, if run, passed.
+    pub(super) async fn run(&self, dir: &Directory, probe: bool, c: &mut Cycle) -> bool {
+        if probe && !self.test_connection(c).await {
+            return false;
+        }
+        fn user_id(u: &DirUser) -> &str {
+            &u.id
+        }
+        fn group_id(g: &DirGroup) -> &str {
+            &g.id
+        }
+        self.each(c, dir.users(), user_id, |user, mut part| async move {
+            self.sync_user(dir, user, &mut part).await;
+            part
+        })
+        .await;
+        if self.persona.family() != Family::Okta {
+            self.each(c, dir.users(), user_id, |user, mut part| async move {
+                self.sync_manager(user, &mut part).await;
+                part
+            })
+            .await;
+        }
+        self.each(c, dir.groups(), group_id, |group, mut part| async move {
+            self.sync_group(group, &mut part).await;
+            part
+        })
+        .await;
+        self.each(c, dir.groups(), group_id, |group, mut part| async move {
+            self.sync_members(dir, group, &mut part).await;
+            part
+        })
+        .await;
+        true
+    }
+
+    /// Run `work` for every item, at most `concurrency` at once. Each object gets its own
+    /// slice of the cycle's scratch state and records its own exchanges; exchanges,
+    /// outcomes and errors are handed on in item order as soon as every earlier item is
+    /// done, so a report or transcript does not depend on timing.
+    async fn each<'s, T, F, Fut>(
+        &'s self,
+        c: &mut Cycle,
+        items: &'s [T],
+        id: impl Fn(&T) -> &str,
+        work: F,
+    ) where
+        F: Fn(&'s T, Cycle) -> Fut,
+        Fut: Future<Output = Cycle>,
+    {
+        let cap = self.http.concurrency();
+        let window = HELD_OBJECTS.max(cap.saturating_mul(4));
+        let work = &work;
+        let mut pending = items.iter().enumerate().peekable();
+        let mut running = FuturesUnordered::new();
+        // Finished items waiting for an earlier one, by index.
+        let mut finished: BTreeMap<usize, (Cycle, Vec<Exchange>)> = BTreeMap::new();
+        let mut next = 0;
+        loop {
+            while running.len() < cap {
+                let Some((index, item)) = pending.next_if(|(i, _)| *i < next + window) else {
+                    break;
+                };
+                let part = c.split_off(id(item));
+                // Boxed here, where it is made: an object's future is several KiB, and
+                // FuturesUnordered would otherwise move it a few times on the way in.
+                running.push(Box::pin(async move {
+                    let (part, exchanges) = recorded(work(item, part)).await;
+                    (index, part, exchanges)
+                }));
+            }
+            let Some((index, part, exchanges)) = running.next().await else {
+                break;
+            };
+            finished.insert(index, (part, exchanges));
+            while let Some((part, exchanges)) = finished.remove(&next) {
+                self.emit(exchanges);
+                c.absorb(part);
+                next += 1;
+            }
+        }
+    }
+
+    pub(super) fn record(&self, c: &mut Cycle, object: ObjectRef, action: Action, target_id: &str) {
+        c.outcomes.push(Outcome {
+            object,
+            action,
+            target_id: Some(target_id.to_owned()),
+        });
+    }
+}

@@ -153,7 +153,7 @@ impl IssuedLogin {
 /// Why a login could not be issued.
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
-    #[error("{0}")]
+    #[error(transparent)]
     UnknownAttack(#[from] saml::UnknownAttack),
     #[error("signing: {0}")]
     Sign(#[source] saml::SignError),

@@ -41,7 +41,7 @@ impl Browser {
     /// Keeps the cookie `name` when `answer` sets it to a value, in place of an older one;
     /// whether it did.
     pub fn keep(&mut self, answer: &Answer, name: &str) -> bool {
-        let set = answer.set_cookies().into_iter();
+        let set = answer.set_cookies();
         let Some(cookie) = set.into_iter().find(|(n, v)| n == name && !v.is_empty()) else {
             return false;
         };

@@ -56,12 +56,7 @@ pub struct IssueArgs {
 }
 
 pub fn issue(args: IssueArgs) -> anyhow::Result<()> {
-    let style = saml::IdpStyle::for_persona(&args.persona).with_context(|| {
-        format!(
-            "unknown persona `{}` (expected entra, entra-aadopt, okta, okta-oin or rfc)",
-            args.persona
-        )
-    })?;
+    let style = saml_style(&args.persona)?;
     let keys = saml::SigningKeys::from_pem_files(&args.key, &args.cert).with_context(|| {
         format!(
             "reading the signing key {} and certificate {}",
@@ -117,6 +112,19 @@ pub fn issue(args: IssueArgs) -> anyhow::Result<()> {
         None => println!("{xml}"),
     }
     Ok(())
+}
+
+/// The SAML dialect of the persona named `name` (idp's `PersonaId::saml_style`).
+fn saml_style(name: &str) -> anyhow::Result<saml::IdpStyle> {
+    let persona: idp::PersonaId = name.parse().map_err(|_| {
+        let ids: Vec<&str> = idp::PersonaId::ALL.iter().map(|p| p.as_str()).collect();
+        let (last, rest) = ids.split_last().unwrap_or((&"", &[]));
+        anyhow::anyhow!(
+            "unknown persona `{name}` (expected {} or {last})",
+            rest.join(", ")
+        )
+    })?;
+    Ok(persona.saml_style())
 }
 
 /// `NAME=VALUE` pairs, grouped by name in first-seen order.
@@ -176,12 +184,7 @@ pub struct MetadataArgs {
 
 /// Writes the IdP metadata an SP needs to trust a persona's IdP, SP-initiated login included.
 pub fn metadata(args: MetadataArgs) -> anyhow::Result<()> {
-    let style = saml::IdpStyle::for_persona(&args.persona).with_context(|| {
-        format!(
-            "unknown persona `{}` (expected entra, entra-aadopt, okta, okta-oin or rfc)",
-            args.persona
-        )
-    })?;
+    let style = saml_style(&args.persona)?;
     let certificate = saml::Certificate::from_pem_file(&args.cert)
         .with_context(|| format!("reading the certificate {}", args.cert.display()))?;
     let xml = saml::IdpMetadata {

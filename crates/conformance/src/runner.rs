@@ -56,42 +56,12 @@ pub enum RunError {
     },
 }
 
-/// The signing keys of each persona family, and the attacker's.
-#[derive(Debug)]
-pub(crate) struct IdpKeys {
-    pub entra: saml::SigningKeys,
-    pub okta: saml::SigningKeys,
-    pub rfc: saml::SigningKeys,
-    pub attacker: saml::SigningKeys,
-}
-
-impl IdpKeys {
-    fn load(dir: &std::path::Path) -> Result<IdpKeys, RunError> {
-        let one = |name: &str| {
-            saml::SigningKeys::from_pem_files(
-                dir.join(format!("{name}.key.pem")),
-                dir.join(format!("{name}.cert.pem")),
-            )
-            .map_err(|source| RunError::Keys {
-                dir: dir.display().to_string(),
-                source,
-            })
-        };
-        Ok(IdpKeys {
-            entra: one("entra")?,
-            okta: one("okta")?,
-            rfc: one("rfc")?,
-            attacker: one("attacker")?,
-        })
-    }
-}
-
 /// What every case task shares.
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub opts: RunOptions,
     pub client: Client,
-    pub keys: Option<IdpKeys>,
+    pub keys: Option<idp::IdpKeys>,
 }
 
 impl Shared {
@@ -136,7 +106,12 @@ pub async fn run(
     check_reachable(&opts).await?;
     let needs_keys = opts.profile.saml.is_some() && cases.iter().any(|c| c.scenario.needs_saml());
     let keys = if needs_keys {
-        Some(IdpKeys::load(&opts.idp_keys)?)
+        Some(
+            idp::IdpKeys::load(&opts.idp_keys).map_err(|source| RunError::Keys {
+                dir: opts.idp_keys.display().to_string(),
+                source,
+            })?,
+        )
     } else {
         None
     };

@@ -1,5 +1,6 @@
 //! The mock identity provider: a Directory of people and groups, and personas that turn
-//! its changes into the SCIM 2.0 traffic Entra ID and Okta really send.
+//! its changes into the SCIM 2.0 traffic Entra ID and Okta really send, and log its
+//! users in with the SAML Responses those IdPs issue ([`issue_login`]).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -23,6 +24,7 @@
 //! choices are documented on the item that makes them.
 
 mod directory;
+mod login;
 mod persona;
 mod sync;
 mod transport;
@@ -30,6 +32,10 @@ mod wire;
 
 pub use directory::{
     derive_okta_id, DirGroup, DirUser, Directory, DirectoryError, Generate, UserProfile,
+};
+pub use login::{
+    answer_authn_request, issue_login, issue_login_with, AttackVictim, AuthnRequestAnswer,
+    AuthnRequestError, ClaimOverrides, IdpKeys, IssuedLogin, LoginError, LoginRequest, SamlSp,
 };
 pub use persona::{PersonaId, UnknownPersona, OKTA_USER_AGENT, RFC_USER_AGENT};
 pub use sync::{

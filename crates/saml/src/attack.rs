@@ -470,34 +470,31 @@ impl Attack {
                 spec.signature_algorithm = SignatureAlgorithm::RsaSha1;
                 sign(&spec, ctx.trusted)?
             }
-            Expired | ExpiredPastSkew | ExpiredInsideSkew => {
-                let expiry = spec
-                    .earliest_expiry()
-                    .ok_or(AttackError::NoValidityWindow {
-                        attack: name,
-                        what: "NotOnOrAfter",
-                    })?;
-                let target = match self {
-                    Expired => ctx.now - ctx.clock_skew - Duration::HOUR,
-                    ExpiredPastSkew => ctx.now - ctx.clock_skew - Duration::SECOND,
-                    _ => ctx.now - ctx.clock_skew + Duration::SECOND,
+            Expired
+            | ExpiredPastSkew
+            | ExpiredInsideSkew
+            | NotYetValid
+            | NotYetValidPastSkew
+            | NotYetValidInsideSkew => {
+                let expiring = matches!(self, Expired | ExpiredPastSkew | ExpiredInsideSkew);
+                let (edge, what) = if expiring {
+                    (spec.earliest_expiry(), "NotOnOrAfter")
+                } else {
+                    (spec.latest_not_before(), "NotBefore")
                 };
-                spec.shift_times(target - expiry);
-                sign(&spec, ctx.trusted)?
-            }
-            NotYetValid | NotYetValidPastSkew | NotYetValidInsideSkew => {
-                let start = spec
-                    .latest_not_before()
-                    .ok_or(AttackError::NoValidityWindow {
-                        attack: name,
-                        what: "NotBefore",
-                    })?;
-                let target = match self {
-                    NotYetValid => ctx.now + ctx.clock_skew + Duration::HOUR,
-                    NotYetValidPastSkew => ctx.now + ctx.clock_skew + Duration::SECOND,
-                    _ => ctx.now + ctx.clock_skew - Duration::SECOND,
+                let edge = edge.ok_or(AttackError::NoValidityWindow { attack: name, what })?;
+                // How far past the skew-widened edge the SP's "now" falls (negative: inside it).
+                let past = match self {
+                    Expired | NotYetValid => Duration::HOUR,
+                    ExpiredInsideSkew | NotYetValidInsideSkew => -Duration::SECOND,
+                    _ => Duration::SECOND,
                 };
-                spec.shift_times(target - start);
+                let target = if expiring {
+                    ctx.now - ctx.clock_skew - past
+                } else {
+                    ctx.now + ctx.clock_skew + past
+                };
+                spec.shift_times(target - edge);
                 sign(&spec, ctx.trusted)?
             }
             WrongAudience => {

@@ -4,9 +4,10 @@
 //! No network IO. Time and ids come from [`Clock`] and [`IdSource`] so tests are deterministic.
 //!
 //! Issue a login: [`ResponseSpec::new`] then [`sign_response`]. Verify one: [`Verifier::verify`].
-//! Attack one: [`Attack::apply`].
+//! Attack one: [`Attack::apply`]. Carry one over HTTP: [`binding`] (HTTP-Redirect and HTTP-POST).
 
 mod attack;
+pub mod binding;
 mod c14n;
 mod clock;
 mod keys;

@@ -148,15 +148,11 @@ fn sign_element(
                 "the Reference's transforms are not enveloped-signature then exclusive c14n",
             ));
         }
-        let prefixes = inclusive_prefixes(reference);
-        let prefixes: Vec<&str> = prefixes.split_ascii_whitespace().collect();
-        let canonical = c14n::canonicalize(
+        let canonical = exc_c14n(
             root,
-            &Subset {
-                apex: element,
-                omit: Some(signature),
-                inclusive_prefixes: &prefixes,
-            },
+            element,
+            Some(signature),
+            &inclusive_prefixes(reference),
         )
         .ok_or_else(|| shape("element not in the document"))?;
         openssl::hash::hash(digest_of(spec.digest_algorithm), &canonical).map_err(crypto)?
@@ -180,17 +176,8 @@ fn sign_element(
             .child(NS_DSIG, "CanonicalizationMethod")
             .filter(|m| m.attr("Algorithm") == Some(EXC_C14N))
             .ok_or_else(|| shape("SignedInfo is not canonicalized with exclusive c14n"))?;
-        let prefixes = prefix_list(method);
-        let prefixes: Vec<&str> = prefixes.split_ascii_whitespace().collect();
-        let canonical = c14n::canonicalize(
-            root,
-            &Subset {
-                apex: signed_info,
-                omit: None,
-                inclusive_prefixes: &prefixes,
-            },
-        )
-        .ok_or_else(|| shape("SignedInfo not in the document"))?;
+        let canonical = exc_c14n(root, signed_info, None, &prefix_list(method))
+            .ok_or_else(|| shape("SignedInfo not in the document"))?;
         // Every SignatureMethod the builder writes is RSA PKCS#1 v1.5 (SignatureAlgorithm).
         if keys.private_key().id() != openssl::pkey::Id::RSA {
             return Err(shape("the signing key is not an RSA key"));
@@ -228,6 +215,25 @@ fn inclusive_prefixes(reference: &Element) -> String {
         .map(prefix_list)
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Exclusive c14n of `apex` (without `omit`) within `root`, with the space-separated
+/// `prefix_list` treated inclusively (Exc-C14N §3).
+fn exc_c14n(
+    root: &Element,
+    apex: &Element,
+    omit: Option<&Element>,
+    prefix_list: &str,
+) -> Option<Vec<u8>> {
+    let prefixes: Vec<&str> = prefix_list.split_ascii_whitespace().collect();
+    c14n::canonicalize(
+        root,
+        &Subset {
+            apex,
+            omit,
+            inclusive_prefixes: &prefixes,
+        },
+    )
 }
 
 /// Exc-C14N §3: the `InclusiveNamespaces PrefixList` inside a Transform or CanonicalizationMethod, or `""`.

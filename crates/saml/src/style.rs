@@ -45,7 +45,7 @@ impl SignMode {
     }
 }
 
-/// A persona or signing-mode name that is not known.
+/// A signing-mode name that is not known.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown {what} `{value}` (expected {expected})")]
 pub struct UnknownName {
@@ -123,6 +123,16 @@ pub const GRAFANA_UID_ATTRIBUTE: &str = "userUID";
 /// Entra's object id claim (entra-scim.md §7 Claims).
 pub const ENTRA_OBJECT_ID: &str = "http://schemas.microsoft.com/identity/claims/objectidentifier";
 
+/// Entra's claim names (entra-scim.md §7 Claims).
+const CLAIM_TENANT_ID: &str = "http://schemas.microsoft.com/identity/claims/tenantid";
+const CLAIM_IDENTITY_PROVIDER: &str =
+    "http://schemas.microsoft.com/identity/claims/identityprovider";
+const CLAIM_DISPLAY_NAME: &str = "http://schemas.microsoft.com/identity/claims/displayname";
+const CLAIM_GIVEN_NAME: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname";
+const CLAIM_SURNAME: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname";
+const CLAIM_EMAIL: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress";
+const CLAIM_NAME: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name";
+const CLAIM_GROUPS: &str = "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups";
 /// Okta's attribute NameFormat for its attribute statements (okta-scim.md §6).
 const UNSPECIFIED_NAME_FORMAT: &str = "urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified";
 /// SAML Core §8.2.2.
@@ -136,16 +146,6 @@ impl IdpStyle {
             IdpStyle::Entra => "entra",
             IdpStyle::Okta => "okta",
             IdpStyle::Rfc => "rfc",
-        }
-    }
-
-    /// The SAML style of a DESIGN.md persona id (`entra-aadopt` and `okta-oin` differ only in SCIM).
-    pub fn for_persona(persona: &str) -> Option<IdpStyle> {
-        match persona {
-            "entra" | "entra-aadopt" => Some(IdpStyle::Entra),
-            "okta" | "okta-oin" => Some(IdpStyle::Okta),
-            "rfc" => Some(IdpStyle::Rfc),
-            _ => None,
         }
     }
 
@@ -250,41 +250,17 @@ impl IdpStyle {
         match self {
             IdpStyle::Entra => {
                 let mut attrs = vec![
-                    plain(
-                        "http://schemas.microsoft.com/identity/claims/tenantid",
-                        vec![tenant.to_owned()],
-                    ),
+                    plain(CLAIM_TENANT_ID, vec![tenant.to_owned()]),
                     plain(ENTRA_OBJECT_ID, one(&user.uid)),
-                    plain(
-                        "http://schemas.microsoft.com/identity/claims/identityprovider",
-                        vec![self.entity_id(tenant)],
-                    ),
-                    plain(
-                        "http://schemas.microsoft.com/identity/claims/displayname",
-                        one(&user.display_name),
-                    ),
-                    plain(
-                        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname",
-                        one(&user.given_name),
-                    ),
-                    plain(
-                        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname",
-                        one(&user.surname),
-                    ),
-                    plain(
-                        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
-                        one(&user.email),
-                    ),
-                    plain(
-                        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name",
-                        one(&user.login),
-                    ),
+                    plain(CLAIM_IDENTITY_PROVIDER, vec![self.entity_id(tenant)]),
+                    plain(CLAIM_DISPLAY_NAME, one(&user.display_name)),
+                    plain(CLAIM_GIVEN_NAME, one(&user.given_name)),
+                    plain(CLAIM_SURNAME, one(&user.surname)),
+                    plain(CLAIM_EMAIL, one(&user.email)),
+                    plain(CLAIM_NAME, one(&user.login)),
                 ];
                 if !user.groups.is_empty() {
-                    attrs.push(plain(
-                        "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups",
-                        user.groups.clone(),
-                    ));
+                    attrs.push(plain(CLAIM_GROUPS, user.groups.clone()));
                 }
                 attrs.push(plain(GRAFANA_UID_ATTRIBUTE, one(&user.uid)));
                 attrs
@@ -312,16 +288,5 @@ impl IdpStyle {
                 attrs
             }
         }
-    }
-}
-
-impl FromStr for IdpStyle {
-    type Err = UnknownName;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        IdpStyle::for_persona(s).ok_or_else(|| UnknownName {
-            what: "persona",
-            value: s.to_owned(),
-            expected: "entra, entra-aadopt, okta, okta-oin or rfc",
-        })
     }
 }

@@ -2,6 +2,7 @@
 
 mod faults_process;
 mod run_process;
+mod saml_process;
 mod serve_process;
 mod sync_process;
 mod target_process;

@@ -3,7 +3,6 @@
 //! the replay cache; SP metadata and the HTTP-Redirect AuthnRequest.
 
 use std::collections::HashMap;
-use std::io::Write as _;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use base64::Engine as _;
@@ -201,22 +200,12 @@ Destination=\"{dest}\" AssertionConsumerServiceURL=\"{acs}\" ProtocolBinding=\"{
             issuer = text_escaped(&self.entity_id),
         );
         // SAML Bindings §3.4.4.1: DEFLATE (RFC 1951, no zlib header), base64, URL-encode.
-        let mut deflater =
-            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
-        let compressed = deflater
-            .write_all(request.as_bytes())
-            .and_then(|()| deflater.finish())
+        let location = saml::binding::Redirect::request(request, Some(id.clone()))
+            .to_url(sso_url)
             .map_err(|e| {
-                tracing::error!(target: "target::saml", error = %e, "deflating an AuthnRequest");
+                tracing::error!(target: "target::saml", error = %e, "encoding an AuthnRequest");
                 LoginError::INTERNAL
             })?;
-        let encoded = base64::engine::general_purpose::STANDARD.encode(compressed);
-        let separator = if sso_url.contains('?') { '&' } else { '?' };
-        let location = format!(
-            "{sso_url}{separator}SAMLRequest={}&RelayState={}",
-            url_encode(&encoded),
-            url_encode(&id)
-        );
         let mut requests = lock(&self.requests);
         if requests.len() >= MAX_OUTSTANDING_REQUESTS {
             requests.retain(|_, r| r.expires > now);
@@ -413,19 +402,6 @@ pub fn safe_return_path(value: Option<&str>) -> &str {
     }
 }
 
-/// RFC 3986 §2.1 percent-encoding of everything but the unreserved characters.
-fn url_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() * 3 / 2);
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -444,10 +420,5 @@ mod tests {
             assert_eq!(safe_return_path(Some(bad)), "/", "{bad:?}");
         }
         assert_eq!(safe_return_path(None), "/");
-    }
-
-    #[test]
-    fn url_encoding_keeps_unreserved_only() {
-        assert_eq!(url_encode("a+b/c=d_~"), "a%2Bb%2Fc%3Dd_~");
     }
 }

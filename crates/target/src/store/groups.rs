@@ -7,10 +7,12 @@ use rusqlite::{params, Connection, OptionalExtension};
 use scim::model::{Group, GROUP_SCHEMA};
 use scim::schema::ResourceSchema;
 use scim::ScimError;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::error::AppError;
-use crate::store::listing::{representation, stored_doc, Listed, ResourceTable, Selection};
+use crate::store::listing::{
+    membership_refs, representation, stored_doc, Listed, ResourceTable, Selection,
+};
 use crate::store::{meta, new_app_uid, new_scim_id, parse_doc};
 
 /// A stored SCIM group.
@@ -109,23 +111,16 @@ pub fn get(conn: &Connection, id: &str) -> rusqlite::Result<Option<ScimGroupReco
 /// they joined. Members added in the app for users SCIM does not provision are not
 /// SCIM resources and are not listed.
 pub fn members(conn: &Connection, team_id: i64, base: &str) -> rusqlite::Result<Vec<Value>> {
-    let mut stmt = conn.prepare_cached(
+    membership_refs(
+        conn,
         "SELECT su.id, u.name FROM team_member tm
          JOIN scim_user su ON su.user_id = tm.user_id
          JOIN user u ON u.id = tm.user_id
          WHERE tm.team_id = ?1 ORDER BY tm.id",
-    )?;
-    let rows = stmt.query_map([team_id], |r| {
-        let id: String = r.get(0)?;
-        let name: String = r.get(1)?;
-        Ok(json!({
-            "value": id,
-            "$ref": format!("{base}/Users/{id}"),
-            "display": name,
-            "type": "User",
-        }))
-    })?;
-    rows.collect()
+        team_id,
+        (base, "Users"),
+        "User",
+    )
 }
 
 /// RFC 7643 §4.2: the SCIM representation; `members` when given and non-empty.

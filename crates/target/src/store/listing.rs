@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use scim::filter::Filter;
 use scim::schema::ResourceSchema;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 use crate::error::AppError;
 use crate::store::extension_urns;
@@ -193,6 +193,30 @@ pub fn representation(
         out.insert(k.clone(), v.clone());
     }
     out
+}
+
+/// RFC 7643 §2.4: team memberships as multi-valued references, from `sql` (which reads
+/// `?1` = `key` and yields the other side's SCIM id and display name): `value`, `$ref`
+/// under `base`/`endpoint`, `display` and `type`.
+pub fn membership_refs(
+    conn: &Connection,
+    sql: &str,
+    key: i64,
+    (base, endpoint): (&str, &str),
+    kind: &str,
+) -> rusqlite::Result<Vec<Value>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map([key], |r| {
+        let id: String = r.get(0)?;
+        let name: String = r.get(1)?;
+        Ok(json!({
+            "value": id,
+            "$ref": format!("{base}/{endpoint}/{id}"),
+            "display": name,
+            "type": kind,
+        }))
+    })?;
+    rows.collect()
 }
 
 /// The document a write stores: the resource as sent, without nulls and the attributes

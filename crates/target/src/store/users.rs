@@ -9,7 +9,9 @@ use serde_json::{Map, Value};
 
 use crate::error::AppError;
 use crate::fault::{Fault, FaultSet};
-use crate::store::listing::{representation, stored_doc, Listed, ResourceTable, Selection};
+use crate::store::listing::{
+    membership_refs, representation, stored_doc, Listed, ResourceTable, Selection,
+};
 use crate::store::{
     app_user_by_email, app_user_by_id, app_user_by_login, meta, new_scim_id, new_scim_user_uid,
     parse_doc,
@@ -504,23 +506,16 @@ pub fn get(conn: &Connection, id: &str) -> rusqlite::Result<Option<ScimUserRecor
 
 /// RFC 7643 §4.1.2 `groups`: the SCIM groups whose teams the user belongs to.
 pub fn groups_of(conn: &Connection, user_id: i64, base: &str) -> rusqlite::Result<Vec<Value>> {
-    let mut stmt = conn.prepare_cached(
+    membership_refs(
+        conn,
         "SELECT sg.id, t.name FROM team_member tm
          JOIN scim_group sg ON sg.team_id = tm.team_id
          JOIN team t ON t.id = tm.team_id
          WHERE tm.user_id = ?1 ORDER BY sg.team_id",
-    )?;
-    let rows = stmt.query_map([user_id], |r| {
-        let id: String = r.get(0)?;
-        let name: String = r.get(1)?;
-        Ok(serde_json::json!({
-            "value": id,
-            "$ref": format!("{base}/Groups/{id}"),
-            "display": name,
-            "type": "direct",
-        }))
-    })?;
-    rows.collect()
+        user_id,
+        (base, "Groups"),
+        "direct",
+    )
 }
 
 /// RFC 7643 §4.1: the SCIM representation. `groups` is included when given and

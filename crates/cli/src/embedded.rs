@@ -14,7 +14,7 @@ const REFERENCE_INI: &str = include_str!("../../../fixtures/target/reference.ini
 pub struct EmbeddedTarget {
     pub base_url: String,
     pub token: String,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    _running: target::RunningTarget,
     _dir: tempfile::TempDir,
 }
 
@@ -74,36 +74,13 @@ impl EmbeddedTarget {
             token: token.clone(),
             idp_certs,
         };
-        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<SocketAddr>();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            target::serve_with_faults(
-                options,
-                faults,
-                move |addr| {
-                    let _ = ready_tx.send(addr);
-                },
-                async move {
-                    let _ = stop_rx.await;
-                },
-            )
+        let running = target::spawn(options, faults)
             .await
-        });
-        let addr = match ready_rx.await {
-            Ok(addr) => addr,
-            Err(_) => {
-                let detail = match server.await {
-                    Ok(Err(e)) => format!("{e:#}"),
-                    Ok(Ok(())) => "it stopped before listening".to_owned(),
-                    Err(e) => e.to_string(),
-                };
-                anyhow::bail!("the reference target did not start: {detail}");
-            }
-        };
+            .map_err(|e| anyhow::anyhow!("the reference target did not start: {e:#}"))?;
         Ok(EmbeddedTarget {
-            base_url: format!("http://{addr}"),
+            base_url: running.base_url(),
             token,
-            shutdown: Some(stop_tx),
+            _running: running,
             _dir: dir,
         })
     }
@@ -119,12 +96,4 @@ impl EmbeddedTarget {
 fn reference_profile() -> anyhow::Result<conformance::Profile> {
     conformance::Profile::parse(REFERENCE_PROFILE, "fixtures/profiles/reference.toml")
         .context("reading the built-in reference profile")
-}
-
-impl Drop for EmbeddedTarget {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-    }
 }

@@ -110,55 +110,65 @@ impl IntoResponse for AppError {
     }
 }
 
-/// An [`AppError`] on Grafana's app API (`/api/…`): `{"message": "…"}`.
-#[derive(Debug)]
-pub struct GrafanaError(pub AppError);
+/// An error type for one more API surface: `AppError` in a newtype that any error
+/// converts into, answered as JSON with the body `$body` renders.
+macro_rules! surface_error {
+    ($(#[$doc:meta])* $name:ident, $body:ident) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name(pub AppError);
 
-impl<E: Into<AppError>> From<E> for GrafanaError {
-    fn from(e: E) -> Self {
-        GrafanaError(e.into())
-    }
-}
-
-impl IntoResponse for GrafanaError {
-    fn into_response(self) -> Response {
-        let status = self.0.status();
-        let message = match &self.0 {
-            AppError::Internal(_) => {
-                let _ = self.0.public_message();
-                "Internal server error".to_owned()
+        impl<E: Into<AppError>> From<E> for $name {
+            fn from(e: E) -> Self {
+                $name(e.into())
             }
-            other => other.public_message(),
-        };
-        json_response(status, &json!({ "message": message }), "application/json")
-    }
+        }
+
+        impl IntoResponse for $name {
+            fn into_response(self) -> Response {
+                json_response(self.0.status(), &$body(&self.0), "application/json")
+            }
+        }
+    };
 }
 
-/// An [`AppError`] on the SCIMConfig API, which Grafana serves through its Kubernetes-style
-/// app platform: a `Status` object.
-#[derive(Debug)]
-pub struct KubeError(pub AppError);
+surface_error!(
+    /// An [`AppError`] on Grafana's app API (`/api/…`): `{"message": "…"}`.
+    GrafanaError,
+    grafana_body
+);
 
-impl<E: Into<AppError>> From<E> for KubeError {
-    fn from(e: E) -> Self {
-        KubeError(e.into())
-    }
+surface_error!(
+    /// An [`AppError`] on the SCIMConfig API, which Grafana serves through its
+    /// Kubernetes-style app platform: a `Status` object.
+    KubeError,
+    kube_body
+);
+
+/// Grafana's error body; an internal error says no more than that it happened.
+fn grafana_body(error: &AppError) -> Value {
+    let message = match error {
+        AppError::Internal(_) => {
+            let _ = error.public_message();
+            "Internal server error".to_owned()
+        }
+        other => other.public_message(),
+    };
+    json!({ "message": message })
 }
 
-impl IntoResponse for KubeError {
-    fn into_response(self) -> Response {
-        let status = self.0.status();
-        let body = json!({
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": {},
-            "status": "Failure",
-            "message": self.0.public_message(),
-            "reason": kube_reason(status),
-            "code": status.as_u16(),
-        });
-        json_response(status, &body, "application/json")
-    }
+/// A Kubernetes `Status` object for the error.
+fn kube_body(error: &AppError) -> Value {
+    let status = error.status();
+    json!({
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": error.public_message(),
+        "reason": kube_reason(status),
+        "code": status.as_u16(),
+    })
 }
 
 /// Kubernetes `StatusReason` for a status code.

@@ -13,6 +13,7 @@ mod fault;
 mod grafana_api;
 mod http;
 mod login;
+mod running;
 mod scim_api;
 mod settings;
 mod state;
@@ -32,6 +33,7 @@ pub use http::app;
 pub use login::error::LoginError;
 pub use login::idp::{IdpError, IdpSource, IdpSourceSyntax, TrustedIdp};
 pub use login::sp::LoginConfig;
+pub use running::{spawn, spawn_app, RunningTarget};
 pub use settings::{
     SamlSettings, ScimSettings, ServerSettings, Settings, SettingsError, TeamSyncSettings,
 };
@@ -99,17 +101,7 @@ pub async fn serve_with_faults(
         .await
         .context("opening the database on a blocking thread")??
         .with_faults(faults);
-    let listener = tokio::net::TcpListener::bind(opts.listen)
-        .await
-        .with_context(|| format!("binding {}", opts.listen))?;
-    let local = listener
-        .local_addr()
-        .with_context(|| format!("reading the bound address of {}", opts.listen))?;
-    let listener = listener.tap_io(|tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::debug!("setting TCP_NODELAY on an accepted connection: {err}");
-        }
-    });
+    let (listener, local) = bind(opts.listen).await?;
     let root_url = state
         .settings()
         .server
@@ -122,9 +114,38 @@ pub async fn serve_with_faults(
         clock: std::sync::Arc::new(saml::SystemClock),
     })?;
     ready(local);
+    serve_app(listener, local, state, shutdown).await
+}
+
+/// A listener on `listen` that sets `TCP_NODELAY` on each accepted connection, and the
+/// address it is bound to.
+async fn bind(
+    listen: SocketAddr,
+) -> anyhow::Result<(impl axum::serve::Listener<Addr = SocketAddr>, SocketAddr)> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    let local = listener
+        .local_addr()
+        .with_context(|| format!("reading the bound address of {listen}"))?;
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!("setting TCP_NODELAY on an accepted connection: {err}");
+        }
+    });
+    Ok((listener, local))
+}
+
+/// Serve the app on `listener` (bound to `local`) until `shutdown` resolves, then
+/// drain in-flight requests.
+async fn serve_app(
+    listener: impl axum::serve::Listener<Addr = SocketAddr>,
+    local: SocketAddr,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await
-        .with_context(|| format!("serving on {local}"))?;
-    Ok(())
+        .with_context(|| format!("serving on {local}"))
 }

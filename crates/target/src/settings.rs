@@ -213,29 +213,15 @@ impl Settings {
             };
         let defaults = Settings::default();
         let d = &defaults.saml;
-        let clock_skew = typed(
-            lookup("auth.saml", "clock_skew"),
-            ("auth.saml", "clock_skew"),
-            "a duration such as 60s, 2m or 90",
-            parse_duration,
-        )?
-        .unwrap_or(d.clock_skew);
+        let clock_skew =
+            typed(&lookup, ("auth.saml", "clock_skew"), &DURATION)?.unwrap_or(d.clock_skew);
         let signature_policy = typed(
-            lookup("auth.saml", "signature_policy"),
+            &lookup,
             ("auth.saml", "signature_policy"),
-            "assertion, response-or-assertion or both",
-            parse_signature_policy,
+            &SIGNATURE_POLICY,
         )?
         .unwrap_or(d.signature_policy);
-        let root_url = typed(
-            lookup("server", "root_url"),
-            ("server", "root_url"),
-            "an http or https url",
-            |v| {
-                (v.starts_with("http://") || v.starts_with("https://"))
-                    .then(|| v.trim_end_matches('/').to_owned())
-            },
-        )?;
+        let root_url = typed(&lookup, ("server", "root_url"), &ROOT_URL)?;
         let saml = SamlSettings {
             assertion_attribute_external_uid: text(
                 "auth.saml",
@@ -309,14 +295,34 @@ fn parse_bool(value: &str) -> Option<bool> {
     }
 }
 
-/// A typed setting: `None` when absent or blank, else `parse` must accept it.
-fn typed<T>(
-    found: Option<(String, Origin)>,
-    (section, key): (&'static str, &'static str),
+/// How a typed setting reads its value, and what it expects, for the error.
+struct Parser<T> {
+    parse: fn(&str) -> Option<T>,
     expected: &'static str,
-    parse: impl Fn(&str) -> Option<T>,
+}
+
+const DURATION: Parser<time::Duration> = Parser {
+    parse: parse_duration,
+    expected: "a duration such as 60s, 2m or 90",
+};
+
+const SIGNATURE_POLICY: Parser<saml::SignaturePolicy> = Parser {
+    parse: parse_signature_policy,
+    expected: "assertion, response-or-assertion or both",
+};
+
+const ROOT_URL: Parser<String> = Parser {
+    parse: parse_root_url,
+    expected: "an http or https url",
+};
+
+/// A typed setting: `None` when absent or blank, else its parser must accept it.
+fn typed<T>(
+    lookup: &impl Fn(&'static str, &'static str) -> Option<(String, Origin)>,
+    (section, key): (&'static str, &'static str),
+    &Parser { parse, expected }: &Parser<T>,
 ) -> Result<Option<T>, SettingsError> {
-    match found {
+    match lookup(section, key) {
         Some((value, origin)) if !value.trim().is_empty() => match parse(value.trim()) {
             Some(v) => Ok(Some(v)),
             None => Err(SettingsError::Invalid {
@@ -364,6 +370,12 @@ fn parse_duration(value: &str) -> Option<time::Duration> {
         rest = &rest[unit_len..];
     }
     Some(total)
+}
+
+/// `server.root_url`: an http or https url, without a trailing `/`.
+fn parse_root_url(v: &str) -> Option<String> {
+    (v.starts_with("http://") || v.starts_with("https://"))
+        .then(|| v.trim_end_matches('/').to_owned())
 }
 
 /// `signature_policy`: `assertion`, `response-or-assertion` or `both`, any case.

@@ -15,13 +15,8 @@ const SCIM_PATH: &str = "/apis/scim.grafana.app/v0alpha1/namespaces/default";
 
 struct Running {
     addr: SocketAddr,
+    target: target::RunningTarget,
     _dir: tempfile::TempDir,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<anyhow_free::Result>,
-}
-
-mod anyhow_free {
-    pub type Result = std::result::Result<(), String>;
 }
 
 async fn start_target() -> Running {
@@ -34,29 +29,13 @@ async fn start_target() -> Running {
         token: TOKEN.into(),
         idp_certs: Vec::new(),
     };
-    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        target::serve(
-            opts,
-            move |addr| {
-                let _ = ready_tx.send(addr);
-            },
-            async move {
-                let _ = stop_rx.await;
-            },
-        )
-        .await
-        .map_err(|e| format!("{e:#}"))
-    });
-    let addr = ready_rx
+    let target = target::spawn(opts, target::FaultSet::none())
         .await
         .expect("the reference target failed to start");
     Running {
-        addr,
+        addr: target.addr(),
+        target,
         _dir: dir,
-        stop: Some(stop_tx),
-        task,
     }
 }
 
@@ -77,11 +56,8 @@ impl Running {
         (status, body)
     }
 
-    async fn stop(mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        let result = (&mut self.task).await.unwrap();
+    async fn stop(self) {
+        let result = self.target.stop().await.map_err(|e| format!("{e:#}"));
         assert_eq!(result, Ok(()));
     }
 }

@@ -87,9 +87,7 @@ pub async fn get(
 
 #[derive(Debug, Deserialize)]
 pub struct TeamForm {
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub email: Option<String>,
 }
 

@@ -76,29 +76,11 @@ pub async fn service_provider_config(
     Ok(scim_json(StatusCode::OK, &body))
 }
 
-/// RFC 7644 §4: `GET /ResourceTypes`.
-pub async fn resource_types(ScimBase(base): ScimBase) -> Response {
-    let types: Vec<Value> = resource_schemas()
+fn all_resource_types(base: &str) -> Vec<Value> {
+    resource_schemas()
         .iter()
-        .map(|s| locate(s.resource_type_json(), &base))
-        .collect();
-    let total = types.len() as u64;
-    scim_json(StatusCode::OK, &list_response(types, total, 1))
-}
-
-/// RFC 7644 §4: `GET /ResourceTypes/{name}`.
-pub async fn resource_type(
-    ScimBase(base): ScimBase,
-    Path((_ns, name)): Path<(String, String)>,
-) -> Result<Response, AppError> {
-    let schema = resource_schemas()
-        .into_iter()
-        .find(|s| s.name.eq_ignore_ascii_case(&name))
-        .ok_or_else(|| ScimError::not_found(format!("resource type `{name}` not found")))?;
-    Ok(scim_json(
-        StatusCode::OK,
-        &locate(schema.resource_type_json(), &base),
-    ))
+        .map(|s| locate(s.resource_type_json(), base))
+        .collect()
 }
 
 fn all_schemas(base: &str) -> Vec<Value> {
@@ -109,11 +91,42 @@ fn all_schemas(base: &str) -> Vec<Value> {
         .collect()
 }
 
-/// RFC 7644 §4: `GET /Schemas` (User, the enterprise extension, Group).
-pub async fn schemas(ScimBase(base): ScimBase) -> Response {
-    let all = all_schemas(&base);
+/// Every document of a discovery endpoint, as one ListResponse.
+fn listed(all: Vec<Value>) -> Response {
     let total = all.len() as u64;
     scim_json(StatusCode::OK, &list_response(all, total, 1))
+}
+
+/// The document whose `key` equals `wanted`, ignoring case; `404` naming it as `what`
+/// when there is none.
+fn one_of(all: Vec<Value>, key: &str, wanted: &str, what: &str) -> Result<Response, AppError> {
+    let doc = all
+        .into_iter()
+        .find(|doc| {
+            doc[key]
+                .as_str()
+                .is_some_and(|v| v.eq_ignore_ascii_case(wanted))
+        })
+        .ok_or_else(|| ScimError::not_found(format!("{what} `{wanted}` not found")))?;
+    Ok(scim_json(StatusCode::OK, &doc))
+}
+
+/// RFC 7644 §4: `GET /ResourceTypes`.
+pub async fn resource_types(ScimBase(base): ScimBase) -> Response {
+    listed(all_resource_types(&base))
+}
+
+/// RFC 7644 §4: `GET /ResourceTypes/{name}`.
+pub async fn resource_type(
+    ScimBase(base): ScimBase,
+    Path((_ns, name)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    one_of(all_resource_types(&base), "name", &name, "resource type")
+}
+
+/// RFC 7644 §4: `GET /Schemas` (User, the enterprise extension, Group).
+pub async fn schemas(ScimBase(base): ScimBase) -> Response {
+    listed(all_schemas(&base))
 }
 
 /// RFC 7644 §4: `GET /Schemas/{urn}`.
@@ -121,13 +134,5 @@ pub async fn schema(
     ScimBase(base): ScimBase,
     Path((_ns, urn)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let doc = all_schemas(&base)
-        .into_iter()
-        .find(|doc| {
-            doc["id"]
-                .as_str()
-                .is_some_and(|id| id.eq_ignore_ascii_case(&urn))
-        })
-        .ok_or_else(|| ScimError::not_found(format!("schema `{urn}` not found")))?;
-    Ok(scim_json(StatusCode::OK, &doc))
+    one_of(all_schemas(&base), "id", &urn, "schema")
 }

@@ -4,6 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use rusqlite::Connection;
 use scim::model::{Group, PatchOpKind, PatchRequest};
 use scim::schema::ResourceSchema;
 use serde_json::Value;
@@ -11,8 +12,9 @@ use serde_json::Value;
 use crate::error::AppError;
 use crate::fault::{Fault, FaultSet};
 use crate::http::body::JsonBody;
-use crate::scim_api::params::{filter_mentions, paged_list_response, ListQuery, Projection};
-use crate::scim_api::{created, scim_json, ScimBase};
+use crate::scim_api::answer;
+use crate::scim_api::params::{ListQuery, Projection};
+use crate::scim_api::ScimBase;
 use crate::state::AppState;
 use crate::store::groups::{self as store, GroupWrite, MissingExternalId};
 use crate::timestamp::now_millis;
@@ -94,6 +96,24 @@ fn member_faults(request: &mut PatchRequest, faults: &FaultSet) {
     }
 }
 
+/// Run `write` in the writer transaction and render the group it leaves, with
+/// `members` unless the projection leaves them out.
+async fn write_group<W>(
+    state: &AppState,
+    base: String,
+    projection: &Projection,
+    write: W,
+) -> Result<Value, AppError>
+where
+    W: FnOnce(&Connection) -> Result<store::ScimGroupRecord, AppError> + Send + 'static,
+{
+    let with_members = projection.wants("members", schema());
+    answer::write_and_render(state, write, move |tx, rec| {
+        store::render(tx, rec, with_members, &base)
+    })
+    .await
+}
+
 /// RFC 7644 §3.4.2: `GET /Groups`; members are not loaded when the response would not
 /// carry them (`excludedAttributes=members`, as Entra sends) and the filter does not
 /// name them.
@@ -103,40 +123,10 @@ pub async fn list(
     mut q: ListQuery,
 ) -> Result<Response, AppError> {
     q.projection = members_exclusion_under_faults(q.projection, &state.faults);
-    let with_members = q.projection.wants("members", schema())
-        || q.filter
-            .as_ref()
-            .is_some_and(|f| filter_mentions(f, "members"));
-    let faults = state.faults.clone();
-    let start_index = if state.fault(Fault::IgnoreStartIndex) {
-        1
-    } else {
-        q.start_index
-    };
-    let body = state
-        .db
-        .read(move |tx| {
-            let (total, resources) = store::query(
-                tx,
-                q.filter.as_ref(),
-                start_index,
-                q.count,
-                with_members,
-                &base,
-            )?;
-            let resources = resources
-                .into_iter()
-                .map(|r| q.projection.apply(r, schema()))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(paged_list_response(
-                resources,
-                total,
-                q.start_index,
-                &faults,
-            ))
-        })
-        .await?;
-    Ok(scim_json(StatusCode::OK, &body))
+    answer::list(&state, q, schema(), "members", move |tx, selection| {
+        store::query(tx, selection, &base)
+    })
+    .await
 }
 
 /// RFC 7644 §3.4.1: `GET /Groups/{id}`.
@@ -148,17 +138,11 @@ pub async fn get(
 ) -> Result<Response, AppError> {
     let projection = members_exclusion_under_faults(projection, &state.faults);
     let with_members = projection.wants("members", schema());
-    let resource = state
-        .db
-        .read(move |tx| {
-            let rec = store::get(tx, &id)?.ok_or_else(|| store::not_found(&id))?;
-            Ok(store::render(tx, &rec, with_members, &base)?)
-        })
-        .await?;
-    Ok(scim_json(
-        StatusCode::OK,
-        &projection.apply(resource, schema())?,
-    ))
+    answer::read_one(&state, &projection, schema(), move |tx| {
+        let rec = store::get(tx, &id)?.ok_or_else(|| store::not_found(&id))?;
+        Ok(store::render(tx, &rec, with_members, &base)?)
+    })
+    .await
 }
 
 /// RFC 7644 §3.3: `POST /Groups` creates a provisioned team; `displayName` is required
@@ -172,19 +156,11 @@ pub async fn create(
     require_group_sync(&state)?;
     let write = GroupWrite::from_group(Group::from_json(body.json()?)?, true)?;
     let now = now_millis();
-    let with_members = projection.wants("members", schema());
-    let resource = state
-        .db
-        .write(move |tx| {
-            let rec = store::create(tx, write, now)?;
-            Ok(store::render(tx, &rec, with_members, &base)?)
-        })
-        .await?;
-    let location = resource["meta"]["location"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    Ok(created(&projection.apply(resource, schema())?, &location))
+    let resource = write_group(&state, base, &projection, move |tx| {
+        store::create(tx, write, now)
+    })
+    .await?;
+    answer::created_resource(&projection, resource, schema())
 }
 
 /// RFC 7644 §3.5.1: `PUT /Groups/{id}` (Okta pushes groups this way, with all
@@ -201,18 +177,11 @@ pub async fn replace(
     let members_asserted = asserts_members(&json);
     let write = GroupWrite::from_group(Group::from_json(json)?, members_asserted)?;
     let now = now_millis();
-    let with_members = projection.wants("members", schema());
-    let resource = state
-        .db
-        .write(move |tx| {
-            let rec = store::replace(tx, &id, write, MissingExternalId::Keep, now)?;
-            Ok(store::render(tx, &rec, with_members, &base)?)
-        })
-        .await?;
-    Ok(scim_json(
-        StatusCode::OK,
-        &projection.apply(resource, schema())?,
-    ))
+    let resource = write_group(&state, base, &projection, move |tx| {
+        store::replace(tx, &id, write, MissingExternalId::Keep, now)
+    })
+    .await?;
+    answer::resource(&projection, resource, schema())
 }
 
 /// RFC 7644 §3.5.2: `PATCH /Groups/{id}` → `200` with the resource. The operations
@@ -229,23 +198,17 @@ pub async fn patch(
     let mut request = PatchRequest::from_json(body.json()?)?;
     member_faults(&mut request, &state.faults);
     let now = now_millis();
-    let with_members = projection.wants("members", schema());
-    let resource = state
-        .db
-        .write(move |tx| {
-            let rec = store::get(tx, &id)?.ok_or_else(|| store::not_found(&id))?;
-            let members = store::members(tx, rec.team_id, &base)?;
-            let mut resource = store::resource(&rec, Some(members), &base);
-            scim::patch::apply(&mut resource, &request, schema())?;
-            let write = GroupWrite::from_group(Group::from_json(resource)?, true)?;
-            let rec = store::replace(tx, &id, write, MissingExternalId::Clear, now)?;
-            Ok(store::render(tx, &rec, with_members, &base)?)
-        })
-        .await?;
-    Ok(scim_json(
-        StatusCode::OK,
-        &projection.apply(resource, schema())?,
-    ))
+    let stored_base = base.clone();
+    let resource = write_group(&state, base, &projection, move |tx| {
+        let rec = store::get(tx, &id)?.ok_or_else(|| store::not_found(&id))?;
+        let members = store::members(tx, rec.team_id, &stored_base)?;
+        let mut resource = store::resource(&rec, Some(members), &stored_base);
+        scim::patch::apply(&mut resource, &request, schema())?;
+        let write = GroupWrite::from_group(Group::from_json(resource)?, true)?;
+        store::replace(tx, &id, write, MissingExternalId::Clear, now)
+    })
+    .await?;
+    answer::resource(&projection, resource, schema())
 }
 
 /// RFC 7644 §3.6: `DELETE /Groups/{id}` → `204`; the team is deleted too.

@@ -1,6 +1,7 @@
 //! The SCIM 2.0 endpoints under Grafana's path
 //! `/apis/scim.grafana.app/v0alpha1/namespaces/{ns}`: Users, Groups and discovery.
 
+mod answer;
 mod discovery;
 mod groups;
 mod params;

@@ -3,15 +3,17 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use rusqlite::Connection;
 use scim::model::{PatchRequest, User};
 use scim::schema::ResourceSchema;
 use serde_json::Value;
 
 use crate::error::AppError;
-use crate::fault::Fault;
+use crate::fault::{Fault, FaultSet};
 use crate::http::body::JsonBody;
-use crate::scim_api::params::{filter_mentions, paged_list_response, ListQuery, Projection};
-use crate::scim_api::{created, scim_json, ScimBase};
+use crate::scim_api::answer;
+use crate::scim_api::params::{ListQuery, Projection};
+use crate::scim_api::ScimBase;
 use crate::state::AppState;
 use crate::store::users::{self as store, MissingExternalId, UserWrite};
 use crate::timestamp::now_millis;
@@ -61,47 +63,42 @@ fn false_string_reads_true_in_patch(request: &mut PatchRequest) {
     }
 }
 
+/// What a POST or PUT body asks to store; under the `ignore-false-string` fault a
+/// string `active` reads as `true`.
+fn user_write(state: &AppState, body: JsonBody) -> Result<UserWrite, AppError> {
+    let mut json = body.json()?;
+    if state.fault(Fault::IgnoreFalseString) {
+        false_string_reads_true(&mut json);
+    }
+    UserWrite::from_user(User::from_json(json)?)
+}
+
+/// Run `write` in the writer transaction and render the user it leaves, with `groups`
+/// (every write answers with them).
+async fn write_user<W>(state: &AppState, base: String, write: W) -> Result<Value, AppError>
+where
+    W: FnOnce(&Connection, &FaultSet) -> Result<store::ScimUserRecord, AppError> + Send + 'static,
+{
+    let faults = state.faults.clone();
+    answer::write_and_render(
+        state,
+        move |tx| write(tx, &faults),
+        move |tx, rec| store::render(tx, rec, true, &base),
+    )
+    .await
+}
+
 /// RFC 7644 §3.4.2: `GET /Users` with `filter`, paging and projection.
 pub async fn list(
     State(state): State<AppState>,
     ScimBase(base): ScimBase,
     q: ListQuery,
 ) -> Result<Response, AppError> {
-    let with_groups = q.projection.wants("groups", schema())
-        || q.filter
-            .as_ref()
-            .is_some_and(|f| filter_mentions(f, "groups"));
     let faults = state.faults.clone();
-    let start_index = if state.fault(Fault::IgnoreStartIndex) {
-        1
-    } else {
-        q.start_index
-    };
-    let body = state
-        .db
-        .read(move |tx| {
-            let (total, resources) = store::query(
-                tx,
-                q.filter.as_ref(),
-                start_index,
-                q.count,
-                with_groups,
-                &base,
-                &faults,
-            )?;
-            let resources = resources
-                .into_iter()
-                .map(|r| q.projection.apply(r, schema()))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(paged_list_response(
-                resources,
-                total,
-                q.start_index,
-                &faults,
-            ))
-        })
-        .await?;
-    Ok(scim_json(StatusCode::OK, &body))
+    answer::list(&state, q, schema(), "groups", move |tx, selection| {
+        store::query(tx, selection, &base, &faults)
+    })
+    .await
 }
 
 /// RFC 7644 §3.4.1: `GET /Users/{id}`. A disabled user is still readable, with
@@ -114,19 +111,13 @@ pub async fn get(
 ) -> Result<Response, AppError> {
     let with_groups = projection.wants("groups", schema());
     let hide_disabled = state.fault(Fault::HideDisabledUsers);
-    let resource = state
-        .db
-        .read(move |tx| {
-            let rec = store::get(tx, &id)?
-                .filter(|rec| !(hide_disabled && rec.is_disabled))
-                .ok_or_else(|| store::not_found(&id))?;
-            Ok(store::render(tx, &rec, with_groups, &base)?)
-        })
-        .await?;
-    Ok(scim_json(
-        StatusCode::OK,
-        &projection.apply(resource, schema())?,
-    ))
+    answer::read_one(&state, &projection, schema(), move |tx| {
+        let rec = store::get(tx, &id)?
+            .filter(|rec| !(hide_disabled && rec.is_disabled))
+            .ok_or_else(|| store::not_found(&id))?;
+        Ok(store::render(tx, &rec, with_groups, &base)?)
+    })
+    .await
 }
 
 /// RFC 7644 §3.3: `POST /Users`. `externalId` is required (Grafana: "externalId is
@@ -138,25 +129,13 @@ pub async fn create(
     body: JsonBody,
 ) -> Result<Response, AppError> {
     require_user_sync(&state)?;
-    let mut json = body.json()?;
-    if state.fault(Fault::IgnoreFalseString) {
-        false_string_reads_true(&mut json);
-    }
-    let write = UserWrite::from_user(User::from_json(json)?)?;
+    let write = user_write(&state, body)?;
     let now = now_millis();
-    let faults = state.faults.clone();
-    let resource = state
-        .db
-        .write(move |tx| {
-            let rec = store::create(tx, write, now, &faults)?;
-            Ok(store::render(tx, &rec, true, &base)?)
-        })
-        .await?;
-    let location = resource["meta"]["location"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    Ok(created(&projection.apply(resource, schema())?, &location))
+    let resource = write_user(&state, base, move |tx, faults| {
+        store::create(tx, write, now, faults)
+    })
+    .await?;
+    answer::created_resource(&projection, resource, schema())
 }
 
 /// RFC 7644 §3.5.1: `PUT /Users/{id}`. `id` and `meta` in the body are ignored
@@ -169,24 +148,13 @@ pub async fn replace(
     body: JsonBody,
 ) -> Result<Response, AppError> {
     require_user_sync(&state)?;
-    let mut json = body.json()?;
-    if state.fault(Fault::IgnoreFalseString) {
-        false_string_reads_true(&mut json);
-    }
-    let write = UserWrite::from_user(User::from_json(json)?)?;
+    let write = user_write(&state, body)?;
     let now = now_millis();
-    let faults = state.faults.clone();
-    let resource = state
-        .db
-        .write(move |tx| {
-            let rec = store::replace(tx, &id, write, MissingExternalId::Keep, now, &faults)?;
-            Ok(store::render(tx, &rec, true, &base)?)
-        })
-        .await?;
-    Ok(scim_json(
-        StatusCode::OK,
-        &projection.apply(resource, schema())?,
-    ))
+    let resource = write_user(&state, base, move |tx, faults| {
+        store::replace(tx, &id, write, MissingExternalId::Keep, now, faults)
+    })
+    .await?;
+    answer::resource(&projection, resource, schema())
 }
 
 /// RFC 7644 §3.5.2: `PATCH /Users/{id}`, in every dialect `scim::patch` reads; the
@@ -204,22 +172,16 @@ pub async fn patch(
         false_string_reads_true_in_patch(&mut request);
     }
     let now = now_millis();
-    let faults = state.faults.clone();
-    let resource = state
-        .db
-        .write(move |tx| {
-            let rec = store::get(tx, &id)?.ok_or_else(|| store::not_found(&id))?;
-            let mut resource = store::resource(&rec, None, &base);
-            scim::patch::apply(&mut resource, &request, schema())?;
-            let write = UserWrite::from_user(User::from_json(resource)?)?;
-            let rec = store::replace(tx, &id, write, MissingExternalId::Refuse, now, &faults)?;
-            Ok(store::render(tx, &rec, true, &base)?)
-        })
-        .await?;
-    Ok(scim_json(
-        StatusCode::OK,
-        &projection.apply(resource, schema())?,
-    ))
+    let stored_base = base.clone();
+    let resource = write_user(&state, base, move |tx, faults| {
+        let rec = store::get(tx, &id)?.ok_or_else(|| store::not_found(&id))?;
+        let mut resource = store::resource(&rec, None, &stored_base);
+        scim::patch::apply(&mut resource, &request, schema())?;
+        let write = UserWrite::from_user(User::from_json(resource)?)?;
+        store::replace(tx, &id, write, MissingExternalId::Refuse, now, faults)
+    })
+    .await?;
+    answer::resource(&projection, resource, schema())
 }
 
 /// RFC 7644 §3.6: `DELETE /Users/{id}` → `204`; the app user stays, disabled.

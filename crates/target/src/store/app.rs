@@ -2,7 +2,7 @@
 //! local creation), teams and team members, and login sessions.
 
 use axum::http::StatusCode;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, ToSql};
 
 use crate::error::AppError;
 use crate::store::new_app_uid;
@@ -114,27 +114,63 @@ pub fn search_users(
     per_page: u64,
 ) -> rusqlite::Result<(u64, Vec<AppUser>)> {
     let pattern = query.map(like_pattern);
-    let filter = "WHERE (?1 IS NULL OR lower(u.login) LIKE ?1 ESCAPE '\\' OR lower(u.email) LIKE ?1 ESCAPE '\\'
+    let search = Search {
+        table: "user u",
+        select: SELECT_USER,
+        filter: "WHERE (?1 IS NULL OR lower(u.login) LIKE ?1 ESCAPE '\\' OR lower(u.email) LIKE ?1 ESCAPE '\\'
             OR lower(u.name) LIKE ?1 ESCAPE '\\')
-          AND (?2 IS NULL OR u.is_provisioned = ?2)";
-    let total: i64 = conn
-        .prepare_cached(&format!("SELECT count(*) FROM user u {filter}"))?
-        .query_row(params![pattern, is_provisioned], |r| r.get(0))?;
-    let offset = page.saturating_sub(1).saturating_mul(per_page);
-    let mut stmt = conn.prepare_cached(&format!(
-        "{SELECT_USER} {filter} ORDER BY u.login, u.id LIMIT ?3 OFFSET ?4"
-    ))?;
-    let users = stmt
-        .query_map(
-            params![pattern, is_provisioned, clamp(per_page), clamp(offset)],
-            user_from_row,
-        )?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+          AND (?2 IS NULL OR u.is_provisioned = ?2)",
+        order: "u.login, u.id",
+        from_row: user_from_row,
+    };
+    let (total, users) = search.page(conn, [&pattern, &is_provisioned], page, per_page)?;
     let users = users
         .into_iter()
         .map(|u| with_auth_modules(conn, u))
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok((u64::try_from(total).unwrap_or(0), users))
+    Ok((total, users))
+}
+
+/// A search of Grafana's HTTP API: the rows `filter` keeps (it reads `?1` and `?2`), in
+/// `order`, a page at a time (`page` from 1, `perpage` rows).
+struct Search<T> {
+    /// The table and its alias, for the count.
+    table: &'static str,
+    /// `SELECT … FROM …` of the row's columns.
+    select: &'static str,
+    filter: &'static str,
+    order: &'static str,
+    from_row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+}
+
+impl<T> Search<T> {
+    /// The number of rows the filter keeps, and page `page` of them.
+    fn page(
+        &self,
+        conn: &Connection,
+        [a, b]: [&dyn ToSql; 2],
+        page: u64,
+        per_page: u64,
+    ) -> rusqlite::Result<(u64, Vec<T>)> {
+        let Search {
+            table,
+            select,
+            filter,
+            order,
+            from_row,
+        } = self;
+        let total: i64 = conn
+            .prepare_cached(&format!("SELECT count(*) FROM {table} {filter}"))?
+            .query_row(params![a, b], |r| r.get(0))?;
+        let offset = page.saturating_sub(1).saturating_mul(per_page);
+        let mut stmt = conn.prepare_cached(&format!(
+            "{select} {filter} ORDER BY {order} LIMIT ?3 OFFSET ?4"
+        ))?;
+        let rows = stmt
+            .query_map(params![a, b, clamp(per_page), clamp(offset)], from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok((u64::try_from(total).unwrap_or(0), rows))
+    }
 }
 
 fn clamp(n: u64) -> i64 {
@@ -259,22 +295,15 @@ pub fn search_teams(
     per_page: u64,
 ) -> rusqlite::Result<(u64, Vec<Team>)> {
     let pattern = query.map(like_pattern);
-    let filter = "WHERE (?1 IS NULL OR lower(t.name) = lower(?1))
-          AND (?2 IS NULL OR lower(t.name) LIKE ?2 ESCAPE '\\')";
-    let total: i64 = conn
-        .prepare_cached(&format!("SELECT count(*) FROM team t {filter}"))?
-        .query_row(params![name, pattern], |r| r.get(0))?;
-    let offset = page.saturating_sub(1).saturating_mul(per_page);
-    let mut stmt = conn.prepare_cached(&format!(
-        "{SELECT_TEAM} {filter} ORDER BY t.name, t.id LIMIT ?3 OFFSET ?4"
-    ))?;
-    let teams = stmt
-        .query_map(
-            params![name, pattern, clamp(per_page), clamp(offset)],
-            team_from_row,
-        )?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok((u64::try_from(total).unwrap_or(0), teams))
+    let search = Search {
+        table: "team t",
+        select: SELECT_TEAM,
+        filter: "WHERE (?1 IS NULL OR lower(t.name) = lower(?1))
+          AND (?2 IS NULL OR lower(t.name) LIKE ?2 ESCAPE '\\')",
+        order: "t.name, t.id",
+        from_row: team_from_row,
+    };
+    search.page(conn, [&name, &pattern], page, per_page)
 }
 
 fn team_name_taken(conn: &Connection, name: &str, except: Option<i64>) -> rusqlite::Result<bool> {

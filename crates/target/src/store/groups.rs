@@ -4,14 +4,16 @@
 use std::collections::HashSet;
 
 use rusqlite::{params, Connection, OptionalExtension};
-use scim::filter::Filter;
 use scim::model::{Group, GROUP_SCHEMA};
 use scim::schema::ResourceSchema;
 use scim::ScimError;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::error::AppError;
-use crate::store::{extension_urns, meta, new_app_uid, new_scim_id, parse_doc};
+use crate::store::listing::{
+    membership_refs, representation, stored_doc, Listed, ResourceTable, Selection,
+};
+use crate::store::{meta, new_app_uid, new_scim_id, parse_doc};
 
 /// A stored SCIM group.
 #[derive(Debug, Clone)]
@@ -25,9 +27,17 @@ pub struct ScimGroupRecord {
     pub version: i64,
 }
 
-const SELECT: &str = "SELECT sg.id, sg.team_id, sg.external_id, sg.doc, sg.created,
+const GROUPS: ResourceTable<ScimGroupRecord> = ResourceTable {
+    select: "SELECT sg.id, sg.team_id, sg.external_id, sg.doc, sg.created,
         sg.last_modified, sg.version
-    FROM scim_group sg";
+    FROM scim_group sg",
+    id: "sg.id",
+    external_id: "sg.external_id",
+    order: "sg.team_id",
+    name: ("displayName", "sg.display_name_lower"),
+    from_row,
+    schema: ResourceSchema::group,
+};
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScimGroupRecord> {
     Ok(ScimGroupRecord {
@@ -77,17 +87,12 @@ impl GroupWrite {
                 .filter(|v| seen.insert(v.clone()))
                 .collect()
         });
-        let Value::Object(mut doc) = serde_json::to_value(&group)? else {
-            return Err(AppError::invariant(
-                "a serialized group is not a json object",
-            ));
-        };
-        doc.retain(|k, v| !v.is_null() && !NOT_IN_DOC.iter().any(|n| n.eq_ignore_ascii_case(k)));
+        let (doc, doc_json) = stored_doc(&group, NOT_IN_DOC, "group")?;
         Ok(GroupWrite {
             display_name,
             external_id,
             members,
-            doc_json: serde_json::to_string(&doc)?,
+            doc_json,
             doc,
         })
     }
@@ -99,57 +104,28 @@ pub fn not_found(id: &str) -> AppError {
 
 /// A group by SCIM id.
 pub fn get(conn: &Connection, id: &str) -> rusqlite::Result<Option<ScimGroupRecord>> {
-    conn.prepare_cached(&format!("{SELECT} WHERE sg.id = ?1"))?
-        .query_row([id], from_row)
-        .optional()
-}
-
-fn query_list(
-    conn: &Connection,
-    sql: &str,
-    params: impl rusqlite::Params,
-) -> rusqlite::Result<Vec<ScimGroupRecord>> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    let rows = stmt.query_map(params, from_row)?;
-    rows.collect()
+    GROUPS.get(conn, id)
 }
 
 /// RFC 7643 §4.2 `members`: the team's members that are SCIM users, in the order
 /// they joined. Members added in the app for users SCIM does not provision are not
 /// SCIM resources and are not listed.
 pub fn members(conn: &Connection, team_id: i64, base: &str) -> rusqlite::Result<Vec<Value>> {
-    let mut stmt = conn.prepare_cached(
+    membership_refs(
+        conn,
         "SELECT su.id, u.name FROM team_member tm
          JOIN scim_user su ON su.user_id = tm.user_id
          JOIN user u ON u.id = tm.user_id
          WHERE tm.team_id = ?1 ORDER BY tm.id",
-    )?;
-    let rows = stmt.query_map([team_id], |r| {
-        let id: String = r.get(0)?;
-        let name: String = r.get(1)?;
-        Ok(json!({
-            "value": id,
-            "$ref": format!("{base}/Users/{id}"),
-            "display": name,
-            "type": "User",
-        }))
-    })?;
-    rows.collect()
+        team_id,
+        (base, "Users"),
+        "User",
+    )
 }
 
 /// RFC 7643 §4.2: the SCIM representation; `members` when given and non-empty.
 pub fn resource(rec: &ScimGroupRecord, members: Option<Vec<Value>>, base: &str) -> Value {
-    let mut out = Map::new();
-    let mut schemas = vec![Value::from(GROUP_SCHEMA)];
-    schemas.extend(extension_urns(&rec.doc).map(Value::from));
-    out.insert("schemas".into(), Value::Array(schemas));
-    out.insert("id".into(), rec.id.clone().into());
-    if let Some(e) = &rec.external_id {
-        out.insert("externalId".into(), e.clone().into());
-    }
-    for (k, v) in &rec.doc {
-        out.insert(k.clone(), v.clone());
-    }
+    let mut out = representation(GROUP_SCHEMA, &rec.id, rec.external_id.as_deref(), &rec.doc);
     if let Some(members) = members.filter(|m| !m.is_empty()) {
         out.insert("members".into(), Value::Array(members));
     }
@@ -359,64 +335,12 @@ pub fn delete(conn: &Connection, id: &str, keep_team: bool) -> Result<(), AppErr
 
 /// RFC 7644 §3.4.2: one page of groups matching `filter`, in creation order, with the
 /// total. `displayName eq`, `externalId eq` and `id eq` use an index.
-pub fn query(
-    conn: &Connection,
-    filter: Option<&Filter>,
-    start_index: u64,
-    count: u64,
-    with_members: bool,
-    base: &str,
-) -> Result<(u64, Vec<Value>), AppError> {
-    let offset = i64::try_from(start_index.saturating_sub(1)).unwrap_or(i64::MAX);
-    let limit = i64::try_from(count).unwrap_or(i64::MAX);
-    let Some(filter) = filter else {
-        let total: i64 = conn
-            .prepare_cached("SELECT count(*) FROM scim_group")?
-            .query_row([], |r| r.get(0))?;
-        let recs = if limit == 0 {
-            Vec::new()
-        } else {
-            query_list(
-                conn,
-                &format!("{SELECT} ORDER BY sg.team_id LIMIT ?1 OFFSET ?2"),
-                params![limit, offset],
-            )?
-        };
-        let resources = recs
-            .iter()
-            .map(|rec| render(conn, rec, with_members, base))
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        return Ok((u64::try_from(total).unwrap_or(0), resources));
+pub fn query(conn: &Connection, sel: &Selection<'_>, base: &str) -> Result<Listed, AppError> {
+    let page = sel.page();
+    let render = |rec: &ScimGroupRecord| render(conn, rec, sel.with_memberships, base);
+    let Some(filter) = sel.filter else {
+        return GROUPS.unfiltered_page(conn, page, "SELECT count(*) FROM scim_group", "", render);
     };
-    let candidates = match filter.as_simple_eq() {
-        Some((attr, value)) if attr.eq_ignore_ascii_case("displayName") => query_list(
-            conn,
-            &format!("{SELECT} WHERE sg.display_name_lower = ?1"),
-            [value.to_lowercase()],
-        )?,
-        Some((attr, value)) if attr.eq_ignore_ascii_case("externalId") => query_list(
-            conn,
-            &format!("{SELECT} WHERE sg.external_id = ?1 ORDER BY sg.team_id"),
-            [value],
-        )?,
-        Some((attr, value)) if attr.eq_ignore_ascii_case("id") => {
-            get(conn, value)?.into_iter().collect()
-        }
-        _ => query_list(conn, &format!("{SELECT} ORDER BY sg.team_id"), [])?,
-    };
-    let schema = ResourceSchema::group();
-    let mut matched = Vec::new();
-    for rec in &candidates {
-        let resource = render(conn, rec, with_members, base)?;
-        if filter.matches(&resource, schema) {
-            matched.push(resource);
-        }
-    }
-    let total = matched.len() as u64;
-    let page = matched
-        .into_iter()
-        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-        .take(usize::try_from(limit).unwrap_or(usize::MAX))
-        .collect();
-    Ok((total, page))
+    let candidates = GROUPS.candidates(conn, filter)?;
+    GROUPS.filtered_page(&candidates, filter, page, render)
 }

@@ -5,10 +5,11 @@
 pub mod app;
 pub mod config;
 pub mod groups;
+pub mod listing;
 pub mod login;
 pub mod users;
 
-use rusqlite::OptionalExtension;
+use rusqlite::{Connection, OptionalExtension, ToSql};
 use serde_json::{Map, Value};
 
 use crate::timestamp::scim_datetime;
@@ -75,58 +76,37 @@ pub struct AppUserRef {
 }
 
 fn app_user_where(
-    conn: &rusqlite::Connection,
-    sql: &str,
-    value: &str,
+    conn: &Connection,
+    condition: &str,
+    value: &dyn ToSql,
 ) -> rusqlite::Result<Option<AppUserRef>> {
-    conn.prepare_cached(sql)?
-        .query_row([value], |r| {
-            Ok(AppUserRef {
-                id: r.get(0)?,
-                is_admin: r.get(1)?,
-                scim_id: r.get(2)?,
-            })
+    conn.prepare_cached(&format!(
+        "SELECT u.id, u.is_admin, su.id FROM user u LEFT JOIN scim_user su ON su.user_id = u.id
+         WHERE {condition}"
+    ))?
+    .query_row([value], |r| {
+        Ok(AppUserRef {
+            id: r.get(0)?,
+            is_admin: r.get(1)?,
+            scim_id: r.get(2)?,
         })
-        .optional()
+    })
+    .optional()
 }
 
 /// The app user whose login equals `login`, ignoring case.
-pub fn app_user_by_login(
-    conn: &rusqlite::Connection,
-    login: &str,
-) -> rusqlite::Result<Option<AppUserRef>> {
-    app_user_where(
-        conn,
-        "SELECT u.id, u.is_admin, su.id FROM user u LEFT JOIN scim_user su ON su.user_id = u.id
-         WHERE lower(u.login) = lower(?1)",
-        login,
-    )
+pub fn app_user_by_login(conn: &Connection, login: &str) -> rusqlite::Result<Option<AppUserRef>> {
+    app_user_where(conn, "lower(u.login) = lower(?1)", &login)
 }
 
 /// The app user with this internal id.
-pub fn app_user_by_id(
-    conn: &rusqlite::Connection,
-    id: i64,
-) -> rusqlite::Result<Option<AppUserRef>> {
-    app_user_where(
-        conn,
-        "SELECT u.id, u.is_admin, su.id FROM user u LEFT JOIN scim_user su ON su.user_id = u.id
-         WHERE u.id = CAST(?1 AS INTEGER)",
-        &id.to_string(),
-    )
+pub fn app_user_by_id(conn: &Connection, id: i64) -> rusqlite::Result<Option<AppUserRef>> {
+    app_user_where(conn, "u.id = ?1", &id)
 }
 
 /// The app user whose email equals `email`, ignoring case.
-pub fn app_user_by_email(
-    conn: &rusqlite::Connection,
-    email: &str,
-) -> rusqlite::Result<Option<AppUserRef>> {
-    app_user_where(
-        conn,
-        "SELECT u.id, u.is_admin, su.id FROM user u LEFT JOIN scim_user su ON su.user_id = u.id
-         WHERE lower(u.email) = lower(?1)",
-        email,
-    )
+pub fn app_user_by_email(conn: &Connection, email: &str) -> rusqlite::Result<Option<AppUserRef>> {
+    app_user_where(conn, "lower(u.email) = lower(?1)", &email)
 }
 
 #[cfg(test)]

@@ -2,7 +2,6 @@
 //! read, and the SCIM representation.
 
 use rusqlite::{params, Connection, OptionalExtension};
-use scim::filter::Filter;
 use scim::model::{User, USER_SCHEMA};
 use scim::schema::ResourceSchema;
 use scim::ScimError;
@@ -10,9 +9,12 @@ use serde_json::{Map, Value};
 
 use crate::error::AppError;
 use crate::fault::{Fault, FaultSet};
+use crate::store::listing::{
+    membership_refs, representation, stored_doc, Listed, ResourceTable, Selection,
+};
 use crate::store::{
-    app_user_by_email, app_user_by_id, app_user_by_login, extension_urns, meta, new_scim_id,
-    new_scim_user_uid, parse_doc,
+    app_user_by_email, app_user_by_id, app_user_by_login, meta, new_scim_id, new_scim_user_uid,
+    parse_doc,
 };
 
 /// Grafana: `auth_module` of the `user_auth` row SCIM writes.
@@ -35,9 +37,17 @@ pub struct ScimUserRecord {
     pub version: i64,
 }
 
-const SELECT: &str = "SELECT su.id, su.user_id, su.external_id, su.doc, u.is_disabled,
+const USERS: ResourceTable<ScimUserRecord> = ResourceTable {
+    select: "SELECT su.id, su.user_id, su.external_id, su.doc, u.is_disabled,
         su.created, su.last_modified, su.version
-    FROM scim_user su JOIN user u ON u.id = su.user_id";
+    FROM scim_user su JOIN user u ON u.id = su.user_id",
+    id: "su.id",
+    external_id: "su.external_id",
+    order: "su.user_id",
+    name: ("userName", "su.user_name_lower"),
+    from_row,
+    schema: ResourceSchema::user,
+};
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScimUserRecord> {
     Ok(ScimUserRecord {
@@ -102,19 +112,14 @@ impl UserWrite {
         let name = display_name(&user);
         let external_id = user.external_id.clone().filter(|e| !e.is_empty());
         let active = user.active;
-        let Value::Object(mut doc) = serde_json::to_value(&user)? else {
-            return Err(AppError::invariant(
-                "a serialized user is not a json object",
-            ));
-        };
-        doc.retain(|k, v| !v.is_null() && !NOT_IN_DOC.iter().any(|n| n.eq_ignore_ascii_case(k)));
+        let (doc, doc_json) = stored_doc(&user, NOT_IN_DOC, "user")?;
         Ok(UserWrite {
             user_name,
             external_id,
             email,
             name,
             active,
-            doc_json: serde_json::to_string(&doc)?,
+            doc_json,
             doc,
         })
     }
@@ -496,56 +501,27 @@ pub fn not_found(id: &str) -> AppError {
 
 /// A user by SCIM id.
 pub fn get(conn: &Connection, id: &str) -> rusqlite::Result<Option<ScimUserRecord>> {
-    conn.prepare_cached(&format!("{SELECT} WHERE su.id = ?1"))?
-        .query_row([id], from_row)
-        .optional()
-}
-
-fn query_list(
-    conn: &Connection,
-    sql: &str,
-    params: impl rusqlite::Params,
-) -> rusqlite::Result<Vec<ScimUserRecord>> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    let rows = stmt.query_map(params, from_row)?;
-    rows.collect()
+    USERS.get(conn, id)
 }
 
 /// RFC 7643 §4.1.2 `groups`: the SCIM groups whose teams the user belongs to.
 pub fn groups_of(conn: &Connection, user_id: i64, base: &str) -> rusqlite::Result<Vec<Value>> {
-    let mut stmt = conn.prepare_cached(
+    membership_refs(
+        conn,
         "SELECT sg.id, t.name FROM team_member tm
          JOIN scim_group sg ON sg.team_id = tm.team_id
          JOIN team t ON t.id = tm.team_id
          WHERE tm.user_id = ?1 ORDER BY sg.team_id",
-    )?;
-    let rows = stmt.query_map([user_id], |r| {
-        let id: String = r.get(0)?;
-        let name: String = r.get(1)?;
-        Ok(serde_json::json!({
-            "value": id,
-            "$ref": format!("{base}/Groups/{id}"),
-            "display": name,
-            "type": "direct",
-        }))
-    })?;
-    rows.collect()
+        user_id,
+        (base, "Groups"),
+        "direct",
+    )
 }
 
 /// RFC 7643 §4.1: the SCIM representation. `groups` is included when given and
 /// non-empty; `active` reflects the app user's `is_disabled`.
 pub fn resource(rec: &ScimUserRecord, groups: Option<Vec<Value>>, base: &str) -> Value {
-    let mut out = Map::new();
-    let mut schemas = vec![Value::from(USER_SCHEMA)];
-    schemas.extend(extension_urns(&rec.doc).map(Value::from));
-    out.insert("schemas".into(), Value::Array(schemas));
-    out.insert("id".into(), rec.id.clone().into());
-    if let Some(e) = &rec.external_id {
-        out.insert("externalId".into(), e.clone().into());
-    }
-    for (k, v) in &rec.doc {
-        out.insert(k.clone(), v.clone());
-    }
+    let mut out = representation(USER_SCHEMA, &rec.id, rec.external_id.as_deref(), &rec.doc);
     out.insert("active".into(), (!rec.is_disabled).into());
     if let Some(groups) = groups.filter(|g| !g.is_empty()) {
         out.insert("groups".into(), Value::Array(groups));
@@ -583,85 +559,38 @@ pub fn render(
 /// use an index; any other filter is evaluated over every user.
 pub fn query(
     conn: &Connection,
-    filter: Option<&Filter>,
-    start_index: u64,
-    count: u64,
-    with_groups: bool,
+    sel: &Selection<'_>,
     base: &str,
     faults: &FaultSet,
-) -> Result<(u64, Vec<Value>), AppError> {
-    let offset = i64::try_from(start_index.saturating_sub(1)).unwrap_or(i64::MAX);
-    let limit = i64::try_from(count).unwrap_or(i64::MAX);
+) -> Result<Listed, AppError> {
+    let page = sel.page();
     let hide_disabled = faults.has(Fault::HideDisabledUsers);
-    let Some(filter) = filter else {
-        let total: i64 = conn
-            .prepare_cached(if hide_disabled {
-                "SELECT count(*) FROM scim_user su JOIN user u ON u.id = su.user_id WHERE u.is_disabled = 0"
-            } else {
-                "SELECT count(*) FROM scim_user"
-            })?
-            .query_row([], |r| r.get(0))?;
-        let recs = if limit == 0 {
-            Vec::new()
-        } else if hide_disabled {
+    let render = |rec: &ScimUserRecord| render(conn, rec, sel.with_memberships, base);
+    let Some(filter) = sel.filter else {
+        if hide_disabled {
             // Fault: disabled users are left out of lists.
-            query_list(
+            return USERS.unfiltered_page(
                 conn,
-                &format!("{SELECT} WHERE u.is_disabled = 0 ORDER BY su.user_id LIMIT ?1 OFFSET ?2"),
-                params![limit, offset],
-            )?
-        } else {
-            query_list(
-                conn,
-                &format!("{SELECT} ORDER BY su.user_id LIMIT ?1 OFFSET ?2"),
-                params![limit, offset],
-            )?
-        };
-        let resources = recs
-            .iter()
-            .map(|rec| render(conn, rec, with_groups, base))
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        return Ok((u64::try_from(total).unwrap_or(0), resources));
+                page,
+                "SELECT count(*) FROM scim_user su JOIN user u ON u.id = su.user_id WHERE u.is_disabled = 0",
+                "WHERE u.is_disabled = 0",
+                render,
+            );
+        }
+        return USERS.unfiltered_page(conn, page, "SELECT count(*) FROM scim_user", "", render);
     };
-    let candidates = match filter.as_simple_eq() {
-        Some((attr, value)) if attr.eq_ignore_ascii_case("userName") => {
-            let mut found = query_list(
-                conn,
-                &format!("{SELECT} WHERE su.user_name_lower = ?1"),
-                [value.to_lowercase()],
-            )?;
-            if faults.has(Fault::CaseSensitiveUsername) {
+    let mut candidates = USERS.candidates(conn, filter)?;
+    if faults.has(Fault::CaseSensitiveUsername) {
+        if let Some((attr, value)) = filter.as_simple_eq() {
+            if attr.eq_ignore_ascii_case("userName") {
                 // Fault: `userName eq` compares the stored value byte for byte.
-                found.retain(|rec| rec.doc.get("userName").and_then(Value::as_str) == Some(value));
+                candidates
+                    .retain(|rec| rec.doc.get("userName").and_then(Value::as_str) == Some(value));
             }
-            found
-        }
-        Some((attr, value)) if attr.eq_ignore_ascii_case("externalId") => query_list(
-            conn,
-            &format!("{SELECT} WHERE su.external_id = ?1 ORDER BY su.user_id"),
-            [value],
-        )?,
-        Some((attr, value)) if attr.eq_ignore_ascii_case("id") => {
-            get(conn, value)?.into_iter().collect()
-        }
-        _ => query_list(conn, &format!("{SELECT} ORDER BY su.user_id"), [])?,
-    };
-    let schema = ResourceSchema::user();
-    let mut matched = Vec::new();
-    for rec in candidates
-        .iter()
-        .filter(|r| !(hide_disabled && r.is_disabled))
-    {
-        let resource = render(conn, rec, with_groups, base)?;
-        if filter.matches(&resource, schema) {
-            matched.push(resource);
         }
     }
-    let total = matched.len() as u64;
-    let page = matched
-        .into_iter()
-        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-        .take(usize::try_from(limit).unwrap_or(usize::MAX))
-        .collect();
-    Ok((total, page))
+    let candidates = candidates
+        .iter()
+        .filter(|r| !(hide_disabled && r.is_disabled));
+    USERS.filtered_page(candidates, filter, page, render)
 }

@@ -135,16 +135,8 @@ struct LoginTarget {
     addr: std::net::SocketAddr,
     db: PathBuf,
     client: reqwest::Client,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    _running: target::RunningTarget,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for LoginTarget {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-    }
 }
 
 impl LoginTarget {
@@ -159,8 +151,6 @@ impl LoginTarget {
         std::fs::write(&ini_path, ini).unwrap();
         let db = dir.path().join("target.db");
         let settings = target::Settings::load(Some(&ini_path), std::iter::empty()).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let trusted = PERSONAS
             .iter()
             .map(|p| target::TrustedIdp {
@@ -169,32 +159,29 @@ impl LoginTarget {
                 sso_url: Some(style(p).sso_url(&tenant(p))),
             })
             .collect();
-        let state = target::AppState::open(&db, settings, TOKEN.to_owned())
-            .unwrap()
-            .with_login(target::LoginConfig {
-                root_url: format!("http://{addr}"),
-                trusted_idps: trusted,
-                clock: Arc::new(FixedClock::new(NOW)),
-            })
-            .unwrap()
-            .with_faults(faults.iter().copied().collect());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            axum::serve(listener, target::app(state))
-                .with_graceful_shutdown(async move {
-                    let _ = rx.await;
-                })
-                .await
-                .unwrap();
-        });
+        let faults: target::FaultSet = faults.iter().copied().collect();
+        let db_path = db.clone();
+        let running = target::spawn_app("127.0.0.1:0".parse().unwrap(), move |addr| {
+            Ok(
+                target::AppState::open(&db_path, settings, TOKEN.to_owned())?
+                    .with_login(target::LoginConfig {
+                        root_url: format!("http://{addr}"),
+                        trusted_idps: trusted,
+                        clock: Arc::new(FixedClock::new(NOW)),
+                    })?
+                    .with_faults(faults),
+            )
+        })
+        .await
+        .unwrap();
         LoginTarget {
-            addr,
+            addr: running.addr(),
             db,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
-            shutdown: Some(tx),
+            _running: running,
             _dir: dir,
         }
     }
@@ -967,18 +954,8 @@ async fn serve_trusts_idps_from_metadata_and_named_certificates() {
         token: TOKEN.into(),
         idp_certs: vec![target::IdpSource::Metadata(metadata_path), named],
     };
-    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(target::serve(
-        opts,
-        move |a| {
-            let _ = ready_tx.send(a);
-        },
-        async move {
-            let _ = stop_rx.await;
-        },
-    ));
-    let addr = ready_rx.await.unwrap();
+    let running = target::spawn(opts, target::FaultSet::none()).await.unwrap();
+    let addr = running.addr();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -1035,8 +1012,7 @@ async fn serve_trusts_idps_from_metadata_and_named_certificates() {
     assert_eq!(r.status().as_u16(), 302);
     let location = r.headers()[reqwest::header::LOCATION].to_str().unwrap();
     assert!(location.starts_with(&format!("{}?SAMLRequest=", okta.sso_url(&tenant("okta")))));
-    let _ = stop_tx.send(());
-    task.await.unwrap().unwrap();
+    running.stop().await.unwrap();
 }
 
 // Fault switches: each SAML fault lets through what the clean target refuses.

@@ -30,8 +30,6 @@ async fn data_persists_across_restarts_of_the_same_database() {
     let db = dir.path().join("persist.db");
     let ini = write_temp(dir.path(), "grafana.ini", SYNC_ON);
     let run = |db: std::path::PathBuf, ini: std::path::PathBuf| async move {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let opts = target::ServeOptions {
             listen: "127.0.0.1:0".parse().unwrap(),
             db,
@@ -39,19 +37,11 @@ async fn data_persists_across_restarts_of_the_same_database() {
             token: TOKEN.into(),
             idp_certs: Vec::new(),
         };
-        let task = tokio::spawn(target::serve(
-            opts,
-            move |a| {
-                let _ = tx.send(a);
-            },
-            async move {
-                let _ = stop_rx.await;
-            },
-        ));
-        (rx.await.unwrap(), stop_tx, task)
+        target::spawn(opts, target::FaultSet::none()).await.unwrap()
     };
     let client = reqwest::Client::new();
-    let (addr, stop, task) = run(db.clone(), ini.clone()).await;
+    let running = run(db.clone(), ini.clone()).await;
+    let addr = running.addr();
     let r = client
         .post(format!("http://{addr}{BASE}/Users"))
         .bearer_auth(TOKEN)
@@ -61,10 +51,10 @@ async fn data_persists_across_restarts_of_the_same_database() {
         .unwrap();
     assert_eq!(r.status(), 201);
     let id = r.json::<serde_json::Value>().await.unwrap()["id"].clone();
-    stop.send(()).unwrap();
-    task.await.unwrap().unwrap();
+    running.stop().await.unwrap();
 
-    let (addr, stop, task) = run(db, ini).await;
+    let running = run(db, ini).await;
+    let addr = running.addr();
     let r = client
         .get(format!(
             "http://{addr}{BASE}/Users/{}",
@@ -79,8 +69,7 @@ async fn data_persists_across_restarts_of_the_same_database() {
         r.json::<serde_json::Value>().await.unwrap()["userName"],
         json!("persist@example.com")
     );
-    stop.send(()).unwrap();
-    task.await.unwrap().unwrap();
+    running.stop().await.unwrap();
 }
 
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! Test support: a target served on a real loopback socket through `target::serve`, a
+//! Test support: a target served on a real loopback socket through `target::spawn`, a
 //! router-only target for `oneshot` requests, and SCIM bodies.
 
 use std::net::SocketAddr;
@@ -8,8 +8,6 @@ use axum::body::Body;
 use axum::http::{header, Method, Request};
 use serde_json::{json, Value};
 use tempfile::TempDir;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
 pub const TOKEN: &str = "test-token-4f9c2a7e1b";
@@ -82,13 +80,12 @@ pub enum Auth {
     Wrong,
 }
 
-/// A target served through `target::serve` on 127.0.0.1:0.
+/// A target served through `target::spawn` on 127.0.0.1:0.
 pub struct Target {
     pub addr: SocketAddr,
     pub db: PathBuf,
     client: reqwest::Client,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<anyhow::Result<()>>>,
+    running: target::RunningTarget,
     _dir: TempDir,
 }
 
@@ -106,24 +103,14 @@ impl Target {
             token: TOKEN.to_owned(),
             idp_certs: Vec::new(),
         };
-        let (ready_tx, ready_rx) = oneshot::channel();
-        let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(target::serve(
-            opts,
-            move |addr| {
-                let _ = ready_tx.send(addr);
-            },
-            async move {
-                let _ = shutdown_rx.await;
-            },
-        ));
-        let addr = ready_rx.await.expect("target became ready");
+        let running = target::spawn(opts, target::FaultSet::none())
+            .await
+            .expect("target became ready");
         Target {
-            addr,
+            addr: running.addr(),
             db,
             client: reqwest::Client::new(),
-            shutdown: Some(shutdown_tx),
-            task: Some(task),
+            running,
             _dir: dir,
         }
     }
@@ -231,19 +218,8 @@ impl Target {
     }
 
     /// Stop serving and wait for `serve` to return.
-    pub async fn stop(mut self) -> anyhow::Result<()> {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        self.task.take().expect("task").await.expect("serve task")
-    }
-}
-
-impl Drop for Target {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.running.stop().await
     }
 }
 

@@ -36,9 +36,6 @@ pub(crate) const MAX_LINES: usize = 800;
 pub(crate) const OVERSIZE_ALLOWED: &[&str] = &[
     "crates/conformance/src/exec.rs",
     "crates/conformance/src/scenario.rs",
-    "crates/idp/src/sync.rs",
-    "crates/idp/src/transport.rs",
-    "crates/saml/src/verify.rs",
 ];
 
 /// What a source check reads of a listener or of axum outside the server crates.

@@ -301,7 +301,7 @@ Destination=\"{dest}\" AssertionConsumerServiceURL=\"{acs}\" ProtocolBinding=\"{
         } else {
             verifier.verify(&document, expected)
         }
-        .map_err(|e| invalid(&error_chain(&e)))?;
+        .map_err(|e| invalid(&format!("{:#}", anyhow::Error::new(e))))?;
 
         // SAML Profiles §4.1.4.5: an assertion is used once.
         if !faults.has(Fault::SamlNoReplayCache) {
@@ -372,17 +372,6 @@ fn issuer(root: &Element) -> Option<String> {
         .map(|i| i.text().trim().to_owned())
 }
 
-/// An error and its sources, for the log.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
-}
 
 /// A `RelayState` or `redirectTo` is followed only when it is a path on this site:
 /// it starts with one `/` (not `//` or `/\`, which browsers read as another host) and

@@ -372,7 +372,6 @@ fn issuer(root: &Element) -> Option<String> {
         .map(|i| i.text().trim().to_owned())
 }
 
-
 /// A `RelayState` or `redirectTo` is followed only when it is a path on this site:
 /// it starts with one `/` (not `//` or `/\`, which browsers read as another host) and
 /// holds no control characters. Anything else returns to `/`.

@@ -29,7 +29,8 @@ mod transport;
 mod wire;
 
 pub use directory::{
-    derive_okta_id, DirGroup, DirUser, Directory, DirectoryError, Generate, UserProfile,
+    derive_okta_id, fnv, guid_from, strip_location, DirGroup, DirUser, Directory, DirectoryError,
+    Generate, UserProfile,
 };
 pub use persona::{PersonaId, UnknownPersona, OKTA_USER_AGENT, RFC_USER_AGENT};
 pub use sync::{

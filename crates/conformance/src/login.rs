@@ -9,10 +9,11 @@ use std::io::Read;
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::exec::{CaseRun, Stop};
+use crate::case::{CaseRun, Stop};
 use crate::http::{query_param, Body, Request};
 use crate::profile::join;
-use crate::scenario::{Flow, LoginStep, Persona, Signing};
+use crate::scenario::{Flow, LoginStep, Signing};
+use idp::PersonaId as Persona;
 
 /// What one login produced.
 #[derive(Debug, Clone)]
@@ -61,7 +62,7 @@ pub(crate) async fn login(run: &mut CaseRun<'_>, step: &LoginStep) -> Result<Log
     };
     let persona = run.persona();
     let style = match persona {
-        Persona::Entra | Persona::EntraAadopt => saml::IdpStyle::Entra,
+        Persona::Entra | Persona::EntraAadOpt => saml::IdpStyle::Entra,
         Persona::Okta | Persona::OktaOin => saml::IdpStyle::Okta,
         Persona::Rfc => saml::IdpStyle::Rfc,
     };

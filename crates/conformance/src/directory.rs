@@ -10,30 +10,11 @@ impl CaseRun<'_> {
         match step {
             Step::AddUser(u) => self.add_user(u)?,
             Step::UpdateUser(u) => self.update_user(u)?,
-            Step::DisableUser(u) => {
-                let id = self.user_id(u)?;
-                self.dir.disable_user(&id).map_err(|e| self.dir_err(e))?;
-            }
-            Step::EnableUser(u) => {
-                let id = self.user_id(u)?;
-                self.dir.enable_user(&id).map_err(|e| self.dir_err(e))?;
-            }
-            Step::SoftDeleteUser(u) => {
-                let id = self.user_id(u)?;
-                self.dir
-                    .soft_delete_user(&id)
-                    .map_err(|e| self.dir_err(e))?;
-            }
-            Step::RestoreUser(u) => {
-                let id = self.user_id(u)?;
-                self.dir.restore_user(&id).map_err(|e| self.dir_err(e))?;
-            }
-            Step::HardDeleteUser(u) => {
-                let id = self.user_id(u)?;
-                self.dir
-                    .hard_delete_user(&id)
-                    .map_err(|e| self.dir_err(e))?;
-            }
+            Step::DisableUser(u) => self.change_user(u, idp::Directory::disable_user)?,
+            Step::EnableUser(u) => self.change_user(u, idp::Directory::enable_user)?,
+            Step::SoftDeleteUser(u) => self.change_user(u, idp::Directory::soft_delete_user)?,
+            Step::RestoreUser(u) => self.change_user(u, idp::Directory::restore_user)?,
+            Step::HardDeleteUser(u) => self.change_user(u, idp::Directory::hard_delete_user)?,
             Step::CreateGroup(g) => self.create_group(g)?,
             Step::RenameGroup(g) => {
                 let id = self.group_id(&g.group)?;
@@ -60,6 +41,16 @@ impl CaseRun<'_> {
             _ => return Ok(false),
         }
         Ok(true)
+    }
+
+    /// One change of a user's state in the directory (`change` takes the directory id).
+    fn change_user(
+        &mut self,
+        key: &str,
+        change: fn(&mut idp::Directory, &str) -> Result<(), idp::DirectoryError>,
+    ) -> Result<(), Stop> {
+        let id = self.user_id(key)?;
+        change(&mut self.dir, &id).map_err(|e| self.dir_err(e))
     }
 
     fn create_group(&mut self, g: &NewGroup) -> Result<(), Stop> {

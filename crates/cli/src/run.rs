@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use conformance::{Catalogue, Persona, Profile, RunEvent, RunOptions, Selection};
+use conformance::{Catalogue, Profile, RunEvent, RunOptions, Selection};
+use idp::PersonaId;
 
 use crate::embedded::EmbeddedTarget;
 use crate::exit;
@@ -128,14 +129,12 @@ pub fn list(args: ListArgs) -> Result<u8, Failure> {
     Ok(exit::SUCCESS)
 }
 
-fn parse_personas(names: &[String]) -> anyhow::Result<Vec<Persona>> {
+fn parse_personas(names: &[String]) -> anyhow::Result<Vec<PersonaId>> {
     names
         .iter()
         .map(|n| {
-            conformance::ALL_PERSONAS
-                .into_iter()
-                .find(|p| p.id().as_str() == n)
-                .ok_or_else(|| anyhow::anyhow!("--persona {n}: {}", idp::UnknownPersona(n.clone())))
+            n.parse::<PersonaId>()
+                .map_err(|e| anyhow::anyhow!("--persona {n}: {e}"))
         })
         .collect()
 }

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::scenario::{load_scenario, LoadedScenario, Persona};
+use idp::PersonaId;
+
+use crate::scenario::{load_scenario, LoadedScenario};
 use crate::LoadError;
 
 /// The target settings a case runs under (Grafana's `[auth.scim]` / SCIMConfig spec).
@@ -64,7 +66,7 @@ pub struct Case {
     /// `{scenario}/{persona}/{config}`.
     pub id: String,
     pub scenario: Arc<LoadedScenario>,
-    pub persona: Persona,
+    pub persona: PersonaId,
     pub config: NamedConfig,
 }
 
@@ -72,7 +74,7 @@ pub struct Case {
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
     /// Only these personas (empty: all).
-    pub personas: Vec<Persona>,
+    pub personas: Vec<PersonaId>,
     /// Only these config names (empty: all).
     pub configs: Vec<String>,
     /// Case-id globs (`*`, `?`); a case must match one when any is given.
@@ -199,9 +201,9 @@ impl Catalogue {
                 if !wants {
                     continue;
                 }
-                let personas: Vec<Persona> = match &s.scenario.personas {
-                    None => ALL_PERSONAS.to_vec(),
-                    Some(p) => ALL_PERSONAS
+                let personas: Vec<PersonaId> = match &s.scenario.personas {
+                    None => PersonaId::ALL.to_vec(),
+                    Some(p) => PersonaId::ALL
                         .iter()
                         .copied()
                         .filter(|x| p.contains(x))
@@ -209,7 +211,7 @@ impl Catalogue {
                 };
                 for persona in personas {
                     cases.push(Case {
-                        id: format!("{}/{}/{}", s.scenario.id, persona.id(), config.name),
+                        id: format!("{}/{}/{}", s.scenario.id, persona, config.name),
                         scenario: s.clone(),
                         persona,
                         config: config.clone(),
@@ -241,15 +243,6 @@ impl Catalogue {
         out
     }
 }
-
-/// Every persona in DESIGN.md order.
-pub const ALL_PERSONAS: [Persona; 5] = [
-    Persona::Entra,
-    Persona::EntraAadopt,
-    Persona::Okta,
-    Persona::OktaOin,
-    Persona::Rfc,
-];
 
 fn read_dir(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
     let entries = std::fs::read_dir(dir).map_err(|source| LoadError::Read {

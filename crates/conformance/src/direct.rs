@@ -4,22 +4,15 @@
 
 use serde_json::Value;
 
+use crate::case::{CaseRun, Stop};
 use crate::event::Source;
-use crate::exec::{CaseRun, Stop};
+use crate::expect::response_mismatches;
 use crate::http::{percent_encode, Answer, Body, Request};
-use crate::runner::scim_config_object;
-use crate::scenario::{
-    templates, JsonType, RawRequest, ResponseExpect, SeedAppUser, SetConfig, Surface,
-};
-
-/// RFC 7644 §3.12: the schema URI of an error response.
-const SCIM_ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+use crate::observe::{self, id_text};
+use crate::profile::ConfigSection;
+use crate::scenario::{templates, RawRequest, ResponseExpect, SeedAppUser, SetConfig, Surface};
 
 impl CaseRun<'_> {
-    fn step_err(&self, message: String) -> Stop {
-        Stop::Error(format!("step {}: {message}", self.step_no()))
-    }
-
     /// Expand `{tag}` and every `{kind:KEY}` template of `text`.
     pub(crate) async fn resolve(&mut self, text: &str) -> Result<String, Stop> {
         let mut out = self.expand(text);
@@ -39,7 +32,7 @@ impl CaseRun<'_> {
         match kind {
             "user_id" => {
                 let dir = self.user_id(key)?;
-                self.user_ids.get(&dir).cloned().ok_or_else(|| {
+                self.ids.user_ids.get(&dir).cloned().ok_or_else(|| {
                     self.step_err(format!(
                         "{{user_id:{key}}}: user `{key}` has no SCIM id on the target (not synced yet?)"
                     ))
@@ -47,7 +40,7 @@ impl CaseRun<'_> {
             }
             "group_id" => {
                 let dir = self.group_id(key)?;
-                self.group_ids.get(&dir).cloned().ok_or_else(|| {
+                self.ids.group_ids.get(&dir).cloned().ok_or_else(|| {
                     self.step_err(format!(
                         "{{group_id:{key}}}: group `{key}` has no SCIM id on the target (not synced yet?)"
                     ))
@@ -92,32 +85,18 @@ impl CaseRun<'_> {
                 ))
             })?;
         let probe = self
-            .shared
-            .opts
-            .profile
-            .probes
-            .as_ref()
-            .and_then(|p| p.teams_by_name.clone())
+            .probe(|p| &p.teams_by_name)
             .ok_or_else(|| self.step_err("{team_id}: no [probes] teams_by_name".into()))?;
-        let url = self
-            .shared
-            .url(&probe.replace("{name}", &percent_encode(&name)));
-        let (n, status, json) = self.get(url, Source::Observer).await?;
-        if status != 200 && status != 404 {
-            return Err(self.unexpected_status(n, status, "team search probe"));
-        }
-        json.as_ref()
-            .and_then(|j| j.get("teams"))
-            .and_then(Value::as_array)
-            .and_then(|a| {
-                a.iter()
-                    .find(|t| t.get("name").and_then(Value::as_str) == Some(name.as_str()))
-            })
+        let found = observe::search_team(self, &probe, &name, &[200, 404]).await?;
+        found
+            .resource
+            .as_ref()
             .and_then(|t| t.get("id"))
-            .map(|v| v.to_string().trim_matches('"').to_owned())
+            .map(id_text)
             .ok_or_else(|| {
                 self.step_err(format!(
-                    "{{team_id:{key}}}: no app team named {name:?} (see exchange {n})"
+                    "{{team_id:{key}}}: no app team named {name:?} (see exchange {})",
+                    found.exchange
                 ))
             })
     }
@@ -132,14 +111,16 @@ impl CaseRun<'_> {
             .profile
             .user_principal_name
             .clone();
-        match self.read_app_user(&login).await? {
-            Some((n, json)) => json
+        match observe::read_app_user(self, &login).await? {
+            Some(found) => found
+                .resource
                 .as_ref()
                 .and_then(|j| j.get("id"))
-                .map(|v| v.to_string().trim_matches('"').to_owned())
+                .map(id_text)
                 .ok_or_else(|| {
                     self.step_err(format!(
-                        "{{app_user_id:{key}}}: no app user {login:?} (see exchange {n})"
+                        "{{app_user_id:{key}}}: no app user {login:?} (see exchange {})",
+                        found.exchange
                     ))
                 }),
             None => Err(self.step_err("{app_user_id}: no [probes] user_by_login".into())),
@@ -184,8 +165,8 @@ impl CaseRun<'_> {
         })
     }
 
-    /// `request`: send it and keep the answer.
-    pub(crate) async fn request(&mut self, r: &RawRequest) -> Result<(), Stop> {
+    /// `request`: send it; the answer, for the next `expect: {response}`.
+    pub(crate) async fn request(&mut self, r: &RawRequest) -> Result<(u64, Answer), Stop> {
         let method = reqwest::Method::from_bytes(r.method.as_bytes())
             .map_err(|_| self.step_err(format!("request: bad method `{}`", r.method)))?;
         let path = self.resolve(&r.path).await?;
@@ -222,25 +203,27 @@ impl CaseRun<'_> {
             body,
             headers,
         };
-        let (ex, answer) = self.shared.client.send(&req).await;
-        let n = self.record(Source::Request, ex);
+        let (n, answer) = self.send(Source::Request, &req).await;
         let answer =
             answer.map_err(|e| self.step_err(format!("request {} {url}: {e}", r.method)))?;
-        self.last_response = Some((n, answer));
-        Ok(())
+        Ok((n, answer))
     }
 
     /// `expect: {response}` against the last `request`'s answer.
-    pub(crate) async fn expect_response(&mut self, want: &ResponseExpect) -> Result<(), Stop> {
-        let Some((n, answer)) = self.last_response.clone() else {
+    pub(crate) async fn expect_response(
+        &mut self,
+        want: &ResponseExpect,
+        last: Option<&(u64, Answer)>,
+    ) -> Result<(), Stop> {
+        let Some((n, answer)) = last else {
             return Err(self.step_err("expect response: no earlier request".into()));
         };
         let mut wanted = Vec::new();
         for (pointer, v) in &want.json {
             wanted.push((pointer.clone(), self.resolve_json(v).await?));
         }
-        for m in response_mismatches(want, &wanted, &answer) {
-            self.mismatch(format!("response: {}", m.0), m.1, m.2, Some(n));
+        for m in response_mismatches(want, &wanted, answer) {
+            self.mismatch(format!("response: {}", m.0), m.1, m.2, Some(*n));
         }
         Ok(())
     }
@@ -264,12 +247,7 @@ impl CaseRun<'_> {
             next.reject_non_provisioned_users = c
                 .reject_non_provisioned_users
                 .unwrap_or(next.reject_non_provisioned_users);
-            let url = self.shared.url(section.path.as_deref().unwrap_or_default());
-            let req = Request {
-                method: reqwest::Method::PUT,
-                body: Body::Json(scim_config_object(&next)),
-                ..Request::get(url.clone())
-            };
+            let req = section.put_scim_config(self.shared, &next);
             let accepted = self
                 .config_request(&req, &format!("SCIMConfig {next}"), c.expect_refused)
                 .await?;
@@ -288,16 +266,11 @@ impl CaseRun<'_> {
         &mut self,
         enabled: bool,
         expect_refused: bool,
-        section: &crate::profile::ConfigSection,
+        section: &ConfigSection,
     ) -> Result<(), Stop> {
-        let path = section.team_sync.clone().ok_or_else(|| {
+        let req = section.put_team_sync(self.shared, enabled).ok_or_else(|| {
             self.step_err("set_config: the profile has no [config] team_sync".into())
         })?;
-        let req = Request {
-            method: reqwest::Method::PUT,
-            body: Body::Json(serde_json::json!({ "enabled": enabled })),
-            ..Request::get(self.shared.url(&path))
-        };
         self.config_request(&req, &format!("team_sync={enabled}"), expect_refused)
             .await?;
         Ok(())
@@ -311,8 +284,7 @@ impl CaseRun<'_> {
         what: &str,
         expect_refused: bool,
     ) -> Result<bool, Stop> {
-        let (ex, answer) = self.shared.client.send(req).await;
-        let n = self.record(Source::Observer, ex);
+        let (n, answer) = self.send(Source::Observer, req).await;
         let answer = answer
             .map_err(|e| self.step_err(format!("set_config: {} {}: {e}", req.method, req.url)))?;
         let accepted = (200..300).contains(&answer.status);
@@ -343,12 +315,7 @@ impl CaseRun<'_> {
     /// `seed_app_user`: create the app user; the password is random and redacted.
     pub(crate) async fn seed_app_user(&mut self, a: &SeedAppUser) -> Result<(), Stop> {
         let path = self
-            .shared
-            .opts
-            .profile
-            .probes
-            .as_ref()
-            .and_then(|p| p.create_user.clone())
+            .probe(|p| &p.create_user)
             .ok_or_else(|| self.step_err("seed_app_user: no [probes] create_user".into()))?;
         let login = self.expand(&a.login);
         let email = self.expand(&a.email);
@@ -394,89 +361,6 @@ impl CaseRun<'_> {
 /// 405 say the switch was never reached).
 fn is_refusal(status: u16) -> bool {
     (400..500).contains(&status) && ![401, 403, 404, 405].contains(&status)
-}
-
-/// The media type of a `Content-Type` value, lower case, parameters dropped.
-fn media_type(v: &str) -> String {
-    v.split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
-}
-
-/// Every way `answer` differs from `want` (with `json` already resolved), as
-/// (check, expected, observed).
-pub(crate) fn response_mismatches(
-    want: &ResponseExpect,
-    json: &[(String, Value)],
-    answer: &Answer,
-) -> Vec<(String, String, String)> {
-    let mut out = Vec::new();
-    if let Some(s) = want.status {
-        if answer.status != s {
-            out.push(("status".into(), s.to_string(), answer.status.to_string()));
-        }
-    }
-    let seen_type = answer.header("content-type").map(media_type);
-    if let Some(t) = &want.content_type {
-        if seen_type.as_deref() != Some(media_type(t).as_str()) {
-            out.push((
-                "content type".into(),
-                media_type(t),
-                seen_type.clone().unwrap_or_else(|| "none".into()),
-            ));
-        }
-    }
-    let body = answer.json.as_ref();
-    let at = |p: &str| body.and_then(|b| b.pointer(p));
-    let show = |v: Option<&Value>| v.map_or_else(|| "absent".to_owned(), Value::to_string);
-    for (pointer, v) in json {
-        let seen = at(pointer);
-        if seen != Some(v) {
-            out.push((format!("json {pointer}"), v.to_string(), show(seen)));
-        }
-    }
-    for (pointer, t) in &want.json_type {
-        let seen = at(pointer);
-        if seen.and_then(JsonType::of) != Some(*t) {
-            let seen_type = match seen {
-                None => "absent".to_owned(),
-                Some(v) => format!(
-                    "{} {}",
-                    JsonType::of(v).map_or("number", JsonType::as_str),
-                    v
-                ),
-            };
-            out.push((format!("json type {pointer}"), t.as_str().into(), seen_type));
-        }
-    }
-    for pointer in &want.absent {
-        if let Some(v) = at(pointer) {
-            out.push((format!("json {pointer}"), "absent".into(), v.to_string()));
-        }
-    }
-    if want.scim_error {
-        let has_schema = at("/schemas")
-            .and_then(Value::as_array)
-            .is_some_and(|a| a.iter().any(|s| s == SCIM_ERROR_SCHEMA));
-        if !has_schema {
-            out.push((
-                "scim error schemas (RFC 7644 §3.12)".into(),
-                format!("[{SCIM_ERROR_SCHEMA:?}]"),
-                show(at("/schemas")),
-            ));
-        }
-        let status = Value::String(answer.status.to_string());
-        if at("/status") != Some(&status) {
-            out.push((
-                "scim error status (RFC 7644 §3.12: the HTTP status as a string)".into(),
-                status.to_string(),
-                show(at("/status")),
-            ));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -111,6 +111,26 @@ impl Client {
 
     /// Send one request within the timeout; the exchange is always returned.
     pub async fn send(&self, req: &Request) -> (idp::Exchange, Result<Answer, String>) {
+        let headers = self.headers(req);
+        let mut exchange = sent(req, &headers);
+        let started = Instant::now();
+        let outcome = self.transfer(req, &headers).await;
+        exchange.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        match outcome {
+            Ok((status, headers, bytes)) => {
+                let answer = answered(&mut exchange, status, headers, &bytes);
+                (exchange, Ok(answer))
+            }
+            Err(e) => {
+                exchange.error = Some(e.clone());
+                (exchange, Err(e))
+            }
+        }
+    }
+
+    /// The request's headers in sending order: credentials, content type, `accept`, then
+    /// the request's own (which replace any of the same name).
+    fn headers(&self, req: &Request) -> Vec<(String, String)> {
         let mut headers: Vec<(String, String)> = Vec::new();
         if req.bearer {
             headers.push(("authorization".into(), format!("Bearer {}", self.token)));
@@ -132,37 +152,17 @@ impl Client {
             headers.retain(|(name, _)| *name != k);
             headers.push((k, v.clone()));
         }
-        let mut exchange = idp::Exchange {
-            seq: 0,
-            persona: "harness".into(),
-            method: req.method.to_string(),
-            url: req.url.clone(),
-            request_headers: headers
-                .iter()
-                .map(|(k, v)| {
-                    let v = match k.as_str() {
-                        "authorization" => "Bearer [redacted]".to_owned(),
-                        "cookie" => redact_cookies(v),
-                        _ => v.clone(),
-                    };
-                    (k.clone(), v)
-                })
-                .collect(),
-            request_body: match &req.body {
-                Body::None => None,
-                Body::Json(v) => Some(v.into()),
-                Body::Form { shown, .. } => Some(Value::String(shown.clone()).into()),
-            },
-            status: None,
-            response_headers: Vec::new(),
-            response_json: None,
-            response_text: None,
-            elapsed_ms: 0,
-            error: None,
-        };
-        let started = Instant::now();
+        headers
+    }
+
+    /// Send and read the whole answer (status, headers, body) within the timeout.
+    async fn transfer(
+        &self,
+        req: &Request,
+        headers: &[(String, String)],
+    ) -> Result<(u16, Vec<(String, String)>, Vec<u8>), String> {
         let mut builder = self.client.request(req.method.clone(), &req.url);
-        for (k, v) in &headers {
+        for (k, v) in headers {
             builder = builder.header(k.as_str(), v.as_str());
         }
         builder = match &req.body {
@@ -170,7 +170,7 @@ impl Client {
             Body::Json(v) => builder.body(serde_json::to_vec(v).unwrap_or_default()),
             Body::Form { pairs, .. } => builder.body(form_encode(pairs)),
         };
-        let outcome = tokio::time::timeout(self.timeout, async move {
+        tokio::time::timeout(self.timeout, async move {
             let mut resp = builder.send().await.map_err(|e| error_chain(&e))?;
             let status = resp.status().as_u16();
             let headers: Vec<(String, String)> = resp
@@ -193,41 +193,71 @@ impl Client {
             Ok((status, headers, bytes))
         })
         .await
-        .unwrap_or_else(|_| Err(format!("no response within {:?}", self.timeout)));
-        exchange.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        match outcome {
-            Ok((status, headers, bytes)) => {
-                let json: Option<Value> = serde_json::from_slice(&bytes).ok();
-                let text =
-                    String::from_utf8_lossy(&bytes[..bytes.len().min(TEXT_LIMIT)]).into_owned();
-                exchange.status = Some(status);
-                exchange.response_headers = headers
-                    .iter()
-                    .map(|(k, v)| {
-                        let v = if k.eq_ignore_ascii_case("set-cookie") {
-                            redact_set_cookie(v)
-                        } else {
-                            v.clone()
-                        };
-                        (k.clone(), v)
-                    })
-                    .collect();
-                exchange.response_json = json.as_ref().map(|j| idp::JsonText::of_body(&bytes, j));
-                if json.is_none() && !bytes.is_empty() {
-                    exchange.response_text = Some(text);
-                }
-                let answer = Answer {
-                    status,
-                    headers,
-                    json,
+        .unwrap_or_else(|_| Err(format!("no response within {:?}", self.timeout)))
+    }
+}
+
+/// The exchange as sent, secrets redacted; the answer is filled in later.
+fn sent(req: &Request, headers: &[(String, String)]) -> idp::Exchange {
+    idp::Exchange {
+        seq: 0,
+        persona: "harness".into(),
+        method: req.method.to_string(),
+        url: req.url.clone(),
+        request_headers: headers
+            .iter()
+            .map(|(k, v)| {
+                let v = match k.as_str() {
+                    "authorization" => "Bearer [redacted]".to_owned(),
+                    "cookie" => redact_cookies(v),
+                    _ => v.clone(),
                 };
-                (exchange, Ok(answer))
-            }
-            Err(e) => {
-                exchange.error = Some(e.clone());
-                (exchange, Err(e))
-            }
-        }
+                (k.clone(), v)
+            })
+            .collect(),
+        request_body: match &req.body {
+            Body::None => None,
+            Body::Json(v) => Some(v.into()),
+            Body::Form { shown, .. } => Some(Value::String(shown.clone()).into()),
+        },
+        status: None,
+        response_headers: Vec::new(),
+        response_json: None,
+        response_text: None,
+        elapsed_ms: 0,
+        error: None,
+    }
+}
+
+/// Fill the exchange with the answer (cookies redacted) and return the answer.
+fn answered(
+    exchange: &mut idp::Exchange,
+    status: u16,
+    headers: Vec<(String, String)>,
+    bytes: &[u8],
+) -> Answer {
+    let json: Option<Value> = serde_json::from_slice(bytes).ok();
+    exchange.status = Some(status);
+    exchange.response_headers = headers
+        .iter()
+        .map(|(k, v)| {
+            let v = if k.eq_ignore_ascii_case("set-cookie") {
+                redact_set_cookie(v)
+            } else {
+                v.clone()
+            };
+            (k.clone(), v)
+        })
+        .collect();
+    exchange.response_json = json.as_ref().map(|j| idp::JsonText::of_body(bytes, j));
+    if json.is_none() && !bytes.is_empty() {
+        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(TEXT_LIMIT)]).into_owned();
+        exchange.response_text = Some(text);
+    }
+    Answer {
+        status,
+        headers,
+        json,
     }
 }
 

@@ -27,37 +27,57 @@
 //! Architecture Invariant: this crate never depends on `target`; it knows a target only
 //! through a [`Profile`] and HTTP.
 
+// The modules in layers: each uses only modules of the layers before it, so there is
+// no cycle.
+//   1. the model: `scenario` (file model and loader), `catalogue`, `profile`, `baseline`,
+//      `event`, and `http` (the client side of HTTP);
+//   2. `options`: what a run is given and what its case tasks share;
+//   3. `config`: the target's settings through the profile's `[config]` (the only module
+//      that knows Grafana's SCIMConfig object and Team Sync switch);
+//   4. `case`: the context of one case, which records every exchange;
+//   5. `observe`: reads of the target that return data;
+//   6. `login`: the `login` step;
+//   7. `expect`: pure checks of observed data against expectations;
+//   8. `direct` (`request`, `set_config`, `seed_app_user`) and `directory` (the
+//      directory steps), both methods of the case;
+//   9. `exec`: one case, step by step;
+//  10. `runner`: scheduling, and the events.
 mod baseline;
+mod case;
 mod catalogue;
+mod config;
 mod direct;
+mod directory;
 mod event;
 mod exec;
+mod expect;
 mod http;
 mod login;
+mod observe;
+mod options;
 mod profile;
 mod runner;
 mod scenario;
 
 pub use baseline::{Baseline, BaselineEntry};
+pub use case::case_tag;
 pub use catalogue::{
     glob_match, parse_partition, Case, Catalogue, NamedConfig, Selection, TargetConfig,
-    ALL_PERSONAS,
 };
 pub use event::{
     CaseResult, Mismatch, Outcome, RunEvent, RunInfo, Source, Summary, TranscriptEntry,
 };
-pub use exec::case_tag;
+pub use options::{RunError, RunOptions};
 pub use profile::{
     ConfigMethod, ConfigSection, Probes, Profile, ProfileError, SamlSection, ScimSection,
     SessionSection, TokenSource,
 };
-pub use runner::{check_reachable, run, RunError, RunOptions};
+pub use runner::{check_reachable, run};
 pub use scenario::{
     parse_scenario, schema_json, AppExpect, AppUserExpect, Count, Expect, Flow, GenerateUsers,
     GroupRename, JsonType, Level, LoadedScenario, LoginExpect, LoginStep, Membership, NewGroup,
-    NewUser, Persona, ProfileNeed, RawRequest, ResponseExpect, Scenario, SeedAppUser, SetConfig,
-    Signing, Step, Surface, SyncStep, TeamExpect, UserChange, UserExpect, STEP_KINDS,
-    TEMPLATE_KINDS,
+    NewUser, ProfileNeed, RawRequest, ResponseExpect, Scenario, SeedAppUser, SetConfig, Signing,
+    Step, Surface, SyncStep, TeamExpect, UserChange, UserExpect, STEP_KINDS, TEMPLATE_KINDS,
 };
 
 /// Why a scenario catalogue could not be loaded. Every variant names the file; syntax

@@ -2,7 +2,7 @@
 //! module posts it to the SP's ACS and reads the session back. Both bindings (SAML
 //! Bindings §3.4 HTTP-Redirect, §3.5 HTTP-POST) go through `saml::binding`.
 
-use crate::exec::{CaseRun, Stop};
+use crate::case::{CaseRun, Stop};
 use crate::http::{percent_encode, Body, Request};
 use crate::scenario::{Flow, LoginStep};
 
@@ -67,7 +67,7 @@ pub(crate) async fn login(run: &mut CaseRun<'_>, step: &LoginStep) -> Result<Log
         let path = (saml_cfg.login_path.as_deref()).ok_or_else(|| {
             err(&"an sp-initiated login needs [saml] login_path in the target profile")
         })?;
-        let entity = run.persona().id().saml_entity_id(&saml_cfg.idp_tenant);
+        let entity = run.persona().saml_entity_id(&saml_cfg.idp_tenant);
         let path = path.replace("{idp}", &percent_encode(&entity));
         let (n, answer) = browser
             .send(run, Request::get(shared.url(&path)), &path)

@@ -39,17 +39,13 @@ pub struct Profile {
     pub base_url: String,
     pub scim: ScimSection,
     /// SAML login; without it, cases with `login` steps are skipped with the reason.
-    #[serde(default)]
     pub saml: Option<SamlSection>,
     /// How a login session is read back; required with `[saml]`.
-    #[serde(default)]
     pub session: Option<SessionSection>,
     /// Optional app-native checks.
-    #[serde(default)]
     pub probes: Option<Probes>,
     /// How the case's configuration reaches the target; without it, only the first
     /// configuration of the catalogue runs.
-    #[serde(default)]
     pub config: Option<ConfigSection>,
     /// Where this profile was read from (for messages).
     #[serde(skip)]
@@ -87,7 +83,6 @@ pub struct SamlSection {
     pub uid_attribute: String,
     /// Where an SP-initiated login starts (a redirect carrying an AuthnRequest); `{idp}`
     /// becomes the persona IdP's entity id (percent-encoded).
-    #[serde(default)]
     pub login_path: Option<String>,
     /// The tenant (Entra) or org (Okta) that forms the IdP's entity id.
     #[serde(default = "default_tenant")]
@@ -133,18 +128,14 @@ fn default_error_pointer() -> String {
 pub struct Probes {
     /// A user by login or email: JSON with `id`, `login`, `email`, `name`, `isDisabled`;
     /// 404 when unknown.
-    #[serde(default)]
     pub user_by_login: Option<String>,
     /// Teams by exact name: `{"teams":[{"id":…}]}`.
-    #[serde(default)]
     pub teams_by_name: Option<String>,
     /// A team's members: `[{"login":…}]`.
-    #[serde(default)]
     pub team_members: Option<String>,
     /// Creates a non-provisioned app user (`seed_app_user`): POST of
     /// `{"login","email","name","password"}` answering `{"id":…}` (Grafana's
     /// `POST /api/admin/users`).
-    #[serde(default)]
     pub create_user: Option<String>,
 }
 
@@ -164,21 +155,16 @@ pub enum ConfigMethod {
 pub struct ConfigSection {
     pub method: ConfigMethod,
     /// The SCIMConfig object's path (`scim-config-api`).
-    #[serde(default)]
     pub path: Option<String>,
     /// The declared values (`fixed`).
-    #[serde(default)]
     pub user_sync: Option<bool>,
-    #[serde(default)]
     pub group_sync: Option<bool>,
-    #[serde(default)]
     pub reject_non_provisioned_users: Option<bool>,
     /// Switches Grafana's Team Sync (`[team_sync] enabled`): PUT of `{"enabled": bool}`
     /// answering 2xx, or 4xx when the target refuses (the reference target's
     /// `/api/admin/team-sync`). Optional; `set_config: {team_sync}` needs it. A GET of the
     /// same path answering `{"enabled": bool}` lets the runner put Team Sync back as it
     /// was after a case that switched it; without one it is switched off after.
-    #[serde(default)]
     pub team_sync: Option<String>,
 }
 

@@ -469,7 +469,7 @@ impl Directory {
         self.users.reserve(spec.count);
         for n in 1..=spec.count {
             let login = expand_pattern(&spec.pattern, n)?;
-            let id = guid_from(&format!("{}#{n}", spec.pattern));
+            let id = guid_from(&format!("{}#{n}", spec.pattern), 0);
             let mut user = DirUser::new(id.clone(), login.clone());
             let local = login.split('@').next().unwrap_or(&login).to_owned();
             user.profile.mail = Some(login);
@@ -520,8 +520,9 @@ fn expand_pattern(pattern: &str, n: usize) -> Result<String, DirectoryError> {
     ))
 }
 
-/// FNV-1a, for ids that must be stable across runs (not for security).
-fn fnv(data: &str, seed: u64) -> u64 {
+/// FNV-1a with its offset basis xor `seed`, for ids and tags that must be stable across
+/// runs (not for security).
+pub fn fnv(data: &str, seed: u64) -> u64 {
     let mut h = 0xcbf2_9ce4_8422_2325_u64 ^ seed;
     for b in data.bytes() {
         h ^= u64::from(b);
@@ -530,9 +531,12 @@ fn fnv(data: &str, seed: u64) -> u64 {
     h
 }
 
-fn guid_from(data: &str) -> String {
-    let a = fnv(data, 0);
-    let b = fnv(data, 0x9e37_79b9_7f4a_7c15);
+/// A version-4-shaped GUID (Entra object ids are GUIDs) derived from `data`; `salt`
+/// gives another family of ids for the same data.
+pub fn guid_from(data: &str, salt: u64) -> String {
+    const SPREAD: u64 = 0x9e37_79b9_7f4a_7c15;
+    let a = fnv(data, salt.wrapping_mul(SPREAD));
+    let b = fnv(data, salt.wrapping_add(1).wrapping_mul(SPREAD));
     format!(
         "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
         a >> 32,
@@ -561,7 +565,7 @@ pub fn derive_okta_id(id: &str) -> String {
 
 /// serde_norway appends " at line L column C" to its messages; the error carries the
 /// position separately.
-fn strip_location(message: &str) -> String {
+pub fn strip_location(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_owned(),
         None => message.to_owned(),

@@ -31,7 +31,8 @@ mod transport;
 mod wire;
 
 pub use directory::{
-    derive_okta_id, DirGroup, DirUser, Directory, DirectoryError, Generate, UserProfile,
+    derive_okta_id, fnv, guid_from, strip_location, DirGroup, DirUser, Directory, DirectoryError,
+    Generate, UserProfile,
 };
 pub use login::{
     answer_authn_request, issue_login, issue_login_with, AttackVictim, AuthnRequestAnswer,

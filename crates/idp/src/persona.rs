@@ -1,15 +1,21 @@
 //! Persona ids and the wire traits each persona fixes: headers, query encoding, retries.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-/// Which IdP the engine plays (DESIGN.md "Personas").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+use crate::DirUser;
+
+/// Which IdP the engine plays (DESIGN.md "Personas"). Scenario files and the command
+/// line write it as [`PersonaId::as_str`] gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum PersonaId {
     /// Entra ID, non-gallery `scim` job, no flag (entra-scim.md §1–§4).
     Entra,
     /// Entra ID with `?aadOptscim062020` (entra-scim.md §2).
+    #[serde(rename = "entra-aadopt")]
     EntraAadOpt,
     /// Okta App Integration Wizard app: PUT for every write (okta-scim.md §2).
     Okta,
@@ -47,6 +53,15 @@ impl PersonaId {
         }
     }
 
+    /// The `externalId` this persona sends for `user`: Okta sends its user id (okta-scim.md
+    /// §3 [LAB]), Entra and the rfc persona the object id (entra-scim.md §5).
+    pub fn external_id(self, user: &DirUser) -> String {
+        match self.family() {
+            Family::Okta => user.okta_id.clone(),
+            Family::Entra | Family::Rfc => user.id.clone(),
+        }
+    }
+
     /// The flag dialect of Entra (entra-scim.md §2), and lowercase ops.
     pub(crate) fn aadopt(self) -> bool {
         self == PersonaId::EntraAadOpt
@@ -72,6 +87,22 @@ impl FromStr for PersonaId {
             .into_iter()
             .find(|p| p.as_str() == s)
             .ok_or_else(|| UnknownPersona(s.to_owned()))
+    }
+}
+
+/// The schema scenario files are checked against (`scenarios/schema.json`): one of the
+/// ids, named `Persona` there.
+impl schemars::JsonSchema for PersonaId {
+    fn schema_name() -> Cow<'static, str> {
+        "Persona".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A persona id as scenario files write it (DESIGN.md \"Personas\").",
+            "type": "string",
+            "enum": PersonaId::ALL.map(PersonaId::as_str),
+        })
     }
 }
 

@@ -164,14 +164,12 @@ pub(crate) fn user_attrs(persona: PersonaId, user: &DirUser) -> Attrs {
     put(Attr::WorkEmail, p.mail.as_ref());
     put(Attr::GivenName, p.given_name.as_ref());
     put(Attr::FamilyName, p.surname.as_ref());
+    // Okta: its user id (okta-scim.md §3 [LAB]); Entra: Grafana's required mapping
+    // objectId → externalId (entra-scim.md §5).
+    put(Attr::ExternalId, Some(&persona.external_id(user)));
     match persona.family() {
-        Family::Okta => {
-            // externalId is the Okta user id (okta-scim.md §3 [LAB]).
-            put(Attr::ExternalId, Some(&user.okta_id));
-        }
+        Family::Okta => {}
         Family::Entra | Family::Rfc => {
-            // Grafana's required mapping: objectId → externalId (entra-scim.md §5).
-            put(Attr::ExternalId, Some(&user.id));
             put(Attr::Title, p.job_title.as_ref());
             // Join(" ", [givenName], [surname]): empty parts are skipped.
             let formatted = [p.given_name.as_deref(), p.surname.as_deref()]

@@ -1,7 +1,7 @@
 //! The user's browser during a login: requests without the SCIM token, carrying the
 //! cookies the SP set (its login cookies, then the session cookie).
 
-use crate::exec::{CaseRun, Stop};
+use crate::case::{CaseRun, Stop};
 use crate::http::{Answer, Request};
 
 /// The cookies a browser holds for the target.

@@ -1,7 +1,7 @@
 //! What the `login` step asks the persona's IdP for: the scenario step and the target
 //! profile turned into an `idp::LoginRequest`, before any request is sent.
 
-use crate::exec::{CaseRun, Stop};
+use crate::case::{CaseRun, Stop};
 use crate::profile::{join, SamlSection};
 use crate::scenario::{LoginStep, Signing};
 
@@ -34,7 +34,7 @@ pub(super) fn idp_request<'u>(
         false => saml_cfg.sp_entity_id.clone(),
     };
     Ok(idp::LoginRequest {
-        persona: run.persona().id(),
+        persona: run.persona(),
         user,
         external_id: run.external_id_of(user),
         groups: run.groups_of(&user.id),

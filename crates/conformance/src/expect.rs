@@ -1,0 +1,502 @@
+//! Expectation checks: pure functions from what an observer saw and what the scenario
+//! expects to the [`Mismatch`]es between them. No I/O here; the step that runs a check
+//! reads the target first ([`crate::observe`]) and records what comes back.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use crate::event::Mismatch;
+use crate::http::Answer;
+use crate::login::LoginResult;
+use crate::observe::{Found, LastSync};
+use crate::scenario::{AppExpect, Expect, JsonType, LoginExpect, ResponseExpect, UserExpect};
+
+/// RFC 7644 §3.12: the schema URI of an error response.
+const SCIM_ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+
+/// The mismatches of one check, all at one step.
+struct Findings {
+    step: usize,
+    out: Vec<Mismatch>,
+}
+
+impl Findings {
+    fn new(step: usize) -> Findings {
+        Findings {
+            step,
+            out: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, check: String, expected: String, observed: String, exchange: Option<u64>) {
+        self.out.push(Mismatch {
+            step: self.step,
+            check,
+            expected,
+            observed,
+            exchange,
+        });
+    }
+}
+
+/// `check` expected `want` and saw `seen` (a resource's existence).
+pub(crate) fn exists(
+    step: usize,
+    check: String,
+    want: bool,
+    seen: bool,
+    exchange: u64,
+) -> Vec<Mismatch> {
+    let mut f = Findings::new(step);
+    if want != seen {
+        f.add(check, want.to_string(), seen.to_string(), Some(exchange));
+    }
+    f.out
+}
+
+/// The attributes a user's SCIM resource must carry, as (JSON pointer, value): the
+/// directory's with `matches_directory` (`email` stands for the primary email), then
+/// the explicit ones with `{tag}` expanded.
+pub(crate) fn user_fields(
+    want: &UserExpect,
+    user: &idp::DirUser,
+    external_id: String,
+    tag: &str,
+) -> Vec<(&'static str, String)> {
+    let mut fields: Vec<(&str, String)> = Vec::new();
+    if want.matches_directory {
+        let p = &user.profile;
+        fields.push(("/userName", p.user_principal_name.clone()));
+        fields.push(("/externalId", external_id));
+        let optional = [
+            ("email", &p.mail),
+            ("/name/givenName", &p.given_name),
+            ("/name/familyName", &p.surname),
+            ("/displayName", &p.display_name),
+        ];
+        for (pointer, v) in optional {
+            if let Some(v) = v {
+                fields.push((pointer, v.clone()));
+            }
+        }
+    }
+    let explicit = [
+        ("/userName", &want.user_name),
+        ("/externalId", &want.external_id),
+        ("/displayName", &want.display_name),
+        ("/name/givenName", &want.given_name),
+        ("/name/familyName", &want.family_name),
+    ];
+    for (pointer, v) in explicit {
+        if let Some(v) = v {
+            fields.push((pointer, v.replace("{tag}", tag)));
+        }
+    }
+    fields
+}
+
+/// A user's SCIM resource against `want` and the `fields` it must carry.
+pub(crate) fn user_resource(
+    step: usize,
+    what: &str,
+    want: &UserExpect,
+    fields: &[(&str, String)],
+    seen: &Found,
+) -> Vec<Mismatch> {
+    let n = seen.exchange;
+    let mut f = Findings::new(step);
+    let exists = seen.resource.is_some();
+    if let Some(w) = want.exists {
+        if w != exists {
+            let check = format!("{what}: SCIM resource exists");
+            f.add(check, w.to_string(), exists.to_string(), Some(n));
+        }
+    }
+    let Some(r) = &seen.resource else {
+        // Absent though other attributes were asked for (an explicit `exists` was
+        // compared above).
+        if want.exists.is_none() {
+            let check = format!("{what}: SCIM resource exists");
+            f.add(check, "true".into(), "false".into(), Some(n));
+        }
+        return f.out;
+    };
+    if let Some(w) = want.active {
+        let seen = r.get("active").cloned().unwrap_or(Value::Null);
+        if seen != Value::Bool(w) {
+            f.add(
+                format!("{what}: active"),
+                w.to_string(),
+                seen.to_string(),
+                Some(n),
+            );
+        }
+    }
+    for (pointer, want) in fields {
+        let seen = if *pointer == "email" {
+            primary_email(r)
+        } else {
+            r.pointer(pointer)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        let matches = match (&seen, *pointer) {
+            (Some(s), "/userName" | "email") => s.eq_ignore_ascii_case(want),
+            (Some(s), _) => s == want,
+            (None, _) => false,
+        };
+        if !matches {
+            let label = pointer.trim_start_matches('/').replace('/', ".");
+            f.add(
+                format!("{what}: {label}"),
+                format!("{want:?}"),
+                seen.map_or("absent".to_owned(), |s| format!("{s:?}")),
+                Some(n),
+            );
+        }
+    }
+    f.out
+}
+
+/// The primary email, else the first.
+fn primary_email(r: &Value) -> Option<String> {
+    let emails = r.get("emails")?.as_array()?;
+    let pick = emails
+        .iter()
+        .find(|e| e.get("primary").and_then(Value::as_bool) == Some(true))
+        .or_else(|| emails.first())?;
+    pick.get("value").and_then(Value::as_str).map(str::to_owned)
+}
+
+/// The app's user JSON against `want`; `email` and `name` expand `{tag}`.
+pub(crate) fn app_user(
+    step: usize,
+    what: &str,
+    want: &AppExpect,
+    tag: &str,
+    seen: &Found,
+) -> Vec<Mismatch> {
+    let n = Some(seen.exchange);
+    let mut f = Findings::new(step);
+    let json = seen.resource.as_ref();
+    if let Some(e) = want.exists {
+        if e != json.is_some() {
+            f.add(
+                format!("{what}: exists"),
+                e.to_string(),
+                json.is_some().to_string(),
+                n,
+            );
+            return f.out;
+        }
+    }
+    let Some(j) = json else {
+        let asked = want.disabled.is_some()
+            || want.email.is_some()
+            || want.name.is_some()
+            || want.id_is_not.is_some();
+        if asked {
+            f.add(format!("{what}: exists"), "true".into(), "false".into(), n);
+        }
+        return f.out;
+    };
+    if let Some(d) = want.disabled {
+        let seen = j.get("isDisabled").cloned().unwrap_or(Value::Null);
+        if seen != Value::Bool(d) {
+            f.add(
+                format!("{what}: isDisabled"),
+                d.to_string(),
+                seen.to_string(),
+                n,
+            );
+        }
+    }
+    for (key, v) in [("email", &want.email), ("name", &want.name)] {
+        let Some(v) = v else { continue };
+        let want = v.replace("{tag}", tag);
+        let seen = j.get(key).and_then(Value::as_str).unwrap_or_default();
+        let ok = if key == "email" {
+            seen.eq_ignore_ascii_case(&want)
+        } else {
+            seen == want
+        };
+        if !ok {
+            f.add(
+                format!("{what}: {key}"),
+                format!("{want:?}"),
+                format!("{seen:?}"),
+                n,
+            );
+        }
+    }
+    if let Some(not) = want.id_is_not {
+        if j.get("id").and_then(Value::as_i64) == Some(not) {
+            f.add(
+                format!("{what}: id"),
+                format!("not {not}"),
+                not.to_string(),
+                n,
+            );
+        }
+    }
+    f.out
+}
+
+/// What a group's team must show: its name, and its members (scenario user keys) or
+/// their number.
+pub(crate) struct TeamWant<'w> {
+    pub what: &'w str,
+    pub name: &'w str,
+    /// Whether the team exists (default true).
+    pub exists: bool,
+    pub members: Option<&'w BTreeSet<String>>,
+    pub member_count: Option<usize>,
+}
+
+/// A group's SCIM resource; `reverse` maps target user ids to scenario keys.
+pub(crate) fn group_resource(
+    step: usize,
+    want: &TeamWant<'_>,
+    reverse: &BTreeMap<String, String>,
+    r: &Value,
+    n: u64,
+) -> Vec<Mismatch> {
+    let (what, name) = (want.what, want.name);
+    let mut f = Findings::new(step);
+    let seen_name = r
+        .get("displayName")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if seen_name != name {
+        f.add(
+            format!("{what}: displayName"),
+            format!("{name:?}"),
+            format!("{seen_name:?}"),
+            Some(n),
+        );
+    }
+    let ids: Vec<&str> = r
+        .get("members")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|m| m.get("value").and_then(Value::as_str))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(members) = want.members {
+        let seen: BTreeSet<String> = ids
+            .iter()
+            .map(|i| reverse.get(*i).cloned().unwrap_or_else(|| (*i).to_owned()))
+            .collect();
+        if &seen != members {
+            f.add(
+                format!("{what}: SCIM members"),
+                fmt_set(members),
+                fmt_set(&seen),
+                Some(n),
+            );
+        }
+    }
+    if let Some(c) = want.member_count {
+        if ids.len() != c {
+            let check = format!("{what}: SCIM member count");
+            f.add(check, c.to_string(), ids.len().to_string(), Some(n));
+        }
+    }
+    f.out
+}
+
+/// A team's members in the app, by login; `by_login` maps lower-case logins to scenario
+/// keys.
+pub(crate) fn team_members(
+    step: usize,
+    want: &TeamWant<'_>,
+    by_login: &BTreeMap<String, String>,
+    logins: &[String],
+    n: u64,
+) -> Vec<Mismatch> {
+    let what = want.what;
+    let mut f = Findings::new(step);
+    if let Some(members) = want.members {
+        let seen: BTreeSet<String> = logins
+            .iter()
+            .map(|l| by_login.get(l).cloned().unwrap_or_else(|| l.clone()))
+            .collect();
+        if &seen != members {
+            let check = format!("{what}: team members in the app");
+            f.add(check, fmt_set(members), fmt_set(&seen), Some(n));
+        }
+    }
+    if let Some(c) = want.member_count {
+        if logins.len() != c {
+            let check = format!("{what}: team member count in the app");
+            f.add(check, c.to_string(), logins.len().to_string(), Some(n));
+        }
+    }
+    f.out
+}
+
+fn fmt_set(s: &BTreeSet<String>) -> String {
+    format!("[{}]", s.iter().cloned().collect::<Vec<_>>().join(", "))
+}
+
+/// The last login against `want`; `accepted_login` is the login of the `accepted_as`
+/// user.
+pub(crate) fn login(
+    step: usize,
+    want: &LoginExpect,
+    accepted_login: Option<&str>,
+    last: &LoginResult,
+) -> Vec<Mismatch> {
+    let mut f = Findings::new(step);
+    let n = Some(last.exchange);
+    let seen = last.describe();
+    if let (Some(key), Some(login)) = (&want.accepted_as, accepted_login) {
+        let ok = last
+            .whoami_login
+            .as_deref()
+            .is_some_and(|w| w.eq_ignore_ascii_case(login));
+        if !ok {
+            let expected = format!("accepted, session for {login:?}");
+            f.add(format!("login as {key}"), expected, seen.clone(), n);
+        }
+    }
+    if let Some(status) = want.rejected {
+        if last.status != status || last.whoami_login.is_some() {
+            let expected = format!("rejected with {status}, no session");
+            f.add("login".into(), expected, seen.clone(), n);
+        }
+    }
+    if want.refused && last.whoami_login.is_some() {
+        f.add(
+            "login".into(),
+            "refused, no session".into(),
+            seen.clone(),
+            n,
+        );
+    }
+    if let Some(id) = &want.error_id {
+        if last.error_id.as_deref() != Some(id.as_str()) {
+            let observed = last.error_id.clone().unwrap_or_else(|| "none".into());
+            f.add("login error id".into(), id.clone(), observed, n);
+        }
+    }
+    f.out
+}
+
+/// The last sync against `expect`'s `last_status`, `requests` and `sync_errors`.
+pub(crate) fn last_sync(step: usize, e: &Expect, last: &LastSync) -> Vec<Mismatch> {
+    let mut f = Findings::new(step);
+    let n = last.last_n;
+    if let Some(want) = e.last_status {
+        if last.last_status != Some(want) {
+            let seen = last
+                .last_status
+                .map_or("no response".to_owned(), |s| s.to_string());
+            f.add(
+                "status of the last SCIM exchange".into(),
+                want.to_string(),
+                seen,
+                n,
+            );
+        }
+    }
+    if let Some(c) = &e.requests {
+        if !c.holds(last.exchanges) {
+            let check = "requests in the last sync".into();
+            f.add(check, c.to_string(), last.exchanges.to_string(), n);
+        }
+    }
+    if let Some(want) = e.sync_errors {
+        if last.errors != want {
+            let check = "errors in the last sync".into();
+            f.add(check, want.to_string(), last.errors.to_string(), n);
+        }
+    }
+    f.out
+}
+
+/// The media type of a `Content-Type` value, lower case, parameters dropped.
+fn media_type(v: &str) -> String {
+    v.split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Every way `answer` differs from `want` (with `json` already resolved), as
+/// (check, expected, observed).
+pub(crate) fn response_mismatches(
+    want: &ResponseExpect,
+    json: &[(String, Value)],
+    answer: &Answer,
+) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    if let Some(s) = want.status {
+        if answer.status != s {
+            out.push(("status".into(), s.to_string(), answer.status.to_string()));
+        }
+    }
+    let seen_type = answer.header("content-type").map(media_type);
+    if let Some(t) = &want.content_type {
+        if seen_type.as_deref() != Some(media_type(t).as_str()) {
+            out.push((
+                "content type".into(),
+                media_type(t),
+                seen_type.clone().unwrap_or_else(|| "none".into()),
+            ));
+        }
+    }
+    let body = answer.json.as_ref();
+    let at = |p: &str| body.and_then(|b| b.pointer(p));
+    let show = |v: Option<&Value>| v.map_or_else(|| "absent".to_owned(), Value::to_string);
+    for (pointer, v) in json {
+        let seen = at(pointer);
+        if seen != Some(v) {
+            out.push((format!("json {pointer}"), v.to_string(), show(seen)));
+        }
+    }
+    for (pointer, t) in &want.json_type {
+        let seen = at(pointer);
+        if seen.and_then(JsonType::of) != Some(*t) {
+            let seen_type = match seen {
+                None => "absent".to_owned(),
+                Some(v) => format!(
+                    "{} {}",
+                    JsonType::of(v).map_or("number", JsonType::as_str),
+                    v
+                ),
+            };
+            out.push((format!("json type {pointer}"), t.as_str().into(), seen_type));
+        }
+    }
+    for pointer in &want.absent {
+        if let Some(v) = at(pointer) {
+            out.push((format!("json {pointer}"), "absent".into(), v.to_string()));
+        }
+    }
+    if want.scim_error {
+        let has_schema = at("/schemas")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|s| s == SCIM_ERROR_SCHEMA));
+        if !has_schema {
+            out.push((
+                "scim error schemas (RFC 7644 §3.12)".into(),
+                format!("[{SCIM_ERROR_SCHEMA:?}]"),
+                show(at("/schemas")),
+            ));
+        }
+        let status = Value::String(answer.status.to_string());
+        if at("/status") != Some(&status) {
+            out.push((
+                "scim error status (RFC 7644 §3.12: the HTTP status as a string)".into(),
+                status.to_string(),
+                show(at("/status")),
+            ));
+        }
+    }
+    out
+}

@@ -1,0 +1,88 @@
+//! What a run is given ([`RunOptions`]) and what its case tasks share: the options, one
+//! HTTP client and the IdP's signing keys.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::baseline::Baseline;
+use crate::catalogue::Case;
+use crate::http::Client;
+use crate::profile::{join, Profile};
+
+/// Everything a run needs besides the cases.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub profile: Profile,
+    /// The resolved base URL (profile, `--target-url` or the embedded target).
+    pub base_url: String,
+    /// The resolved bearer token (never reported).
+    pub token: String,
+    /// Makes every case's names unique and reproducible.
+    pub seed: u64,
+    /// Cases running at once (at least 1).
+    pub jobs: usize,
+    /// Budget of one HTTP request.
+    pub request_timeout: Duration,
+    /// Budget of one whole case (a backstop; requests are bounded already).
+    pub case_timeout: Duration,
+    /// Folder with `{entra,okta,rfc,attacker}.{key,cert}.pem` for logins.
+    pub idp_keys: PathBuf,
+    pub baseline: Option<Baseline>,
+    /// The configuration a profile without `[config]` runs (the catalogue's first).
+    pub default_config: String,
+}
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("target unreachable at {url}: {detail}")]
+    Unreachable { url: String, detail: String },
+    #[error("loading the idp signing keys from {dir}")]
+    Keys {
+        dir: String,
+        #[source]
+        source: saml::KeyError,
+    },
+}
+
+/// What every case task shares.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub opts: RunOptions,
+    pub client: Client,
+    pub keys: Option<idp::IdpKeys>,
+}
+
+impl Shared {
+    /// The client and, when a case logs in against a profile with `[saml]`, the keys.
+    pub(crate) fn new(opts: RunOptions, cases: &[Case]) -> Result<Shared, RunError> {
+        let needs_keys =
+            opts.profile.saml.is_some() && cases.iter().any(|c| c.scenario.needs_saml());
+        let keys = if needs_keys {
+            Some(
+                idp::IdpKeys::load(&opts.idp_keys).map_err(|source| RunError::Keys {
+                    dir: opts.idp_keys.display().to_string(),
+                    source,
+                })?,
+            )
+        } else {
+            None
+        };
+        Ok(Shared {
+            client: Client::new(opts.token.clone(), opts.request_timeout),
+            opts,
+            keys,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        join(&self.opts.base_url, path)
+    }
+
+    pub fn scim_url(&self, rest: &str) -> String {
+        format!(
+            "{}{rest}",
+            self.opts.profile.scim_base(Some(&self.opts.base_url))
+        )
+    }
+}

@@ -7,10 +7,11 @@ use serde_json::Value;
 use crate::case::{CaseRun, Stop};
 use crate::event::Source;
 use crate::expect::response_mismatches;
-use crate::http::{percent_encode, Answer, Body, Request};
+use crate::http::{Answer, Body, Request};
 use crate::observe::{self, id_text};
 use crate::profile::ConfigSection;
 use crate::scenario::{templates, RawRequest, ResponseExpect, SeedAppUser, SetConfig, Surface};
+use saml::binding::percent_encode;
 
 impl CaseRun<'_> {
     /// Expand `{tag}` and every `{kind:KEY}` template of `text`.

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use saml::binding::percent_encode;
 use serde_json::Value;
 
 /// The largest response body an observer reads.
@@ -171,7 +172,7 @@ impl Client {
             Body::Form { pairs, .. } => builder.body(form_encode(pairs)),
         };
         tokio::time::timeout(self.timeout, async move {
-            let mut resp = builder.send().await.map_err(|e| error_chain(&e))?;
+            let mut resp = builder.send().await.map_err(|e| idp::error_chain(&e))?;
             let status = resp.status().as_u16();
             let headers: Vec<(String, String)> = resp
                 .headers()
@@ -184,7 +185,7 @@ impl Client {
                 })
                 .collect();
             let mut bytes = Vec::new();
-            while let Some(chunk) = resp.chunk().await.map_err(|e| error_chain(&e))? {
+            while let Some(chunk) = resp.chunk().await.map_err(|e| idp::error_chain(&e))? {
                 if bytes.len() + chunk.len() > MAX_BODY {
                     return Err(format!("response body larger than {MAX_BODY} bytes"));
                 }
@@ -294,28 +295,4 @@ pub(crate) fn form_encode(pairs: &[(String, String)]) -> String {
         .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
         .collect::<Vec<_>>()
         .join("&")
-}
-
-/// Percent-encode everything but unreserved characters (RFC 3986 §2.3).
-pub(crate) fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(inner) = cur {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        cur = inner.source();
-    }
-    s
 }

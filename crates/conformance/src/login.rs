@@ -3,8 +3,9 @@
 //! Bindings §3.4 HTTP-Redirect, §3.5 HTTP-POST) go through `saml::binding`.
 
 use crate::case::{CaseRun, Stop};
-use crate::http::{percent_encode, Body, Request};
+use crate::http::{Body, Request};
 use crate::scenario::{Flow, LoginStep};
+use saml::binding::percent_encode;
 
 mod browser;
 mod request;

@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use crate::case::{CaseRun, Stop};
 use crate::event::Source;
-use crate::http::{percent_encode, Request};
+use crate::http::Request;
+use saml::binding::percent_encode;
 
 /// A resource as one exchange showed it: `None` when the target does not have it.
 #[derive(Debug, Clone)]

@@ -44,6 +44,6 @@ pub use sync::{
     MEMBER_BATCH,
 };
 pub use transport::{
-    exchange_json_line, Exchange, JsonLinesSink, JsonText, ScimTarget, SyncLimits, Transcript,
-    TranscriptDetail, TranscriptSink, TransportError, ENTRA_CONCURRENCY,
+    error_chain, exchange_json_line, Exchange, JsonLinesSink, JsonText, ScimTarget, SyncLimits,
+    Transcript, TranscriptDetail, TranscriptSink, TransportError, ENTRA_CONCURRENCY,
 };

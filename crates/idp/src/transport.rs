@@ -47,7 +47,8 @@ pub enum TransportError {
     Url(String),
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
+/// An error and its sources on one line, `outer: inner: …` (a transport failure's detail).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(inner) = cur {

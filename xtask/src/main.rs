@@ -136,7 +136,13 @@ fn run_scenarios(args: &[String]) -> anyhow::Result<ExitCode> {
     if let Some(code) = system_packages::ensure()? {
         return Ok(code);
     }
-    run(cargo().args(["build", "--locked", "--release", "--package", "cli"]))?;
+    run(cargo().args([
+        "build",
+        "--locked",
+        "--release",
+        "--package",
+        "scim-harness",
+    ]))?;
     let out = target_dir().join("scim-harness");
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let binary = target_dir().join("release/scim-harness");
@@ -223,13 +229,13 @@ struct Bench {
 const BENCHES: &[Bench] = &[
     Bench {
         name: "scim-creates",
-        package: "cli",
+        package: "scim-harness",
         target: "scim_creates",
         what: "SCIM user creates/s against the reference target, next to a Python SCIM server",
     },
     Bench {
         name: "saml-logins",
-        package: "target",
+        package: "reference-target",
         target: "saml_logins",
         what: "signed SAML logins/s end to end, next to the raw RSA-2048 signing rate",
     },

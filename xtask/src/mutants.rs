@@ -74,7 +74,7 @@ pub fn mutants(args: &[String]) -> anyhow::Result<ExitCode> {
         return Ok(code);
     }
     let mut build = cargo();
-    build.args(["build", "--locked", "--package", "cli"]);
+    build.args(["build", "--locked", "--package", "scim-harness"]);
     if options.release {
         build.arg("--release");
     }

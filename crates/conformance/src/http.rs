@@ -200,34 +200,29 @@ impl Client {
 
 /// The exchange as sent, secrets redacted; the answer is filled in later.
 fn sent(req: &Request, headers: &[(String, String)]) -> idp::Exchange {
-    idp::Exchange {
-        seq: 0,
-        persona: "harness".into(),
-        method: req.method.to_string(),
-        url: req.url.clone(),
-        request_headers: headers
-            .iter()
-            .map(|(k, v)| {
-                let v = match k.as_str() {
-                    "authorization" => "Bearer [redacted]".to_owned(),
-                    "cookie" => redact_cookies(v),
-                    _ => v.clone(),
-                };
-                (k.clone(), v)
-            })
-            .collect(),
-        request_body: match &req.body {
-            Body::None => None,
-            Body::Json(v) => Some(v.into()),
-            Body::Form { shown, .. } => Some(Value::String(shown.clone()).into()),
-        },
-        status: None,
-        response_headers: Vec::new(),
-        response_json: None,
-        response_text: None,
-        elapsed_ms: 0,
-        error: None,
-    }
+    let redacted = headers
+        .iter()
+        .map(|(k, v)| {
+            let v = match k.as_str() {
+                "authorization" => "Bearer [redacted]".to_owned(),
+                "cookie" => redact_cookies(v),
+                _ => v.clone(),
+            };
+            (k.clone(), v)
+        })
+        .collect();
+    let body = match &req.body {
+        Body::None => None,
+        Body::Json(v) => Some(v.into()),
+        Body::Form { shown, .. } => Some(Value::String(shown.clone()).into()),
+    };
+    idp::Exchange::unanswered(
+        "harness".into(),
+        req.method.to_string(),
+        req.url.clone(),
+        redacted,
+        body,
+    )
 }
 
 /// Fill the exchange with the answer (cookies redacted) and return the answer.

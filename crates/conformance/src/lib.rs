@@ -24,7 +24,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Architecture Invariant: this crate never depends on `target`; it knows a target only
+//! Architecture Invariant: this crate never depends on `reference-target`; it knows a target only
 //! through a [`Profile`] and HTTP.
 
 // The modules in layers: each uses only modules of the layers before it, so there is

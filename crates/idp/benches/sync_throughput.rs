@@ -39,7 +39,7 @@
 //! script made from a one-user sync's transcript), so that a reader can see whether the
 //! request mix, rather than the client, explains the gap. Each gets its own ratio.
 
-/// The allocator `scim-harness` runs with (crates/cli/src/main.rs), so that the engine is
+/// The allocator `scim-harness` runs with (crates/scim-harness/src/main.rs), so that the engine is
 /// measured as the command runs it.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -15,21 +15,21 @@ const SCIM_PATH: &str = "/apis/scim.grafana.app/v0alpha1/namespaces/default";
 
 struct Running {
     addr: SocketAddr,
-    target: target::RunningTarget,
+    target: reference_target::RunningTarget,
     _dir: tempfile::TempDir,
 }
 
 async fn start_target() -> Running {
     let dir = tempfile::tempdir().unwrap();
     let ini = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/target/reference.ini");
-    let opts = target::ServeOptions {
+    let opts = reference_target::ServeOptions {
         listen: "127.0.0.1:0".parse().unwrap(),
         db: dir.path().join("grafana.db"),
         config_ini: Some(ini),
         token: TOKEN.into(),
         idp_certs: Vec::new(),
     };
-    let target = target::spawn(opts, target::FaultSet::none())
+    let target = reference_target::spawn(opts, reference_target::FaultSet::none())
         .await
         .expect("the reference target failed to start");
     Running {

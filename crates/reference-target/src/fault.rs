@@ -1,0 +1,279 @@
+//! Fault switches (`--fault NAME`): deliberate, documented deviations that make the
+//! reference target reproduce a real bug or a plausible implementation mistake, so the
+//! scenario catalogue can be shown to catch it (issue 6, `cargo xtask mutants`).
+//!
+//! A fault is a local branch at the one place the correct code decides; with no fault
+//! active the target behaves exactly as without this module.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+macro_rules! faults {
+    ($( $variant:ident = $name:literal, $behaviour:literal, $reproduces:literal; )*) => {
+        /// One fault switch. [`Fault::doc`] says what it does and what it reproduces.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Fault {
+            $( #[doc = concat!("`", $name, "`: ", $behaviour, ". Reproduces ", $reproduces, ".")] $variant, )*
+        }
+
+        impl Fault {
+            /// Every fault, in documentation order.
+            pub const ALL: &'static [Fault] = &[$(Fault::$variant),*];
+
+            /// The name `--fault` takes (kebab-case).
+            pub fn name(self) -> &'static str {
+                match self { $(Fault::$variant => $name,)* }
+            }
+
+            /// What the faulty target does differently.
+            pub fn behaviour(self) -> &'static str {
+                match self { $(Fault::$variant => $behaviour,)* }
+            }
+
+            /// The real bug or plausible mistake it reproduces.
+            pub fn reproduces(self) -> &'static str {
+                match self { $(Fault::$variant => $reproduces,)* }
+            }
+
+            /// One line: what the faulty target does, then the bug it reproduces.
+            /// `target faults` prints it; the README's table is [`Fault::markdown_table`].
+            pub fn doc(self) -> &'static str {
+                match self { $(Fault::$variant => concat!($behaviour, " — ", $reproduces),)* }
+            }
+        }
+    };
+}
+
+faults! {
+    SamlLinkByEmail = "saml-link-by-email",
+        "links a SAML login to the user with the asserted email and ignores the uid claim",
+        "email-only account linking, the takeover Grafana closed with the externalUID challenge (PRs #105046, #108568)";
+    SamlAcceptUnsigned = "saml-accept-unsigned",
+        "accepts a Response that carries no signature at all and reads its assertion unverified",
+        "an SP that checks a signature only when one is present (SimpleSAMLphp conformance `noSignature`)";
+    SamlXsw = "saml-xsw",
+        "verifies the signed assertion but reads the first Assertion element in document order",
+        "XML signature wrapping (Somorovsky et al. 2012; CVE-2024-45409 ruby-saml, CVE-2022-41912 crewjam/saml)";
+    SamlNoReplayCache = "saml-no-replay-cache",
+        "accepts the same assertion ID twice",
+        "an SP without a replay cache (SAML 2.0 Profiles §4.1.4.5)";
+    SamlIgnoreAudience = "saml-ignore-audience",
+        "does not check the Audience restriction",
+        "an assertion minted for another SP logs in here (SAML 2.0 Core §2.5.1.4)";
+    SamlIgnoreExpiry = "saml-ignore-expiry",
+        "does not check NotOnOrAfter (Conditions, SubjectConfirmationData, SessionNotOnOrAfter)",
+        "an expired or captured assertion stays usable forever (SAML 2.0 Core §2.5.1.2)";
+    SamlOverwriteProfile = "saml-overwrite-profile",
+        "overwrites a provisioned user's login, email and name from the SAML attributes at login",
+        "SAML and SCIM both owning the profile; Grafana's updateUserAttributes skips provisioned users";
+    SamlAllowDisabled = "saml-allow-disabled",
+        "lets a disabled (active=false or deleted) provisioned user log in",
+        "deprovisioning that never reaches the login path: is_disabled not checked at SSO";
+    SamlEmptyUid = "saml-empty-uid",
+        "an empty or missing uid claim falls through to the email lookup instead of 401",
+        "the empty-externalUID hole Grafana closed (PR #105046)";
+    IgnoreRejectNonProvisioned = "ignore-reject-non-provisioned",
+        "lets a non-provisioned user log in although reject_non_provisioned_users is on",
+        "a setting stored and shown but never enforced (Grafana PR #108568)";
+    IgnoreFalseString = "ignore-false-string",
+        "treats Entra's string \"False\" for active as true; only a JSON boolean false disables",
+        "a strict boolean reader under Entra's unflagged PATCH, so disables never land (scimgateway#47, rancher#52996)";
+    RemoveWithValueRemovesAll = "remove-with-value-removes-all",
+        "PATCH remove on members with a value array removes every member",
+        "the literal RFC 7644 §3.5.2.2 reading that empties teams under Entra (MicrosoftDocs/azure-docs#30826)";
+    CaseSensitiveUsername = "case-sensitive-username",
+        "the userName eq filter compares case-sensitively",
+        "userName is caseExact=false (RFC 7643 §4.1.1); the IdP's lookup misses and it POSTs a duplicate";
+    MembersDespiteExcluded = "members-despite-excluded",
+        "GET /Groups returns members although excludedAttributes=members",
+        "projection ignored (RFC 7644 §3.4.2.5), the slow oversized reply Entra's every group read avoids";
+    KeepTeamOnGroupDelete = "keep-team-on-group-delete",
+        "DELETE /Groups/{id} removes the SCIM group but leaves the app team and its members",
+        "an orphaned team that keeps granting access after the IdP removed the group";
+    ExternalIdAsUid = "external-id-as-uid",
+        "uses the externalId as the internal user uid; a numeric one takes over that internal user id (1: the admin)",
+        "CVE-2025-41115 (Grafana Enterprise 12.0.0 to 12.2.1)";
+    TeamSyncWithGroupSync = "team-sync-with-group-sync",
+        "lets SCIM group sync be enabled while Team Sync is on, and Team Sync while group sync is on",
+        "two writers of team membership; Grafana: group_sync_enabled \"cannot be enabled if Team Sync is enabled\"";
+    ListNumbersAsStrings = "list-numbers-as-strings",
+        "ListResponse totalResults, startIndex and itemsPerPage are JSON strings",
+        "a stringly-typed serializer; RFC 7644 §3.4.2 makes them integers";
+    DuplicateUsername = "duplicate-username",
+        "a second POST with an existing userName creates another user instead of 409 (its app login and email get a `+dup-…` tag, as the app's unique indexes demand)",
+        "a missing uniqueness check (RFC 7644 §3.3 `uniqueness`)";
+    NoEmailAdoption = "no-email-adoption",
+        "a SCIM create whose email matches a non-provisioned app user makes a second user (email tagged `+scim-…`) instead of adopting it",
+        "Grafana before PR #108657";
+    ConfigNeedsRestart = "config-needs-restart",
+        "SCIMConfig API changes are stored and shown but the settings in force are those read at start",
+        "settings cached at startup; Grafana applies SCIMConfig changes without a restart";
+    HideDisabledUsers = "hide-disabled-users",
+        "a disabled user is 404 on GET /Users/{id} and missing from lists and filters",
+        "soft-deleted rows filtered out of reads, so the IdP re-creates the user or cannot re-enable it";
+    DeleteOnlyDisables = "delete-only-disables",
+        "DELETE /Users/{id} only deactivates; the user stays readable over SCIM",
+        "a soft delete leaking into the protocol (RFC 7644 §3.6: deleted resources are 404)";
+    PlainErrorBodies = "plain-error-bodies",
+        "SCIM error responses are text/plain with the bare message",
+        "the web framework's default error page instead of RFC 7644 §3.12 application/scim+json bodies";
+    AddMemberReplaces = "add-member-replaces",
+        "PATCH add on members replaces the member list",
+        "add handled like replace (RFC 7644 §3.5.2.1), dropping everyone not in the request";
+    IgnoreStartIndex = "ignore-start-index",
+        "paging ignores startIndex and always returns from the first result",
+        "an offset never passed to the query (RFC 7644 §3.4.2.4); an IdP paging users loops on page one";
+    UserSyncOffIgnored = "user-sync-off-ignored",
+        "with user sync off, /Users still creates, updates and deletes users",
+        "a switch read only by the UI (Grafana: user_sync_enabled)";
+    NoTeamGuard = "no-team-guard",
+        "the app API lets an admin add or remove members of a SCIM-provisioned team",
+        "the provisioned-team guard missing (Grafana pkg/api/team_members.go); the next sync silently undoes it";
+    RenameIgnored = "rename-ignored",
+        "a PATCH or PUT changing userName answers 200 but the stored userName and app login keep the old value",
+        "an update that skips the login column, so renamed users drift from the IdP";
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Fault {
+    /// The README's fault table (name, what it does, what it reproduces), rendered
+    /// from the same strings as [`Fault::doc`]; a test keeps the README current.
+    pub fn markdown_table() -> String {
+        let mut out =
+            String::from("| fault | what the faulty target does | reproduces |\n|---|---|---|\n");
+        for f in Fault::ALL {
+            out.push_str(&format!(
+                "| `{}` | {} | {} |\n",
+                f.name(),
+                f.behaviour().replace('|', "\\|"),
+                f.reproduces().replace('|', "\\|")
+            ));
+        }
+        out
+    }
+}
+
+/// A `--fault` value that names no fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown fault `{name}`; valid faults: {}", valid_names())]
+pub struct UnknownFault {
+    pub name: String,
+}
+
+fn valid_names() -> String {
+    Fault::ALL
+        .iter()
+        .map(|f| f.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl FromStr for Fault {
+    type Err = UnknownFault;
+
+    fn from_str(s: &str) -> Result<Fault, UnknownFault> {
+        let wanted = s.trim();
+        Fault::ALL
+            .iter()
+            .copied()
+            .find(|f| f.name().eq_ignore_ascii_case(wanted))
+            .ok_or_else(|| UnknownFault { name: s.to_owned() })
+    }
+}
+
+/// The faults a target runs with; empty for the correct target.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FaultSet(BTreeSet<Fault>);
+
+impl FaultSet {
+    /// No fault: the correct target.
+    pub fn none() -> FaultSet {
+        FaultSet::default()
+    }
+
+    /// True when `fault` is active.
+    pub fn has(&self, fault: Fault) -> bool {
+        self.0.contains(&fault)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The active faults, in [`Fault`] order.
+    pub fn iter(&self) -> impl Iterator<Item = Fault> + '_ {
+        self.0.iter().copied()
+    }
+}
+
+impl FromIterator<Fault> for FaultSet {
+    fn from_iter<I: IntoIterator<Item = Fault>>(iter: I) -> FaultSet {
+        FaultSet(iter.into_iter().collect())
+    }
+}
+
+impl From<BTreeSet<Fault>> for FaultSet {
+    fn from(set: BTreeSet<Fault>) -> FaultSet {
+        FaultSet(set)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_unique() {
+        let mut seen = BTreeSet::new();
+        for f in Fault::ALL {
+            assert_eq!(f.name().parse::<Fault>(), Ok(*f));
+            assert!(seen.insert(f.name()), "duplicate name {}", f.name());
+            assert!(
+                !f.doc().is_empty() && !f.doc().contains('\n'),
+                "{}: the doc is one line",
+                f.name()
+            );
+        }
+        assert_eq!(Fault::ALL.len(), 29);
+    }
+
+    /// The README's table is rendered from the docs; on a mismatch, paste the printed
+    /// table between the markers in crates/reference-target/README.md.
+    #[test]
+    fn the_readme_table_is_current() {
+        let readme = include_str!("../README.md");
+        let table = Fault::markdown_table();
+        let start = "<!-- fault table: generated from Fault::markdown_table -->\n";
+        let inside = readme
+            .split_once(start)
+            .and_then(|(_, rest)| rest.split_once("<!-- end of fault table -->"))
+            .map(|(table, _)| table);
+        assert_eq!(
+            inside,
+            Some(table.as_str()),
+            "the README's fault table is stale; it should read:\n{table}"
+        );
+    }
+
+    #[test]
+    fn unknown_names_list_the_valid_ones() {
+        let err = "saml-xws".parse::<Fault>().unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("unknown fault `saml-xws`; valid faults: saml-link-by-email, "));
+        assert!(text.contains("rename-ignored"));
+    }
+
+    #[test]
+    fn a_set_answers_membership() {
+        let set: FaultSet = [Fault::SamlXsw].into_iter().collect();
+        assert!(set.has(Fault::SamlXsw));
+        assert!(!set.has(Fault::SamlNoReplayCache));
+        assert!(FaultSet::none().is_empty());
+    }
+}

@@ -1,0 +1,412 @@
+//! The SAML service provider: one verifier per trusted IdP, chosen by the outstanding
+//! request or the Response's Issuer; outstanding AuthnRequests (InResponseTo tracking);
+//! the replay cache; SP metadata and the HTTP-Redirect AuthnRequest.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use base64::Engine as _;
+use saml::xml::{self, attr_escaped, text_escaped, Element, NS_ASSERTION};
+use saml::{ExpectedInResponseTo, VerifiedAssertion, Verifier, VerifierConfig};
+use time::{Duration, OffsetDateTime};
+
+use crate::fault::{Fault, FaultSet};
+use crate::login::error::LoginError;
+use crate::login::idp::TrustedIdp;
+use crate::settings::SamlSettings;
+
+/// How long an AuthnRequest stays answerable.
+pub const AUTHN_REQUEST_LIFETIME: Duration = Duration::minutes(10);
+/// The most AuthnRequests outstanding at once (`GET /login/saml` needs no credentials);
+/// past it the oldest is forgotten.
+pub const MAX_OUTSTANDING_REQUESTS: usize = 10_000;
+/// SAML Core §8.3.3: the NameID format Grafana asks for by default (grafana-target.md §5).
+const NAME_ID_TRANSIENT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient";
+const HTTP_POST_BINDING: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
+
+/// What the SP needs besides the settings: where it lives, whom it trusts, what time it is.
+#[derive(Clone)]
+pub struct LoginConfig {
+    /// The public root URL (`[server] root_url`), without a trailing `/`.
+    pub root_url: String,
+    pub trusted_idps: Vec<TrustedIdp>,
+    /// "Now" for the verifier, the replay cache and request expiry.
+    pub clock: Arc<dyn saml::Clock>,
+}
+
+impl std::fmt::Debug for LoginConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginConfig")
+            .field("root_url", &self.root_url)
+            .field("trusted_idps", &self.trusted_idps)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Idp {
+    trusted: TrustedIdp,
+    verifier: Verifier,
+}
+
+struct Outstanding {
+    idp: usize,
+    return_to: String,
+    expires: OffsetDateTime,
+}
+
+/// A Response that passed every SAML check; the user rules come next.
+#[derive(Debug)]
+pub struct Accepted {
+    pub assertion: VerifiedAssertion,
+    /// Where the browser goes after the login.
+    pub return_to: String,
+}
+
+/// The SAML side of the reference target.
+pub struct ServiceProvider {
+    entity_id: String,
+    acs_url: String,
+    secure_cookies: bool,
+    settings: SamlSettings,
+    idps: Vec<Idp>,
+    clock: Arc<dyn saml::Clock>,
+    /// Assertion id → until when it must be refused.
+    replay: Mutex<ReplayCache>,
+    /// AuthnRequest id → who it went to, where to return, until when.
+    requests: Mutex<HashMap<String, Outstanding>>,
+}
+
+impl std::fmt::Debug for ServiceProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceProvider")
+            .field("entity_id", &self.entity_id)
+            .field("acs_url", &self.acs_url)
+            .field("idps", &self.idps.len())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Default)]
+struct ReplayCache {
+    seen: HashMap<String, OffsetDateTime>,
+    /// Size at which expired entries are swept next.
+    sweep_at: usize,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl ServiceProvider {
+    /// The SP for `config`; one verifier per trusted IdP, pinned to its certificates only.
+    pub fn new(config: LoginConfig, settings: SamlSettings) -> Result<Self, saml::VerifyError> {
+        let root = config.root_url.trim_end_matches('/');
+        let entity_id = format!("{root}/saml/metadata");
+        let acs_url = format!("{root}/saml/acs");
+        let idps = config
+            .trusted_idps
+            .into_iter()
+            .map(|trusted| {
+                let mut cfg = VerifierConfig::new(
+                    trusted.entity_id.clone(),
+                    entity_id.clone(),
+                    acs_url.clone(),
+                    trusted.certificates.clone(),
+                );
+                cfg.signature_policy = settings.signature_policy;
+                cfg.clock_skew = settings.clock_skew;
+                cfg.max_document_bytes = crate::MAX_BODY_BYTES;
+                Ok(Idp {
+                    verifier: Verifier::new(cfg, Arc::clone(&config.clock))?,
+                    trusted,
+                })
+            })
+            .collect::<Result<Vec<_>, saml::VerifyError>>()?;
+        Ok(ServiceProvider {
+            secure_cookies: root.starts_with("https://"),
+            entity_id,
+            acs_url,
+            settings,
+            idps,
+            clock: config.clock,
+            replay: Mutex::new(ReplayCache::default()),
+            requests: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn entity_id(&self) -> &str {
+        &self.entity_id
+    }
+
+    pub fn acs_url(&self) -> &str {
+        &self.acs_url
+    }
+
+    pub fn settings(&self) -> &SamlSettings {
+        &self.settings
+    }
+
+    /// Whether the session cookie gets `Secure` (the root URL is https).
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies
+    }
+
+    /// SAML Metadata §2.4.4: this SP's EntityDescriptor, one HTTP-POST ACS.
+    pub fn metadata_xml(&self) -> String {
+        format!(
+            "<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" entityID=\"{entity}\">\
+<md:SPSSODescriptor AuthnRequestsSigned=\"false\" WantAssertionsSigned=\"{want}\" \
+protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">\
+<md:NameIDFormat>{NAME_ID_TRANSIENT}</md:NameIDFormat>\
+<md:AssertionConsumerService Binding=\"{HTTP_POST_BINDING}\" Location=\"{acs}\" index=\"1\" isDefault=\"true\"/>\
+</md:SPSSODescriptor></md:EntityDescriptor>",
+            entity = attr_escaped(&self.entity_id),
+            acs = attr_escaped(&self.acs_url),
+            want = self.settings.signature_policy != saml::SignaturePolicy::ResponseOrAssertionSigned,
+        )
+    }
+
+    /// SP-initiated login (SAML Profiles §4.1.3, Bindings §3.4): an AuthnRequest to the IdP
+    /// named `idp` (its entity id) or, without one, the first trusted IdP with an SSO URL,
+    /// recorded as outstanding. Returns the redirect URL; `RelayState` is the request id.
+    pub fn start_login(
+        &self,
+        idp: Option<&str>,
+        return_to: Option<&str>,
+    ) -> Result<String, LoginError> {
+        let index = self
+            .idps
+            .iter()
+            .position(|i| {
+                i.trusted.sso_url.is_some() && idp.is_none_or(|e| e == i.trusted.entity_id)
+            })
+            .ok_or(LoginError::NO_SSO_URL)?;
+        let sso_url = self.idps[index]
+            .trusted
+            .sso_url
+            .as_deref()
+            .unwrap_or_default();
+        let id = format!("_{}", uuid::Uuid::new_v4().simple());
+        let now = self.clock.now();
+        let request = format!(
+            "<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" \
+xmlns:saml=\"{NS_ASSERTION}\" ID=\"{id}\" Version=\"2.0\" IssueInstant=\"{instant}\" \
+Destination=\"{dest}\" AssertionConsumerServiceURL=\"{acs}\" ProtocolBinding=\"{HTTP_POST_BINDING}\">\
+<saml:Issuer>{issuer}</saml:Issuer>\
+<samlp:NameIDPolicy Format=\"{NAME_ID_TRANSIENT}\" AllowCreate=\"true\"/></samlp:AuthnRequest>",
+            instant = saml::format_instant(saml::IdpStyle::Rfc, now),
+            dest = attr_escaped(sso_url),
+            acs = attr_escaped(&self.acs_url),
+            issuer = text_escaped(&self.entity_id),
+        );
+        // SAML Bindings §3.4.4.1: DEFLATE (RFC 1951, no zlib header), base64, URL-encode.
+        let location = saml::binding::Redirect::request(request, Some(id.clone()))
+            .to_url(sso_url)
+            .map_err(|e| {
+                tracing::error!(target: "reference_target::saml", error = %e, "encoding an AuthnRequest");
+                LoginError::INTERNAL
+            })?;
+        let mut requests = lock(&self.requests);
+        if requests.len() >= MAX_OUTSTANDING_REQUESTS {
+            requests.retain(|_, r| r.expires > now);
+            if requests.len() >= MAX_OUTSTANDING_REQUESTS {
+                let oldest = requests
+                    .iter()
+                    .min_by_key(|(_, r)| r.expires)
+                    .map(|(k, _)| k.clone());
+                if let Some(oldest) = oldest {
+                    requests.remove(&oldest);
+                }
+            }
+        }
+        requests.insert(
+            id,
+            Outstanding {
+                idp: index,
+                return_to: safe_return_path(return_to).to_owned(),
+                expires: now + AUTHN_REQUEST_LIFETIME,
+            },
+        );
+        Ok(location)
+    }
+
+    /// The SAML half of `/saml/acs`: which IdP and request the post answers, the
+    /// verifier, the outstanding request consumed, the replay cache.
+    ///
+    /// - a `RelayState` naming an outstanding request binds the post to it: the Response
+    ///   must answer that request (so a missing `InResponseTo` is refused);
+    /// - otherwise an `InResponseTo` in the document must name an outstanding request;
+    /// - otherwise the login is IdP-initiated: allowed only with `allow_idp_initiated`,
+    ///   and the verifier is chosen by the Issuer.
+    ///
+    /// `faults` bend the verification (`crate::login::faulty`) and the replay cache;
+    /// empty for the correct SP.
+    pub fn accept(
+        &self,
+        saml_response: &str,
+        relay_state: Option<&str>,
+        faults: &FaultSet,
+    ) -> Result<Accepted, LoginError> {
+        let invalid = |detail: &dyn std::fmt::Display| {
+            tracing::info!(target: "reference_target::saml", reason = %detail, "refused saml response");
+            LoginError::INVALID_RESPONSE
+        };
+        let compact: String = saml_response.split_ascii_whitespace().collect();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(compact)
+            .map_err(|e| invalid(&format_args!("SAMLResponse is not base64: {e}")))?;
+        let document =
+            String::from_utf8(bytes).map_err(|_| invalid(&"SAMLResponse is not utf-8"))?;
+        let now = self.clock.now();
+
+        let bound = relay_state.and_then(|rs| self.outstanding(rs, now));
+        let (idp, request) = match bound {
+            Some((idp, id)) => (idp, Some(id)),
+            None => {
+                // Only to pick the verifier: it re-parses and checks everything itself.
+                let raw = xml::parse(&document).map_err(|e| invalid(&e))?;
+                match in_response_to(&raw) {
+                    Some(id) => {
+                        let (idp, id) = self.outstanding(id, now).ok_or_else(|| {
+                            tracing::info!(target: "reference_target::saml", in_response_to = id, "no such outstanding request");
+                            LoginError::UNKNOWN_REQUEST
+                        })?;
+                        (idp, Some(id))
+                    }
+                    None if !self.settings.allow_idp_initiated => {
+                        return Err(LoginError::IDP_INITIATED_DISABLED)
+                    }
+                    None => {
+                        let issuer = issuer(&raw).unwrap_or_default();
+                        let idp = self
+                            .idps
+                            .iter()
+                            .position(|i| i.trusted.entity_id == issuer)
+                            .ok_or_else(|| {
+                                tracing::info!(target: "reference_target::saml", issuer, "issuer is not a trusted idp");
+                                LoginError::UNKNOWN_IDP
+                            })?;
+                        (idp, None)
+                    }
+                }
+            }
+        };
+        let expected = match &request {
+            Some(id) => ExpectedInResponseTo::Request(id),
+            None => ExpectedInResponseTo::Unsolicited,
+        };
+        let verifier = &self.idps[idp].verifier;
+        let assertion = if crate::login::faulty::applies(faults) {
+            crate::login::faulty::verify(verifier, &document, expected, faults, now)
+        } else {
+            verifier.verify(&document, expected)
+        }
+        .map_err(|e| invalid(&format!("{:#}", anyhow::Error::new(e))))?;
+
+        // SAML Profiles §4.1.4.5: an assertion is used once.
+        if !faults.has(Fault::SamlNoReplayCache) {
+            self.remember(&assertion, now)?;
+        }
+        let return_to = match &request {
+            Some(id) => {
+                let used = lock(&self.requests).remove(id).ok_or_else(|| {
+                    tracing::info!(target: "reference_target::saml", request = %id, "request answered twice");
+                    LoginError::UNKNOWN_REQUEST
+                })?;
+                used.return_to
+            }
+            None => safe_return_path(relay_state).to_owned(),
+        };
+        Ok(Accepted {
+            assertion,
+            return_to,
+        })
+    }
+
+    /// The IdP index of a live outstanding request, and its id.
+    fn outstanding(&self, id: &str, now: OffsetDateTime) -> Option<(usize, String)> {
+        let requests = lock(&self.requests);
+        let r = requests.get(id).filter(|r| r.expires > now)?;
+        Some((r.idp, id.to_owned()))
+    }
+
+    /// Records the assertion id until its NotOnOrAfter plus the skew (after which the
+    /// verifier refuses it anyway); refuses one already recorded.
+    fn remember(&self, a: &VerifiedAssertion, now: OffsetDateTime) -> Result<(), LoginError> {
+        let mut cache = lock(&self.replay);
+        if cache.seen.len() >= cache.sweep_at {
+            cache.seen.retain(|_, until| *until > now);
+            cache.sweep_at = (cache.seen.len() * 2).max(1024);
+        }
+        let until = a.not_on_or_after + self.settings.clock_skew;
+        match cache.seen.get(&a.assertion_id) {
+            Some(old) if *old > now => {
+                tracing::info!(target: "reference_target::saml", assertion = %a.assertion_id, "replayed assertion");
+                Err(LoginError::REPLAYED)
+            }
+            _ => {
+                cache.seen.insert(a.assertion_id.clone(), until);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// `InResponseTo` on the Response, else on the first SubjectConfirmationData.
+fn in_response_to(root: &Element) -> Option<&str> {
+    if let Some(id) = root.attr("InResponseTo") {
+        return Some(id);
+    }
+    let mut found = Vec::new();
+    root.descendants(NS_ASSERTION, "SubjectConfirmationData", &mut found);
+    found.into_iter().find_map(|d| d.attr("InResponseTo"))
+}
+
+/// The Response's Issuer, else its Assertion's.
+fn issuer(root: &Element) -> Option<String> {
+    root.child(NS_ASSERTION, "Issuer")
+        .or_else(|| {
+            root.child(NS_ASSERTION, "Assertion")?
+                .child(NS_ASSERTION, "Issuer")
+        })
+        .map(|i| i.text().trim().to_owned())
+}
+
+/// A `RelayState` or `redirectTo` is followed only when it is a path on this site:
+/// it starts with one `/` (not `//` or `/\`, which browsers read as another host) and
+/// holds no control characters. Anything else returns to `/`.
+pub fn safe_return_path(value: Option<&str>) -> &str {
+    match value {
+        Some(v)
+            if v.starts_with('/')
+                && !v.starts_with("//")
+                && !v.contains('\\')
+                && v.len() <= 2048
+                && !v.chars().any(char::is_control) =>
+        {
+            v
+        }
+        _ => "/",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_paths_stay_on_the_site() {
+        assert_eq!(safe_return_path(Some("/d/abc?x=1")), "/d/abc?x=1");
+        for bad in [
+            "https://evil.test/",
+            "//evil.test/",
+            "/\\evil.test",
+            "evil",
+            "",
+            "/a\nb",
+        ] {
+            assert_eq!(safe_return_path(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_return_path(None), "/");
+    }
+}

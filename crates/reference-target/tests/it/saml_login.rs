@@ -1,0 +1,1260 @@
+//! SAML login against the reference target over a loopback socket: every persona logs in
+//! a SCIM-provisioned user, every attack of the catalogue is refused (or accepted, for
+//! the controls), and Grafana's user rules (grafana-target.md §6) hold.
+
+use std::collections::BTreeSet;
+use std::io::Read as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use rstest::rstest;
+use saml::{
+    Attack, AttackContext, Delivery, ExpectedOutcome, FixedClock, IdpStyle, Login, RandomIds,
+    ResponseSpec, SigningKeys, SpCheck, UserClaims, DEFAULT_CLOCK_SKEW, GRAFANA_UID_ATTRIBUTE,
+};
+use serde_json::{json, Value};
+use time::macros::datetime;
+use time::OffsetDateTime;
+
+use crate::support::{encode, patch, user, BASE, SYNC_ON, TOKEN};
+
+/// The fixed "now" of the IdP and the target's SAML checks.
+const NOW: OffsetDateTime = datetime!(2030-06-01 12:00:00.250 UTC);
+
+const PERSONAS: [&str; 5] = ["entra", "entra-aadopt", "okta", "okta-oin", "rfc"];
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/idp")
+        .join(name)
+}
+
+fn keys(name: &str) -> SigningKeys {
+    SigningKeys::from_pem_files(
+        fixture(&format!("{name}.key.pem")),
+        fixture(&format!("{name}.cert.pem")),
+    )
+    .expect("fixture keys")
+}
+
+/// The SAML dialect each test persona's IdP speaks (idp's `PersonaId::saml_style`; this
+/// crate does not depend on idp).
+fn style(persona: &str) -> IdpStyle {
+    match persona {
+        "entra" | "entra-aadopt" => IdpStyle::Entra,
+        "okta" | "okta-oin" => IdpStyle::Okta,
+        "rfc" => IdpStyle::Rfc,
+        other => panic!("unknown persona {other}"),
+    }
+}
+
+/// Each persona is its own tenant, so each is a distinct trusted IdP.
+fn tenant(persona: &str) -> String {
+    format!("tenant-{persona}")
+}
+
+fn entity_id(persona: &str) -> String {
+    style(persona).entity_id(&tenant(persona))
+}
+
+/// The user a persona logs in: its uid is the SCIM externalId.
+fn claims(persona: &str) -> UserClaims {
+    UserClaims {
+        uid: format!("uid-{persona}-0001"),
+        login: format!("{persona}.user@example.test"),
+        email: format!("{persona}.user@example.test"),
+        display_name: format!("{persona} User"),
+        given_name: persona.to_owned(),
+        surname: "User".to_owned(),
+        groups: Vec::new(),
+    }
+}
+
+/// A Set-Cookie value's `grafana_session` token.
+fn session_cookie(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("grafana_session="))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+}
+
+#[derive(Debug)]
+struct Posted {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
+}
+
+impl Posted {
+    fn cookie(&self) -> Option<String> {
+        session_cookie(&self.headers)
+    }
+
+    fn location(&self) -> &str {
+        self.headers
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// A refusal: this status and message id, a Grafana-shaped JSON error, no cookie.
+    #[track_caller]
+    fn assert_refused(&self, status: u16, message_id: &str) {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        assert_eq!(self.body["messageId"], message_id, "body: {}", self.body);
+        assert_eq!(self.body["statusCode"], status, "body: {}", self.body);
+        assert!(self.body["message"].is_string(), "body: {}", self.body);
+        assert!(
+            self.headers.get(reqwest::header::SET_COOKIE).is_none(),
+            "a refused login set a cookie: {:?}",
+            self.headers
+        );
+    }
+
+    /// An accepted login: 302 with an HttpOnly, SameSite=Lax session cookie.
+    #[track_caller]
+    fn assert_accepted(&self) -> String {
+        assert_eq!(self.status, 302, "body: {}", self.body);
+        let raw = self
+            .headers
+            .get(reqwest::header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(raw.contains("HttpOnly"), "{raw}");
+        assert!(raw.contains("SameSite=Lax"), "{raw}");
+        assert!(raw.contains("Path=/"), "{raw}");
+        self.cookie().expect("session cookie")
+    }
+}
+
+/// The target with SAML login, every persona trusted, a fixed clock.
+struct LoginTarget {
+    addr: std::net::SocketAddr,
+    db: PathBuf,
+    client: reqwest::Client,
+    _running: reference_target::RunningTarget,
+    _dir: tempfile::TempDir,
+}
+
+impl LoginTarget {
+    async fn start(ini: &str) -> LoginTarget {
+        LoginTarget::start_with_faults(ini, &[]).await
+    }
+
+    /// [`LoginTarget::start`] with fault switches on.
+    async fn start_with_faults(ini: &str, faults: &[reference_target::Fault]) -> LoginTarget {
+        let dir = tempfile::tempdir().unwrap();
+        let ini_path = dir.path().join("grafana.ini");
+        std::fs::write(&ini_path, ini).unwrap();
+        let db = dir.path().join("target.db");
+        let settings =
+            reference_target::Settings::load(Some(&ini_path), std::iter::empty()).unwrap();
+        let trusted = PERSONAS
+            .iter()
+            .map(|p| reference_target::TrustedIdp {
+                entity_id: entity_id(p),
+                certificates: vec![keys(style(p).name()).certificate().clone()],
+                sso_url: Some(style(p).sso_url(&tenant(p))),
+            })
+            .collect();
+        let faults: reference_target::FaultSet = faults.iter().copied().collect();
+        let db_path = db.clone();
+        let running = reference_target::spawn_app("127.0.0.1:0".parse().unwrap(), move |addr| {
+            Ok(
+                reference_target::AppState::open(&db_path, settings, TOKEN.to_owned())?
+                    .with_login(reference_target::LoginConfig {
+                        root_url: format!("http://{addr}"),
+                        trusted_idps: trusted,
+                        clock: Arc::new(FixedClock::new(NOW)),
+                    })?
+                    .with_faults(faults),
+            )
+        })
+        .await
+        .unwrap();
+        LoginTarget {
+            addr: running.addr(),
+            db,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            _running: running,
+            _dir: dir,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    fn acs(&self) -> String {
+        self.url("/saml/acs")
+    }
+
+    fn sp_entity_id(&self) -> String {
+        self.url("/saml/metadata")
+    }
+
+    async fn scim(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Value {
+        let mut r = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(TOKEN);
+        if let Some(b) = body {
+            r = r.json(b);
+        }
+        let resp = r.send().await.unwrap();
+        let status = resp.status();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "{path}: {status} {body}");
+        body
+    }
+
+    /// Provisions the persona's user over SCIM with externalId = its uid; the SCIM id.
+    async fn provision(&self, persona: &str) -> String {
+        let c = claims(persona);
+        let body = self
+            .scim(
+                reqwest::Method::POST,
+                &format!("{BASE}/Users"),
+                Some(&user(&c.email, &c.uid)),
+            )
+            .await;
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    fn login(&self, persona: &str, user: &UserClaims, in_response_to: Option<&str>) -> Login {
+        let s = style(persona);
+        Login {
+            idp_entity_id: entity_id(persona),
+            acs_url: self.acs(),
+            audience: self.sp_entity_id(),
+            name_id: user.email.clone(),
+            name_id_format: None,
+            attributes: s.attributes_for(user, &tenant(persona)),
+            in_response_to: in_response_to.map(str::to_owned),
+        }
+    }
+
+    fn spec(&self, persona: &str, login: &Login) -> ResponseSpec {
+        ResponseSpec::new(style(persona), login, &FixedClock::new(NOW), &RandomIds)
+    }
+
+    async fn post_xml(&self, xml: &str, relay_state: Option<&str>) -> Posted {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(xml);
+        let mut form = vec![("SAMLResponse", b64)];
+        if let Some(rs) = relay_state {
+            form.push(("RelayState", rs.to_owned()));
+        }
+        let resp = self
+            .client
+            .post(self.acs())
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await.unwrap();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Posted {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Signs `spec` with the persona's key and posts it.
+    async fn post_spec(&self, persona: &str, spec: &ResponseSpec, relay: Option<&str>) -> Posted {
+        let xml = saml::sign_response(spec, &keys(style(persona).name())).unwrap();
+        self.post_xml(&xml, relay).await
+    }
+
+    /// An IdP-initiated login of `user` by `persona`.
+    async fn log_in_as(&self, persona: &str, user: &UserClaims) -> Posted {
+        let spec = self.spec(persona, &self.login(persona, user, None));
+        self.post_spec(persona, &spec, None).await
+    }
+
+    /// `GET /api/user` with this session cookie: status and body.
+    async fn whoami(&self, cookie: Option<&str>) -> (u16, Value) {
+        let mut r = self.client.get(self.url("/api/user"));
+        if let Some(c) = cookie {
+            r = r.header(reqwest::header::COOKIE, format!("grafana_session={c}"));
+        }
+        let resp = r.send().await.unwrap();
+        (
+            resp.status().as_u16(),
+            resp.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    /// `GET /login/saml`: the request id (RelayState) and the decoded AuthnRequest.
+    async fn start_sp_login(&self, persona: &str, redirect_to: Option<&str>) -> (String, String) {
+        let mut url = format!("/login/saml?idp={}", encode(&entity_id(persona)));
+        if let Some(r) = redirect_to {
+            url.push_str(&format!("&redirectTo={}", encode(r)));
+        }
+        let resp = self.client.get(self.url(&url)).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 302);
+        let location = resp.headers()[reqwest::header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let sso = style(persona).sso_url(&tenant(persona));
+        let query = location
+            .strip_prefix(&format!("{sso}?"))
+            .unwrap_or_else(|| panic!("{location} does not go to {sso}"));
+        let mut request = None;
+        let mut relay = None;
+        for pair in query.split('&') {
+            let (k, v) = pair.split_once('=').unwrap();
+            let v = percent_decode(v);
+            match k {
+                "SAMLRequest" => request = Some(v),
+                "RelayState" => relay = Some(v),
+                _ => panic!("unexpected parameter {k}"),
+            }
+        }
+        let deflated = base64::engine::general_purpose::STANDARD
+            .decode(request.unwrap())
+            .unwrap();
+        let mut xml = String::new();
+        flate2::read::DeflateDecoder::new(&deflated[..])
+            .read_to_string(&mut xml)
+            .unwrap();
+        (relay.unwrap(), xml)
+    }
+
+    fn count(&self, sql: &str) -> i64 {
+        rusqlite::Connection::open(&self.db)
+            .unwrap()
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap()
+    }
+
+    async fn set_scim_config(&self, user_sync: bool, reject: bool) {
+        self.scim(
+            reqwest::Method::PUT,
+            &format!("{BASE}/config/default"),
+            Some(&json!({"spec": {"enableUserSync": user_sync, "enableGroupSync": false, "rejectNonProvisionedUsers": reject}})),
+        )
+        .await;
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+#[rstest]
+#[tokio::test]
+async fn each_persona_logs_in_its_provisioned_user(
+    #[values("entra", "entra-aadopt", "okta", "okta-oin", "rfc")] persona: &str,
+) {
+    let t = LoginTarget::start(SYNC_ON).await;
+    t.provision(persona).await;
+    let posted = t.log_in_as(persona, &claims(persona)).await;
+    let cookie = posted.assert_accepted();
+    assert_eq!(posted.location(), "/");
+    let (status, me) = t.whoami(Some(&cookie)).await;
+    assert_eq!(status, 200, "{me}");
+    let c = claims(persona);
+    assert_eq!(me["login"], c.email);
+    assert_eq!(me["email"], c.email);
+    assert_eq!(me["isProvisioned"], true);
+    assert_eq!(me["authLabels"], json!(["SAML"]));
+    // Grafana PR #118425: the SCIM row is reused, never duplicated.
+    assert_eq!(
+        t.count("SELECT count(*) FROM user_auth ua JOIN user u ON u.id = ua.user_id WHERE u.login LIKE '%.user@example.test' AND ua.auth_module = 'auth.saml'"),
+        1
+    );
+    // A second login keeps it at one row.
+    t.log_in_as(persona, &claims(persona))
+        .await
+        .assert_accepted();
+    assert_eq!(
+        t.count("SELECT count(*) FROM user_auth WHERE auth_module = 'auth.saml' AND user_id <> 1"),
+        1
+    );
+    assert_eq!(
+        t.count("SELECT count(*) FROM user WHERE id <> 1"),
+        1,
+        "no user was signed up beside the provisioned one"
+    );
+}
+
+/// The personas the attack cases run with: one per SAML style.
+const ATTACK_PERSONAS: [&str; 3] = ["entra", "okta", "rfc"];
+
+/// One line per catalogue entry with the message id the target answers; `-` where the
+/// document must be accepted (the controls) and `replay` where the second post is refused.
+const ATTACK_CASES: &[(&str, &str)] = &[
+    ("unsigned", "saml.invalid-response"),
+    ("modified-after-signing", "saml.invalid-response"),
+    ("untrusted-key", "saml.invalid-response"),
+    ("xsw1", "saml.invalid-response"),
+    ("xsw2", "saml.invalid-response"),
+    ("xsw3", "saml.invalid-response"),
+    ("xsw4", "saml.invalid-response"),
+    ("xsw5", "saml.invalid-response"),
+    ("xsw6", "saml.invalid-response"),
+    ("xsw7", "saml.invalid-response"),
+    ("xsw8", "saml.invalid-response"),
+    (
+        "multiple-assertions-first-unsigned",
+        "saml.invalid-response",
+    ),
+    ("comment-in-name-id", "saml.invalid-response"),
+    ("comment-in-uid", "saml.invalid-response"),
+    ("doctype-entity-expansion", "saml.invalid-response"),
+    ("external-entity", "saml.invalid-response"),
+    ("sha1-digest", "saml.invalid-response"),
+    ("rsa-sha1-signature", "saml.invalid-response"),
+    ("expired", "saml.invalid-response"),
+    ("not-yet-valid", "saml.invalid-response"),
+    ("expired-past-skew", "saml.invalid-response"),
+    ("expired-inside-skew", "-"),
+    ("not-yet-valid-past-skew", "saml.invalid-response"),
+    ("not-yet-valid-inside-skew", "-"),
+    ("wrong-audience", "saml.invalid-response"),
+    ("wrong-recipient", "saml.invalid-response"),
+    ("wrong-destination", "saml.invalid-response"),
+    ("wrong-issuer", "saml.unknown-idp"),
+    ("status-not-success", "saml.invalid-response"),
+    ("in-response-to-unknown", "saml.invalid-response"),
+    ("in-response-to-missing", "saml.invalid-response"),
+    ("replay", "saml.replayed-assertion"),
+    ("uid-missing", "user.sync.user-externalUID-mismatch"),
+    ("uid-empty", "user.sync.user-externalUID-mismatch"),
+    ("uid-two-values", "saml.ambiguous-externalUID"),
+    ("uid-two-attributes", "saml.ambiguous-externalUID"),
+    (
+        "uid-name-case-changed",
+        "user.sync.user-externalUID-mismatch",
+    ),
+];
+
+#[test]
+fn attack_cases_cover_the_whole_catalogue() {
+    let catalogue: BTreeSet<&str> = Attack::all().iter().map(|a| a.name()).collect();
+    let cased: BTreeSet<&str> = ATTACK_CASES.iter().map(|(n, _)| *n).collect();
+    assert_eq!(catalogue, cased);
+    assert_eq!(ATTACK_CASES.len(), Attack::all().len());
+}
+
+#[rstest]
+#[case::unsigned("unsigned")]
+#[case::modified_after_signing("modified-after-signing")]
+#[case::untrusted_key("untrusted-key")]
+#[case::xsw1("xsw1")]
+#[case::xsw2("xsw2")]
+#[case::xsw3("xsw3")]
+#[case::xsw4("xsw4")]
+#[case::xsw5("xsw5")]
+#[case::xsw6("xsw6")]
+#[case::xsw7("xsw7")]
+#[case::xsw8("xsw8")]
+#[case::multiple_assertions_first_unsigned("multiple-assertions-first-unsigned")]
+#[case::comment_in_name_id("comment-in-name-id")]
+#[case::comment_in_uid("comment-in-uid")]
+#[case::doctype_entity_expansion("doctype-entity-expansion")]
+#[case::external_entity("external-entity")]
+#[case::sha1_digest("sha1-digest")]
+#[case::rsa_sha1_signature("rsa-sha1-signature")]
+#[case::expired("expired")]
+#[case::not_yet_valid("not-yet-valid")]
+#[case::expired_past_skew("expired-past-skew")]
+#[case::expired_inside_skew("expired-inside-skew")]
+#[case::not_yet_valid_past_skew("not-yet-valid-past-skew")]
+#[case::not_yet_valid_inside_skew("not-yet-valid-inside-skew")]
+#[case::wrong_audience("wrong-audience")]
+#[case::wrong_recipient("wrong-recipient")]
+#[case::wrong_destination("wrong-destination")]
+#[case::wrong_issuer("wrong-issuer")]
+#[case::status_not_success("status-not-success")]
+#[case::in_response_to_unknown("in-response-to-unknown")]
+#[case::in_response_to_missing("in-response-to-missing")]
+#[case::replay("replay")]
+#[case::uid_missing("uid-missing")]
+#[case::uid_empty("uid-empty")]
+#[case::uid_two_values("uid-two-values")]
+#[case::uid_two_attributes("uid-two-attributes")]
+#[case::uid_name_case_changed("uid-name-case-changed")]
+#[tokio::test]
+async fn attack(#[case] name: &str) {
+    let attack: Attack = name.parse().unwrap();
+    let (_, message_id) = ATTACK_CASES.iter().find(|(n, _)| *n == name).unwrap();
+    let attacker = keys("attacker");
+    let t = LoginTarget::start(SYNC_ON).await;
+    for persona in ATTACK_PERSONAS {
+        t.provision(persona).await;
+        let trusted = keys(style(persona).name());
+        let ctx = AttackContext {
+            trusted: &trusted,
+            attacker: &attacker,
+            uid_attribute: GRAFANA_UID_ATTRIBUTE,
+            clock_skew: DEFAULT_CLOCK_SKEW,
+            now: NOW,
+            victim: None,
+        };
+        // SP-initiated when the attack needs it: the request id comes from /login/saml
+        // and the RelayState goes back with the post, as a browser would carry it.
+        let relay = if attack.needs_sp_initiated() {
+            Some(t.start_sp_login(persona, None).await.0)
+        } else {
+            None
+        };
+        let login = t.login(persona, &claims(persona), relay.as_deref());
+        let tampered = attack
+            .apply(&t.spec(persona, &login), &ctx)
+            .unwrap_or_else(|e| panic!("{name}/{persona}: {e}"));
+        let posted = t.post_xml(&tampered.xml, relay.as_deref()).await;
+        match tampered.expected {
+            ExpectedOutcome::Accepted => {
+                let cookie = posted.assert_accepted();
+                let (status, me) = t.whoami(Some(&cookie)).await;
+                assert_eq!(status, 200);
+                assert_eq!(me["email"], claims(persona).email);
+            }
+            ExpectedOutcome::SpRejects(SpCheck::ReplayCache) => {
+                assert_eq!(tampered.delivery, Delivery::Twice);
+                posted.assert_accepted();
+                let again = t.post_xml(&tampered.xml, relay.as_deref()).await;
+                again.assert_refused(401, message_id);
+            }
+            ExpectedOutcome::VerifierRejects | ExpectedOutcome::SpRejects(_) => {
+                posted.assert_refused(401, message_id);
+            }
+        }
+    }
+    if !matches!(
+        attack.expected(),
+        ExpectedOutcome::Accepted | ExpectedOutcome::SpRejects(SpCheck::ReplayCache)
+    ) {
+        // Nothing was created or changed: no session, no user beyond the provisioned ones,
+        // no attribute written.
+        assert_eq!(t.count("SELECT count(*) FROM session"), 0);
+        assert_eq!(
+            t.count("SELECT count(*) FROM user"),
+            1 + ATTACK_PERSONAS.len() as i64
+        );
+        assert_eq!(
+            t.count("SELECT count(*) FROM user_auth WHERE auth_id <> ''"),
+            0
+        );
+        assert_eq!(t.whoami(None).await.0, 401);
+    }
+}
+
+#[tokio::test]
+async fn a_forged_session_cookie_is_not_a_login() {
+    let t = LoginTarget::start(SYNC_ON).await;
+    assert_eq!(t.whoami(Some("forged")).await.0, 401);
+    assert_eq!(t.whoami(None).await.0, 401);
+}
+
+#[tokio::test]
+async fn same_email_with_another_uid_is_a_mismatch() {
+    let t = LoginTarget::start(SYNC_ON).await;
+    t.provision("rfc").await;
+    let evil = UserClaims {
+        uid: "someone-else".into(),
+        ..claims("rfc")
+    };
+    t.log_in_as("rfc", &evil)
+        .await
+        .assert_refused(401, "user.sync.user-externalUID-mismatch");
+}
+
+/// Grafana PR #108568: the externalUID challenge runs for provisioned users whatever the
+/// reject setting.
+#[rstest]
+#[tokio::test]
+async fn uid_check_runs_whatever_the_reject_setting(#[values(false, true)] reject: bool) {
+    let t = LoginTarget::start(SYNC_ON).await;
+    t.provision("okta").await;
+    t.set_scim_config(true, reject).await;
+    let evil = UserClaims {
+        uid: "00u-not-alice".into(),
+        ..claims("okta")
+    };
+    t.log_in_as("okta", &evil)
+        .await
+        .assert_refused(401, "user.sync.user-externalUID-mismatch");
+    t.log_in_as("okta", &claims("okta")).await.assert_accepted();
+}
+
+/// updateUserAttributes' own checks, reached when user sync (and so the hook) is off.
+#[tokio::test]
+async fn with_user_sync_off_the_attribute_update_checks_the_uid() {
+    let t = LoginTarget::start(SYNC_ON).await;
+    t.provision("rfc").await;
+    t.set_scim_config(false, false).await;
+    let empty = UserClaims {
+        uid: String::new(),
+        ..claims("rfc")
+    };
+    t.log_in_as("rfc", &empty)
+        .await
+        .assert_refused(401, "user.sync.empty-externalUID");
+    let other = UserClaims {
+        uid: "other".into(),
+        ..claims("rfc")
+    };
+    t.log_in_as("rfc", &other)
+        .await
+        .assert_refused(401, "user.sync.mismatched-externalUID");
+    t.log_in_as("rfc", &claims("rfc")).await.assert_accepted();
+}
+
+/// A local user SCIM did not provision.
+async fn local_user(t: &LoginTarget, email: &str, name: &str) {
+    t.scim(
+        reqwest::Method::POST,
+        "/api/admin/users",
+        Some(&json!({"login": email, "email": email, "name": name})),
+    )
+    .await;
+}
+
+fn bob() -> UserClaims {
+    UserClaims {
+        uid: "uid-bob".into(),
+        login: "bob@example.test".into(),
+        email: "bob@example.test".into(),
+        display_name: "Robert".into(),
+        ..UserClaims::default()
+    }
+}
+
+/// Plain attributes Grafana's defaults read: `mail`, `displayName`, `userUID`.
+fn grafana_attributes(persona: &str, t: &LoginTarget, u: &UserClaims) -> Login {
+    let mut login = t.login(persona, u, None);
+    let a = |name: &str, v: &str| saml::Attribute {
+        name: name.to_owned(),
+        name_format: None,
+        values: vec![v.to_owned()],
+    };
+    login.attributes = vec![
+        a("mail", &u.email),
+        a("displayName", &u.display_name),
+        a(GRAFANA_UID_ATTRIBUTE, &u.uid),
+    ];
+    login
+}
+
+#[rstest]
+#[case::reject_off(false, 302)]
+#[case::reject_on(true, 403)]
+#[tokio::test]
+async fn a_non_provisioned_user_is_refused_only_when_rejection_is_on(
+    #[case] reject: bool,
+    #[case] status: u16,
+) {
+    let t = LoginTarget::start(SYNC_ON).await;
+    local_user(&t, "bob@example.test", "Bob").await;
+    t.set_scim_config(true, reject).await;
+    let spec = t.spec("rfc", &grafana_attributes("rfc", &t, &bob()));
+    let posted = t.post_spec("rfc", &spec, None).await;
+    if status == 302 {
+        let cookie = posted.assert_accepted();
+        // A non-provisioned user's attributes follow the assertion.
+        let (_, me) = t.whoami(Some(&cookie)).await;
+        assert_eq!(me["name"], "Robert");
+        assert_eq!(me["isProvisioned"], false);
+    } else {
+        posted.assert_refused(403, "user.sync.user-not-provisioned");
+        // DESIGN.md: a user with no account at all is refused too.
+        let carol = UserClaims {
+            uid: "uid-carol".into(),
+            email: "carol@example.test".into(),
+            login: "carol@example.test".into(),
+            ..UserClaims::default()
+        };
+        t.log_in_as("rfc", &carol)
+            .await
+            .assert_refused(403, "user.sync.user-not-provisioned");
+    }
+}
+
+#[rstest]
+#[case::sign_up_allowed("", true)]
+#[case::sign_up_disabled("[auth.saml]\nallow_sign_up = false\n", false)]
+#[tokio::test]
+async fn an_unknown_user_signs_up_only_when_allowed(#[case] saml_ini: &str, #[case] allowed: bool) {
+    let t = LoginTarget::start(&format!("{SYNC_ON}{saml_ini}")).await;
+    let spec = t.spec("rfc", &grafana_attributes("rfc", &t, &bob()));
+    let posted = t.post_spec("rfc", &spec, None).await;
+    if allowed {
+        let cookie = posted.assert_accepted();
+        let (_, me) = t.whoami(Some(&cookie)).await;
+        assert_eq!(me["login"], "bob@example.test");
+        assert_eq!(me["name"], "Robert");
+        assert_eq!(me["isProvisioned"], false);
+        assert_eq!(
+            t.count("SELECT count(*) FROM user_auth WHERE auth_id = 'bob@example.test' AND external_uid = 'uid-bob'"),
+            1
+        );
+    } else {
+        posted.assert_refused(401, "user.sync.signup-disabled");
+        assert_eq!(t.count("SELECT count(*) FROM user"), 1);
+    }
+}
+
+#[rstest]
+#[case::deactivated("deactivate")]
+#[case::deleted("delete")]
+#[tokio::test]
+async fn a_disabled_user_is_refused(#[case] how: &str) {
+    let t = LoginTarget::start(SYNC_ON).await;
+    let id = t.provision("entra").await;
+    let cookie = t
+        .log_in_as("entra", &claims("entra"))
+        .await
+        .assert_accepted();
+    let path = format!("{BASE}/Users/{id}");
+    if how == "deactivate" {
+        t.scim(
+            reqwest::Method::PATCH,
+            &path,
+            Some(&patch(
+                json!([{"op": "Replace", "path": "active", "value": "False"}]),
+            )),
+        )
+        .await;
+    } else {
+        t.scim(reqwest::Method::DELETE, &path, None).await;
+    }
+    // The old session ended, and a new login is refused.
+    assert_eq!(t.whoami(Some(&cookie)).await.0, 401);
+    t.log_in_as("entra", &claims("entra"))
+        .await
+        .assert_refused(401, "user.disabled");
+}
+
+#[tokio::test]
+async fn a_renamed_user_still_logs_in_by_uid_and_keeps_scim_values() {
+    let t = LoginTarget::start(SYNC_ON).await;
+    let id = t.provision("rfc").await;
+    t.log_in_as("rfc", &claims("rfc")).await.assert_accepted();
+    // The IdP renames the user: userName and email change over SCIM.
+    let renamed = "rfc.renamed@example.test";
+    t.scim(
+        reqwest::Method::PATCH,
+        &format!("{BASE}/Users/{id}"),
+        Some(&patch(json!([
+            {"op": "replace", "path": "userName", "value": renamed},
+            {"op": "replace", "path": "emails[type eq \"work\"].value", "value": renamed},
+            {"op": "replace", "path": "displayName", "value": "Renamed By SCIM"},
+        ]))),
+    )
+    .await;
+    let u = UserClaims {
+        login: renamed.into(),
+        email: renamed.into(),
+        display_name: "Mallory From SAML".into(),
+        ..claims("rfc")
+    };
+    let login = grafana_attributes("rfc", &t, &u);
+    let cookie = t
+        .post_spec("rfc", &t.spec("rfc", &login), None)
+        .await
+        .assert_accepted();
+    let (_, me) = t.whoami(Some(&cookie)).await;
+    assert_eq!(me["login"], renamed);
+    assert_eq!(me["email"], renamed);
+    // SAML never overwrites what SCIM provisioned.
+    assert_eq!(me["name"], "Renamed By SCIM");
+    assert_eq!(
+        t.count("SELECT count(*) FROM user_auth WHERE user_id <> 1"),
+        1
+    );
+}
+
+#[tokio::test]
+async fn saml_attributes_do_not_overwrite_a_provisioned_profile() {
+    let t = LoginTarget::start(&format!(
+        "{SYNC_ON}[auth.saml]\nassertion_attribute_login = login\n"
+    ))
+    .await;
+    t.provision("rfc").await;
+    let c = claims("rfc");
+    let mut login = grafana_attributes(
+        "rfc",
+        &t,
+        &UserClaims {
+            display_name: "Mallory".into(),
+            ..c.clone()
+        },
+    );
+    login.attributes.push(saml::Attribute {
+        name: "login".into(),
+        name_format: None,
+        values: vec!["mallory".into()],
+    });
+    let cookie = t
+        .post_spec("rfc", &t.spec("rfc", &login), None)
+        .await
+        .assert_accepted();
+    let (_, me) = t.whoami(Some(&cookie)).await;
+    assert_eq!(me["login"], c.email);
+    assert_eq!(me["name"], format!("Display {}", c.email));
+}
+
+#[tokio::test]
+async fn sp_initiated_login_answers_its_request_once() {
+    let t = LoginTarget::start(SYNC_ON).await;
+    t.provision("okta").await;
+    let (request_id, xml) = t.start_sp_login("okta", Some("/d/dashboard?x=1")).await;
+    assert!(xml.contains(&format!("ID=\"{request_id}\"")), "{xml}");
+    assert!(
+        xml.contains(&format!("AssertionConsumerServiceURL=\"{}\"", t.acs())),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(&format!(">{}</saml:Issuer>", t.sp_entity_id())),
+        "{xml}"
+    );
+    let spec = t.spec("okta", &t.login("okta", &claims("okta"), Some(&request_id)));
+    let xml = saml::sign_response(&spec, &keys("okta")).unwrap();
+    let posted = t.post_xml(&xml, Some(&request_id)).await;
+    posted.assert_accepted();
+    assert_eq!(posted.location(), "/d/dashboard?x=1");
+    // The same request cannot be answered again, even by a fresh assertion.
+    let again = t.spec("okta", &t.login("okta", &claims("okta"), Some(&request_id)));
+    t.post_spec("okta", &again, Some(&request_id))
+        .await
+        .assert_refused(401, "saml.unknown-request");
+    // Nor without the RelayState.
+    t.post_spec("okta", &again, None)
+        .await
+        .assert_refused(401, "saml.unknown-request");
+}
+
+#[tokio::test]
+async fn a_response_to_another_idps_request_is_refused() {
+    let t = LoginTarget::start(SYNC_ON).await;
+    t.provision("rfc").await;
+    let (request_id, _) = t.start_sp_login("okta", None).await;
+    let spec = t.spec("rfc", &t.login("rfc", &claims("rfc"), Some(&request_id)));
+    t.post_spec("rfc", &spec, Some(&request_id))
+        .await
+        .assert_refused(401, "saml.invalid-response");
+}
+
+#[tokio::test]
+async fn idp_initiated_login_can_be_switched_off() {
+    let t = LoginTarget::start(&format!(
+        "{SYNC_ON}[auth.saml]\nallow_idp_initiated = false\n"
+    ))
+    .await;
+    t.provision("rfc").await;
+    t.log_in_as("rfc", &claims("rfc"))
+        .await
+        .assert_refused(401, "saml.idp-initiated-disabled");
+    let (request_id, _) = t.start_sp_login("rfc", None).await;
+    let spec = t.spec("rfc", &t.login("rfc", &claims("rfc"), Some(&request_id)));
+    t.post_spec("rfc", &spec, Some(&request_id))
+        .await
+        .assert_accepted();
+}
+
+#[rstest]
+#[case::path("/d/abc", "/d/abc")]
+#[case::absolute_url("https://evil.test/", "/")]
+#[case::protocol_relative("//evil.test/x", "/")]
+#[tokio::test]
+async fn relay_state_redirects_only_to_local_paths(#[case] relay: &str, #[case] location: &str) {
+    let t = LoginTarget::start(SYNC_ON).await;
+    t.provision("rfc").await;
+    let spec = t.spec("rfc", &t.login("rfc", &claims("rfc"), None));
+    let posted = t.post_spec("rfc", &spec, Some(relay)).await;
+    posted.assert_accepted();
+    assert_eq!(posted.location(), location);
+}
+
+#[tokio::test]
+async fn a_post_without_a_saml_response_is_a_bad_request() {
+    let t = LoginTarget::start(SYNC_ON).await;
+    let r = t
+        .client
+        .post(t.acs())
+        .form(&[("RelayState", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["messageId"], "saml.missing-response");
+    let garbage = t.post_xml("<not-saml/>", None).await;
+    garbage.assert_refused(401, "saml.unknown-idp");
+}
+
+#[tokio::test]
+async fn metadata_names_the_entity_id_and_acs_without_a_token() {
+    let t = LoginTarget::start(SYNC_ON).await;
+    let r = t.client.get(t.sp_entity_id()).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        r.headers()[reqwest::header::CONTENT_TYPE],
+        "application/xml"
+    );
+    let xml = r.text().await.unwrap();
+    assert!(
+        xml.contains(&format!("entityID=\"{}\"", t.sp_entity_id())),
+        "{xml}"
+    );
+    assert!(xml.contains(&format!("Location=\"{}\"", t.acs())), "{xml}");
+    assert!(
+        xml.contains("urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"),
+        "{xml}"
+    );
+}
+
+/// `reference_target::serve` with `idp_certs`: one IdP from metadata, one from a named PEM
+/// certificate; real clock, root URL from the bound address.
+#[tokio::test]
+async fn serve_trusts_idps_from_metadata_and_named_certificates() {
+    let dir = tempfile::tempdir().unwrap();
+    let okta = style("okta");
+    let metadata = saml::IdpMetadata {
+        entity_id: entity_id("okta"),
+        sso_url: okta.sso_url(&tenant("okta")),
+        signing_certificate: keys("okta").certificate().clone(),
+        name_id_formats: Vec::new(),
+    };
+    let metadata_path = dir.path().join("okta-metadata.xml");
+    std::fs::write(&metadata_path, metadata.to_xml().unwrap()).unwrap();
+    let ini = dir.path().join("grafana.ini");
+    std::fs::write(&ini, SYNC_ON).unwrap();
+    let named: reference_target::IdpSource =
+        format!("{}={}", entity_id("rfc"), fixture("rfc.cert.pem").display())
+            .parse()
+            .unwrap();
+    let opts = reference_target::ServeOptions {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        db: dir.path().join("t.db"),
+        config_ini: Some(ini),
+        token: TOKEN.into(),
+        idp_certs: vec![reference_target::IdpSource::Metadata(metadata_path), named],
+    };
+    let running = reference_target::spawn(opts, reference_target::FaultSet::none())
+        .await
+        .unwrap();
+    let addr = running.addr();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for persona in ["okta", "rfc"] {
+        let c = claims(persona);
+        let r = client
+            .post(format!("http://{addr}{BASE}/Users"))
+            .bearer_auth(TOKEN)
+            .json(&user(&c.email, &c.uid))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+        let login = Login {
+            idp_entity_id: entity_id(persona),
+            acs_url: format!("http://{addr}/saml/acs"),
+            audience: format!("http://{addr}/saml/metadata"),
+            name_id: c.email.clone(),
+            name_id_format: None,
+            attributes: style(persona).attributes_for(&c, &tenant(persona)),
+            in_response_to: None,
+        };
+        let spec = ResponseSpec::new(style(persona), &login, &saml::SystemClock, &RandomIds);
+        let xml = saml::sign_response(&spec, &keys(style(persona).name())).unwrap();
+        let r = client
+            .post(format!("http://{addr}/saml/acs"))
+            .form(&[(
+                "SAMLResponse",
+                base64::engine::general_purpose::STANDARD.encode(xml),
+            )])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 302, "{persona}");
+        let cookie = session_cookie(r.headers()).expect("cookie");
+        let me: Value = client
+            .get(format!("http://{addr}/api/user"))
+            .header(reqwest::header::COOKIE, format!("grafana_session={cookie}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["email"], c.email);
+    }
+    // SP-initiated login goes to the only IdP with an SSO URL: the one from metadata.
+    let r = client
+        .get(format!("http://{addr}/login/saml"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 302);
+    let location = r.headers()[reqwest::header::LOCATION].to_str().unwrap();
+    assert!(location.starts_with(&format!("{}?SAMLRequest=", okta.sso_url(&tenant("okta")))));
+    running.stop().await.unwrap();
+}
+
+// Fault switches: each SAML fault lets through what the clean target refuses.
+
+/// Posts `attack` for the rfc persona's provisioned user; the response (and, for a
+/// replay, the second post's).
+async fn post_attack(t: &LoginTarget, name: &str) -> Posted {
+    post_attack_as(t, "rfc", name).await
+}
+
+/// [`post_attack`] for `persona`'s provisioned user.
+async fn post_attack_as(t: &LoginTarget, persona: &str, name: &str) -> Posted {
+    let attack: Attack = name.parse().unwrap();
+    let attacker = keys("attacker");
+    let trusted = keys(style(persona).name());
+    let ctx = AttackContext {
+        trusted: &trusted,
+        attacker: &attacker,
+        uid_attribute: GRAFANA_UID_ATTRIBUTE,
+        clock_skew: DEFAULT_CLOCK_SKEW,
+        now: NOW,
+        victim: None,
+    };
+    let tampered = attack
+        .apply(
+            &t.spec(persona, &t.login(persona, &claims(persona), None)),
+            &ctx,
+        )
+        .unwrap();
+    let first = t.post_xml(&tampered.xml, None).await;
+    match tampered.delivery {
+        Delivery::Twice => t.post_xml(&tampered.xml, None).await,
+        Delivery::Once => first,
+    }
+}
+
+#[rstest]
+#[case::accept_unsigned(reference_target::Fault::SamlAcceptUnsigned, "unsigned")]
+#[case::xsw3(reference_target::Fault::SamlXsw, "xsw3")]
+#[case::xsw4(reference_target::Fault::SamlXsw, "xsw4")]
+#[case::xsw5(reference_target::Fault::SamlXsw, "xsw5")]
+#[case::xsw6(reference_target::Fault::SamlXsw, "xsw6")]
+#[case::xsw7(reference_target::Fault::SamlXsw, "xsw7")]
+#[case::xsw8(reference_target::Fault::SamlXsw, "xsw8")]
+#[case::xsw_first_unsigned(reference_target::Fault::SamlXsw, "multiple-assertions-first-unsigned")]
+#[case::no_replay_cache(reference_target::Fault::SamlNoReplayCache, "replay")]
+#[case::ignore_audience(reference_target::Fault::SamlIgnoreAudience, "wrong-audience")]
+#[case::ignore_expiry(reference_target::Fault::SamlIgnoreExpiry, "expired")]
+#[case::ignore_expiry_past_skew(reference_target::Fault::SamlIgnoreExpiry, "expired-past-skew")]
+#[tokio::test]
+async fn a_saml_fault_accepts_its_attack(
+    #[case] fault: reference_target::Fault,
+    #[case] attack: &str,
+    #[values("entra", "okta", "rfc")] persona: &str,
+) {
+    let clean = LoginTarget::start(SYNC_ON).await;
+    clean.provision(persona).await;
+    let refused = post_attack_as(&clean, persona, attack).await;
+    assert_eq!(refused.status, 401, "clean target: {}", refused.body);
+
+    let faulty = LoginTarget::start_with_faults(SYNC_ON, &[fault]).await;
+    faulty.provision(persona).await;
+    let posted = post_attack_as(&faulty, persona, attack).await;
+    let cookie = posted.assert_accepted();
+    let (status, me) = faulty.whoami(Some(&cookie)).await;
+    assert_eq!(status, 200, "{me}");
+    if fault == reference_target::Fault::SamlXsw {
+        // The identity came from the unsigned, first assertion.
+        assert_ne!(me["email"], claims(persona).email, "{me}");
+    } else {
+        assert_eq!(me["email"], claims(persona).email, "{me}");
+    }
+}
+
+/// The other faults leave the SAML checks alone: the XSW fault still refuses an unsigned
+/// document, the unsigned fault still refuses a wrapped one, and so on.
+#[rstest]
+#[case::xsw_keeps_signatures(reference_target::Fault::SamlXsw, "unsigned")]
+#[case::xsw_keeps_keys(reference_target::Fault::SamlXsw, "untrusted-key")]
+// xsw1 and xsw2 wrap a signed Response around an unsigned assertion, which the
+// signature policy (`assertion`) refuses whatever is read.
+#[case::xsw_keeps_the_policy(reference_target::Fault::SamlXsw, "xsw1")]
+#[case::unsigned_keeps_xsw(reference_target::Fault::SamlAcceptUnsigned, "xsw3")]
+#[case::unsigned_keeps_tamper(
+    reference_target::Fault::SamlAcceptUnsigned,
+    "modified-after-signing"
+)]
+#[case::audience_keeps_expiry(reference_target::Fault::SamlIgnoreAudience, "expired")]
+#[case::expiry_keeps_not_before(reference_target::Fault::SamlIgnoreExpiry, "not-yet-valid")]
+#[case::expiry_keeps_audience(reference_target::Fault::SamlIgnoreExpiry, "wrong-audience")]
+#[tokio::test]
+async fn a_saml_fault_is_narrow(#[case] fault: reference_target::Fault, #[case] attack: &str) {
+    let faulty = LoginTarget::start_with_faults(SYNC_ON, &[fault]).await;
+    faulty.provision("rfc").await;
+    let posted = post_attack(&faulty, attack).await;
+    assert_eq!(posted.status, 401, "{}", posted.body);
+    // And a valid login still works.
+    faulty
+        .log_in_as("rfc", &claims("rfc"))
+        .await
+        .assert_accepted();
+}
+
+#[rstest]
+#[case::clean(&[], false)]
+#[case::link_by_email(&[reference_target::Fault::SamlLinkByEmail], true)]
+#[tokio::test]
+async fn link_by_email_accepts_another_uid(
+    #[case] faults: &[reference_target::Fault],
+    #[case] taken_over: bool,
+) {
+    let t = LoginTarget::start_with_faults(SYNC_ON, faults).await;
+    t.provision("rfc").await;
+    let evil = UserClaims {
+        uid: "someone-else".into(),
+        ..claims("rfc")
+    };
+    let posted = t.log_in_as("rfc", &evil).await;
+    if taken_over {
+        let cookie = posted.assert_accepted();
+        let (_, me) = t.whoami(Some(&cookie)).await;
+        assert_eq!(me["isProvisioned"], true);
+        assert_eq!(me["email"], claims("rfc").email);
+    } else {
+        posted.assert_refused(401, "user.sync.user-externalUID-mismatch");
+    }
+}
+
+#[rstest]
+#[case::clean(&[], "uid-empty", false)]
+#[case::clean_missing(&[], "uid-missing", false)]
+#[case::empty_uid(&[reference_target::Fault::SamlEmptyUid], "uid-empty", true)]
+#[case::empty_uid_missing(&[reference_target::Fault::SamlEmptyUid], "uid-missing", true)]
+#[tokio::test]
+async fn empty_uid_falls_through_to_the_email(
+    #[case] faults: &[reference_target::Fault],
+    #[case] attack: &str,
+    #[case] accepted: bool,
+) {
+    let t = LoginTarget::start_with_faults(SYNC_ON, faults).await;
+    t.provision("rfc").await;
+    let posted = post_attack(&t, attack).await;
+    if accepted {
+        posted.assert_accepted();
+        // A uid that is present but wrong is still refused.
+        let other = UserClaims {
+            uid: "other".into(),
+            ..claims("rfc")
+        };
+        t.log_in_as("rfc", &other)
+            .await
+            .assert_refused(401, "user.sync.user-externalUID-mismatch");
+    } else {
+        posted.assert_refused(401, "user.sync.user-externalUID-mismatch");
+    }
+}
+
+#[rstest]
+#[case::clean(&[], false)]
+#[case::allow_disabled(&[reference_target::Fault::SamlAllowDisabled], true)]
+#[tokio::test]
+async fn allow_disabled_lets_a_deactivated_user_in(
+    #[case] faults: &[reference_target::Fault],
+    #[case] accepted: bool,
+) {
+    let t = LoginTarget::start_with_faults(SYNC_ON, faults).await;
+    let id = t.provision("entra").await;
+    t.scim(
+        reqwest::Method::PATCH,
+        &format!("{BASE}/Users/{id}"),
+        Some(&patch(
+            json!([{"op": "replace", "path": "active", "value": false}]),
+        )),
+    )
+    .await;
+    let posted = t.log_in_as("entra", &claims("entra")).await;
+    if accepted {
+        let cookie = posted.assert_accepted();
+        let (status, me) = t.whoami(Some(&cookie)).await;
+        assert_eq!(status, 200);
+        assert_eq!(me["isDisabled"], true);
+    } else {
+        posted.assert_refused(401, "user.disabled");
+    }
+}
+
+#[rstest]
+#[case::clean(&[], false)]
+#[case::ignore_reject(&[reference_target::Fault::IgnoreRejectNonProvisioned], true)]
+#[tokio::test]
+async fn ignore_reject_lets_a_non_provisioned_user_in(
+    #[case] faults: &[reference_target::Fault],
+    #[case] accepted: bool,
+) {
+    let t = LoginTarget::start_with_faults(SYNC_ON, faults).await;
+    local_user(&t, "bob@example.test", "Bob").await;
+    t.set_scim_config(true, true).await;
+    let posted = t
+        .post_spec(
+            "rfc",
+            &t.spec("rfc", &grafana_attributes("rfc", &t, &bob())),
+            None,
+        )
+        .await;
+    if accepted {
+        posted.assert_accepted();
+    } else {
+        posted.assert_refused(403, "user.sync.user-not-provisioned");
+    }
+}
+
+#[rstest]
+#[case::clean(&[], false)]
+#[case::overwrite(&[reference_target::Fault::SamlOverwriteProfile], true)]
+#[tokio::test]
+async fn overwrite_profile_takes_the_saml_values(
+    #[case] faults: &[reference_target::Fault],
+    #[case] overwritten: bool,
+) {
+    let t = LoginTarget::start_with_faults(SYNC_ON, faults).await;
+    t.provision("rfc").await;
+    let c = claims("rfc");
+    let login = grafana_attributes(
+        "rfc",
+        &t,
+        &UserClaims {
+            display_name: "Mallory".into(),
+            ..c.clone()
+        },
+    );
+    let cookie = t
+        .post_spec("rfc", &t.spec("rfc", &login), None)
+        .await
+        .assert_accepted();
+    let (_, me) = t.whoami(Some(&cookie)).await;
+    let expected = if overwritten {
+        "Mallory".to_owned()
+    } else {
+        format!("Display {}", c.email)
+    };
+    assert_eq!(me["name"], expected);
+}

@@ -1,0 +1,96 @@
+//! The embedded reference target: `crates/reference-target` in-process on 127.0.0.1:0 with a
+//! temporary SQLite file, the reference ini and a random token.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use anyhow::Context;
+
+/// The reference profile and ini, built into the binary so `run` works from any folder.
+const REFERENCE_PROFILE: &str = include_str!("../../../fixtures/profiles/reference.toml");
+const REFERENCE_INI: &str = include_str!("../../../fixtures/target/reference.ini");
+
+/// A running in-process target; stopped when dropped.
+pub struct EmbeddedTarget {
+    pub base_url: String,
+    pub token: String,
+    _running: reference_target::RunningTarget,
+    _dir: tempfile::TempDir,
+}
+
+impl EmbeddedTarget {
+    /// Start it and wait until it listens. It trusts the IdP of every persona: metadata
+    /// for `{entra,okta,rfc}.cert.pem` in `idp_keys`, with the entity ids the reference
+    /// profile's `[saml] idp_tenant` gives them. `faults` are deliberate bugs
+    /// (`run --fault`); empty for the correct target.
+    pub async fn start(
+        idp_keys: &Path,
+        faults: reference_target::FaultSet,
+    ) -> anyhow::Result<EmbeddedTarget> {
+        let dir = tempfile::tempdir().context("creating a temporary folder")?;
+        let profile = reference_profile()?;
+        let tenant = profile
+            .saml
+            .as_ref()
+            .map(|s| s.idp_tenant.clone())
+            .unwrap_or_default();
+        let mut idp_certs = Vec::new();
+        for style in saml::IdpStyle::ALL {
+            let name = style.name();
+            let cert_path = idp_keys.join(format!("{name}.cert.pem"));
+            if !cert_path.is_file() {
+                continue;
+            }
+            let certificate = saml::Certificate::from_pem_file(&cert_path)
+                .with_context(|| format!("reading the idp certificate {}", cert_path.display()))?;
+            let metadata = saml::IdpMetadata {
+                entity_id: style.entity_id(&tenant),
+                sso_url: style.sso_url(&tenant),
+                signing_certificate: certificate,
+                name_id_formats: Vec::new(),
+            };
+            let xml = metadata
+                .to_xml()
+                .map_err(|e| anyhow::anyhow!("writing idp metadata for {name}: {}", e.message))?;
+            let path = dir.path().join(format!("{name}.metadata.xml"));
+            std::fs::write(&path, xml).with_context(|| format!("writing {}", path.display()))?;
+            idp_certs.push(reference_target::IdpSource::Metadata(path));
+        }
+        let ini = dir.path().join("reference.ini");
+        std::fs::write(&ini, REFERENCE_INI)
+            .with_context(|| format!("writing {}", ini.display()))?;
+        let token = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let options = reference_target::ServeOptions {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            db: dir.path().join("reference.db"),
+            config_ini: Some(ini),
+            token: token.clone(),
+            idp_certs,
+        };
+        let running = reference_target::spawn(options, faults)
+            .await
+            .map_err(|e| anyhow::anyhow!("the reference target did not start: {e:#}"))?;
+        Ok(EmbeddedTarget {
+            base_url: running.base_url(),
+            token,
+            _running: running,
+            _dir: dir,
+        })
+    }
+
+    /// The reference profile, pointed at this target.
+    pub fn profile(&self) -> anyhow::Result<conformance::Profile> {
+        let mut p = reference_profile()?;
+        p.base_url = self.base_url.clone();
+        Ok(p)
+    }
+}
+
+fn reference_profile() -> anyhow::Result<conformance::Profile> {
+    conformance::Profile::parse(REFERENCE_PROFILE, "fixtures/profiles/reference.toml")
+        .context("reading the built-in reference profile")
+}

@@ -1,0 +1,279 @@
+//! The `scim-harness` binary: the command line over the harness crates.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+/// mimalloc rather than glibc's malloc: the sync engine allocates per request, and in the
+/// sync throughput bench glibc's malloc and free took about a sixth of the engine
+/// thread's time (the bench uses the same allocator, so it measures this).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+mod embedded;
+mod idp_sync;
+mod run;
+mod saml_issue;
+
+/// Exit codes, documented in README.md ("Exit codes").
+mod exit {
+    /// Every case passed, warned, was skipped or was expected by the baseline.
+    pub const SUCCESS: u8 = 0;
+    /// The run completed and found failures (a MUST case failed or errored, a stale
+    /// baseline entry, or a sync reported errors).
+    pub const FAILED: u8 = 1;
+    /// A usage, scenario or profile error.
+    pub const USAGE: u8 = 2;
+    /// The target did not answer.
+    pub const UNREACHABLE: u8 = 3;
+}
+
+#[derive(Parser)]
+#[command(
+    name = "scim-harness",
+    version,
+    about = "SCIM 2.0 + SAML conformance harness and mock identity provider"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the scenario catalogue against a target (the embedded reference target by default).
+    Run(Box<run::RunArgs>),
+    /// List every case: id, level, title and spec references.
+    List(run::ListArgs),
+    /// The Grafana-shaped reference target.
+    Target {
+        #[command(subcommand)]
+        command: TargetCommand,
+    },
+    /// The mock identity provider.
+    Idp {
+        #[command(subcommand)]
+        command: IdpCommand,
+    },
+    /// SAML Responses as the mock IdP issues them.
+    Saml {
+        #[command(subcommand)]
+        command: SamlCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum IdpCommand {
+    /// Run one provisioning cycle of a persona against a target.
+    Sync(Box<idp_sync::SyncArgs>),
+}
+
+#[derive(Subcommand)]
+enum SamlCommand {
+    /// Write a signed SAML Response (XML), optionally tampered with an attack.
+    Issue(Box<saml_issue::IssueArgs>),
+    /// List the attacks of the tamper catalogue.
+    Attacks,
+    /// Write a persona IdP's metadata (EntityDescriptor with its certificate and SSO URL), for an SP to trust.
+    Metadata(Box<saml_issue::MetadataArgs>),
+}
+
+#[derive(Subcommand)]
+enum TargetCommand {
+    /// Serve the reference target until SIGINT or SIGTERM.
+    Serve(Box<ServeArgs>),
+    /// List the fault switches (`--fault NAME`): name and the bug each reproduces.
+    Faults,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    listen: SocketAddr,
+    /// SQLite database file (created if missing).
+    #[arg(long)]
+    db: PathBuf,
+    /// Grafana-style ini file with `[auth.scim]` settings.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Bearer token SCIM clients must present (never logged).
+    #[arg(long, env = "SCIM_HARNESS_TOKEN", hide_env_values = true)]
+    token: String,
+    /// A trusted SAML IdP (repeatable): an IdP metadata file, or ENTITY_ID=CERT.pem.
+    #[arg(long = "idp-cert", value_name = "METADATA|ENTITY_ID=PEM")]
+    idp_certs: Vec<String>,
+    /// Inject a deliberate bug (repeatable); `target faults` lists them.
+    #[arg(long = "fault", value_name = "NAME")]
+    faults: Vec<reference_target::Fault>,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return if err.use_stderr() {
+                ExitCode::from(exit::USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    init_logging();
+    let result = match cli.command {
+        Command::Run(args) => return finish(run::run(*args)),
+        Command::List(args) => return finish(run::list(args)),
+        Command::Target {
+            command: TargetCommand::Serve(args),
+        } => serve(*args),
+        Command::Target {
+            command: TargetCommand::Faults,
+        } => {
+            list_faults();
+            Ok(())
+        }
+        Command::Idp {
+            command: IdpCommand::Sync(args),
+        } => match idp_sync::sync(*args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(exit::FAILED),
+            Err(err) => Err(err),
+        },
+        Command::Saml {
+            command: SamlCommand::Issue(args),
+        } => saml_issue::issue(*args),
+        Command::Saml {
+            command: SamlCommand::Metadata(args),
+        } => saml_issue::metadata(*args),
+        Command::Saml {
+            command: SamlCommand::Attacks,
+        } => {
+            saml_issue::list_attacks();
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(exit::USAGE)
+        }
+    }
+}
+
+/// The exit code of `run` or `list`, printing the error if there is one.
+fn finish(result: Result<u8, run::Failure>) -> ExitCode {
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            eprintln!("error: {:#}", failure.error);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+/// Logs go to stderr, filtered by `RUST_LOG` (default: warnings).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    if args.token.trim().is_empty() {
+        anyhow::bail!(
+            "serving the reference target: --token (or SCIM_HARNESS_TOKEN) must not be empty"
+        );
+    }
+    let idp_certs = args
+        .idp_certs
+        .iter()
+        .map(|v| {
+            v.parse::<reference_target::IdpSource>()
+                .map_err(|e| anyhow::anyhow!("--idp-cert {v}: {e}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let options = reference_target::ServeOptions {
+        listen: args.listen,
+        db: args.db.clone(),
+        config_ini: args.config,
+        token: args.token,
+        idp_certs,
+    };
+    let faults: reference_target::FaultSet = args.faults.into_iter().collect();
+    runtime
+        .block_on(async {
+            // Install the handlers before the listen line is printed, so a signal sent
+            // right after it is not lost to the default disposition.
+            let shutdown = shutdown_signal()?;
+            reference_target::serve_with_faults(options, faults, announce, shutdown).await
+        })
+        .with_context(|| {
+            format!(
+                "serving the reference target with database {}",
+                args.db.display()
+            )
+        })
+}
+
+/// `scim-harness target faults`: one fault per line, its name and [`reference_target::Fault::doc`].
+fn list_faults() {
+    use std::io::Write;
+    let width = reference_target::Fault::ALL
+        .iter()
+        .map(|f| f.name().len())
+        .max()
+        .unwrap_or(0);
+    let mut out = std::io::stdout().lock();
+    for fault in reference_target::Fault::ALL {
+        let _ = writeln!(out, "{:<width$}  {}", fault.name(), fault.doc());
+    }
+    let _ = out.flush();
+}
+
+/// Tells the user (and scripts reading stdout) where the target listens.
+fn announce(addr: SocketAddr) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "listening on http://{addr}");
+    let _ = writeln!(
+        out,
+        "scim base http://{addr}/apis/scim.grafana.app/v0alpha1/namespaces/default"
+    );
+    let _ = out.flush();
+}
+
+/// A future that resolves on the first SIGINT or SIGTERM; the handlers are installed
+/// when this is called.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt =
+            signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+        let mut terminate =
+            signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {},
+                _ = terminate.recv() => {},
+            }
+            tracing::info!("shutdown signal received");
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("shutdown signal received");
+        })
+    }
+}

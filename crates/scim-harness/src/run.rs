@@ -1,0 +1,303 @@
+//! `scim-harness run` and `scim-harness list`: the scenario runner over a target profile,
+//! or over the embedded reference target when no profile is given.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use conformance::{Catalogue, Profile, RunEvent, RunOptions, Selection};
+use idp::PersonaId;
+
+use crate::embedded::EmbeddedTarget;
+use crate::exit;
+
+/// Report formats (`--format`, repeatable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Human,
+    Json,
+    Junit,
+    Html,
+}
+
+impl FormatArg {
+    fn format(self) -> report::Format {
+        match self {
+            FormatArg::Human => report::Format::Human,
+            FormatArg::Json => report::Format::Json,
+            FormatArg::Junit => report::Format::Junit,
+            FormatArg::Html => report::Format::Html,
+        }
+    }
+}
+
+/// Arguments of `run` (DESIGN.md "Command line").
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Target profile (TOML); without it the embedded reference target is started.
+    #[arg(long)]
+    target: Option<PathBuf>,
+    /// Override the profile's base_url.
+    #[arg(long, env = "SCIM_HARNESS_TARGET_URL")]
+    target_url: Option<String>,
+    /// The scenario catalogue folder.
+    #[arg(long, default_value = "scenarios")]
+    scenarios: PathBuf,
+    /// Only these personas (repeatable).
+    #[arg(long = "persona", value_name = "ID")]
+    personas: Vec<String>,
+    /// Only these configurations (repeatable).
+    #[arg(long = "config", value_name = "NAME")]
+    configs: Vec<String>,
+    /// Only case ids matching a glob (repeatable; `*` and `?`).
+    #[arg(long = "include", value_name = "GLOB")]
+    include: Vec<String>,
+    /// Leave out case ids matching a glob (repeatable).
+    #[arg(long = "exclude", value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Report formats (repeatable); human goes to standard output, the others to --out.
+    #[arg(long = "format", value_enum, default_values_t = [FormatArg::Human])]
+    formats: Vec<FormatArg>,
+    /// Folder for report.json, junit.xml and report.html.
+    #[arg(long, default_value = "scim-harness-report")]
+    out: PathBuf,
+    /// Seed of the names cases create; the run prints it, so `--seed` reproduces a run.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Run the K-th of N disjoint parts of the selected cases.
+    #[arg(long, value_name = "K/N")]
+    partition: Option<String>,
+    /// Expected failures (TOML), each with a reason; a stale entry fails the run.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
+    /// Cases running at once.
+    #[arg(long, default_value_t = 8)]
+    jobs: usize,
+    /// Per-request timeout in seconds.
+    #[arg(long, default_value_t = 10)]
+    timeout: u64,
+    /// Folder with the IdP signing keys and certificates ({entra,okta,rfc,attacker}.{key,cert}.pem).
+    #[arg(long, default_value = "fixtures/idp")]
+    idp_keys: PathBuf,
+    /// Inject a deliberate bug into the embedded reference target (repeatable; not with
+    /// --target); `target faults` lists them.
+    #[arg(long = "fault", value_name = "NAME", conflicts_with = "target")]
+    faults: Vec<reference_target::Fault>,
+}
+
+/// Arguments of `list`.
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// The scenario catalogue folder.
+    #[arg(long, default_value = "scenarios")]
+    scenarios: PathBuf,
+}
+
+/// A failure with the exit code it maps to.
+pub struct Failure {
+    pub code: u8,
+    pub error: anyhow::Error,
+}
+
+fn usage(error: anyhow::Error) -> Failure {
+    Failure {
+        code: exit::USAGE,
+        error,
+    }
+}
+
+fn load_catalogue(dir: &Path) -> Result<Catalogue, Failure> {
+    Catalogue::load(dir)
+        .with_context(|| format!("loading the scenario catalogue {}", dir.display()))
+        .map_err(usage)
+}
+
+/// `scim-harness list`: every case with its level, spec references and title.
+pub fn list(args: ListArgs) -> Result<u8, Failure> {
+    let catalogue = load_catalogue(&args.scenarios)?;
+    for case in catalogue.cases() {
+        let s = &case.scenario.scenario;
+        println!(
+            "{:<64} {:<6} {} | {}",
+            case.id,
+            s.level.as_str(),
+            s.title,
+            s.spec.join("; ")
+        );
+    }
+    Ok(exit::SUCCESS)
+}
+
+fn parse_personas(names: &[String]) -> anyhow::Result<Vec<PersonaId>> {
+    names
+        .iter()
+        .map(|n| {
+            n.parse::<PersonaId>()
+                .map_err(|e| anyhow::anyhow!("--persona {n}: {e}"))
+        })
+        .collect()
+}
+
+/// `scim-harness run`.
+pub fn run(args: RunArgs) -> Result<u8, Failure> {
+    let catalogue = load_catalogue(&args.scenarios)?;
+    let personas = parse_personas(&args.personas).map_err(usage)?;
+    for c in &args.configs {
+        if !catalogue.configs.iter().any(|k| &k.name == c) {
+            return Err(usage(anyhow::anyhow!(
+                "--config {c}: not defined in {}",
+                catalogue.root.join("configs.yaml").display()
+            )));
+        }
+    }
+    let partition = args
+        .partition
+        .as_deref()
+        .map(conformance::parse_partition)
+        .transpose()
+        .map_err(|e| usage(anyhow::anyhow!("--partition: {e}")))?;
+    if args.jobs == 0 {
+        return Err(usage(anyhow::anyhow!("--jobs must be at least 1")));
+    }
+    let selection = Selection {
+        personas,
+        configs: args.configs.clone(),
+        include: args.include.clone(),
+        exclude: args.exclude.clone(),
+        partition,
+    };
+    let all_cases = catalogue.cases();
+    let cases = catalogue.select(&selection);
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(conformance::Baseline::load)
+        .transpose()
+        .context("loading the baseline")
+        .map_err(usage)?;
+    let profile = match &args.target {
+        Some(path) => Some(
+            Profile::load(path)
+                .context("loading the target profile")
+                .map_err(usage)?,
+        ),
+        None => None,
+    };
+    let token = match &profile {
+        Some(p) => Some(
+            p.token()
+                .context("resolving the scim token")
+                .map_err(usage)?,
+        ),
+        None => None,
+    };
+    let seed = args.seed.unwrap_or_else(|| {
+        let n = uuid::Uuid::new_v4().as_u128();
+        (n as u64) % 1_000_000_000
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+        .map_err(usage)?;
+    let formats: Vec<report::Format> = args.formats.iter().map(|f| f.format()).collect();
+    runtime.block_on(async {
+        let (profile, base_url, token, _embedded) = match (profile, token) {
+            (Some(p), Some(t)) => {
+                let url = args
+                    .target_url
+                    .clone()
+                    .unwrap_or_else(|| p.base_url.clone());
+                (p, url, t, None)
+            }
+            _ => {
+                let faults: reference_target::FaultSet = args.faults.iter().copied().collect();
+                let embedded = EmbeddedTarget::start(&args.idp_keys, faults)
+                    .await
+                    .context("starting the embedded reference target")
+                    .map_err(|error| Failure {
+                        code: exit::FAILED,
+                        error,
+                    })?;
+                let profile = embedded.profile().map_err(usage)?;
+                (
+                    profile,
+                    embedded.base_url.clone(),
+                    embedded.token.clone(),
+                    Some(embedded),
+                )
+            }
+        };
+        let opts = RunOptions {
+            profile,
+            base_url,
+            token,
+            seed,
+            jobs: args.jobs,
+            request_timeout: Duration::from_secs(args.timeout.max(1)),
+            case_timeout: Duration::from_secs(args.timeout.max(1) * 30),
+            idp_keys: args.idp_keys.clone(),
+            baseline,
+            default_config: catalogue.configs[0].name.clone(),
+        };
+        let human = formats.contains(&report::Format::Human);
+        let mut terminal = report::Terminal::new(
+            std::io::stdout(),
+            report::Palette::for_stdout(),
+            human && report::stderr_is_terminal(),
+        );
+        let mut collector = report::Collector::new();
+        let summary = conformance::run(cases, &all_cases, opts, |event: RunEvent| {
+            if human {
+                terminal.event(&event);
+            }
+            collector.event(&event);
+        })
+        .await
+        .map_err(|e| match e {
+            conformance::RunError::Unreachable { .. } => Failure {
+                code: exit::UNREACHABLE,
+                error: anyhow::Error::new(e),
+            },
+            other => usage(anyhow::Error::new(other)),
+        })?;
+        write_reports(&formats, &collector, &args.out)?;
+        Ok(if summary.is_success() {
+            exit::SUCCESS
+        } else {
+            exit::FAILED
+        })
+    })
+}
+
+fn write_reports(
+    formats: &[report::Format],
+    c: &report::Collector,
+    out: &Path,
+) -> Result<(), Failure> {
+    let mut written = Vec::new();
+    for f in formats {
+        let (Some(name), Some(text)) = (f.file_name(), f.render(c)) else {
+            continue;
+        };
+        std::fs::create_dir_all(out)
+            .with_context(|| format!("creating the report folder {}", out.display()))
+            .map_err(|error| Failure {
+                code: exit::FAILED,
+                error,
+            })?;
+        let path = out.join(name);
+        std::fs::write(&path, text)
+            .with_context(|| format!("writing {}", path.display()))
+            .map_err(|error| Failure {
+                code: exit::FAILED,
+                error,
+            })?;
+        written.push(path.display().to_string());
+    }
+    if !written.is_empty() {
+        println!("reports: {}", written.join(", "));
+    }
+    Ok(())
+}

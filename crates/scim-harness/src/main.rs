@@ -29,6 +29,9 @@ mod exit {
     pub const USAGE: u8 = 2;
     /// The target did not answer.
     pub const UNREACHABLE: u8 = 3;
+    /// The selection (`--persona`, `--config`, `--include`, `--exclude`, `--partition`)
+    /// matched no case, so nothing was checked (as nextest does).
+    pub const NO_CASES: u8 = 4;
 }
 
 #[derive(Parser)]

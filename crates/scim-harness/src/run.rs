@@ -1,6 +1,7 @@
 //! `scim-harness run` and `scim-harness list`: the scenario runner over a target profile,
 //! or over the embedded reference target when no profile is given.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -114,17 +115,30 @@ fn load_catalogue(dir: &Path) -> Result<Catalogue, Failure> {
 }
 
 /// `scim-harness list`: every case with its level, spec references and title.
+/// A reader that stops early (`list | head`) ends the listing quietly.
 pub fn list(args: ListArgs) -> Result<u8, Failure> {
     let catalogue = load_catalogue(&args.scenarios)?;
+    let mut out = std::io::stdout().lock();
     for case in catalogue.cases() {
         let s = &case.scenario.scenario;
-        println!(
+        let line = writeln!(
+            out,
             "{:<64} {:<6} {} | {}",
             case.id,
             s.level.as_str(),
             s.title,
             s.spec.join("; ")
         );
+        match line {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(exit::SUCCESS),
+            Err(e) => {
+                return Err(Failure {
+                    code: exit::FAILED,
+                    error: anyhow::Error::new(e).context("writing the case list"),
+                })
+            }
+        }
     }
     Ok(exit::SUCCESS)
 }
@@ -141,6 +155,12 @@ fn parse_personas(names: &[String]) -> anyhow::Result<Vec<PersonaId>> {
 
 /// `scim-harness run`.
 pub fn run(args: RunArgs) -> Result<u8, Failure> {
+    if args.target.is_none() && args.target_url.is_some() {
+        return Err(usage(anyhow::anyhow!(
+            "--target-url (or SCIM_HARNESS_TARGET_URL) needs --target PROFILE: without --target \
+             the run goes to the embedded reference target, not to that URL"
+        )));
+    }
     let catalogue = load_catalogue(&args.scenarios)?;
     let personas = parse_personas(&args.personas).map_err(usage)?;
     for c in &args.configs {
@@ -169,6 +189,15 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
     };
     let all_cases = catalogue.cases();
     let cases = catalogue.select(&selection);
+    if cases.is_empty() {
+        eprintln!(
+            "error: the selection matched none of the catalogue's {} cases; nothing was run \
+             (check --persona, --config, --include, --exclude and --partition; \
+             `scim-harness list` shows every case id)",
+            all_cases.len()
+        );
+        return Ok(exit::NO_CASES);
+    }
     let baseline = args
         .baseline
         .as_deref()

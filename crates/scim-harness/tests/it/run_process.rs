@@ -375,3 +375,48 @@ fn list_prints_every_case() {
             && stdout.contains("CVE-2025-41115")
     );
 }
+
+#[test]
+fn target_url_without_a_target_is_a_usage_error_not_a_run_against_the_embedded_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().display().to_string();
+    let o = harness(&["run", "--out", &out, "--target-url", "http://127.0.0.1:9"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("--target-url (or SCIM_HARNESS_TARGET_URL) needs --target"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!dir.path().join("report.json").exists(), "nothing was run");
+}
+
+#[test]
+fn a_selection_of_no_case_exits_4_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().display().to_string();
+    let o = harness(&run_args(&out, &["--include", "no-such-scenario.*"]));
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("the selection matched none of the catalogue's"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn list_into_a_reader_that_has_gone_ends_quietly() {
+    // The read end is closed before the process starts, so its first line meets a
+    // broken pipe (as in `scim-harness list | head -1` once head has exited).
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = Command::new(env!("CARGO_BIN_EXE_scim-harness"))
+        .arg("list")
+        .arg("--scenarios")
+        .arg(root().join("scenarios"))
+        .stdout(writer)
+        .output()
+        .expect("running scim-harness list");
+    let stderr = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

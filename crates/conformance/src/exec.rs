@@ -13,6 +13,7 @@ use crate::http::Answer;
 use crate::login::{self, LoginResult};
 use crate::observe::{self, id_text, LastSync};
 use crate::options::Shared;
+use crate::paging;
 use crate::scenario::{Expect, LoginExpect, Step, TeamExpect, UserExpect};
 use crate::Level;
 
@@ -114,13 +115,23 @@ struct CaseSteps<'a> {
 impl CaseSteps<'_> {
     async fn steps(&mut self) -> Result<(), Stop> {
         let case = self.cx.case;
-        for (i, step) in case.scenario.scenario.steps.iter().enumerate() {
+        let steps = &case.scenario.scenario.steps;
+        let mut failed = false;
+        for (i, step) in steps.iter().enumerate() {
             self.cx.set_step(i + 1);
             let before = self.cx.log.mismatches.len();
             self.one(step).await?;
             if self.cx.log.mismatches.len() > before {
-                return Err(Stop::Failed);
+                failed = true;
+                // Later checks are still worth reporting while only reads remain; a step
+                // that acts on the target could mislead after a failure, so stop there.
+                if !steps[i + 1..].iter().all(only_reads) {
+                    return Err(Stop::Failed);
+                }
             }
+        }
+        if failed {
+            return Err(Stop::Failed);
         }
         Ok(())
     }
@@ -174,7 +185,10 @@ impl CaseSteps<'_> {
             return Err(cx.step_err(format!("sync: {issue}")));
         }
         if !allow_errors && !report.errors.is_empty() {
-            let observed: Vec<String> = report.errors.iter().map(|e| e.to_string()).collect();
+            let mut observed: Vec<String> = report.errors.iter().map(|e| e.to_string()).collect();
+            if report.errors.iter().any(created_but_taken) {
+                observed.push(SEED_HINT.to_owned());
+            }
             cx.mismatch(
                 format!("sync by {}", cx.case.persona),
                 "a cycle without errors".to_owned(),
@@ -209,6 +223,9 @@ impl CaseSteps<'_> {
                 .expect_response(r, self.last_response.as_ref())
                 .await?;
         }
+        if let Some(p) = &e.paging {
+            paging::expect_paging(&mut self.cx, p).await?;
+        }
         if e.last_status.is_some() || e.requests.is_some() || e.sync_errors.is_some() {
             let Some(last) = &self.last_sync else {
                 return Err(self.cx.step_err("expect: no earlier sync".to_owned()));
@@ -236,7 +253,19 @@ impl CaseSteps<'_> {
             || u.family_name.is_some();
         if needs_resource {
             let found = observe::read_user(cx, &id, &login).await?;
-            let fields = expect::user_fields(u, &user, cx.external_id_of(&user), &cx.tag);
+            let mut fields = expect::user_fields(u, &user, cx.external_id_of(&user), &cx.tag);
+            let supports = &cx.shared().opts.profile.supports;
+            let (judged, unstored): (Vec<_>, Vec<_>) = fields
+                .drain(..)
+                .partition(|(pointer, _)| supports.stores(&expect::attribute_label(pointer)));
+            fields = judged;
+            for (pointer, _) in unstored {
+                let label = expect::attribute_label(pointer);
+                cx.note(format!(
+                    "{label} not read back: the profile says the target does not store it \
+                     ([supports] not_stored)"
+                ));
+            }
             let step = cx.step_no();
             cx.mismatches(expect::user_resource(step, &what, u, &fields, &found));
         }
@@ -368,4 +397,24 @@ fn user_keys_by(
         .iter()
         .filter_map(|(k, d)| of(cx, d).map(|v| (v, k.clone())))
         .collect()
+}
+
+/// Said with a sync failure in which a create met a `409`: the usual cause on a target
+/// that works is a leftover of an earlier run.
+const SEED_HINT: &str = "hint: the target already holds an object this case creates; \
+created names carry the run's seed, so an earlier run with the same --seed may have left it \
+(remove it, or run with another --seed)";
+
+/// A create answered `409 Conflict`.
+fn created_but_taken(issue: &idp::SyncIssue) -> bool {
+    issue.code == idp::IssueCode::Conflict && issue.operation.starts_with("create")
+}
+
+/// A step that only reads the target: an `expect`, or a `request` with `GET`.
+fn only_reads(step: &Step) -> bool {
+    match step {
+        Step::Expect(_) => true,
+        Step::Request(r) => r.method.eq_ignore_ascii_case("GET"),
+        _ => false,
+    }
 }

@@ -37,7 +37,8 @@
 //   4. `case`: the context of one case, which records every exchange;
 //   5. `observe`: reads of the target that return data;
 //   6. `login`: the `login` step;
-//   7. `expect`: pure checks of observed data against expectations;
+//   7. `expect`: pure checks of observed data against expectations; `paging`, the
+//      page-by-page read of a list and its judgement;
 //   8. `direct` (`request`, `set_config`, `seed_app_user`) and `directory` (the
 //      directory steps), both methods of the case;
 //   9. `exec`: one case, step by step;
@@ -55,6 +56,7 @@ mod http;
 mod login;
 mod observe;
 mod options;
+mod paging;
 mod profile;
 mod runner;
 mod scenario;
@@ -70,14 +72,15 @@ pub use event::{
 pub use options::{RunError, RunOptions};
 pub use profile::{
     ConfigMethod, ConfigSection, Probes, Profile, ProfileError, SamlSection, ScimSection,
-    SessionSection, TokenSource,
+    SessionSection, Supports, TokenSource,
 };
 pub use runner::{check_reachable, run};
 pub use scenario::{
     parse_scenario, schema_json, AppExpect, AppUserExpect, Count, Expect, Flow, GenerateUsers,
     GroupRename, JsonType, Level, LoadedScenario, LoginExpect, LoginStep, Membership, NewGroup,
-    NewUser, ProfileNeed, RawRequest, ResponseExpect, Scenario, SeedAppUser, SetConfig, Signing,
-    Step, Surface, SyncStep, TeamExpect, UserChange, UserExpect, STEP_KINDS, TEMPLATE_KINDS,
+    NewUser, PagingExpect, ProfileNeed, RawRequest, Requirement, ResponseExpect, Scenario,
+    SeedAppUser, SetConfig, Signing, Step, Surface, SyncStep, TeamExpect, UserChange, UserExpect,
+    STEP_KINDS, TEMPLATE_KINDS,
 };
 
 /// Why a scenario catalogue could not be loaded. Every variant names the file; syntax

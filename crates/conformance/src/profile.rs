@@ -8,6 +8,10 @@ use serde::Deserialize;
 use crate::catalogue::TargetConfig;
 use crate::scenario::ProfileNeed;
 
+mod supports;
+
+pub use supports::Supports;
+
 /// Why a profile could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
@@ -47,6 +51,9 @@ pub struct Profile {
     /// How the case's configuration reaches the target; without it, only the first
     /// configuration of the catalogue runs.
     pub config: Option<ConfigSection>,
+    /// What the target stores and accepts (RFC 7643 leaves much optional).
+    #[serde(default)]
+    pub supports: Supports,
     /// Where this profile was read from (for messages).
     #[serde(skip)]
     pub origin: String,
@@ -255,6 +262,8 @@ impl Profile {
             ProfileNeed::CreateUser => probes.is_some_and(|p| p.create_user.is_some()),
             ProfileNeed::TeamProbe => probes.is_some_and(|p| p.teams_by_name.is_some()),
             ProfileNeed::UserProbe => probes.is_some_and(|p| p.user_by_login.is_some()),
+            ProfileNeed::EnterpriseExtension => self.supports.enterprise_extension,
+            ProfileNeed::ExternalIdRequired => self.supports.requires_external_id,
         }
     }
 

@@ -16,10 +16,12 @@ use serde::{Deserialize, Serialize};
 
 mod load;
 mod needs;
+mod status;
 
 pub use load::{load_scenario, parse_scenario, LoadedScenario};
 pub(crate) use needs::{json_strings, templates};
 pub use needs::{ProfileNeed, TEMPLATE_KINDS};
+pub use status::Statuses;
 
 /// How sure a check is (DESIGN.md "How sure a check is").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -70,7 +72,24 @@ pub struct Scenario {
     /// runner restores the case's named configuration after it. Required with `set_config`.
     #[serde(default)]
     pub exclusive: bool,
+    /// What the case needs the target profile to declare under `[supports]`; without it
+    /// the case is skipped with the reason (a rule of one product, or an optional part of
+    /// RFC 7643, judged only where the target has it).
+    #[serde(default)]
+    pub requires: Vec<Requirement>,
     pub steps: Vec<Step>,
+}
+
+/// A `requires` entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Requirement {
+    /// `[supports] enterprise_extension` (the default): the target takes the RFC 7643
+    /// §4.3 enterprise extension.
+    EnterpriseExtension,
+    /// `[supports] requires_external_id = true`: the target refuses a user without
+    /// `externalId`, as Grafana does.
+    ExternalIdRequired,
 }
 
 /// Declares [`Step`] from one list of `Variant(Type) = "yaml_key"` lines: the enum (each
@@ -448,9 +467,10 @@ pub struct Expect {
     pub team: Option<TeamExpect>,
     /// The result of the last `login`.
     pub login: Option<LoginExpect>,
-    /// The status of the last SCIM exchange the persona sent.
+    /// The status of the last SCIM exchange the persona sent (one, or a list of those
+    /// the source allows).
     #[schemars(default)]
-    pub last_status: Option<u16>,
+    pub last_status: Option<Statuses>,
     /// How many requests the persona sent in the last `sync`.
     pub requests: Option<Count>,
     /// How many errors the persona reported in the last `sync`.
@@ -458,6 +478,20 @@ pub struct Expect {
     pub sync_errors: Option<usize>,
     /// The answer to the last `request` step.
     pub response: Option<ResponseExpect>,
+    /// Every page of `GET /Users` (needs `exclusive: true`).
+    pub paging: Option<PagingExpect>,
+}
+
+/// `expect: {paging}`: `GET /Users` read page by page from `startIndex=1`, unfiltered, as
+/// an IdP import reads it; RFC 7644 §3.4.2.4 defines no order without `sortBy`, so what is
+/// judged is that the pages are disjoint, together complete (`totalResults` distinct
+/// resources), and counted right (`startIndex`, `itemsPerPage`, at most `count`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PagingExpect {
+    /// Users (keys) whose resources must be on one of the pages.
+    #[serde(default)]
+    pub includes: Vec<String>,
 }
 
 /// A JSON value's type, for `json_type`.
@@ -504,8 +538,9 @@ impl JsonType {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResponseExpect {
+    /// One status, or a list of those the source allows.
     #[schemars(default)]
-    pub status: Option<u16>,
+    pub status: Option<Statuses>,
     /// The media type of `Content-Type`, parameters ignored, case-insensitive.
     #[schemars(default)]
     pub content_type: Option<String>,

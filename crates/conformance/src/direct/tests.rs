@@ -76,6 +76,31 @@ fn a_scim_error_body_passes_and_each_defect_is_named() {
 }
 
 #[test]
+fn a_success_where_an_error_was_expected_is_said_as_itself() {
+    let created = answer(201, "application/scim+json", json!({"id": "u1"}));
+    let w = want("{status: 400, scim_error: true}");
+    let seen = response_mismatches(&w, &[], &created);
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(seen[0], ("status".into(), "400".into(), "201".into()));
+    assert_eq!(seen[1].0, "scim error (RFC 7644 §3.12)");
+    assert_eq!(seen[1].2, "status 201 (not an error)");
+}
+
+#[test]
+fn a_status_list_passes_any_of_its_statuses() {
+    let no_content = Answer {
+        status: 204,
+        headers: Vec::new(),
+        json: None,
+    };
+    check("{status: [200, 204]}", &no_content, &[]);
+    check("{status: [200, 201]}", &no_content, &["status"]);
+    let w = want("{status: [200, 201]}");
+    let seen = response_mismatches(&w, &[], &no_content);
+    assert_eq!(seen[0].1, "200 or 201");
+}
+
+#[test]
 fn content_type_ignores_parameters_and_case() {
     check("{content_type: Application/SCIM+json}", &scim_404(), &[]);
     check(

@@ -271,6 +271,21 @@ impl LoadedScenario {
         if let Some(l) = &e.login {
             self.validate_login_expect(i, l, known)?;
         }
+        if let Some(p) = &e.paging {
+            if !self.scenario.exclusive {
+                return Err(self.step_error(
+                    i,
+                    "paging reads the whole list, which other cases would change meanwhile: \
+                     the scenario must say `exclusive: true`"
+                        .to_owned(),
+                ));
+            }
+            for u in &p.includes {
+                if !known.generated.contains(u) {
+                    self.need_user(i, known, u)?;
+                }
+            }
+        }
         if *e == Expect::default() {
             return Err(self.step_error(i, "expect checks nothing".to_owned()));
         }

@@ -1,7 +1,7 @@
 //! What a scenario needs from the target profile, and the `{kind:KEY}` templates of its
 //! `request` steps.
 
-use super::{LoadedScenario, Step};
+use super::{LoadedScenario, Requirement, Step};
 
 impl LoadedScenario {
     /// Whether any step logs in (the case needs the profile's `[saml]`).
@@ -21,6 +21,12 @@ impl LoadedScenario {
                 out.push(n);
             }
         };
+        for r in &self.scenario.requires {
+            add(match r {
+                Requirement::EnterpriseExtension => ProfileNeed::EnterpriseExtension,
+                Requirement::ExternalIdRequired => ProfileNeed::ExternalIdRequired,
+            });
+        }
         let mut seeded: Vec<&str> = Vec::new();
         for step in &self.scenario.steps {
             match step {
@@ -70,6 +76,10 @@ pub enum ProfileNeed {
     TeamProbe,
     /// `[probes] user_by_login` (`{app_user_id:KEY}`).
     UserProbe,
+    /// `[supports] enterprise_extension` (`requires: [enterprise-extension]`).
+    EnterpriseExtension,
+    /// `[supports] requires_external_id` (`requires: [external-id-required]`).
+    ExternalIdRequired,
 }
 
 impl ProfileNeed {
@@ -85,6 +95,14 @@ impl ProfileNeed {
             ProfileNeed::TeamProbe => "no [probes] teams_by_name: {team_id:KEY} cannot be resolved",
             ProfileNeed::UserProbe => {
                 "no [probes] user_by_login: {app_user_id:KEY} cannot be resolved"
+            }
+            ProfileNeed::EnterpriseExtension => {
+                "[supports] enterprise_extension = false: the target does not take the \
+                 enterprise extension (RFC 7643 §4.3 is optional)"
+            }
+            ProfileNeed::ExternalIdRequired => {
+                "no [supports] requires_external_id = true: the case judges a rule of the \
+                 target (Grafana's), not of RFC 7643, where externalId is OPTIONAL (§3.1)"
             }
         }
     }

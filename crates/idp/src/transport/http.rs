@@ -179,7 +179,7 @@ impl Http {
                             .min(self.target.max_retry_wait),
                     )
                 }
-                Ok(reply) if reply.status >= 500 && failed < error_retries => {
+                Ok(reply) if transient(reply.status) && failed < error_retries => {
                     failed += 1;
                     Some(
                         self.target
@@ -404,4 +404,11 @@ impl<T> Drop for Spawned<T> {
     fn drop(&mut self) {
         self.0.abort();
     }
+}
+
+/// A 5xx worth sending again. `501 Not Implemented` and `505 HTTP Version Not Supported`
+/// say the server cannot do this request at all (RFC 9110 §15.6.2, §15.6.6), so a retry
+/// only repeats the answer.
+fn transient(status: u16) -> bool {
+    status >= 500 && !matches!(status, 501 | 505)
 }

@@ -198,6 +198,21 @@ async fn always_503_is_reported(#[case] persona: PersonaId, #[case] posts: usize
     assert_eq!(again.errors[0].code, IssueCode::ServerError);
 }
 
+/// A 501 says the server cannot do the request at all: the rfc persona, which retries a
+/// 503 twice, sends it once.
+#[tokio::test]
+async fn not_implemented_is_not_retried() {
+    let peer = Peer::start(writes(|_| {
+        Reply::json(501, json!({"detail": "not implemented"}))
+    }))
+    .await;
+    let mut engine = SyncEngine::new(PersonaId::Rfc, peer.target());
+    let report = engine.cycle(&dir()).await;
+    assert_eq!(report.errors.len(), 1);
+    assert_eq!(report.errors[0].code, IssueCode::ServerError);
+    assert_eq!(post_count(&report), 1);
+}
+
 #[tokio::test]
 async fn a_huge_body_is_cut_off() {
     let huge = format!(

@@ -482,6 +482,14 @@ pub(crate) fn response_mismatches(
             out.push((format!("json type {pointer}"), t.as_str().into(), seen_type));
         }
     }
+    for (pointer, t) in &want.json_type_if_present {
+        if let Some(v) = at(pointer) {
+            if JsonType::of(v) != Some(*t) {
+                let seen = format!("{} {v}", JsonType::of(v).map_or("number", JsonType::as_str));
+                out.push((format!("json type {pointer}"), t.as_str().into(), seen));
+            }
+        }
+    }
     for pointer in &want.absent {
         if let Some(v) = at(pointer) {
             out.push((format!("json {pointer}"), "absent".into(), v.to_string()));

@@ -550,6 +550,10 @@ pub struct ResponseExpect {
     /// Pointer → JSON type.
     #[serde(default)]
     pub json_type: BTreeMap<String, JsonType>,
+    /// Pointer → JSON type, judged only where the pointer resolves (for what a source
+    /// makes optional, e.g. `startIndex` outside pagination, RFC 7644 §3.4.2).
+    #[serde(default)]
+    pub json_type_if_present: BTreeMap<String, JsonType>,
     /// Pointers that must not resolve.
     #[serde(default)]
     pub absent: Vec<String>,

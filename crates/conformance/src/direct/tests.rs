@@ -101,6 +101,25 @@ fn a_status_list_passes_any_of_its_statuses() {
 }
 
 #[test]
+fn an_optional_type_is_judged_only_where_present() {
+    let list = answer(
+        200,
+        "application/scim+json",
+        json!({"totalResults": 1, "startIndex": "1"}),
+    );
+    check(
+        "{json_type_if_present: {/itemsPerPage: integer}}",
+        &list,
+        &[],
+    );
+    check(
+        "{json_type_if_present: {/startIndex: integer}}",
+        &list,
+        &["json type /startIndex"],
+    );
+}
+
+#[test]
 fn content_type_ignores_parameters_and_case() {
     check("{content_type: Application/SCIM+json}", &scim_404(), &[]);
     check(

@@ -309,7 +309,13 @@ impl LoadedScenario {
             json_strings(v, &mut texts);
         }
         self.check_templates(i, &texts, known)?;
-        for pointer in r.json.keys().chain(r.json_type.keys()).chain(&r.absent) {
+        for pointer in r
+            .json
+            .keys()
+            .chain(r.json_type.keys())
+            .chain(r.json_type_if_present.keys())
+            .chain(&r.absent)
+        {
             if !pointer.is_empty() && !pointer.starts_with('/') {
                 return Err(self.step_error(
                     i,

@@ -49,7 +49,31 @@ fn the_catalogue_has_sixty_scenarios_across_the_areas_of_issue_6() {
 
 /// Attacks whose refusal no source requires (DESIGN.md's grading rule), judged by a
 /// `should` scenario, with the reason.
-const SHOULD_ONLY: [(&str, &str); 2] = [
+const SHOULD_ONLY: [(&str, &str); 8] = [
+    (
+        "rsa-sha1-signature",
+        "discouraged, not forbidden; Entra and Okta offer SHA-1",
+    ),
+    (
+        "sha1-digest",
+        "discouraged, not forbidden; Entra and Okta offer SHA-1",
+    ),
+    (
+        "status-not-success",
+        "the MUST is on the IdP; the signer's own identity",
+    ),
+    (
+        "uid-name-case-changed",
+        "the signer's own uid under a case variant of the name",
+    ),
+    (
+        "expired-past-skew",
+        "the SP's clock skew is its own; no source fixes its size",
+    ),
+    (
+        "not-yet-valid-past-skew",
+        "the SP's clock skew is its own; no source fixes its size",
+    ),
     (
         "uid-two-values",
         "the trusted IdP signed both values; refusing the ambiguity is careful, not required",

@@ -20,6 +20,12 @@ pub(crate) enum Stop {
     Error(String),
 }
 
+/// Said with a `409` the case did not expect: on a target that works, the usual cause is
+/// a leftover of an earlier run, because created names carry the run's seed.
+pub(crate) const SEED_HINT: &str = "hint: the target already holds a name this case creates; \
+created names carry the run's seed, so an earlier run with the same --seed may have left it \
+(remove it, or run with another --seed)";
+
 /// A short tag, unique per seed and case id: base-36 of an FNV-1a hash.
 pub fn case_tag(seed: u64, case_id: &str) -> String {
     let mut h = idp::fnv(case_id, seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));

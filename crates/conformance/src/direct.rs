@@ -226,6 +226,10 @@ impl CaseRun<'_> {
         for m in response_mismatches(want, &wanted, answer) {
             self.mismatch(format!("response: {}", m.0), m.1, m.2, Some(*n));
         }
+        let conflict_unexpected = want.status.as_ref().is_some_and(|s| !s.allows(409));
+        if answer.status == 409 && conflict_unexpected {
+            self.note(crate::case::SEED_HINT.to_owned());
+        }
         Ok(())
     }
 

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
-use crate::case::{case_tag, CaseLog, CaseRun, Stop};
+use crate::case::{case_tag, CaseLog, CaseRun, Stop, SEED_HINT};
 use crate::catalogue::Case;
 use crate::event::{CaseResult, Outcome, Source, TranscriptEntry};
 use crate::expect::{self, TeamWant};
@@ -186,7 +186,7 @@ impl CaseSteps<'_> {
         }
         if !allow_errors && !report.errors.is_empty() {
             let mut observed: Vec<String> = report.errors.iter().map(|e| e.to_string()).collect();
-            if report.errors.iter().any(created_but_taken) {
+            if report.errors.iter().any(conflict) {
                 observed.push(SEED_HINT.to_owned());
             }
             cx.mismatch(
@@ -399,15 +399,9 @@ fn user_keys_by(
         .collect()
 }
 
-/// Said with a sync failure in which a create met a `409`: the usual cause on a target
-/// that works is a leftover of an earlier run.
-const SEED_HINT: &str = "hint: the target already holds an object this case creates; \
-created names carry the run's seed, so an earlier run with the same --seed may have left it \
-(remove it, or run with another --seed)";
-
-/// A create answered `409 Conflict`.
-fn created_but_taken(issue: &idp::SyncIssue) -> bool {
-    issue.code == idp::IssueCode::Conflict && issue.operation.starts_with("create")
+/// A sync issue that is a `409 Conflict` (a create, rename or member write).
+fn conflict(issue: &idp::SyncIssue) -> bool {
+    issue.code == idp::IssueCode::Conflict
 }
 
 /// A step that only reads the target: an `expect`, or a `request` with `GET`.

@@ -420,3 +420,37 @@ fn list_into_a_reader_that_has_gone_ends_quietly() {
     assert_eq!(o.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// A second run with the same `--seed` against a target that kept the first run's users
+/// fails, and says why: the hint names the seed.
+#[test]
+fn reusing_a_seed_on_a_target_that_kept_its_objects_says_so() {
+    let work = tempfile::tempdir().unwrap();
+    let target = TargetProcess::start(&work.path().join("db.sqlite"));
+    let profile = work.path().join("p.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "name = \"served\"\nbase_url = \"{}\"\n[scim]\npath = \"/apis/scim.grafana.app/v0alpha1/namespaces/default\"\ntoken = \"{TOKEN}\"\n",
+            target.url
+        ),
+    )
+    .unwrap();
+    let p = profile.display().to_string();
+    let run = |out: &str| {
+        let args = run_args(
+            out,
+            &["--target", &p, "--include", "users.rename-username/*"],
+        );
+        harness(&args)
+    };
+    let first = run(&work.path().join("a").display().to_string());
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stdout));
+    let again = run(&work.path().join("b").display().to_string());
+    let stdout = text(&again.stdout);
+    assert_eq!(again.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("an earlier run with the same --seed"),
+        "the failure names the likely cause: {stdout}"
+    );
+}

@@ -5,6 +5,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context};
 
+mod interop;
 mod mutants;
 mod system_packages;
 mod tidy;
@@ -20,6 +21,9 @@ commands:
   mutants [--release] [FAULT]... [-- ARGS]
                   the catalogue against the clean reference target and against each fault
                   switch; fails if the clean run fails or a fault survives
+  interop [-- ARGS]
+                  the scim-only profile against PyPI's scim2-server (installed under target/),
+                  judged with fixtures/interop/scim2-server.baseline.toml
   tidy            check that ARCHITECTURE.md and the tree agree (crate table, server crates,
                   unsafe, `//!` lines, file length); prints every violation
 ";
@@ -40,6 +44,7 @@ fn main() -> ExitCode {
         "bench" => bench(&rest),
         "mutants" => mutants::mutants(&rest),
         "tidy" => tidy::tidy(&rest),
+        "interop" => interop::interop(&rest),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)
@@ -61,7 +66,7 @@ fn main() -> ExitCode {
 /// The workspace root (xtask lives one level below it).
 /// Read at run time first (`cargo run` sets it), so a binary built from another checkout that
 /// shares the target directory still works on this one.
-fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
@@ -72,7 +77,7 @@ fn workspace_root() -> PathBuf {
 }
 
 /// Cargo's target directory: `CARGO_TARGET_DIR` when set, else `target/` in the workspace.
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) => {
             let dir = PathBuf::from(dir);
@@ -87,7 +92,7 @@ fn target_dir() -> PathBuf {
 }
 
 /// `scim-harness run` from the workspace root, on this checkout's catalogue and test keys.
-fn harness_run(binary: &Path) -> Command {
+pub(crate) fn harness_run(binary: &Path) -> Command {
     let root = workspace_root();
     let mut cmd = Command::new(binary);
     cmd.current_dir(&root)
@@ -99,14 +104,14 @@ fn harness_run(binary: &Path) -> Command {
     cmd
 }
 
-fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cmd.current_dir(workspace_root());
     cmd
 }
 
 /// Runs a command to completion; a non-zero status is an error naming the command.
-fn run(cmd: &mut Command) -> anyhow::Result<()> {
+pub(crate) fn run(cmd: &mut Command) -> anyhow::Result<()> {
     let status = cmd.status().with_context(|| format!("starting {cmd:?}"))?;
     if !status.success() {
         bail!("{cmd:?} failed with {status}");
@@ -125,6 +130,12 @@ fn test(args: &[String]) -> anyhow::Result<ExitCode> {
         // Snapshots are reviewed by people; a test run never writes them.
         .env("INSTA_UPDATE", "no");
     run(&mut cmd)?;
+    // The catalogue against an independent RFC 7644 server: a verdict no source supports
+    // shows up here as a failure the baseline cannot explain.
+    let code = interop::interop(&[])?;
+    if code != ExitCode::SUCCESS {
+        bail!("the interop run against {} failed", interop::SCIM2_SERVER);
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -198,7 +209,7 @@ fn bench(args: &[String]) -> anyhow::Result<ExitCode> {
         ])
         .args(&extra);
         match bench.name {
-            "scim-creates" => match python_baseline() {
+            "scim-creates" => match interop::scim2_server() {
                 Ok(exe) => {
                     cmd.env("SCIM_BENCH_PYTHON_SERVER", exe);
                 }
@@ -246,18 +257,3 @@ const BENCHES: &[Bench] = &[
         what: "sync engine requests/s against a loopback responder, next to wrk; peak memory of a 100k-user sync",
     },
 ];
-
-/// The baseline server for `bench`: PyPI's `scim2-server` (an interpreted, in-memory SCIM
-/// server) in a virtualenv under `target/`, installed on first use.
-fn python_baseline() -> anyhow::Result<PathBuf> {
-    const PACKAGE: &str = "scim2-server==0.8.3";
-    let venv = workspace_root().join("target/bench-python");
-    let exe = venv.join("bin/scim2-server");
-    if !exe.exists() {
-        run(Command::new("python3").args(["-m", "venv"]).arg(&venv))
-            .context("creating a Python virtualenv (python3 with venv needed)")?;
-        run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", PACKAGE]))
-            .with_context(|| format!("installing {PACKAGE} from PyPI"))?;
-    }
-    Ok(exe)
-}

@@ -17,7 +17,7 @@ commands:
   test            install missing system packages (as root) and run the whole test suite
   run-scenarios   run the scenario catalogue against the embedded reference target [ARGS for scim-harness run]
   bench [NAME]... [-- ARGS]
-                  whole-process benchmarks: scim-creates, saml-logins, sync (default: all)
+                  whole-process benchmarks: scim-creates, remote-catalogue, saml-logins, sync (default: all)
   mutants [--release] [FAULT]... [-- ARGS]
                   the catalogue against the clean reference target and against each fault
                   switch; fails if the clean run fails or a fault survives
@@ -243,6 +243,12 @@ const BENCHES: &[Bench] = &[
         package: "scim-harness",
         target: "scim_creates",
         what: "SCIM user creates/s against the reference target, next to a Python SCIM server",
+    },
+    Bench {
+        name: "remote-catalogue",
+        package: "scim-harness",
+        target: "remote_catalogue",
+        what: "the whole catalogue against target serve behind a 25 ms-each-way proxy, next to the embedded run and the round-trip bound",
     },
     Bench {
         name: "saml-logins",

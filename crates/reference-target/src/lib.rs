@@ -38,8 +38,8 @@ pub use login::idp::{IdpError, IdpSource, IdpSourceSyntax, TrustedIdp};
 pub use login::sp::LoginConfig;
 pub use running::{spawn, spawn_app, RunningTarget};
 pub use settings::{
-    SamlSettings, ScimSettings, SecuritySettings, ServerSettings, Settings, SettingsError,
-    TeamSyncSettings,
+    env_var_name, SamlSettings, ScimSettings, SecuritySettings, ServerSettings, Settings,
+    SettingsError, TeamSyncSettings,
 };
 pub use state::{AppState, ConfigSource};
 

@@ -118,3 +118,23 @@ fn reference_profile() -> anyhow::Result<conformance::Profile> {
     conformance::Profile::parse(REFERENCE_PROFILE, "fixtures/profiles/reference.toml")
         .context("reading the built-in reference profile")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_admin_is_random_unless_the_targets_environment_names_one() {
+        let none = |_: &str| None;
+        let (a, b) = (embedded_admin(none), embedded_admin(none));
+        assert_eq!(a.user, "admin");
+        assert!(a.password.len() > 20 && a.password != b.password);
+        let set = |name: &str| match name {
+            "GF_SECURITY_ADMIN_USER" => Some("root".to_owned()),
+            "GF_SECURITY_ADMIN_PASSWORD" => Some(" pw ".to_owned()),
+            _ => None,
+        };
+        let c = embedded_admin(set);
+        assert_eq!((c.user.as_str(), c.password.as_str()), ("root", "pw"));
+    }
+}

@@ -8,7 +8,7 @@ use crate::catalogue::{Case, NamedConfig, TargetConfig};
 use crate::event::{Source, TranscriptEntry};
 use crate::http::{Body, Request};
 use crate::options::Shared;
-use crate::profile::{ConfigMethod, ConfigSection};
+use crate::profile::{AdminEndpoint, ConfigMethod, ConfigSection};
 use crate::scenario::ProfileNeed;
 
 /// Grafana's SCIMConfig object as the Terraform provider writes it.
@@ -54,10 +54,22 @@ impl ConfigSection {
         put(self.object_url(shared), scim_config_object(values))
     }
 
-    /// PUT of Grafana's `[team_sync] enabled` switch, when the profile names one.
+    /// PUT of Grafana's `[team_sync] enabled` switch, when the profile names one; with
+    /// server-admin basic auth when `[admin] basic_auth` names `team_sync` and the run
+    /// has the credentials (a case that needs them is skipped without).
     pub(crate) fn put_team_sync(&self, shared: &Shared, enabled: bool) -> Option<Request> {
         let path = self.team_sync.as_deref()?;
-        Some(put(shared.url(path), json!({ "enabled": enabled })))
+        let req = put(shared.url(path), json!({ "enabled": enabled }));
+        Some(team_sync_auth(shared, req))
+    }
+}
+
+/// A Team Sync request as the profile sends it (see [`ConfigSection::put_team_sync`]).
+fn team_sync_auth(shared: &Shared, req: Request) -> Request {
+    match shared.authorize(AdminEndpoint::TeamSync, req.clone()) {
+        Ok(authorized) => authorized,
+        // No credentials: sent with the token, so the target's refusal is what is reported.
+        Err(_) => req,
     }
 }
 
@@ -71,7 +83,7 @@ pub(crate) async fn team_sync_now(shared: &Shared, case: &Case) -> Option<bool> 
     let path = shared.opts.profile.config.as_ref()?.team_sync.as_ref()?;
     let answer = shared
         .client
-        .send(&Request::get(shared.url(path)))
+        .send(&team_sync_auth(shared, Request::get(shared.url(path))))
         .await
         .1
         .ok()?;

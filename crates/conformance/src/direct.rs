@@ -9,7 +9,7 @@ use crate::event::Source;
 use crate::expect::response_mismatches;
 use crate::http::{Answer, Body, Request};
 use crate::observe::{self, id_text};
-use crate::profile::ConfigSection;
+use crate::profile::{AdminEndpoint, ConfigSection};
 use crate::scenario::{templates, RawRequest, ResponseExpect, SeedAppUser, SetConfig, Surface};
 use saml::binding::percent_encode;
 
@@ -116,7 +116,7 @@ impl CaseRun<'_> {
             Some(found) => found
                 .resource
                 .as_ref()
-                .and_then(|j| j.get("id"))
+                .and_then(observe::app_user_id)
                 .map(id_text)
                 .ok_or_else(|| {
                     self.step_err(format!(
@@ -337,6 +337,10 @@ impl CaseRun<'_> {
             })),
             ..Request::get(self.shared.url(&path))
         };
+        let req = self
+            .shared
+            .authorize(AdminEndpoint::CreateUser, req)
+            .map_err(|why| self.step_err(format!("seed_app_user {login}: {why}")))?;
         let (mut ex, answer) = self.shared.client.send(&req).await;
         if let Body::Json(sent) = &req.body {
             ex.request_body = Some(idp::JsonText::password_redacted(sent));

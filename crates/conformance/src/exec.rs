@@ -14,6 +14,7 @@ use crate::login::{self, LoginResult};
 use crate::observe::{self, id_text, LastSync};
 use crate::options::Shared;
 use crate::paging;
+use crate::profile::AdminEndpoint;
 use crate::scenario::{Expect, LoginExpect, Step, TeamExpect, UserExpect};
 use crate::Level;
 
@@ -45,16 +46,29 @@ pub(crate) fn not_run(
     }
 }
 
+/// Why a case cannot run against this profile and run: something it needs that the
+/// profile lacks, or a server-admin request without the admin credentials. `None` when
+/// it can run.
+pub(crate) fn skip_reason(case: &Case, shared: &Shared) -> Option<String> {
+    let profile = &shared.opts.profile;
+    let needs = case.scenario.needs();
+    if let Some(need) = needs.iter().find(|n| !profile.provides(**n)) {
+        return Some(format!(
+            "target profile `{}` has {}",
+            profile.name,
+            need.describe()
+        ));
+    }
+    needs
+        .into_iter()
+        .filter_map(AdminEndpoint::of_need)
+        .find_map(|e| shared.admin_missing(e))
+        .map(|why| format!("target profile `{}`: {why}", profile.name))
+}
+
 /// Run one case to its result.
 pub(crate) async fn run_case(case: &Case, shared: &Shared) -> CaseResult {
-    let profile = &shared.opts.profile;
-    if let Some(need) = case
-        .scenario
-        .needs()
-        .into_iter()
-        .find(|n| !profile.provides(*n))
-    {
-        let reason = format!("target profile `{}` has {}", profile.name, need.describe());
+    if let Some(reason) = skip_reason(case, shared) {
         return not_run(case, shared, Outcome::Skip, reason, Vec::new());
     }
     let started = Instant::now();
@@ -208,7 +222,11 @@ impl CaseSteps<'_> {
         if let Some(a) = &e.app_user {
             if let Some(found) = observe::read_app_user(&mut self.cx, &a.login).await? {
                 let what = format!("app user {}", a.login);
-                let found = expect::app_user(step, &what, &a.state(), &self.cx.tag, &found);
+                let want = a.state();
+                for note in expect::app_user_unobserved(&what, &want, &found) {
+                    self.cx.note(note);
+                }
+                let found = expect::app_user(step, &what, &want, &self.cx.tag, &found);
                 self.cx.mismatches(found);
             }
         }
@@ -273,6 +291,9 @@ impl CaseSteps<'_> {
             if let Some(found) = observe::read_app_user(cx, &login).await? {
                 let what = format!("{what} in the app");
                 let step = cx.step_no();
+                for note in expect::app_user_unobserved(&what, app, &found) {
+                    cx.note(note);
+                }
                 cx.mismatches(expect::app_user(step, &what, app, &cx.tag, &found));
             }
         }

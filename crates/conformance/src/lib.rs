@@ -11,6 +11,7 @@
 //! let opts = RunOptions {
 //!     base_url: profile.base_url.clone(),
 //!     token: profile.token()?,
+//!     admin: conformance::AdminCredentials::from_env()?,
 //!     profile,
 //!     seed: 1,
 //!     jobs: 4,
@@ -43,6 +44,7 @@
 //      directory steps), both methods of the case;
 //   9. `exec`: one case, step by step;
 //  10. `runner`: scheduling, and the events.
+mod admin;
 mod baseline;
 mod case;
 mod catalogue;
@@ -71,8 +73,9 @@ pub use event::{
 };
 pub use options::{RunError, RunOptions};
 pub use profile::{
-    ConfigMethod, ConfigSection, Probes, Profile, ProfileError, SamlSection, ScimSection,
-    SessionSection, Supports, TokenSource,
+    AdminCredentials, AdminEndpoint, AdminSection, ConfigMethod, ConfigSection, Probes, Profile,
+    ProfileError, SamlSection, ScimSection, SessionSection, Supports, TokenSource,
+    ADMIN_PASSWORD_ENV, ADMIN_USER_ENV,
 };
 pub use runner::{check_reachable, run};
 pub use scenario::{

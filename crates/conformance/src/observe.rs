@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::case::{CaseRun, Stop};
 use crate::event::Source;
 use crate::http::Request;
+use crate::profile::AdminEndpoint;
 use saml::binding::percent_encode;
 
 /// A resource as one exchange showed it: `None` when the target does not have it.
@@ -34,6 +35,24 @@ pub(crate) async fn get(
     url: String,
 ) -> Result<(u64, u16, Option<Value>), Stop> {
     let (n, answer) = cx.send(Source::Observer, &Request::get(url.clone())).await;
+    match answer {
+        Ok(a) => Ok((n, a.status, a.json)),
+        Err(e) => Err(cx.step_err(format!("GET {url}: {e}"))),
+    }
+}
+
+/// GET of a `[probes]` path, sent as the profile says `endpoint` is (the bearer token,
+/// or server-admin basic auth); a transport failure stops the case as an error.
+pub(crate) async fn get_as(
+    cx: &mut CaseRun<'_>,
+    endpoint: AdminEndpoint,
+    url: String,
+) -> Result<(u64, u16, Option<Value>), Stop> {
+    let req = cx
+        .shared
+        .authorize(endpoint, Request::get(url.clone()))
+        .map_err(|why| cx.step_err(format!("GET {url}: {why}")))?;
+    let (n, answer) = cx.send(Source::Observer, &req).await;
     match answer {
         Ok(a) => Ok((n, a.status, a.json)),
         Err(e) => Err(cx.step_err(format!("GET {url}: {e}"))),
@@ -132,7 +151,9 @@ pub(crate) async fn read_group(
 }
 
 /// The app's user JSON through `[probes] user_by_login`; `None` when the profile
-/// has no such probe.
+/// has no such probe. The answer is one user object (404: none), or a list of users
+/// (Grafana's `/api/org/users?query=`, a substring search) of which the user is the
+/// entry whose `login` or `email` equals `login` in any case.
 pub(crate) async fn read_app_user(
     cx: &mut CaseRun<'_>,
     login: &str,
@@ -146,9 +167,9 @@ pub(crate) async fn read_app_user(
     let url = cx
         .shared
         .url(&probe.replace("{login}", &percent_encode(login)));
-    let (n, status, json) = get(cx, url).await?;
+    let (n, status, json) = get_as(cx, AdminEndpoint::UserByLogin, url).await?;
     let resource = match status {
-        200 => json,
+        200 => json.and_then(|j| app_user_in(j, login)),
         404 => None,
         s => return Err(unexpected_status(cx, n, s, "app user probe")),
     };
@@ -156,6 +177,28 @@ pub(crate) async fn read_app_user(
         exchange: n,
         resource,
     }))
+}
+
+/// The user `login` names in a `user_by_login` answer: the object itself, or the list
+/// entry whose `login` or `email` equals it (any case); `None` for a list without one.
+pub(crate) fn app_user_in(answer: Value, login: &str) -> Option<Value> {
+    match answer {
+        Value::Array(users) => users.into_iter().find(|u| {
+            ["login", "email"].iter().any(|k| {
+                u.get(k)
+                    .and_then(Value::as_str)
+                    .is_some_and(|v| v.eq_ignore_ascii_case(login))
+            })
+        }),
+        Value::Null => None,
+        other => Some(other),
+    }
+}
+
+/// An app user's numeric id: `id` (Grafana's user object), else `userId` (its org
+/// user list).
+pub(crate) fn app_user_id(user: &Value) -> Option<&Value> {
+    user.get("id").or_else(|| user.get("userId"))
 }
 
 /// The app team named exactly `name`, through the `teams_by_name` probe `path`; `allowed`
@@ -169,7 +212,7 @@ pub(crate) async fn search_team(
     let url = cx
         .shared
         .url(&path.replace("{name}", &percent_encode(name)));
-    let (n, status, json) = get(cx, url).await?;
+    let (n, status, json) = get_as(cx, AdminEndpoint::TeamsByName, url).await?;
     if !allowed.contains(&status) {
         return Err(unexpected_status(cx, n, status, "team search probe"));
     }
@@ -202,7 +245,7 @@ pub(crate) async fn team_member_logins(
     let url = cx
         .shared
         .url(&path.replace("{id}", &percent_encode(team_id)));
-    let (n, status, json) = get(cx, url).await?;
+    let (n, status, json) = get_as(cx, AdminEndpoint::TeamMembers, url).await?;
     if status != 200 {
         return Err(unexpected_status(cx, n, status, "team members probe"));
     }

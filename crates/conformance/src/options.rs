@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::baseline::Baseline;
 use crate::catalogue::Case;
 use crate::http::Client;
-use crate::profile::{join, Profile};
+use crate::profile::{join, AdminCredentials, Profile};
 
 /// Everything a run needs besides the cases.
 #[derive(Debug, Clone)]
@@ -17,6 +17,9 @@ pub struct RunOptions {
     pub base_url: String,
     /// The resolved bearer token (never reported).
     pub token: String,
+    /// The server admin's basic-auth credentials for what `[admin] basic_auth` names
+    /// (`SCIM_HARNESS_ADMIN_USER` / `_PASSWORD`, or the embedded target's); never reported.
+    pub admin: Option<AdminCredentials>,
     /// Makes every case's names unique and reproducible.
     pub seed: u64,
     /// Cases running at once (at least 1).

@@ -32,6 +32,11 @@ pub enum ProfileError {
         "target profile {file}: scim.token names the environment variable {env}, which is not set"
     )]
     MissingToken { file: String, env: String },
+    #[error("{set} is set but {missing} is not: server-admin basic auth needs both")]
+    HalfAdminCredentials {
+        set: &'static str,
+        missing: &'static str,
+    },
 }
 
 /// A target profile.
@@ -48,6 +53,8 @@ pub struct Profile {
     pub session: Option<SessionSection>,
     /// Optional app-native checks.
     pub probes: Option<Probes>,
+    /// Which probes and steps need a server admin (HTTP basic auth) instead of the token.
+    pub admin: Option<AdminSection>,
     /// How the case's configuration reaches the target; without it, only the first
     /// configuration of the catalogue runs.
     pub config: Option<ConfigSection>,
@@ -129,12 +136,21 @@ fn default_error_pointer() -> String {
 }
 
 /// `[probes]`: app-native read paths; `{login}`, `{name}` and `{id}` are filled in
-/// (percent-encoded). They are sent with the SCIM bearer token.
+/// (percent-encoded). They are sent with the SCIM bearer token, or with server-admin
+/// basic auth when `[admin] basic_auth` names them.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Probes {
-    /// A user by login or email: JSON with `id`, `login`, `email`, `name`, `isDisabled`;
-    /// 404 when unknown.
+    /// A user by login or email, answered in either of Grafana's shapes:
+    /// - one user object (`GET /api/users/lookup?loginOrEmail={login}`, server admin
+    ///   only), 404 when unknown;
+    /// - a list of users (`GET /api/org/users?query={login}`, which an org-Admin service
+    ///   account may read; `query` is a substring match), of which the entry whose
+    ///   `login` or `email` equals `{login}` (any case) is the user, none when absent.
+    ///
+    /// The user's id is `id`, else `userId` (the org list's name for it); `isDisabled`,
+    /// `email` and `name` are read as given, and a field the answer lacks is reported
+    /// as absent, never assumed.
     pub user_by_login: Option<String>,
     /// Teams by exact name: `{"teams":[{"id":…}]}`.
     pub teams_by_name: Option<String>,
@@ -142,8 +158,113 @@ pub struct Probes {
     pub team_members: Option<String>,
     /// Creates a non-provisioned app user (`seed_app_user`): POST of
     /// `{"login","email","name","password"}` answering `{"id":…}` (Grafana's
-    /// `POST /api/admin/users`).
+    /// `POST /api/admin/users`, which needs a server admin: list it in
+    /// `[admin] basic_auth`).
     pub create_user: Option<String>,
+}
+
+/// `[admin]`: the endpoints a target serves only to a server admin. They are sent with
+/// HTTP basic auth from `SCIM_HARNESS_ADMIN_USER` / `SCIM_HARNESS_ADMIN_PASSWORD`
+/// (Grafana's `[security] admin_user` / `admin_password`) instead of the bearer token;
+/// without those variables, a case that needs one is skipped with the reason.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminSection {
+    /// The profile keys whose requests need a server admin.
+    #[serde(default)]
+    pub basic_auth: Vec<AdminEndpoint>,
+}
+
+/// A profile key naming a request that may need a server admin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdminEndpoint {
+    /// `[probes] user_by_login`
+    UserByLogin,
+    /// `[probes] teams_by_name`
+    TeamsByName,
+    /// `[probes] team_members`
+    TeamMembers,
+    /// `[probes] create_user` (`seed_app_user`)
+    CreateUser,
+    /// `[config] team_sync` (`set_config: {team_sync}`)
+    TeamSync,
+}
+
+impl AdminEndpoint {
+    /// The profile key, for messages.
+    pub fn key(self) -> &'static str {
+        match self {
+            AdminEndpoint::UserByLogin => "[probes] user_by_login",
+            AdminEndpoint::TeamsByName => "[probes] teams_by_name",
+            AdminEndpoint::TeamMembers => "[probes] team_members",
+            AdminEndpoint::CreateUser => "[probes] create_user",
+            AdminEndpoint::TeamSync => "[config] team_sync",
+        }
+    }
+
+    /// The endpoint a scenario need uses.
+    pub fn of_need(need: ProfileNeed) -> Option<AdminEndpoint> {
+        match need {
+            ProfileNeed::CreateUser => Some(AdminEndpoint::CreateUser),
+            ProfileNeed::TeamSync => Some(AdminEndpoint::TeamSync),
+            ProfileNeed::TeamProbe => Some(AdminEndpoint::TeamsByName),
+            ProfileNeed::UserProbe => Some(AdminEndpoint::UserByLogin),
+            ProfileNeed::Saml
+            | ProfileNeed::ConfigApi
+            | ProfileNeed::EnterpriseExtension
+            | ProfileNeed::ExternalIdRequired => None,
+        }
+    }
+}
+
+/// The environment variable with the server admin's user name.
+pub const ADMIN_USER_ENV: &str = "SCIM_HARNESS_ADMIN_USER";
+/// The environment variable with the server admin's password.
+pub const ADMIN_PASSWORD_ENV: &str = "SCIM_HARNESS_ADMIN_PASSWORD";
+
+/// A server admin's user name and password for HTTP basic auth (RFC 7617). The password
+/// is never printed, not even by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AdminCredentials {
+    pub user: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for AdminCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminCredentials")
+            .field("user", &self.user)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+impl AdminCredentials {
+    /// From `SCIM_HARNESS_ADMIN_USER` and `SCIM_HARNESS_ADMIN_PASSWORD`: `None` when
+    /// neither is set; an error naming the missing one when only one is.
+    pub fn from_env() -> Result<Option<AdminCredentials>, ProfileError> {
+        AdminCredentials::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// [`AdminCredentials::from_env`] over any lookup (tests).
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<AdminCredentials>, ProfileError> {
+        let get = |name| lookup(name).filter(|v| !v.is_empty());
+        match (get(ADMIN_USER_ENV), get(ADMIN_PASSWORD_ENV)) {
+            (Some(user), Some(password)) => Ok(Some(AdminCredentials { user, password })),
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(ProfileError::HalfAdminCredentials {
+                set: ADMIN_USER_ENV,
+                missing: ADMIN_PASSWORD_ENV,
+            }),
+            (None, Some(_)) => Err(ProfileError::HalfAdminCredentials {
+                set: ADMIN_PASSWORD_ENV,
+                missing: ADMIN_USER_ENV,
+            }),
+        }
+    }
 }
 
 /// How configuration is applied.
@@ -229,6 +350,28 @@ impl Profile {
                 "[saml] needs a [session] section to read the login back".to_owned(),
             ));
         }
+        for endpoint in profile.admin.iter().flat_map(|a| &a.basic_auth) {
+            let probes = profile.probes.as_ref();
+            let present = match endpoint {
+                AdminEndpoint::UserByLogin => probes.is_some_and(|p| p.user_by_login.is_some()),
+                AdminEndpoint::TeamsByName => probes.is_some_and(|p| p.teams_by_name.is_some()),
+                AdminEndpoint::TeamMembers => probes.is_some_and(|p| p.team_members.is_some()),
+                AdminEndpoint::CreateUser => probes.is_some_and(|p| p.create_user.is_some()),
+                AdminEndpoint::TeamSync => profile
+                    .config
+                    .as_ref()
+                    .is_some_and(|c| c.team_sync.is_some()),
+            };
+            if !present {
+                return Err(invalid(
+                    "basic_auth",
+                    format!(
+                        "[admin] basic_auth names {}, which the profile does not set",
+                        endpoint.key()
+                    ),
+                ));
+            }
+        }
         if let Some(c) = &profile.config {
             match c.method {
                 ConfigMethod::ScimConfigApi if c.path.is_none() => {
@@ -265,6 +408,13 @@ impl Profile {
             ProfileNeed::EnterpriseExtension => self.supports.enterprise_extension,
             ProfileNeed::ExternalIdRequired => self.supports.requires_external_id,
         }
+    }
+
+    /// Whether `[admin] basic_auth` names `endpoint`.
+    pub fn needs_admin(&self, endpoint: AdminEndpoint) -> bool {
+        self.admin
+            .as_ref()
+            .is_some_and(|a| a.basic_auth.contains(&endpoint))
     }
 
     /// Resolve the bearer token; never puts its value in an error.

@@ -185,8 +185,12 @@ async fn drive(
     }
 }
 
-/// An exclusive case, then the settings it changed put back.
+/// An exclusive case, then the settings it changed put back; a case that cannot run
+/// changes nothing, so nothing is read or put back for it.
 async fn run_exclusive(shared: &Arc<Shared>, case: Case) -> CaseResult {
+    if let Some(reason) = exec::skip_reason(&case, shared) {
+        return exec::not_run(&case, shared, Outcome::Skip, reason, Vec::new());
+    }
     let team_sync_before = config::team_sync_now(shared, &case).await;
     let task = {
         let (shared, case) = (shared.clone(), case.clone());

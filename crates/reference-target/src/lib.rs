@@ -2,7 +2,9 @@
 //!
 //! It serves Grafana's SCIM path (`/apis/scim.grafana.app/v0alpha1/namespaces/default`),
 //! the SCIMConfig API, and the parts of Grafana's app API a conformance test reads
-//! (`/api/user`, `/api/users/…`, `/api/teams/…`). Behaviour follows
+//! (`/api/user`, `/api/org/users`, `/api/users/…`, `/api/teams/…`), with Grafana's split
+//! of who may call what (an org-Admin service-account token; basic auth as the server
+//! admin). Behaviour follows
 //! `reference/grafana-target.md`; where Grafana's behaviour is not public, the choice is
 //! documented in this crate's README.
 
@@ -30,12 +32,14 @@ use axum::serve::ListenerExt;
 pub use error::{AppError, InternalError};
 pub use fault::{Fault, FaultSet, UnknownFault};
 pub use http::app;
+pub use http::auth::server_admin_only;
 pub use login::error::LoginError;
 pub use login::idp::{IdpError, IdpSource, IdpSourceSyntax, TrustedIdp};
 pub use login::sp::LoginConfig;
 pub use running::{spawn, spawn_app, RunningTarget};
 pub use settings::{
-    SamlSettings, ScimSettings, ServerSettings, Settings, SettingsError, TeamSyncSettings,
+    env_var_name, SamlSettings, ScimSettings, SecuritySettings, ServerSettings, Settings,
+    SettingsError, TeamSyncSettings,
 };
 pub use state::{AppState, ConfigSource};
 

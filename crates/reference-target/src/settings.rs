@@ -1,6 +1,6 @@
 //! Static settings from a Grafana-style ini file and `GF_<SECTION>_<KEY>` environment
-//! variables: `[auth.scim]`, `[auth.saml]`, `[server] root_url` and the reference
-//! target's Team Sync stand-in `[team_sync]`.
+//! variables: `[auth.scim]`, `[auth.saml]`, `[server] root_url`, `[security]` (the server
+//! admin) and the reference target's Team Sync stand-in `[team_sync]`.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -80,6 +80,33 @@ pub struct ServerSettings {
     pub root_url: Option<String>,
 }
 
+/// Grafana: `[security] admin_user` / `admin_password` (default `admin` / `admin`): the
+/// server admin, who authenticates with HTTP basic auth and may call every endpoint,
+/// the global user and admin APIs included. The password is never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecuritySettings {
+    pub admin_user: String,
+    pub admin_password: String,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        SecuritySettings {
+            admin_user: "admin".to_owned(),
+            admin_password: "admin".to_owned(),
+        }
+    }
+}
+
+impl fmt::Debug for SecuritySettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecuritySettings")
+            .field("admin_user", &self.admin_user)
+            .field("admin_password", &"<redacted>")
+            .finish()
+    }
+}
+
 /// Everything the target reads from its ini file and environment.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Settings {
@@ -91,6 +118,8 @@ pub struct Settings {
     pub saml: SamlSettings,
     /// `[server]`
     pub server: ServerSettings,
+    /// `[security]`
+    pub security: SecuritySettings,
 }
 
 /// Why settings could not be loaded.
@@ -271,6 +300,14 @@ impl Settings {
             },
             saml,
             server: ServerSettings { root_url },
+            security: SecuritySettings {
+                admin_user: text("security", "admin_user", &defaults.security.admin_user),
+                admin_password: text(
+                    "security",
+                    "admin_password",
+                    &defaults.security.admin_password,
+                ),
+            },
         };
         settings.validate()?;
         Ok(settings)

@@ -1,5 +1,6 @@
 //! The embedded reference target: `crates/reference-target` in-process on 127.0.0.1:0 with a
-//! temporary SQLite file, the reference ini and a random token.
+//! temporary SQLite file, the reference ini, a random token and a random server-admin
+//! password, which the run uses for what the reference profile's `[admin]` names.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -14,6 +15,8 @@ const REFERENCE_INI: &str = include_str!("../../../fixtures/target/reference.ini
 pub struct EmbeddedTarget {
     pub base_url: String,
     pub token: String,
+    /// The server admin (`[security] admin_user` / `admin_password`); never printed.
+    pub admin: conformance::AdminCredentials,
     _running: reference_target::RunningTarget,
     _dir: tempfile::TempDir,
 }
@@ -56,14 +59,18 @@ impl EmbeddedTarget {
             std::fs::write(&path, xml).with_context(|| format!("writing {}", path.display()))?;
             idp_certs.push(reference_target::IdpSource::Metadata(path));
         }
-        let ini = dir.path().join("reference.ini");
-        std::fs::write(&ini, REFERENCE_INI)
-            .with_context(|| format!("writing {}", ini.display()))?;
         let token = format!(
             "{}{}",
             uuid::Uuid::new_v4().simple(),
             uuid::Uuid::new_v4().simple()
         );
+        let admin = embedded_admin(|name| std::env::var(name).ok());
+        let ini = dir.path().join("reference.ini");
+        let ini_text = format!(
+            "{REFERENCE_INI}\n[security]\nadmin_user = {}\nadmin_password = {}\n",
+            admin.user, admin.password
+        );
+        std::fs::write(&ini, ini_text).with_context(|| format!("writing {}", ini.display()))?;
         let options = reference_target::ServeOptions {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             db: dir.path().join("reference.db"),
@@ -77,6 +84,7 @@ impl EmbeddedTarget {
         Ok(EmbeddedTarget {
             base_url: running.base_url(),
             token,
+            admin,
             _running: running,
             _dir: dir,
         })
@@ -90,7 +98,43 @@ impl EmbeddedTarget {
     }
 }
 
+/// The embedded target's server admin: `admin` with a random password, unless
+/// `GF_SECURITY_ADMIN_USER` / `GF_SECURITY_ADMIN_PASSWORD` are set, which the target
+/// reads over its ini (Grafana's environment rule), so the run uses them too.
+fn embedded_admin(env: impl Fn(&str) -> Option<String>) -> conformance::AdminCredentials {
+    let var = |key| {
+        env(&reference_target::env_var_name("security", key)).filter(|v| !v.trim().is_empty())
+    };
+    conformance::AdminCredentials {
+        user: var("admin_user").map_or_else(|| "admin".to_owned(), |v| v.trim().to_owned()),
+        password: var("admin_password").map_or_else(
+            || format!("admin-{}", uuid::Uuid::new_v4().simple()),
+            |v| v.trim().to_owned(),
+        ),
+    }
+}
+
 fn reference_profile() -> anyhow::Result<conformance::Profile> {
     conformance::Profile::parse(REFERENCE_PROFILE, "fixtures/profiles/reference.toml")
         .context("reading the built-in reference profile")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_admin_is_random_unless_the_targets_environment_names_one() {
+        let none = |_: &str| None;
+        let (a, b) = (embedded_admin(none), embedded_admin(none));
+        assert_eq!(a.user, "admin");
+        assert!(a.password.len() > 20 && a.password != b.password);
+        let set = |name: &str| match name {
+            "GF_SECURITY_ADMIN_USER" => Some("root".to_owned()),
+            "GF_SECURITY_ADMIN_PASSWORD" => Some(" pw ".to_owned()),
+            _ => None,
+        };
+        let c = embedded_admin(set);
+        assert_eq!((c.user.as_str(), c.password.as_str()), ("root", "pw"));
+    }
 }

@@ -221,6 +221,14 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         ),
         None => None,
     };
+    // The server admin for what the profile's [admin] names (SCIM_HARNESS_ADMIN_USER /
+    // _PASSWORD); the embedded target brings its own.
+    let admin = match &profile {
+        Some(_) => conformance::AdminCredentials::from_env()
+            .context("reading the server-admin credentials")
+            .map_err(usage)?,
+        None => None,
+    };
     let seed = args.seed.unwrap_or_else(|| {
         let n = uuid::Uuid::new_v4().as_u128();
         (n as u64) % 1_000_000_000
@@ -232,13 +240,13 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         .map_err(usage)?;
     let formats: Vec<report::Format> = args.formats.iter().map(|f| f.format()).collect();
     runtime.block_on(async {
-        let (profile, base_url, token, _embedded) = match (profile, token) {
+        let (profile, base_url, token, admin, _embedded) = match (profile, token) {
             (Some(p), Some(t)) => {
                 let url = args
                     .target_url
                     .clone()
                     .unwrap_or_else(|| p.base_url.clone());
-                (p, url, t, None)
+                (p, url, t, admin, None)
             }
             _ => {
                 let faults: reference_target::FaultSet = args.faults.iter().copied().collect();
@@ -254,6 +262,7 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
                     profile,
                     embedded.base_url.clone(),
                     embedded.token.clone(),
+                    Some(embedded.admin.clone()),
                     Some(embedded),
                 )
             }
@@ -262,6 +271,7 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
             profile,
             base_url,
             token,
+            admin,
             seed,
             jobs: args.jobs,
             request_timeout: Duration::from_secs(args.timeout.max(1)),

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use conformance::{Baseline, ConfigMethod, Profile, ProfileNeed};
+use conformance::{AdminEndpoint, Baseline, ConfigMethod, Profile, ProfileNeed};
 
 fn fixture(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -22,8 +22,30 @@ fn shipped_profiles_load() {
     let g = Profile::load(&fixture("grafana.toml")).expect("grafana");
     assert!(g.saml.is_some());
     assert!(g.provides(ProfileNeed::ConfigApi) && g.provides(ProfileNeed::UserProbe));
-    // Team Sync is an ini setting in Grafana, and creating users needs a server admin.
-    assert!(!g.provides(ProfileNeed::TeamSync) && !g.provides(ProfileNeed::CreateUser));
+    // Team Sync is an ini setting in Grafana; creating users needs a server admin, so
+    // it goes with basic auth, and every probe reads what an org-Admin token may.
+    assert!(!g.provides(ProfileNeed::TeamSync) && g.provides(ProfileNeed::CreateUser));
+    assert!(g.needs_admin(AdminEndpoint::CreateUser));
+    for probe in [
+        AdminEndpoint::UserByLogin,
+        AdminEndpoint::TeamsByName,
+        AdminEndpoint::TeamMembers,
+    ] {
+        assert!(!g.needs_admin(probe), "{probe:?}");
+    }
+    let probes = g.probes.as_ref().unwrap();
+    for path in [
+        &probes.user_by_login,
+        &probes.teams_by_name,
+        &probes.team_members,
+    ] {
+        let path = path.as_deref().unwrap_or_default();
+        assert!(
+            !path.starts_with("/api/users") && !path.starts_with("/api/admin/"),
+            "a probe on a server-admin endpoint: {path}"
+        );
+    }
+    assert!(r.needs_admin(AdminEndpoint::CreateUser) && r.needs_admin(AdminEndpoint::TeamSync));
     let s = Profile::load(&fixture("scim-only.toml")).expect("scim-only");
     assert!(s.saml.is_none() && s.config.is_none() && s.probes.is_none());
     for need in [
@@ -67,6 +89,17 @@ fn profile_errors_name_file_line_and_column() {
     check_error(
         &format!("{BASE}[config]\nmethod = \"carrier-pigeon\"\n"),
         &["p.toml:7:", "carrier-pigeon"],
+    );
+    check_error(
+        &format!("{BASE}[admin]\nbasic_auth = [\"root_shell\"]\n"),
+        &["p.toml:7:", "root_shell"],
+    );
+    check_error(
+        &format!("{BASE}[admin]\nbasic_auth = [\"create_user\"]\n"),
+        &[
+            "p.toml:7:1",
+            "[probes] create_user, which the profile does not set",
+        ],
     );
 }
 

@@ -20,6 +20,15 @@ type Log = Arc<Mutex<Vec<String>>>;
 /// The next request on a connection: method, path and body (`Content-Length` bytes);
 /// `None` once the client has closed it.
 async fn read_request(read: &mut BufReader<OwnedReadHalf>) -> Option<(String, String, Vec<u8>)> {
+    read_request_with_auth(read)
+        .await
+        .map(|(m, p, b, _)| (m, p, b))
+}
+
+/// [`read_request`] and the `Authorization` header's value (empty when none).
+async fn read_request_with_auth(
+    read: &mut BufReader<OwnedReadHalf>,
+) -> Option<(String, String, Vec<u8>, String)> {
     let mut line = String::new();
     if read.read_line(&mut line).await.unwrap_or(0) == 0 {
         return None;
@@ -28,6 +37,7 @@ async fn read_request(read: &mut BufReader<OwnedReadHalf>) -> Option<(String, St
     let method = parts.next().unwrap_or("").to_owned();
     let path = parts.next().unwrap_or("").to_owned();
     let mut length = 0;
+    let mut authorization = String::new();
     loop {
         let mut h = String::new();
         if read.read_line(&mut h).await.unwrap_or(0) == 0 {
@@ -40,15 +50,23 @@ async fn read_request(read: &mut BufReader<OwnedReadHalf>) -> Option<(String, St
             if k.eq_ignore_ascii_case("content-length") {
                 length = v.trim().parse().ok()?;
             }
+            if k.eq_ignore_ascii_case("authorization") {
+                authorization = v.trim().to_owned();
+            }
         }
     }
     let mut body = vec![0; length];
     read.read_exact(&mut body).await.ok()?;
-    Some((method, path, body))
+    Some((method, path, body, authorization))
 }
 
-/// Serve until the test ends: log `METHOD PATH BODY` per request; paths containing
-/// `slow` answer after 100 ms and log `DONE PATH` just before answering.
+/// What the recording target answers to `GET /api/org/users?…`: Grafana's org user
+/// list, one entry a near miss (a login that only contains the one asked for).
+const ORG_USERS: &str = r#"[{"userId":3,"login":"not-fixed@example.test","email":"not-fixed@example.test","isDisabled":false},{"userId":7,"login":"FIXED@example.test","email":"fixed@example.test","isDisabled":true}]"#;
+
+/// Serve until the test ends: log `METHOD PATH BODY | authorization: VALUE` per
+/// request; paths containing `slow` answer after 100 ms and log `DONE PATH` just before
+/// answering.
 async fn recording_target() -> (String, Log) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -60,9 +78,10 @@ async fn recording_target() -> (String, Log) {
             tokio::spawn(async move {
                 let (read, mut write) = socket.into_split();
                 let mut read = BufReader::new(read);
-                while let Some((method, path, body)) = read_request(&mut read).await {
+                while let Some((method, path, body, auth)) = read_request_with_auth(&mut read).await
+                {
                     seen.lock().unwrap().push(format!(
-                        "{method} {path} {}",
+                        "{method} {path} {} | authorization: {auth}",
                         String::from_utf8_lossy(&body)
                     ));
                     if path.contains("slow") {
@@ -73,6 +92,8 @@ async fn recording_target() -> (String, Log) {
                         r#"{"id":7}"#
                     } else if method == "GET" && path == "/ts-on" {
                         r#"{"enabled":true}"#
+                    } else if path.starts_with("/api/org/users?") {
+                        ORG_USERS
                     } else {
                         "{}"
                     };
@@ -101,6 +122,7 @@ fn options(url: String, profile: Profile) -> RunOptions {
     RunOptions {
         base_url: url,
         token: "t".into(),
+        admin: None,
         profile,
         seed: 1,
         jobs: 4,
@@ -431,4 +453,222 @@ async fn a_target_that_never_answers_discovery_is_unreachable() {
         }
         other => panic!("expected Unreachable, got {other:?}"),
     }
+}
+
+/// The profile of the admin tests: a seeding probe, a Team Sync switch and the org user
+/// list, with `[admin] basic_auth` naming `basic_auth`.
+fn admin_profile(basic_auth: &str) -> Profile {
+    Profile::parse(
+        &format!(
+            "name = \"rec\"\nbase_url = \"http://unused\"\n[scim]\npath = \"/scim\"\ntoken = \"t\"\n\
+             [probes]\ncreate_user = \"/api/admin/users\"\nuser_by_login = \"/api/org/users?query={{login}}\"\n\
+             [admin]\nbasic_auth = [{basic_auth}]\n\
+             [config]\nmethod = \"scim-config-api\"\npath = \"/config\"\nteam_sync = \"/ts\"\n"
+        ),
+        "rec.toml",
+    )
+    .unwrap()
+}
+
+/// Runs `scenarios` against a [`recording_target`]; each finished case and the log.
+async fn run_recorded(
+    profile: Profile,
+    admin: Option<conformance::AdminCredentials>,
+    scenarios: Vec<conformance::LoadedScenario>,
+) -> (Vec<Box<conformance::CaseResult>>, Vec<String>) {
+    let (url, log) = recording_target().await;
+    let catalogue = Catalogue::from_parts(Path::new("."), scenarios, default_config()).unwrap();
+    let cases = catalogue.cases();
+    let mut opts = options(url, profile);
+    opts.admin = admin;
+    let mut results = Vec::new();
+    conformance::run(cases.clone(), &cases, opts, |e| {
+        if let RunEvent::CaseFinished(r) = e {
+            results.push(r);
+        }
+    })
+    .await
+    .unwrap();
+    let log = log.lock().unwrap().clone();
+    (results, log)
+}
+
+fn admin() -> conformance::AdminCredentials {
+    conformance::AdminCredentials {
+        user: "root".into(),
+        password: "pw-9f3k2".into(),
+    }
+}
+
+const SEED: &str =
+    "  - seed_app_user: {login: \"old-{tag}\", email: \"old-{tag}@example.test\", key: old}\n";
+
+/// What `[admin] basic_auth` names goes with basic auth as the server admin, the rest
+/// with the token; the credentials reach neither the transcript nor the report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_admin_names_is_sent_with_basic_auth_and_the_rest_with_the_token() {
+    let steps = format!(
+        "{SEED}  - set_config: {{team_sync: true}}\n  - expect: {{app_user: {{login: fixed@example.test, exists: true}}}}\n"
+    );
+    let (results, log) = run_recorded(
+        admin_profile("\"create_user\", \"team_sync\""),
+        Some(admin()),
+        vec![scenario("a.admin", true, &steps)],
+    )
+    .await;
+    assert_eq!(results[0].outcome, Outcome::Pass, "{:?}", results[0].reason);
+    // base64("root:pw-9f3k2")
+    let basic = "authorization: Basic cm9vdDpwdy05ZjNrMg==";
+    let line = |prefix: &str| {
+        log.iter()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no `{prefix}` in {log:#?}"))
+            .clone()
+    };
+    assert!(line("POST /api/admin/users ").ends_with(basic), "{log:#?}");
+    assert!(
+        line("PUT /ts {\"enabled\":true}").ends_with(basic),
+        "{log:#?}"
+    );
+    assert!(
+        line("GET /api/org/users?").ends_with("authorization: Bearer t"),
+        "{log:#?}"
+    );
+    assert!(
+        line("PUT /config ").ends_with("authorization: Bearer t"),
+        "{log:#?}"
+    );
+    let report = serde_json::to_string(&results[0]).unwrap();
+    assert!(!report.contains("pw-9f3k2"), "{report}");
+    assert!(!report.contains("cm9vdDpwdy05ZjNrMg"), "{report}");
+}
+
+/// Without the admin variables, a case that needs what `[admin]` names is skipped with
+/// the reason, and nothing of it is sent; the other cases run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_admin_credentials_cases_that_need_them_are_skipped_with_the_reason() {
+    let (results, log) = run_recorded(
+        admin_profile("\"create_user\", \"team_sync\""),
+        None,
+        vec![
+            scenario("a.seed", false, SEED),
+            scenario("a.switch", true, "  - set_config: {team_sync: true}\n"),
+            scenario(
+                "a.read",
+                false,
+                "  - expect: {app_user: {login: fixed@example.test, exists: true}}\n",
+            ),
+        ],
+    )
+    .await;
+    let by_id = |id: &str| results.iter().find(|r| r.id.starts_with(id)).unwrap();
+    for (id, key) in [
+        ("a.seed/", "[probes] create_user"),
+        ("a.switch/", "[config] team_sync"),
+    ] {
+        let r = by_id(id);
+        assert_eq!(r.outcome, Outcome::Skip, "{id}: {:?}", r.reason);
+        let reason = r.reason.clone().unwrap_or_default();
+        assert!(
+            reason.contains(key)
+                && reason.contains("SCIM_HARNESS_ADMIN_USER")
+                && reason.contains("SCIM_HARNESS_ADMIN_PASSWORD"),
+            "{reason}"
+        );
+    }
+    assert_eq!(by_id("a.read/").outcome, Outcome::Pass);
+    assert!(
+        !log.iter()
+            .any(|l| l.starts_with("POST /api/admin/users") || l.starts_with("PUT /ts")),
+        "{log:#?}"
+    );
+}
+
+/// `user_by_login` answered with Grafana's org user list: the entry whose login (any
+/// case) or email is the one asked for is the user, a near miss is not, and its
+/// `isDisabled` is judged; a field the list lacks is noted as not observed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_org_user_list_is_read_for_the_user_with_that_login() {
+    let expect = |id: &str, app: &str| {
+        scenario(id, false, &format!("  - expect: {{app_user: {{{app}}}}}\n"))
+    };
+    let (results, _) = run_recorded(
+        admin_profile("\"create_user\""),
+        None,
+        vec![
+            expect(
+                "o.disabled",
+                "login: fixed@example.test, exists: true, disabled: true",
+            ),
+            expect("o.wrong", "login: fixed@example.test, disabled: false"),
+            expect("o.absent", "login: fixed@example, exists: false"),
+            expect("o.unobserved", "login: fixed@example.test, name: Fixed"),
+        ],
+    )
+    .await;
+    let by_id = |id: &str| results.iter().find(|r| r.id.starts_with(id)).unwrap();
+    assert_eq!(
+        by_id("o.disabled/").outcome,
+        Outcome::Pass,
+        "{:?}",
+        by_id("o.disabled/").reason
+    );
+    let wrong = by_id("o.wrong/");
+    assert_eq!(wrong.outcome, Outcome::Fail);
+    assert_eq!(
+        wrong.mismatches[0].check,
+        "app user fixed@example.test: isDisabled"
+    );
+    assert_eq!(wrong.mismatches[0].observed, "true");
+    assert_eq!(
+        by_id("o.absent/").outcome,
+        Outcome::Pass,
+        "{:?}",
+        by_id("o.absent/").reason
+    );
+    let unobserved = by_id("o.unobserved/");
+    assert_eq!(unobserved.outcome, Outcome::Pass, "{:?}", unobserved.reason);
+    assert!(
+        unobserved
+            .notes
+            .iter()
+            .any(|n| n.contains("name not observed")),
+        "{:?}",
+        unobserved.notes
+    );
+}
+
+#[test]
+fn admin_credentials_come_in_pairs_and_never_show_the_password() {
+    use conformance::AdminCredentials;
+    let env = |pairs: &'static [(&'static str, &'static str)]| {
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    };
+    assert_eq!(AdminCredentials::from_lookup(env(&[])).unwrap(), None);
+    let both = AdminCredentials::from_lookup(env(&[
+        ("SCIM_HARNESS_ADMIN_USER", "root"),
+        ("SCIM_HARNESS_ADMIN_PASSWORD", "pw-9f3k2"),
+    ]))
+    .unwrap()
+    .unwrap();
+    assert_eq!(both, admin());
+    assert!(!format!("{both:?}").contains("pw-9f3k2"));
+    let half = AdminCredentials::from_lookup(env(&[("SCIM_HARNESS_ADMIN_USER", "root")]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        half.contains("SCIM_HARNESS_ADMIN_PASSWORD is not"),
+        "{half}"
+    );
+    let empty = AdminCredentials::from_lookup(env(&[
+        ("SCIM_HARNESS_ADMIN_USER", ""),
+        ("SCIM_HARNESS_ADMIN_PASSWORD", ""),
+    ]))
+    .unwrap();
+    assert_eq!(empty, None, "empty values count as unset");
 }

@@ -1,7 +1,10 @@
 //! The parts of Grafana's HTTP API a conformance test reads or needs (grafana-target.md
-//! §9): the signed-in user, user lookup and search, local user creation, the Team Sync switch, and teams with
-//! their members, including Grafana's guards on provisioned teams.
+//! §9): the signed-in user, user lookup and search (global, server admin only, and of the
+//! organization), local user creation, the Team Sync switch, and teams with their
+//! members, including Grafana's guards on provisioned teams. Who may call what is
+//! decided in [`crate::http::auth`].
 
+mod org_users;
 mod team_sync;
 mod teams;
 mod users;
@@ -23,6 +26,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/user", get(users::signed_in_user))
         .route("/api/users/lookup", get(users::lookup))
         .route("/api/users/search", get(users::search))
+        .route("/api/org/users", get(org_users::list))
+        .route("/api/org/users/lookup", get(org_users::lookup))
         .route("/api/admin/users", post(users::create_local))
         .route(
             "/api/admin/team-sync",

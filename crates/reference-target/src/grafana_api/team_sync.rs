@@ -1,7 +1,9 @@
 //! The reference target's Team Sync switch, `GET`/`PUT /api/admin/team-sync`
 //! (`{"enabled": bool}`): Grafana's Team Sync is an ini setting, so a scenario needs
 //! this to flip it without a restart. It starts from `[team_sync] enabled` and lives
-//! in memory (a restart reads the ini again).
+//! in memory (a restart reads the ini again). It is under `/api/admin/`, so only the
+//! server admin (basic auth) may call it, like the ini setting it stands for; a
+//! service-account token gets 403.
 
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -1,5 +1,6 @@
-//! Grafana's user endpoints: `GET /api/user`, `GET /api/users/lookup`,
-//! `GET /api/users/search`, `POST /api/admin/users`.
+//! Grafana's user endpoints: `GET /api/user` (the login session), and the server-admin
+//! ones `GET /api/users/lookup`, `GET /api/users/search`, `POST /api/admin/users`
+//! (a service-account token gets 403 there, [`crate::http::auth`]).
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode, Uri};

@@ -198,3 +198,29 @@ fn refuses_malformed_saml_settings(#[case] text: &str, #[case] key: &str) {
 fn durations(#[case] text: &str, #[case] seconds: i64) {
     assert_eq!(parse_duration(text), Some(time::Duration::seconds(seconds)));
 }
+
+#[test]
+fn the_server_admin_defaults_to_admin_admin_and_reads_security_with_environment_precedence() {
+    let s = Settings::load_from(None, env(&[])).unwrap();
+    assert_eq!(s.security.admin_user, "admin");
+    assert_eq!(s.security.admin_password, "admin");
+    let f = ini_file("[security]\nadmin_user = root\nadmin_password = from-ini\n");
+    let s = Settings::load_from(
+        Some(f.path()),
+        env(&[("GF_SECURITY_ADMIN_PASSWORD", "from-env")]),
+    )
+    .unwrap();
+    assert_eq!(s.security.admin_user, "root");
+    assert_eq!(s.security.admin_password, "from-env");
+}
+
+#[test]
+fn the_admin_password_is_not_in_debug_output() {
+    let s = SecuritySettings {
+        admin_user: "root".into(),
+        admin_password: "s3cret-pw".into(),
+    };
+    let shown = format!("{s:?}");
+    assert!(shown.contains("root"), "{shown}");
+    assert!(!shown.contains("s3cret-pw"), "{shown}");
+}

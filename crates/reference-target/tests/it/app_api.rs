@@ -429,3 +429,147 @@ async fn the_app_api_requires_the_token() {
     assert_message(&t.get("/api/nope").await, 404, "Not found");
     assert_message(&t.get("/api/teams/abc").await, 400, "teamId is invalid");
 }
+
+/// Grafana's split: the bearer token is an org-Admin service account, refused on the
+/// global user and admin APIs; basic auth as the server admin may call everything.
+#[tokio::test]
+async fn the_token_is_an_org_admin_and_basic_auth_is_the_server_admin() {
+    let t = Target::start(SYNC_ON).await;
+    let admin_only = [
+        (
+            Method::GET,
+            "/api/users/lookup?loginOrEmail=admin",
+            "users:read",
+        ),
+        (Method::GET, "/api/users/search", "users:read"),
+        (Method::POST, "/api/admin/users", "users:create"),
+        (Method::GET, "/api/admin/team-sync", "server admin"),
+    ];
+    for (method, path, permission) in admin_only {
+        let body = json!({"login": "sa-made", "email": "sa-made@example.com"});
+        let r = t
+            .send_as(Auth::Token, method.clone(), path, Some(&body))
+            .await;
+        assert_eq!(r.status, 403, "{method} {path}: {}", r.body);
+        assert_eq!(r.body["title"], "Access denied", "{path}");
+        assert_eq!(
+            r.body["message"],
+            format!("You'll need additional permissions to perform this action. Permissions needed: {permission}"),
+            "{path}"
+        );
+        assert!(
+            r.body["accessErrorId"]
+                .as_str()
+                .is_some_and(|id| id.starts_with("ACE")),
+            "{}",
+            r.body
+        );
+        let r = t
+            .send_as(Auth::Admin, method.clone(), path, Some(&body))
+            .await;
+        assert!(
+            r.status < 300,
+            "{method} {path} as admin: {} {}",
+            r.status,
+            r.body
+        );
+    }
+    // The service account's refused create made nothing.
+    let users = t.get("/api/org/users?query=sa-made").await.body;
+    assert_eq!(users.as_array().map(Vec::len), Some(1), "{users}");
+    // Org endpoints, teams and SCIM answer the token; the admin may call them too.
+    for path in [
+        "/api/org/users",
+        "/api/org/users/lookup?query=admin",
+        "/api/teams/search",
+        &format!("{BASE}/Users"),
+    ] {
+        assert_eq!(
+            t.send_as(Auth::Token, Method::GET, path, None).await.status,
+            200,
+            "{path}"
+        );
+        assert_eq!(
+            t.send_as(Auth::Admin, Method::GET, path, None).await.status,
+            200,
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn basic_auth_with_a_wrong_password_or_user_is_401() {
+    let t = Target::start("[security]\nadmin_user = root\nadmin_password = s3cret\n").await;
+    // Auth::Admin sends the default admin/admin, which this target does not have.
+    for path in [
+        "/api/users/search",
+        "/api/org/users",
+        &format!("{BASE}/Users"),
+    ] {
+        let r = t.send_as(Auth::Admin, Method::GET, path, None).await;
+        assert_eq!(r.status, 401, "{path}: {}", r.body);
+    }
+    let r = reqwest::Client::new()
+        .get(t.url("/api/users/search"))
+        .basic_auth("root", Some("s3cret"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+/// `GET /api/org/users`: Grafana's OrgUserDTO (`userId`, `isDisabled`, `authLabels`),
+/// `query` a substring of login, email or name; `lookup` the short form.
+#[tokio::test]
+async fn org_users_answer_the_token_with_disabled_state_and_auth_labels() {
+    let t = Target::start(SYNC_ON).await;
+    let scim_id = t
+        .create_user(&user("orla@example.com", "ext-orla"))
+        .await
+        .id();
+    let local = local_user(&t, "olaf").await;
+    let r = t
+        .patch(
+            &format!("{BASE}/Users/{scim_id}"),
+            &patch(json!([{"op": "replace", "path": "active", "value": false}])),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let r = t.get("/api/org/users?query=ORLA@").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let rows = r.body.as_array().expect("an array");
+    assert_eq!(rows.len(), 1, "{}", r.body);
+    let orla = &rows[0];
+    assert_eq!(orla["login"], "orla@example.com");
+    assert_eq!(orla["email"], "orla@example.com");
+    assert_eq!(orla["isDisabled"], true);
+    assert_eq!(orla["isProvisioned"], true);
+    assert_eq!(orla["authLabels"], json!(["SAML"]));
+    assert!(
+        orla["userId"].is_i64() && orla.get("id").is_none(),
+        "{orla}"
+    );
+
+    let rows = t.get("/api/org/users?query=olaf").await.body;
+    assert_eq!(rows[0]["userId"], local, "{rows}");
+    assert_eq!(rows[0]["isDisabled"], false);
+    assert_eq!(rows[0]["authLabels"], json!([]));
+
+    let all = t.get("/api/org/users").await.body;
+    assert!(
+        all.as_array().unwrap().len() >= 3,
+        "admin, orla, olaf: {all}"
+    );
+    let limited = t.get("/api/org/users?limit=1").await.body;
+    assert_eq!(limited.as_array().unwrap().len(), 1, "{limited}");
+    assert_eq!(
+        t.get("/api/org/users?query=nobody-here").await.body,
+        json!([])
+    );
+
+    let short = t.get("/api/org/users/lookup?query=orla").await.body;
+    assert_eq!(short[0]["login"], "orla@example.com", "{short}");
+    assert_eq!(short[0]["userId"], orla["userId"]);
+    assert!(short[0].get("isDisabled").is_none(), "{short}");
+}

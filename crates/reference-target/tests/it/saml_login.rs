@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use time::macros::datetime;
 use time::OffsetDateTime;
 
-use crate::support::{encode, patch, user, BASE, SYNC_ON, TOKEN};
+use crate::support::{encode, patch, user, ADMIN, BASE, SYNC_ON, TOKEN};
 
 /// The fixed "now" of the IdP and the target's SAML checks.
 const NOW: OffsetDateTime = datetime!(2030-06-01 12:00:00.250 UTC);
@@ -200,10 +200,11 @@ impl LoginTarget {
     }
 
     async fn scim(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Value {
-        let mut r = self
-            .client
-            .request(method, self.url(path))
-            .bearer_auth(TOKEN);
+        let mut r = self.client.request(method, self.url(path));
+        r = match crate::support::auth_for(path) {
+            crate::support::Auth::Admin => r.basic_auth(ADMIN.0, Some(ADMIN.1)),
+            _ => r.bearer_auth(TOKEN),
+        };
         if let Some(b) = body {
             r = r.json(b);
         }

@@ -72,10 +72,17 @@ impl Reply {
     }
 }
 
+/// The server admin's basic-auth credentials when the ini does not set `[security]`
+/// (Grafana's default admin/admin).
+pub const ADMIN: (&str, &str) = ("admin", "admin");
+
 /// How a test authenticates.
 #[derive(Debug, Clone, Copy)]
 pub enum Auth {
+    /// The bearer token: a service account with the org Admin role.
     Token,
+    /// Basic auth as the server admin ([`ADMIN`]).
+    Admin,
     None,
     Wrong,
 }
@@ -130,6 +137,7 @@ impl Target {
         let mut request = self.client.request(method, self.url(path));
         request = match auth {
             Auth::Token => request.bearer_auth(TOKEN),
+            Auth::Admin => request.basic_auth(ADMIN.0, Some(ADMIN.1)),
             Auth::Wrong => request.bearer_auth("not-the-token"),
             Auth::None => request,
         };
@@ -155,8 +163,10 @@ impl Target {
         }
     }
 
+    /// Send with the credentials a deployment uses for `path`: server-admin basic auth on
+    /// the global user and admin APIs, else the service-account token.
     pub async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> Reply {
-        self.send_as(Auth::Token, method, path, body).await
+        self.send_as(auth_for(path), method, path, body).await
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -220,6 +230,15 @@ impl Target {
     /// Stop serving and wait for `serve` to return.
     pub async fn stop(self) -> anyhow::Result<()> {
         self.running.stop().await
+    }
+}
+
+/// The credentials a deployment uses for `path` (see [`Target::send`]).
+pub fn auth_for(path: &str) -> Auth {
+    if reference_target::server_admin_only(path) {
+        Auth::Admin
+    } else {
+        Auth::Token
     }
 }
 
@@ -316,13 +335,25 @@ impl RouterTarget {
         }
     }
 
-    /// Send with the token and, if given, a JSON body as `application/scim+json`.
+    /// Send with the credentials a deployment uses for `path` ([`auth_for`]) and, if
+    /// given, a JSON body as `application/scim+json`.
     pub async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> Reply {
+        let authorization = match auth_for(path) {
+            Auth::Admin => {
+                use base64::Engine;
+                let pair = format!("{}:{}", ADMIN.0, ADMIN.1);
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(pair)
+                )
+            }
+            _ => format!("Bearer {TOKEN}"),
+        };
         let mut builder = Request::builder()
             .method(method)
             .uri(path)
             .header(header::HOST, "target.test")
-            .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"));
+            .header(header::AUTHORIZATION, authorization);
         let body = match body {
             Some(b) => {
                 builder = builder.header(header::CONTENT_TYPE, SCIM_JSON);

@@ -12,13 +12,21 @@ fn root() -> PathBuf {
 }
 
 fn harness(args: &[&str]) -> Output {
+    harness_with(args, &[])
+}
+
+/// [`harness`] with these environment variables set.
+fn harness_with(args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_scim-harness"))
         .args(args)
         .arg("--scenarios")
         .arg(root().join("scenarios"))
         .env_remove("SCIM_HARNESS_TARGET_URL")
         .env_remove("SCIM_HARNESS_XMLSEC_ERRORS")
+        .env_remove("SCIM_HARNESS_ADMIN_USER")
+        .env_remove("SCIM_HARNESS_ADMIN_PASSWORD")
         .env_remove("RUST_LOG")
+        .envs(env.iter().copied())
         .output()
         .expect("running scim-harness")
 }
@@ -371,7 +379,7 @@ fn list_prints_every_case() {
     let stdout = text(&o.stdout);
     assert!(stdout.lines().count() >= 50);
     assert!(
-        stdout.contains("security.numeric-external-id/rfc/default")
+        stdout.contains("security.numeric-external-id/entra/default")
             && stdout.contains("CVE-2025-41115")
     );
 }
@@ -452,5 +460,121 @@ fn reusing_a_seed_on_a_target_that_kept_its_objects_says_so() {
     assert!(
         stdout.contains("an earlier run with the same --seed"),
         "the failure names the likely cause: {stdout}"
+    );
+}
+
+/// The shipped grafana profile against a `target serve` process: the service-account
+/// token reads every probe; seeding a local user needs the server admin, so the
+/// adoption case is skipped with the reason without `SCIM_HARNESS_ADMIN_*`, passes with
+/// them, and the credentials reach no report. Half of the pair is a usage error.
+#[test]
+fn the_grafana_profile_seeds_local_users_only_with_the_admin_variables() {
+    let work = tempfile::tempdir().unwrap();
+    let target = TargetProcess::start(&work.path().join("db.sqlite"));
+    let profile = root().join("fixtures/profiles/grafana.toml");
+    let p = profile.display().to_string();
+    let keys = idp_keys();
+    let run = |name: &str, env: &[(&str, &str)]| {
+        let out = work.path().join(name).display().to_string();
+        let args = run_args(
+            &out,
+            &[
+                "--target",
+                &p,
+                "--target-url",
+                &target.url,
+                "--format",
+                "json",
+                "--idp-keys",
+                &keys,
+                "--include",
+                "users.adopt-by-email/entra/*",
+                "--include",
+                "users.disable-boolean/okta/*",
+            ],
+        );
+        let mut all = vec![("SCIM_HARNESS_TOKEN", TOKEN)];
+        all.extend_from_slice(env);
+        let o = harness_with(&args, &all);
+        (o, out)
+    };
+    let outcomes = |out: &str| -> Vec<(String, String, String)> {
+        let json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(Path::new(out).join("report.json")).unwrap(),
+        )
+        .unwrap();
+        json["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["id"].as_str().unwrap().to_owned(),
+                    c["outcome"].as_str().unwrap().to_owned(),
+                    c["reason"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    };
+
+    let (o, out) = run("without", &[]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    let cases = outcomes(&out);
+    let adopt = cases
+        .iter()
+        .find(|c| c.0.starts_with("users.adopt-by-email/"))
+        .unwrap();
+    assert_eq!(adopt.1, "skip", "{adopt:?}");
+    assert!(
+        adopt.2.contains("[probes] create_user") && adopt.2.contains("SCIM_HARNESS_ADMIN_USER"),
+        "{adopt:?}"
+    );
+    // The app user probe (org users) answers the token: the disable case runs and passes.
+    let disable = cases
+        .iter()
+        .find(|c| c.0.starts_with("users.disable-boolean/"))
+        .unwrap();
+    assert_eq!(disable.1, "pass", "{disable:?}");
+
+    // The served target's server admin is Grafana's default admin/admin.
+    let admin = [
+        ("SCIM_HARNESS_ADMIN_USER", "admin"),
+        ("SCIM_HARNESS_ADMIN_PASSWORD", "admin"),
+    ];
+    let (o, out) = run("with", &admin);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    for (id, outcome, reason) in outcomes(&out) {
+        assert_eq!(outcome, "pass", "{id}: {reason}");
+    }
+    let report = std::fs::read_to_string(Path::new(&out).join("report.json")).unwrap();
+    assert!(!report.contains(TOKEN), "the token in the report");
+    // base64("admin:admin"), what the seeding request's Authorization header carried.
+    assert!(
+        !report.contains("YWRtaW46YWRtaW4"),
+        "basic credentials in the report"
+    );
+    assert!(
+        report.contains("/api/admin/users"),
+        "the seeding request is in the transcript"
+    );
+
+    let (o, _) = run("half", &admin[..1]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("SCIM_HARNESS_ADMIN_PASSWORD"),
+        "{}",
+        text(&o.stderr)
     );
 }

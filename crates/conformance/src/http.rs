@@ -28,7 +28,7 @@ pub(crate) enum Body {
 pub(crate) struct Request {
     pub method: reqwest::Method,
     pub url: String,
-    /// Send `Authorization: Bearer <token>`.
+    /// Send the profile's credential (`[scim] token` or `auth`).
     pub bearer: bool,
     /// A `Cookie` header value.
     pub cookies: Option<String>,
@@ -84,7 +84,7 @@ impl Answer {
 #[derive(Clone)]
 pub(crate) struct Client {
     client: reqwest::Client,
-    token: String,
+    credential: idp::Credential,
     timeout: Duration,
 }
 
@@ -97,15 +97,15 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    pub fn new(token: String, timeout: Duration) -> Client {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(timeout)
-            .build()
-            .unwrap_or_default();
+    /// Requests through `connector`'s client (its trust, client identity and proxies).
+    pub fn new(
+        credential: idp::Credential,
+        connector: &idp::Connector,
+        timeout: Duration,
+    ) -> Client {
         Client {
-            client,
-            token,
+            client: connector.client().clone(),
+            credential,
             timeout,
         }
     }
@@ -113,7 +113,7 @@ impl Client {
     /// Send one request within the timeout; the exchange is always returned.
     pub async fn send(&self, req: &Request) -> (idp::Exchange, Result<Answer, String>) {
         let headers = self.headers(req);
-        let mut exchange = sent(req, &headers);
+        let mut exchange = sent(req, &headers, &self.credential);
         let started = Instant::now();
         let outcome = self.transfer(req, &headers).await;
         exchange.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -134,7 +134,12 @@ impl Client {
     fn headers(&self, req: &Request) -> Vec<(String, String)> {
         let mut headers: Vec<(String, String)> = Vec::new();
         if req.bearer {
-            headers.push(("authorization".into(), format!("Bearer {}", self.token)));
+            if let Ok((name, value)) = self.credential.header() {
+                headers.push((
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                ));
+            }
         }
         if let Some(c) = &req.cookies {
             headers.push(("cookie".into(), c.clone()));
@@ -199,12 +204,18 @@ impl Client {
 }
 
 /// The exchange as sent, secrets redacted; the answer is filled in later.
-fn sent(req: &Request, headers: &[(String, String)]) -> idp::Exchange {
+fn sent(
+    req: &Request,
+    headers: &[(String, String)],
+    credential: &idp::Credential,
+) -> idp::Exchange {
+    let (credential_name, credential_shown) = credential.redacted();
     let redacted = headers
         .iter()
         .map(|(k, v)| {
             let v = match k.as_str() {
-                "authorization" => "Bearer [redacted]".to_owned(),
+                k if k == credential_name => credential_shown.clone(),
+                "authorization" | "proxy-authorization" => "[redacted]".to_owned(),
                 "cookie" => redact_cookies(v),
                 _ => v.clone(),
             };

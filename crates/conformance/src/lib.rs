@@ -10,7 +10,8 @@
 //! let cases = catalogue.select(&Selection::default());
 //! let opts = RunOptions {
 //!     base_url: profile.base_url.clone(),
-//!     token: profile.token()?,
+//!     credential: profile.credential()?,
+//!     connector: None,
 //!     profile,
 //!     seed: 1,
 //!     jobs: 4,
@@ -69,8 +70,8 @@ pub use event::{
 };
 pub use options::{RunError, RunOptions};
 pub use profile::{
-    ConfigMethod, ConfigSection, Probes, Profile, ProfileError, SamlSection, ScimSection,
-    SessionSection, TokenSource,
+    AuthSpec, ConfigMethod, ConfigSection, Probes, Profile, ProfileError, SamlSection, ScimSection,
+    SessionSection, TlsSection, TokenSource, DEFAULT_NAMESPACE, NAMESPACE_PLACEHOLDER,
 };
 pub use runner::{check_reachable, run};
 pub use scenario::{

@@ -20,7 +20,8 @@ use crate::options::{RunError, RunOptions, Shared};
 /// timeout, or a refused connection, is "unreachable" (exit 3).
 pub async fn check_reachable(opts: &RunOptions) -> Result<(), RunError> {
     let client = Client::new(
-        opts.token.clone(),
+        opts.credential.clone(),
+        &opts.connector()?,
         opts.request_timeout.min(Duration::from_secs(10)),
     );
     let url = format!(
@@ -50,6 +51,7 @@ pub async fn run(
         seed: shared.opts.seed,
         total: cases.len(),
         jobs: shared.opts.jobs.max(1),
+        insecure: shared.connector.insecure(),
     }));
     let mut summary = Summary::default();
     let mut changed = config::Changed::default();

@@ -85,6 +85,8 @@ pub struct RunArgs {
     /// --target); `target faults` lists them.
     #[arg(long = "fault", value_name = "NAME", conflicts_with = "target")]
     faults: Vec<reference_target::Fault>,
+    #[command(flatten)]
+    connection: crate::connection::ConnectionArgs,
 }
 
 /// Arguments of `list`.
@@ -205,18 +207,24 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         .transpose()
         .context("loading the baseline")
         .map_err(usage)?;
-    let profile = match &args.target {
-        Some(path) => Some(
-            Profile::load(path)
+    let request_timeout = Duration::from_secs(args.timeout.max(1));
+    let (profile, connector) = match &args.target {
+        Some(path) => {
+            let mut profile = Profile::load(path)
                 .context("loading the target profile")
-                .map_err(usage)?,
-        ),
-        None => None,
+                .map_err(usage)?;
+            let connector = args
+                .connection
+                .apply(&mut profile, request_timeout)
+                .map_err(usage)?;
+            (Some(profile), Some(connector))
+        }
+        None => (None, None),
     };
     let token = match &profile {
         Some(p) => Some(
-            p.token()
-                .context("resolving the scim token")
+            p.credential()
+                .context("resolving the scim credential")
                 .map_err(usage)?,
         ),
         None => None,
@@ -242,18 +250,22 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
             }
             _ => {
                 let faults: reference_target::FaultSet = args.faults.iter().copied().collect();
-                let embedded = EmbeddedTarget::start(&args.idp_keys, faults)
-                    .await
-                    .context("starting the embedded reference target")
-                    .map_err(|error| Failure {
-                        code: exit::FAILED,
-                        error,
-                    })?;
-                let profile = embedded.profile().map_err(usage)?;
+                let embedded =
+                    EmbeddedTarget::start(&args.idp_keys, faults, &args.connection.namespace)
+                        .await
+                        .context("starting the embedded reference target")
+                        .map_err(|error| Failure {
+                            code: exit::FAILED,
+                            error,
+                        })?;
+                let mut profile = embedded.profile().map_err(usage)?;
+                profile
+                    .set_namespace(&args.connection.namespace)
+                    .map_err(|e| usage(e.into()))?;
                 (
                     profile,
                     embedded.base_url.clone(),
-                    embedded.token.clone(),
+                    idp::Credential::Bearer(embedded.token.clone()),
                     Some(embedded),
                 )
             }
@@ -261,10 +273,11 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         let opts = RunOptions {
             profile,
             base_url,
-            token,
+            credential: token,
+            connector,
             seed,
             jobs: args.jobs,
-            request_timeout: Duration::from_secs(args.timeout.max(1)),
+            request_timeout,
             case_timeout: Duration::from_secs(args.timeout.max(1) * 30),
             idp_keys: args.idp_keys.clone(),
             baseline,

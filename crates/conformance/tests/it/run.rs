@@ -100,7 +100,8 @@ fn scenario(id: &str, exclusive: bool, steps: &str) -> conformance::LoadedScenar
 fn options(url: String, profile: Profile) -> RunOptions {
     RunOptions {
         base_url: url,
-        token: "t".into(),
+        credential: idp::Credential::Bearer("t".into()),
+        connector: None,
         profile,
         seed: 1,
         jobs: 4,

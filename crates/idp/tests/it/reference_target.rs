@@ -28,6 +28,9 @@ async fn start_target() -> Running {
         config_ini: Some(ini),
         token: TOKEN.into(),
         idp_certs: Vec::new(),
+        namespace: None,
+        root_url: None,
+        tls: None,
     };
     let target = reference_target::spawn(opts, reference_target::FaultSet::none())
         .await

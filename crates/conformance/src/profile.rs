@@ -64,6 +64,10 @@ pub struct Profile {
     /// Where this profile was read from (for messages).
     #[serde(skip)]
     pub origin: String,
+    /// The namespace `{namespace}` stands for ([`Profile::set_namespace`]); `default`
+    /// until set. The SCIMConfig object names it in `metadata.namespace`.
+    #[serde(skip, default = "default_namespace")]
+    pub namespace: String,
 }
 
 /// The namespace placeholder in `[scim] path` and `[config] path`, filled by
@@ -140,6 +144,10 @@ pub struct SamlSection {
     /// The tenant (Entra) or org (Okta) that forms the IdP's entity id.
     #[serde(default = "default_tenant")]
     pub idp_tenant: String,
+}
+
+fn default_namespace() -> String {
+    DEFAULT_NAMESPACE.to_owned()
 }
 
 fn default_uid_attribute() -> String {
@@ -403,6 +411,7 @@ impl Profile {
         if let Some(path) = self.config.as_mut().and_then(|c| c.path.as_mut()) {
             *path = path.replace(NAMESPACE_PLACEHOLDER, namespace);
         }
+        self.namespace = namespace.to_owned();
         Ok(())
     }
 

@@ -302,3 +302,59 @@ pub(crate) fn form_encode(pairs: &[(String, String)]) -> String {
         .collect::<Vec<_>>()
         .join("&")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The transcript shows the credential's header redacted, whatever its kind.
+    #[test]
+    fn every_credential_kind_is_redacted_in_the_exchange() {
+        let connector = idp::Connector::new(&idp::TlsFiles::default(), Duration::from_secs(1))
+            .expect("a default client");
+        for (credential, name, shown) in [
+            (
+                idp::Credential::Bearer("tok3n".into()),
+                "authorization",
+                "Bearer [redacted]",
+            ),
+            (
+                idp::Credential::Basic {
+                    user: "admin".into(),
+                    password: "tok3n".into(),
+                },
+                "authorization",
+                "Basic [redacted]",
+            ),
+            (
+                idp::Credential::Header {
+                    name: "X-Api-Key".into(),
+                    value: "tok3n".into(),
+                },
+                "x-api-key",
+                "[redacted]",
+            ),
+        ] {
+            let client = Client::new(credential.clone(), &connector, Duration::from_secs(1));
+            let req = Request::get("http://127.0.0.1:1/x".into());
+            let headers = client.headers(&req);
+            assert!(headers
+                .iter()
+                .any(|(k, v)| k == name && v.contains("tok3n") || v.starts_with("Basic ")));
+            let exchange = sent(&req, &headers, &credential);
+            let text = serde_json::to_string(&exchange).expect("json");
+            assert!(
+                !text.contains("tok3n") && !text.contains("YWRtaW46"),
+                "{text}"
+            );
+            assert!(
+                exchange
+                    .request_headers
+                    .iter()
+                    .any(|(k, v)| k == name && v == shown),
+                "{:?}",
+                exchange.request_headers
+            );
+        }
+    }
+}

@@ -30,7 +30,18 @@ pub async fn check_reachable(opts: &RunOptions) -> Result<(), RunError> {
     );
     match client.send(&Request::get(url.clone())).await.1 {
         Ok(_) => Ok(()),
-        Err(detail) => Err(RunError::Unreachable { url, detail }),
+        Err(detail) => {
+            let detail = if detail.to_ascii_lowercase().contains("certificate") {
+                format!(
+                    "{detail} (tls: trust the target's CA with --ca-cert or [tls] ca_file; \
+                     a server asking for a client certificate needs --client-cert and \
+                     --client-key)"
+                )
+            } else {
+                detail
+            };
+            Err(RunError::Unreachable { url, detail })
+        }
     }
 }
 

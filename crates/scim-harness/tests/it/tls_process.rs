@@ -226,34 +226,47 @@ fn https_with_the_suites_ca_and_a_cloud_namespace_passes_and_without_the_ca_fail
 }
 
 #[test]
-fn a_wrong_namespace_is_refused_with_403() {
+fn a_wrong_namespace_is_refused_with_403_and_root_url_makes_meta_location() {
     let pki = Pki::new();
     let dir = tempfile::tempdir().unwrap();
-    let target = https_target(&pki, &dir.path().join("t.db"), &[]);
+    let public = "https://grafana.public.example.test";
+    let target = https_target(&pki, &dir.path().join("t.db"), &["--root-url", public]);
     let ca = std::fs::read(pki.path("ca.pem")).unwrap();
     let client = reqwest::Client::builder()
         .add_root_certificate(reqwest::Certificate::from_pem(&ca).expect("the ca"))
         .no_proxy()
         .build()
         .expect("client");
+    let base = format!("{}/apis/scim.grafana.app/v0alpha1/namespaces", target.url);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let (status, body) = rt.block_on(async {
+    rt.block_on(async {
         let r = client
-            .get(format!(
-                "{}/apis/scim.grafana.app/v0alpha1/namespaces/default/Users",
-                target.url
-            ))
+            .get(format!("{base}/default/Users"))
             .bearer_auth(TOKEN)
             .send()
             .await
             .expect("an answer over https");
-        (r.status().as_u16(), r.text().await.unwrap_or_default())
+        let status = r.status().as_u16();
+        let body = r.text().await.unwrap_or_default();
+        assert_eq!(status, 403, "{body}");
+        assert!(body.contains("authn.invalid-namespace"), "{body}");
+
+        let r = client
+            .post(format!("{base}/{NAMESPACE}/Users"))
+            .bearer_auth(TOKEN)
+            .json(&crate::target_process::user_body(1))
+            .send()
+            .await
+            .expect("an answer over https");
+        assert_eq!(r.status().as_u16(), 201);
+        let created: serde_json::Value = r.json().await.expect("json");
+        let location = created["meta"]["location"].as_str().unwrap_or_default();
+        let want = format!("{public}/apis/scim.grafana.app/v0alpha1/namespaces/{NAMESPACE}/Users/");
+        assert!(location.starts_with(&want), "{location}");
     });
-    assert_eq!(status, 403, "{body}");
-    assert!(body.contains("authn.invalid-namespace"), "{body}");
 }
 
 #[test]

@@ -50,10 +50,12 @@ pub async fn check_reachable(opts: &RunOptions) -> Result<(), RunError> {
 pub async fn run(
     cases: Vec<Case>,
     all_cases: &[Case],
-    opts: RunOptions,
+    mut opts: RunOptions,
     mut sink: impl FnMut(RunEvent),
 ) -> Result<Summary, RunError> {
     let started = Instant::now();
+    // One client for the whole run: reading the system trust store is done once.
+    opts.connector = Some(opts.connector()?);
     check_reachable(&opts).await?;
     let shared = Arc::new(Shared::new(opts, &cases)?);
     sink(RunEvent::RunStarted(RunInfo {

@@ -1,6 +1,7 @@
 //! The Grafana-shaped reference target: a SCIM 2.0 service provider on axum and SQLite.
 //!
-//! It serves Grafana's SCIM path (`/apis/scim.grafana.app/v0alpha1/namespaces/default`),
+//! It serves Grafana's SCIM path (`/apis/scim.grafana.app/v0alpha1/namespaces/default`, or
+//! the namespace [`ServeOptions::namespace`] names), over HTTP or HTTPS ([`ServeTls`]),
 //! the SCIMConfig API, and the parts of Grafana's app API a conformance test reads
 //! (`/api/user`, `/api/users/…`, `/api/teams/…`). Behaviour follows
 //! `reference/grafana-target.md`; where Grafana's behaviour is not public, the choice is

@@ -31,6 +31,11 @@ pub struct ConnectionArgs {
 }
 
 impl ConnectionArgs {
+    /// Whether any TLS flag was given.
+    pub fn names_tls(&self) -> bool {
+        !self.ca_certs.is_empty() || self.insecure || self.client_cert.is_some()
+    }
+
     /// Fill the profile's `{namespace}` and build the client from the flags and the
     /// profile's `[tls]` (a flag's client certificate replaces the profile's).
     pub fn apply(

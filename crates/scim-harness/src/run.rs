@@ -163,6 +163,12 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
              the run goes to the embedded reference target, not to that URL"
         )));
     }
+    if args.target.is_none() && args.connection.names_tls() {
+        return Err(usage(anyhow::anyhow!(
+            "--ca-cert, --insecure, --client-cert and --client-key need --target PROFILE: the \
+             embedded reference target is served over plain http"
+        )));
+    }
     let catalogue = load_catalogue(&args.scenarios)?;
     let personas = parse_personas(&args.personas).map_err(usage)?;
     for c in &args.configs {

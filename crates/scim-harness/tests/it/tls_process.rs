@@ -501,3 +501,19 @@ fn https_and_http_go_through_the_proxy_from_the_environment() {
         "NO_PROXY was not honoured"
     );
 }
+
+#[test]
+fn tls_flags_without_a_target_are_a_usage_error() {
+    let o = Command::new(env!("CARGO_BIN_EXE_scim-harness"))
+        .args(["run", "--insecure", "--scenarios"])
+        .arg(root().join("scenarios"))
+        .env_remove("SCIM_HARNESS_TARGET_URL")
+        .output()
+        .expect("running scim-harness run");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("need --target PROFILE"),
+        "{}",
+        text(&o.stderr)
+    );
+}

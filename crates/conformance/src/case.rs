@@ -85,10 +85,9 @@ impl<'a> CaseRun<'a> {
     /// A case before its first step, with an engine of its persona aimed at the target.
     pub(crate) fn new(case: &'a Case, shared: &'a Shared) -> CaseRun<'a> {
         let opts = &shared.opts;
-        let mut target = idp::ScimTarget::new(
-            opts.profile.scim_base(Some(&opts.base_url)),
-            opts.token.clone(),
-        );
+        let mut target = idp::ScimTarget::new(opts.profile.scim_base(Some(&opts.base_url)), "");
+        target.credential = opts.credential.clone();
+        target.connector = Some(shared.connector.clone());
         target.timeout = opts.request_timeout;
         target.max_retry_wait = std::time::Duration::from_millis(500);
         target.rate_limit_attempts = Some(2);

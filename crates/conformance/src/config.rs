@@ -11,12 +11,12 @@ use crate::options::Shared;
 use crate::profile::{AdminEndpoint, ConfigMethod, ConfigSection};
 use crate::scenario::ProfileNeed;
 
-/// Grafana's SCIMConfig object as the Terraform provider writes it.
-fn scim_config_object(c: &TargetConfig) -> Value {
+/// Grafana's SCIMConfig object as the Terraform provider writes it, in `namespace`.
+fn scim_config_object(c: &TargetConfig, namespace: &str) -> Value {
     json!({
         "apiVersion": "scim.grafana.app/v0alpha1",
         "kind": "SCIMConfig",
-        "metadata": {"name": "default", "namespace": "default"},
+        "metadata": {"name": "default", "namespace": namespace},
         "spec": {
             "enableUserSync": c.user_sync,
             "enableGroupSync": c.group_sync,
@@ -26,11 +26,11 @@ fn scim_config_object(c: &TargetConfig) -> Value {
 }
 
 /// A stored SCIMConfig object again, with the name and namespace the API expects.
-fn stored_object(original: &Value) -> Value {
+fn stored_object(original: &Value, namespace: &str) -> Value {
     json!({
         "apiVersion": original.get("apiVersion").cloned().unwrap_or(Value::Null),
         "kind": original.get("kind").cloned().unwrap_or(Value::Null),
-        "metadata": {"name": "default", "namespace": "default"},
+        "metadata": {"name": "default", "namespace": namespace},
         "spec": original.get("spec").cloned().unwrap_or(Value::Null),
     })
 }
@@ -51,7 +51,10 @@ impl ConfigSection {
 
     /// PUT of the SCIMConfig object that sets `values`.
     pub(crate) fn put_scim_config(&self, shared: &Shared, values: &TargetConfig) -> Request {
-        put(self.object_url(shared), scim_config_object(values))
+        put(
+            self.object_url(shared),
+            scim_config_object(values, &shared.opts.profile.namespace),
+        )
     }
 
     /// PUT of Grafana's `[team_sync] enabled` switch, when the profile names one; with
@@ -250,7 +253,7 @@ pub(crate) async fn restore_config(shared: &Shared, changed: Changed) {
         .and_then(Value::as_str)
         .is_none_or(|s| s == "file");
     let req = match changed.original {
-        Some(o) if !from_file => put(url, stored_object(&o)),
+        Some(o) if !from_file => put(url, stored_object(&o, &shared.opts.profile.namespace)),
         _ => Request {
             method: reqwest::Method::DELETE,
             ..Request::get(url)

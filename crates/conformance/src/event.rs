@@ -36,6 +36,9 @@ pub struct RunInfo {
     /// Selected cases.
     pub total: usize,
     pub jobs: usize,
+    /// Server certificates went unchecked (`--insecure`): no verdict of this run proves
+    /// anything about the target's TLS, and its traffic could have been read.
+    pub insecure: bool,
 }
 
 /// How a case ended.

@@ -28,7 +28,7 @@ pub(crate) enum Body {
 pub(crate) struct Request {
     pub method: reqwest::Method,
     pub url: String,
-    /// Send `Authorization: Bearer <token>`.
+    /// Send the profile's credential (`[scim] token` or `auth`).
     pub bearer: bool,
     /// A `Cookie` header value.
     pub cookies: Option<String>,
@@ -84,7 +84,7 @@ impl Answer {
 #[derive(Clone)]
 pub(crate) struct Client {
     client: reqwest::Client,
-    token: String,
+    credential: idp::Credential,
     timeout: Duration,
 }
 
@@ -97,15 +97,15 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    pub fn new(token: String, timeout: Duration) -> Client {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(timeout)
-            .build()
-            .unwrap_or_default();
+    /// Requests through `connector`'s client (its trust, client identity and proxies).
+    pub fn new(
+        credential: idp::Credential,
+        connector: &idp::Connector,
+        timeout: Duration,
+    ) -> Client {
         Client {
-            client,
-            token,
+            client: connector.client().clone(),
+            credential,
             timeout,
         }
     }
@@ -113,7 +113,7 @@ impl Client {
     /// Send one request within the timeout; the exchange is always returned.
     pub async fn send(&self, req: &Request) -> (idp::Exchange, Result<Answer, String>) {
         let headers = self.headers(req);
-        let mut exchange = sent(req, &headers);
+        let mut exchange = sent(req, &headers, &self.credential);
         let started = Instant::now();
         let outcome = self.transfer(req, &headers).await;
         exchange.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -134,7 +134,12 @@ impl Client {
     fn headers(&self, req: &Request) -> Vec<(String, String)> {
         let mut headers: Vec<(String, String)> = Vec::new();
         if req.bearer {
-            headers.push(("authorization".into(), format!("Bearer {}", self.token)));
+            if let Ok((name, value)) = self.credential.header() {
+                headers.push((
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                ));
+            }
         }
         if let Some(c) = &req.cookies {
             headers.push(("cookie".into(), c.clone()));
@@ -199,12 +204,23 @@ impl Client {
 }
 
 /// The exchange as sent, secrets redacted; the answer is filled in later.
-fn sent(req: &Request, headers: &[(String, String)]) -> idp::Exchange {
+fn sent(
+    req: &Request,
+    headers: &[(String, String)],
+    credential: &idp::Credential,
+) -> idp::Exchange {
+    let (credential_name, credential_shown) = credential.redacted();
     let redacted = headers
         .iter()
         .map(|(k, v)| {
             let v = match k.as_str() {
-                "authorization" => "Bearer [redacted]".to_owned(),
+                // The scheme stays readable (a request the profile sends as the server
+                // admin shows `Basic`, not the run's `Bearer`); the secret never does.
+                "authorization" | "proxy-authorization" => match v.split_once(' ') {
+                    Some((scheme, _)) => format!("{scheme} [redacted]"),
+                    None => "[redacted]".to_owned(),
+                },
+                k if k == credential_name => credential_shown.clone(),
                 "cookie" => redact_cookies(v),
                 _ => v.clone(),
             };
@@ -290,4 +306,60 @@ pub(crate) fn form_encode(pairs: &[(String, String)]) -> String {
         .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
         .collect::<Vec<_>>()
         .join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The transcript shows the credential's header redacted, whatever its kind.
+    #[test]
+    fn every_credential_kind_is_redacted_in_the_exchange() {
+        let connector = idp::Connector::new(&idp::TlsFiles::default(), Duration::from_secs(1))
+            .expect("a default client");
+        for (credential, name, shown) in [
+            (
+                idp::Credential::Bearer("tok3n".into()),
+                "authorization",
+                "Bearer [redacted]",
+            ),
+            (
+                idp::Credential::Basic {
+                    user: "admin".into(),
+                    password: "tok3n".into(),
+                },
+                "authorization",
+                "Basic [redacted]",
+            ),
+            (
+                idp::Credential::Header {
+                    name: "X-Api-Key".into(),
+                    value: "tok3n".into(),
+                },
+                "x-api-key",
+                "[redacted]",
+            ),
+        ] {
+            let client = Client::new(credential.clone(), &connector, Duration::from_secs(1));
+            let req = Request::get("http://127.0.0.1:1/x".into());
+            let headers = client.headers(&req);
+            assert!(headers
+                .iter()
+                .any(|(k, v)| k == name && v.contains("tok3n") || v.starts_with("Basic ")));
+            let exchange = sent(&req, &headers, &credential);
+            let text = serde_json::to_string(&exchange).expect("json");
+            assert!(
+                !text.contains("tok3n") && !text.contains("YWRtaW46"),
+                "{text}"
+            );
+            assert!(
+                exchange
+                    .request_headers
+                    .iter()
+                    .any(|(k, v)| k == name && v == shown),
+                "{:?}",
+                exchange.request_headers
+            );
+        }
+    }
 }

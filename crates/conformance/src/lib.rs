@@ -10,7 +10,8 @@
 //! let cases = catalogue.select(&Selection::default());
 //! let opts = RunOptions {
 //!     base_url: profile.base_url.clone(),
-//!     token: profile.token()?,
+//!     credential: profile.credential()?,
+//!     connector: None,
 //!     admin: conformance::AdminCredentials::from_env()?,
 //!     profile,
 //!     seed: 1,
@@ -73,9 +74,9 @@ pub use event::{
 };
 pub use options::{RunError, RunOptions};
 pub use profile::{
-    AdminCredentials, AdminEndpoint, AdminSection, ConfigMethod, ConfigSection, Probes, Profile,
-    ProfileError, SamlSection, ScimSection, SessionSection, Supports, TokenSource,
-    ADMIN_PASSWORD_ENV, ADMIN_USER_ENV,
+    AdminCredentials, AdminEndpoint, AdminSection, AuthSpec, ConfigMethod, ConfigSection, Probes,
+    Profile, ProfileError, SamlSection, ScimSection, SessionSection, Supports, TlsSection,
+    TokenSource, ADMIN_PASSWORD_ENV, ADMIN_USER_ENV, DEFAULT_NAMESPACE, NAMESPACE_PLACEHOLDER,
 };
 pub use runner::{check_reachable, run};
 pub use scenario::{

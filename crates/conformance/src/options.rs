@@ -15,8 +15,11 @@ pub struct RunOptions {
     pub profile: Profile,
     /// The resolved base URL (profile, `--target-url` or the embedded target).
     pub base_url: String,
-    /// The resolved bearer token (never reported).
-    pub token: String,
+    /// What each request presents (never reported).
+    pub credential: idp::Credential,
+    /// The HTTP client with the run's trust, client identity and proxies; `None` builds
+    /// one with the bundled and system roots.
+    pub connector: Option<idp::Connector>,
     /// The server admin's basic-auth credentials for what `[admin] basic_auth` names
     /// (`SCIM_HARNESS_ADMIN_USER` / `_PASSWORD`, or the embedded target's); never reported.
     pub admin: Option<AdminCredentials>,
@@ -35,11 +38,24 @@ pub struct RunOptions {
     pub default_config: String,
 }
 
+impl RunOptions {
+    /// The given connector, or one with the bundled and system roots.
+    pub(crate) fn connector(&self) -> Result<idp::Connector, RunError> {
+        match &self.connector {
+            Some(c) => Ok(c.clone()),
+            None => idp::Connector::new(&idp::TlsFiles::default(), self.request_timeout)
+                .map_err(RunError::Connect),
+        }
+    }
+}
+
 /// Why a run could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("target unreachable at {url}: {detail}")]
     Unreachable { url: String, detail: String },
+    #[error("setting up the http client")]
+    Connect(#[source] idp::ConnectError),
     #[error("loading the idp signing keys from {dir}")]
     Keys {
         dir: String,
@@ -53,6 +69,7 @@ pub enum RunError {
 pub(crate) struct Shared {
     pub opts: RunOptions,
     pub client: Client,
+    pub connector: idp::Connector,
     pub keys: Option<idp::IdpKeys>,
 }
 
@@ -71,8 +88,10 @@ impl Shared {
         } else {
             None
         };
+        let connector = opts.connector()?;
         Ok(Shared {
-            client: Client::new(opts.token.clone(), opts.request_timeout),
+            client: Client::new(opts.credential.clone(), &connector, opts.request_timeout),
+            connector,
             opts,
             keys,
         })

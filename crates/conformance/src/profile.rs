@@ -28,10 +28,21 @@ pub enum ProfileError {
         column: usize,
         message: String,
     },
-    #[error(
-        "target profile {file}: scim.token names the environment variable {env}, which is not set"
-    )]
-    MissingToken { file: String, env: String },
+    #[error("target profile {file}: {key} names the environment variable {env}, which is not set")]
+    MissingToken {
+        file: String,
+        /// The profile key, e.g. `scim.token` or `scim.auth.password`.
+        key: String,
+        env: String,
+    },
+    #[error("target profile {file}: scim.auth: {source}")]
+    Credential {
+        file: String,
+        #[source]
+        source: idp::CredentialError,
+    },
+    #[error("--namespace `{0}`: a namespace is 1 to 63 lowercase letters, digits and `-`, starting and ending with a letter or digit (Grafana Cloud: `stacks-<id>`)")]
+    Namespace(String),
     #[error("{set} is set but {missing} is not: server-admin basic auth needs both")]
     HalfAdminCredentials {
         set: &'static str,
@@ -61,26 +72,72 @@ pub struct Profile {
     /// What the target stores and accepts (RFC 7643 leaves much optional).
     #[serde(default)]
     pub supports: Supports,
+    /// Trust and client identity for an `https://` target.
+    #[serde(default)]
+    pub tls: TlsSection,
     /// Where this profile was read from (for messages).
     #[serde(skip)]
     pub origin: String,
+    /// The namespace `{namespace}` stands for ([`Profile::set_namespace`]); `default`
+    /// until set. The SCIMConfig object names it in `metadata.namespace`.
+    #[serde(skip, default = "default_namespace")]
+    pub namespace: String,
 }
+
+/// The namespace placeholder in `[scim] path` and `[config] path`, filled by
+/// `--namespace` (Grafana Cloud: `stacks-<id>`; self-hosted: `default`).
+pub const NAMESPACE_PLACEHOLDER: &str = "{namespace}";
+
+/// The namespace when none is given.
+pub const DEFAULT_NAMESPACE: &str = "default";
 
 /// `[scim]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScimSection {
-    /// The SCIM base path under `base_url`.
+    /// The SCIM base path under `base_url`; may hold `{namespace}`.
     pub path: String,
-    pub token: TokenSource,
+    /// A bearer token (the short form of `auth = {kind = "bearer", token = …}`).
+    pub token: Option<TokenSource>,
+    /// How requests authenticate: bearer, basic or a named header. One of `token` and
+    /// `auth` is required.
+    pub auth: Option<AuthSpec>,
 }
 
-/// A bearer token given literally (local targets) or named by an environment variable.
+/// A secret given literally (local targets) or named by an environment variable.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum TokenSource {
     Literal(String),
     Env { env: String },
+}
+
+/// `[scim] auth`: what each request to the target presents.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum AuthSpec {
+    /// `Authorization: Bearer <token>`.
+    Bearer { token: TokenSource },
+    /// `Authorization: Basic …` (RFC 7617).
+    Basic {
+        user: TokenSource,
+        password: TokenSource,
+    },
+    /// `<name>: <value>`, e.g. `X-Api-Key`.
+    Header { name: String, value: TokenSource },
+}
+
+/// `[tls]`: for an `https://` target, in addition to the bundled web roots and the
+/// operating system's trust store. Relative paths are relative to the working folder.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSection {
+    /// A PEM file of CA certificates to trust (a private CA, a TLS-inspecting proxy).
+    pub ca_file: Option<std::path::PathBuf>,
+    /// A client certificate (PEM chain) for mutual TLS; needs `client_key`.
+    pub client_cert: Option<std::path::PathBuf>,
+    /// The client certificate's private key (PEM).
+    pub client_key: Option<std::path::PathBuf>,
 }
 
 /// `[saml]`: the SP side of the login.
@@ -101,6 +158,10 @@ pub struct SamlSection {
     /// The tenant (Entra) or org (Okta) that forms the IdP's entity id.
     #[serde(default = "default_tenant")]
     pub idp_tenant: String,
+}
+
+fn default_namespace() -> String {
+    DEFAULT_NAMESPACE.to_owned()
 }
 
 fn default_uid_attribute() -> String {
@@ -344,6 +405,27 @@ impl Profile {
                 format!("base_url `{}` is not an http(s) URL", profile.base_url),
             ));
         }
+        match (&profile.scim.token, &profile.scim.auth) {
+            (None, None) => {
+                return Err(invalid(
+                    "[scim]",
+                    "[scim] needs `token` or `auth` (bearer, basic or header)".to_owned(),
+                ))
+            }
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "auth",
+                    "[scim] takes `token` or `auth`, not both".to_owned(),
+                ))
+            }
+            _ => {}
+        }
+        if profile.tls.client_cert.is_some() != profile.tls.client_key.is_some() {
+            return Err(invalid(
+                "[tls]",
+                "[tls] client_cert and client_key go together".to_owned(),
+            ));
+        }
         if profile.saml.is_some() && profile.session.is_none() {
             return Err(invalid(
                 "[saml]",
@@ -417,17 +499,91 @@ impl Profile {
             .is_some_and(|a| a.basic_auth.contains(&endpoint))
     }
 
-    /// Resolve the bearer token; never puts its value in an error.
+    /// Resolve the bearer token of `[scim] token`; never puts its value in an error.
     pub fn token(&self) -> Result<String, ProfileError> {
         match &self.scim.token {
+            Some(t) => self.secret(t, "scim.token"),
+            None => match &self.scim.auth {
+                Some(AuthSpec::Bearer { token }) => self.secret(token, "scim.auth.token"),
+                _ => Err(ProfileError::Invalid {
+                    file: self.origin.clone(),
+                    line: 1,
+                    column: 1,
+                    message: "[scim] auth is not a bearer token".to_owned(),
+                }),
+            },
+        }
+    }
+
+    /// Resolve what each request presents (`[scim] token` or `auth`); never puts a
+    /// secret in an error.
+    pub fn credential(&self) -> Result<idp::Credential, ProfileError> {
+        let credential = match (&self.scim.token, &self.scim.auth) {
+            (_, Some(AuthSpec::Basic { user, password })) => idp::Credential::Basic {
+                user: self.secret(user, "scim.auth.user")?,
+                password: self.secret(password, "scim.auth.password")?,
+            },
+            (_, Some(AuthSpec::Header { name, value })) => idp::Credential::Header {
+                name: name.clone(),
+                value: self.secret(value, "scim.auth.value")?,
+            },
+            _ => idp::Credential::Bearer(self.token()?),
+        };
+        credential
+            .header()
+            .map_err(|source| ProfileError::Credential {
+                file: self.origin.clone(),
+                source,
+            })?;
+        Ok(credential)
+    }
+
+    fn secret(&self, source: &TokenSource, key: &str) -> Result<String, ProfileError> {
+        match source {
             TokenSource::Literal(t) => Ok(t.clone()),
             TokenSource::Env { env } => match std::env::var(env) {
                 Ok(t) if !t.is_empty() => Ok(t),
                 _ => Err(ProfileError::MissingToken {
                     file: self.origin.clone(),
+                    key: key.to_owned(),
                     env: env.clone(),
                 }),
             },
+        }
+    }
+
+    /// Fill `{namespace}` in `[scim] path` and `[config] path` (Grafana's
+    /// `/apis/scim.grafana.app/v0alpha1/namespaces/{namespace}`). The name must be a DNS
+    /// label, as Kubernetes-style namespaces are, so it never changes the path's shape.
+    pub fn set_namespace(&mut self, namespace: &str) -> Result<(), ProfileError> {
+        let label = !namespace.is_empty()
+            && namespace.len() <= 63
+            && namespace
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !namespace.starts_with('-')
+            && !namespace.ends_with('-');
+        if !label {
+            return Err(ProfileError::Namespace(namespace.to_owned()));
+        }
+        self.scim.path = self.scim.path.replace(NAMESPACE_PLACEHOLDER, namespace);
+        if let Some(path) = self.config.as_mut().and_then(|c| c.path.as_mut()) {
+            *path = path.replace(NAMESPACE_PLACEHOLDER, namespace);
+        }
+        self.namespace = namespace.to_owned();
+        Ok(())
+    }
+
+    /// The `[tls]` files, relative to the working folder.
+    pub fn tls_files(&self) -> idp::TlsFiles {
+        idp::TlsFiles {
+            ca_certs: self.tls.ca_file.iter().cloned().collect(),
+            insecure: false,
+            client_identity: self
+                .tls
+                .client_cert
+                .clone()
+                .zip(self.tls.client_key.clone()),
         }
     }
 

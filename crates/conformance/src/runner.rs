@@ -20,7 +20,8 @@ use crate::options::{RunError, RunOptions, Shared};
 /// timeout, or a refused connection, is "unreachable" (exit 3).
 pub async fn check_reachable(opts: &RunOptions) -> Result<(), RunError> {
     let client = Client::new(
-        opts.token.clone(),
+        opts.credential.clone(),
+        &opts.connector()?,
         opts.request_timeout.min(Duration::from_secs(10)),
     );
     let url = format!(
@@ -29,7 +30,18 @@ pub async fn check_reachable(opts: &RunOptions) -> Result<(), RunError> {
     );
     match client.send(&Request::get(url.clone())).await.1 {
         Ok(_) => Ok(()),
-        Err(detail) => Err(RunError::Unreachable { url, detail }),
+        Err(detail) => {
+            let detail = if detail.to_ascii_lowercase().contains("certificate") {
+                format!(
+                    "{detail} (tls: trust the target's CA with --ca-cert or [tls] ca_file; \
+                     a server asking for a client certificate needs --client-cert and \
+                     --client-key)"
+                )
+            } else {
+                detail
+            };
+            Err(RunError::Unreachable { url, detail })
+        }
     }
 }
 
@@ -38,10 +50,12 @@ pub async fn check_reachable(opts: &RunOptions) -> Result<(), RunError> {
 pub async fn run(
     cases: Vec<Case>,
     all_cases: &[Case],
-    opts: RunOptions,
+    mut opts: RunOptions,
     mut sink: impl FnMut(RunEvent),
 ) -> Result<Summary, RunError> {
     let started = Instant::now();
+    // One client for the whole run: reading the system trust store is done once.
+    opts.connector = Some(opts.connector()?);
     check_reachable(&opts).await?;
     let shared = Arc::new(Shared::new(opts, &cases)?);
     sink(RunEvent::RunStarted(RunInfo {
@@ -50,6 +64,7 @@ pub async fn run(
         seed: shared.opts.seed,
         total: cases.len(),
         jobs: shared.opts.jobs.max(1),
+        insecure: shared.connector.insecure(),
     }));
     let mut summary = Summary::default();
     let mut changed = config::Changed::default();

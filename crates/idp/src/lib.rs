@@ -44,6 +44,7 @@ pub use sync::{
     MEMBER_BATCH,
 };
 pub use transport::{
-    error_chain, exchange_json_line, Exchange, JsonLinesSink, JsonText, ScimTarget, SyncLimits,
-    Transcript, TranscriptDetail, TranscriptSink, TransportError, ENTRA_CONCURRENCY,
+    error_chain, exchange_json_line, ConnectError, Connector, Credential, CredentialError,
+    Exchange, JsonLinesSink, JsonText, ScimTarget, SyncLimits, TlsFiles, Transcript,
+    TranscriptDetail, TranscriptSink, TransportError, ENTRA_CONCURRENCY,
 };

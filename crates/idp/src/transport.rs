@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+mod connect;
 mod http;
 mod plain_http;
 mod policy;
@@ -19,6 +20,7 @@ mod tests;
 mod transcript;
 mod url;
 
+pub use connect::{ConnectError, Connector, Credential, CredentialError, TlsFiles};
 pub(crate) use http::{recorded, Http};
 pub use policy::{ScimTarget, SyncLimits, TranscriptDetail, ENTRA_CONCURRENCY};
 pub(crate) use transcript::RequestBody;

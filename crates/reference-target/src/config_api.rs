@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use crate::error::{json_response, AppError, KubeError};
 use crate::fault::Fault;
 use crate::http::body::JsonBody;
-use crate::scim_api::{invalid_namespace, NAMESPACE, NAMESPACES_PREFIX};
+use crate::scim_api::{invalid_namespace, NAMESPACES_PREFIX};
 use crate::settings::ScimSettings;
 use crate::state::{AppState, ConfigSource};
 use crate::store::config as store;
@@ -30,9 +30,9 @@ pub fn router() -> Router<AppState> {
     )
 }
 
-fn check_target(ns: &str, name: &str) -> Result<(), AppError> {
-    if ns != NAMESPACE {
-        return Err(invalid_namespace(ns));
+fn check_target(state: &AppState, ns: &str, name: &str) -> Result<(), AppError> {
+    if ns != state.namespace() {
+        return Err(invalid_namespace(ns, state.namespace()));
     }
     if name != NAME {
         return Err(AppError::client(
@@ -50,7 +50,7 @@ fn check_target(ns: &str, name: &str) -> Result<(), AppError> {
 fn object(state: &AppState) -> Value {
     let stored = *state.stored_config();
     let (spec, source) = state.stored_settings();
-    let mut metadata = json!({"name": NAME, "namespace": NAMESPACE});
+    let mut metadata = json!({"name": NAME, "namespace": state.namespace()});
     if let Some(stored) = stored {
         metadata["resourceVersion"] = Value::String(stored.generation.to_string());
         metadata["generation"] = Value::from(stored.generation);
@@ -78,7 +78,7 @@ async fn read(
     State(state): State<AppState>,
     Path((ns, name)): Path<(String, String)>,
 ) -> Result<Response, KubeError> {
-    check_target(&ns, &name)?;
+    check_target(&state, &ns, &name)?;
     Ok(ok(&object(&state)))
 }
 
@@ -147,7 +147,7 @@ async fn write(
     Path((ns, name)): Path<(String, String)>,
     body: JsonBody,
 ) -> Result<Response, KubeError> {
-    check_target(&ns, &name)?;
+    check_target(&state, &ns, &name)?;
     let spec = parse_spec(&body.json()?, &ns)?;
     // Held until the write is stored, so a Team Sync change cannot slip in between.
     let team_sync = state.team_sync.lock().await;
@@ -163,7 +163,7 @@ async fn write(
     state
         .db
         .write(move |tx| {
-            let stored = store::put(tx, spec, now)?;
+            let stored = store::put(tx, &ns, spec, now)?;
             cache.set_stored_config(Some(stored));
             Ok(())
         })
@@ -178,7 +178,7 @@ async fn revert(
     State(state): State<AppState>,
     Path((ns, name)): Path<(String, String)>,
 ) -> Result<Response, KubeError> {
-    check_target(&ns, &name)?;
+    check_target(&state, &ns, &name)?;
     let team_sync = state.team_sync.lock().await;
     if state.settings.scim.group_sync_enabled
         && *team_sync
@@ -194,7 +194,7 @@ async fn revert(
     state
         .db
         .write(move |tx| {
-            store::delete(tx)?;
+            store::delete(tx, &ns)?;
             cache.set_stored_config(None);
             Ok(())
         })

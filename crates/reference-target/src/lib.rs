@@ -1,6 +1,7 @@
 //! The Grafana-shaped reference target: a SCIM 2.0 service provider on axum and SQLite.
 //!
-//! It serves Grafana's SCIM path (`/apis/scim.grafana.app/v0alpha1/namespaces/default`),
+//! It serves Grafana's SCIM path (`/apis/scim.grafana.app/v0alpha1/namespaces/default`, or
+//! the namespace [`ServeOptions::namespace`] names), over HTTP or HTTPS ([`ServeTls`]),
 //! the SCIMConfig API, and the parts of Grafana's app API a conformance test reads
 //! (`/api/user`, `/api/org/users`, `/api/users/…`, `/api/teams/…`), with Grafana's split
 //! of who may call what (an org-Admin service-account token; basic auth as the server
@@ -21,6 +22,7 @@ mod settings;
 mod state;
 mod store;
 mod timestamp;
+mod tls;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -42,6 +44,7 @@ pub use settings::{
     SettingsError, TeamSyncSettings,
 };
 pub use state::{AppState, ConfigSource};
+pub use tls::ServeTls;
 
 /// The largest request body the target reads: 1 MiB, advertised as the bulk
 /// `maxPayloadSize` in the ServiceProviderConfig (RFC 7643 §5).
@@ -68,6 +71,14 @@ pub struct ServeOptions {
     /// login is refused. The SP entity id and ACS URL derive from `[server] root_url`,
     /// by default `http://<bound address>`.
     pub idp_certs: Vec<IdpSource>,
+    /// The namespace served (`--namespace`; Grafana Cloud's `stacks-<id>`); others
+    /// answer `403 authn.invalid-namespace`. `None`: `default`.
+    pub namespace: Option<String>,
+    /// Grafana's `[server] root_url` (`--root-url`), replacing the ini's: the public URL
+    /// behind a proxy. The SAML entity id and ACS, and SCIM `meta.location`, use it.
+    pub root_url: Option<String>,
+    /// Serve HTTPS with these files (`--tls-cert`, `--tls-key`, `--tls-client-ca`).
+    pub tls: Option<ServeTls>,
 }
 
 /// Open and migrate the database, bind, call `ready(local_addr)` once listening, serve
@@ -94,31 +105,54 @@ pub async fn serve_with_faults(
     ready: impl FnOnce(SocketAddr) + Send,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let settings = Settings::load(opts.config_ini.as_deref(), std::env::vars())?;
+    let mut settings = Settings::load(opts.config_ini.as_deref(), std::env::vars())?;
+    if let Some(root) = &opts.root_url {
+        if !root.starts_with("http://") && !root.starts_with("https://") {
+            anyhow::bail!("--root-url `{root}` is not an http(s) url");
+        }
+        settings.server.root_url = Some(root.trim_end_matches('/').to_owned());
+    }
+    let tls = opts.tls.as_ref().map(tls::server_config).transpose()?;
     let trusted_idps = login::idp::load_all(&opts.idp_certs)?;
     let db_path = opts.db.clone();
     let token = opts.token;
     for fault in faults.iter() {
         tracing::warn!("fault injected: {fault}: {}", fault.doc());
     }
-    let state = tokio::task::spawn_blocking(move || AppState::open(&db_path, settings, token))
+    let namespace = opts.namespace.clone();
+    let state = tokio::task::spawn_blocking(move || {
+        let state = AppState::open(&db_path, settings, token)?;
+        match namespace {
+            Some(ns) => state.with_namespace(&ns),
+            None => Ok(state),
+        }
+    })
+    .await
+    .context("opening the database on a blocking thread")??
+    .with_faults(faults);
+    let tcp = tokio::net::TcpListener::bind(opts.listen)
         .await
-        .context("opening the database on a blocking thread")??
-        .with_faults(faults);
-    let (listener, local) = bind(opts.listen).await?;
+        .with_context(|| format!("binding {}", opts.listen))?;
+    let local = tcp
+        .local_addr()
+        .with_context(|| format!("reading the bound address of {}", opts.listen))?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let root_url = state
         .settings()
         .server
         .root_url
         .clone()
-        .unwrap_or_else(|| format!("http://{local}"));
+        .unwrap_or_else(|| format!("{scheme}://{local}"));
     let state = state.with_login(LoginConfig {
         root_url,
         trusted_idps,
         clock: std::sync::Arc::new(saml::SystemClock),
     })?;
     ready(local);
-    serve_app(listener, local, state, shutdown).await
+    match tls {
+        Some(config) => serve_app(tls::TlsListener::new(tcp, config), local, state, shutdown).await,
+        None => serve_app(nodelay(tcp), local, state, shutdown).await,
+    }
 }
 
 /// A listener on `listen` that sets `TCP_NODELAY` on each accepted connection, and the
@@ -132,12 +166,16 @@ async fn bind(
     let local = listener
         .local_addr()
         .with_context(|| format!("reading the bound address of {listen}"))?;
-    let listener = listener.tap_io(|tcp| {
+    Ok((nodelay(listener), local))
+}
+
+/// `listener`, setting `TCP_NODELAY` on each accepted connection.
+fn nodelay(listener: tokio::net::TcpListener) -> impl axum::serve::Listener<Addr = SocketAddr> {
+    listener.tap_io(|tcp| {
         if let Err(err) = tcp.set_nodelay(true) {
             tracing::debug!("setting TCP_NODELAY on an accepted connection: {err}");
         }
-    });
-    Ok((listener, local))
+    })
 }
 
 /// Serve the app on `listener` (bound to `local`) until `shutdown` resolves, then

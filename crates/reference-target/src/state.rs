@@ -73,6 +73,9 @@ pub struct AppState {
     pub(crate) team_sync: Arc<tokio::sync::Mutex<bool>>,
     /// Active fault switches; empty for the correct target.
     pub(crate) faults: Arc<FaultSet>,
+    /// The one namespace served (`default`, or Grafana Cloud's `stacks-<id>`); the
+    /// SCIMConfig is stored under it, and any other namespace answers 403.
+    pub(crate) namespace: Arc<str>,
 }
 
 impl AppState {
@@ -85,7 +88,12 @@ impl AppState {
         settings.validate()?;
         let db = Db::open(db)?;
         let stored = db
-            .read_blocking(|tx| Ok(crate::store::config::get(tx)?))
+            .read_blocking(|tx| {
+                Ok(crate::store::config::get(
+                    tx,
+                    crate::store::config::DEFAULT_NAMESPACE,
+                )?)
+            })
             .map_err(|e| anyhow::anyhow!("{e}"))
             .context("reading the stored scim config")?;
         let login = LoginConfig {
@@ -108,7 +116,42 @@ impl AppState {
             token: Arc::new(BearerToken(token.into_bytes())),
             startup_config: stored,
             stored_config: Arc::new(RwLock::new(stored)),
+            namespace: Arc::from(crate::store::config::DEFAULT_NAMESPACE),
         })
+    }
+
+    /// The same state serving namespace `ns` instead of `default` (Grafana Cloud's
+    /// `stacks-<id>`), with that namespace's stored SCIMConfig. A namespace is a DNS
+    /// label (1 to 63 of `a-z`, `0-9`, `-`, not starting or ending with `-`).
+    pub fn with_namespace(mut self, ns: &str) -> anyhow::Result<AppState> {
+        let label = !ns.is_empty()
+            && ns.len() <= 63
+            && ns
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !ns.starts_with('-')
+            && !ns.ends_with('-');
+        if !label {
+            anyhow::bail!(
+                "namespace `{ns}`: a namespace is 1 to 63 lowercase letters, digits and `-`, \
+                 starting and ending with a letter or digit"
+            );
+        }
+        let owned = ns.to_owned();
+        let stored = self
+            .db
+            .read_blocking(move |tx| Ok(crate::store::config::get(tx, &owned)?))
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .with_context(|| format!("reading the stored scim config of namespace {ns}"))?;
+        self.startup_config = stored;
+        self.stored_config = Arc::new(RwLock::new(stored));
+        self.namespace = Arc::from(ns);
+        Ok(self)
+    }
+
+    /// The namespace served.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
     }
 
     /// The same state with SAML login set up for `login` (trusted IdPs, root URL,

@@ -68,6 +68,9 @@ pub fn html(c: &Collector) -> String {
             info.jobs,
             c.duration_ms as f64 / 1000.0
         );
+        if info.insecure {
+            h.push_str("<p class=\"fail\"><b>insecure</b>: server certificates were not checked (--insecure)</p>");
+        }
     }
     let _ = write!(
         h,

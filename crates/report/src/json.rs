@@ -44,6 +44,7 @@ pub fn json(c: &Collector) -> String {
         "target": c.info.as_ref().map(|i| i.target.clone()),
         "base_url": c.info.as_ref().map(|i| i.base_url.clone()),
         "seed": c.info.as_ref().map(|i| i.seed),
+        "insecure": c.info.as_ref().map(|i| i.insecure),
         "duration_ms": c.duration_ms,
         "summary": {
             "total": s.total,

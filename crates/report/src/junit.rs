@@ -21,6 +21,10 @@ pub fn junit(c: &Collector) -> String {
     }
     for (name, cases) in suites {
         let mut suite = TestSuite::new(name);
+        if c.info.as_ref().is_some_and(|i| i.insecure) {
+            // --insecure: server certificates went unchecked; every suite says so.
+            suite.add_property(quick_junit::Property::new("insecure", "true"));
+        }
         for case in cases {
             let status = match case.outcome {
                 Outcome::Pass => TestCaseStatus::success(),

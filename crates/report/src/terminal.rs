@@ -109,6 +109,14 @@ impl<W: Write> Terminal<W> {
                     "running {} cases against {} at {} (seed {}, {} jobs)",
                     info.total, info.target, info.base_url, info.seed, info.jobs
                 )?;
+                if info.insecure {
+                    writeln!(
+                        self.out,
+                        "{}INSECURE{}: server certificates are not checked (--insecure)",
+                        p.outcome(conformance::Outcome::Fail),
+                        p.reset
+                    )?;
+                }
             }
             RunEvent::CaseFinished(case) => {
                 self.done += 1;

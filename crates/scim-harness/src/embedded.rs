@@ -25,10 +25,12 @@ impl EmbeddedTarget {
     /// Start it and wait until it listens. It trusts the IdP of every persona: metadata
     /// for `{entra,okta,rfc}.cert.pem` in `idp_keys`, with the entity ids the reference
     /// profile's `[saml] idp_tenant` gives them. `faults` are deliberate bugs
-    /// (`run --fault`); empty for the correct target.
+    /// (`run --fault`); empty for the correct target. It serves `namespace` (`run
+    /// --namespace`).
     pub async fn start(
         idp_keys: &Path,
         faults: reference_target::FaultSet,
+        namespace: &str,
     ) -> anyhow::Result<EmbeddedTarget> {
         let dir = tempfile::tempdir().context("creating a temporary folder")?;
         let profile = reference_profile()?;
@@ -77,6 +79,9 @@ impl EmbeddedTarget {
             config_ini: Some(ini),
             token: token.clone(),
             idp_certs,
+            namespace: Some(namespace.to_owned()),
+            root_url: None,
+            tls: None,
         };
         let running = reference_target::spawn(options, faults)
             .await

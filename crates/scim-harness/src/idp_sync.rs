@@ -30,6 +30,8 @@ pub struct SyncArgs {
     /// Per-request timeout in seconds.
     #[arg(long, default_value_t = 60)]
     timeout: u64,
+    #[command(flatten)]
+    connection: crate::connection::ConnectionArgs,
 }
 
 /// Prints each exchange's status line as it happens and, with `--transcript`, writes it
@@ -56,14 +58,18 @@ pub fn sync(args: SyncArgs) -> anyhow::Result<bool> {
         .persona
         .parse()
         .map_err(|err| anyhow::anyhow!("--persona: {err}"))?;
-    let profile = Profile::load(&args.target)?;
-    let token = profile.token()?;
+    let mut profile = Profile::load(&args.target)?;
+    let credential = profile.credential()?;
+    let timeout = std::time::Duration::from_secs(args.timeout.max(1));
+    let connector = args.connection.apply(&mut profile, timeout)?;
     let directory = idp::Directory::load(&args.directory)
         .with_context(|| format!("loading directory {}", args.directory.display()))?;
     let base = profile.scim_base(args.target_url.as_deref());
     println!("persona {persona} → target {} at {base}", profile.name);
-    let mut target = idp::ScimTarget::new(base, token);
-    target.timeout = std::time::Duration::from_secs(args.timeout.max(1));
+    let mut target = idp::ScimTarget::new(base, "");
+    target.credential = credential;
+    target.connector = Some(connector);
+    target.timeout = timeout;
     let file = match &args.transcript {
         Some(path) => Some(idp::JsonLinesSink::new(BufWriter::new(
             File::create(path)

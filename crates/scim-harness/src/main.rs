@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod connection;
 mod embedded;
 mod idp_sync;
 mod run;
@@ -112,6 +113,22 @@ struct ServeArgs {
     /// Inject a deliberate bug (repeatable); `target faults` lists them.
     #[arg(long = "fault", value_name = "NAME")]
     faults: Vec<reference_target::Fault>,
+    /// The namespace served (Grafana Cloud: `stacks-<id>`); others answer 403.
+    #[arg(long, env = "SCIM_HARNESS_NAMESPACE", default_value = "default")]
+    namespace: String,
+    /// Grafana's `[server] root_url`: the public URL (behind a proxy); the SAML entity
+    /// id and ACS and SCIM `meta.location` use it. Replaces the ini's.
+    #[arg(long, value_name = "URL")]
+    root_url: Option<String>,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Require client certificates issued by a CA in this PEM file (mutual TLS).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -210,7 +227,25 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         config_ini: args.config,
         token: args.token,
         idp_certs,
+        namespace: Some(args.namespace.clone()),
+        root_url: args.root_url.clone(),
+        tls: args
+            .tls_cert
+            .clone()
+            .zip(args.tls_key.clone())
+            .map(|(cert, key)| reference_target::ServeTls {
+                cert,
+                key,
+                client_ca: args.tls_client_ca.clone(),
+            }),
     };
+    let scheme = if options.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let namespace = args.namespace.clone();
+    let announce = move |addr: SocketAddr| announce(scheme, addr, &namespace);
     let faults: reference_target::FaultSet = args.faults.into_iter().collect();
     runtime
         .block_on(async {
@@ -243,13 +278,13 @@ fn list_faults() {
 }
 
 /// Tells the user (and scripts reading stdout) where the target listens.
-fn announce(addr: SocketAddr) {
+fn announce(scheme: &str, addr: SocketAddr, namespace: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "listening on http://{addr}");
+    let _ = writeln!(out, "listening on {scheme}://{addr}");
     let _ = writeln!(
         out,
-        "scim base http://{addr}/apis/scim.grafana.app/v0alpha1/namespaces/default"
+        "scim base {scheme}://{addr}/apis/scim.grafana.app/v0alpha1/namespaces/{namespace}"
     );
     let _ = out.flush();
 }

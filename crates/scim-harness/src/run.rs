@@ -85,6 +85,8 @@ pub struct RunArgs {
     /// --target); `target faults` lists them.
     #[arg(long = "fault", value_name = "NAME", conflicts_with = "target")]
     faults: Vec<reference_target::Fault>,
+    #[command(flatten)]
+    connection: crate::connection::ConnectionArgs,
 }
 
 /// Arguments of `list`.
@@ -161,6 +163,12 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
              the run goes to the embedded reference target, not to that URL"
         )));
     }
+    if args.target.is_none() && args.connection.names_tls() {
+        return Err(usage(anyhow::anyhow!(
+            "--ca-cert, --insecure, --client-cert and --client-key need --target PROFILE: the \
+             embedded reference target is served over plain http"
+        )));
+    }
     let catalogue = load_catalogue(&args.scenarios)?;
     let personas = parse_personas(&args.personas).map_err(usage)?;
     for c in &args.configs {
@@ -205,18 +213,24 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         .transpose()
         .context("loading the baseline")
         .map_err(usage)?;
-    let profile = match &args.target {
-        Some(path) => Some(
-            Profile::load(path)
+    let request_timeout = Duration::from_secs(args.timeout.max(1));
+    let (profile, connector) = match &args.target {
+        Some(path) => {
+            let mut profile = Profile::load(path)
                 .context("loading the target profile")
-                .map_err(usage)?,
-        ),
-        None => None,
+                .map_err(usage)?;
+            let connector = args
+                .connection
+                .apply(&mut profile, request_timeout)
+                .map_err(usage)?;
+            (Some(profile), Some(connector))
+        }
+        None => (None, None),
     };
     let token = match &profile {
         Some(p) => Some(
-            p.token()
-                .context("resolving the scim token")
+            p.credential()
+                .context("resolving the scim credential")
                 .map_err(usage)?,
         ),
         None => None,
@@ -250,18 +264,22 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
             }
             _ => {
                 let faults: reference_target::FaultSet = args.faults.iter().copied().collect();
-                let embedded = EmbeddedTarget::start(&args.idp_keys, faults)
-                    .await
-                    .context("starting the embedded reference target")
-                    .map_err(|error| Failure {
-                        code: exit::FAILED,
-                        error,
-                    })?;
-                let profile = embedded.profile().map_err(usage)?;
+                let embedded =
+                    EmbeddedTarget::start(&args.idp_keys, faults, &args.connection.namespace)
+                        .await
+                        .context("starting the embedded reference target")
+                        .map_err(|error| Failure {
+                            code: exit::FAILED,
+                            error,
+                        })?;
+                let mut profile = embedded.profile().map_err(usage)?;
+                profile
+                    .set_namespace(&args.connection.namespace)
+                    .map_err(|e| usage(e.into()))?;
                 (
                     profile,
                     embedded.base_url.clone(),
-                    embedded.token.clone(),
+                    idp::Credential::Bearer(embedded.token.clone()),
                     Some(embedded.admin.clone()),
                     Some(embedded),
                 )
@@ -270,11 +288,12 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         let opts = RunOptions {
             profile,
             base_url,
-            token,
+            credential: token,
+            connector,
             admin,
             seed,
             jobs: args.jobs,
-            request_timeout: Duration::from_secs(args.timeout.max(1)),
+            request_timeout,
             case_timeout: Duration::from_secs(args.timeout.max(1) * 30),
             idp_keys: args.idp_keys.clone(),
             baseline,

@@ -139,3 +139,116 @@ fn baselines_load_and_need_reasons() {
     let err = Baseline::load(&path).unwrap_err().to_string();
     assert!(err.contains(":3:1") && err.contains("why"), "{err}");
 }
+
+#[test]
+fn grafana_cloud_profile_has_no_admin_and_no_team_sync_switch() {
+    let mut c = Profile::load(&fixture("grafana-cloud.toml")).expect("grafana-cloud");
+    assert!(!c.provides(ProfileNeed::CreateUser) && !c.provides(ProfileNeed::TeamSync));
+    c.set_namespace("stacks-12345").expect("a valid namespace");
+    assert_eq!(
+        c.scim_base(Some("https://s.grafana.net")),
+        "https://s.grafana.net/apis/scim.grafana.app/v0alpha1/namespaces/stacks-12345"
+    );
+    assert_eq!(
+        c.config.as_ref().and_then(|c| c.path.as_deref()),
+        Some("/apis/scim.grafana.app/v0alpha1/namespaces/stacks-12345/config/default")
+    );
+}
+
+#[test]
+fn namespace_fills_the_shipped_paths_and_must_be_a_dns_label() {
+    for name in ["reference.toml", "grafana.toml"] {
+        let mut p = Profile::load(&fixture(name)).expect(name);
+        assert!(p.scim.path.contains("{namespace}"), "{name}");
+        p.set_namespace("default").expect("default");
+        assert!(p.scim.path.ends_with("/namespaces/default"), "{name}");
+    }
+    let mut p = Profile::load(&fixture("reference.toml")).expect("reference");
+    for bad in [
+        "",
+        "Stacks-1",
+        "a/b",
+        "-a",
+        "a-",
+        "x".repeat(64).as_str(),
+        "../x",
+    ] {
+        let err = p.set_namespace(bad).expect_err(bad).to_string();
+        assert!(err.starts_with(&format!("--namespace `{bad}`")), "{err}");
+    }
+}
+
+const AUTH_HEAD: &str = "name = \"t\"\nbase_url = \"https://h\"\n[scim]\npath = \"/scim\"\n";
+
+#[test]
+fn auth_kinds_resolve_to_credentials_without_showing_secrets() {
+    let basic = Profile::parse(
+        &format!("{AUTH_HEAD}auth = {{ kind = \"basic\", user = \"admin\", password = \"pw\" }}\n"),
+        "b.toml",
+    )
+    .expect("basic");
+    assert_eq!(
+        basic.credential().expect("literal"),
+        idp::Credential::Basic {
+            user: "admin".into(),
+            password: "pw".into()
+        }
+    );
+    let header = Profile::parse(
+        &format!(
+            "{AUTH_HEAD}auth = {{ kind = \"header\", name = \"X-Api-Key\", value = {{ env = \"SCIM_HARNESS_TEST_UNSET_KEY\" }} }}\n"
+        ),
+        "h.toml",
+    )
+    .expect("header");
+    let err = header.credential().expect_err("unset").to_string();
+    assert_eq!(
+        err,
+        "target profile h.toml: scim.auth.value names the environment variable \
+         SCIM_HARNESS_TEST_UNSET_KEY, which is not set"
+    );
+    let bearer = Profile::parse(
+        &format!("{AUTH_HEAD}auth = {{ kind = \"bearer\", token = \"tok\" }}\n"),
+        "t.toml",
+    )
+    .expect("bearer");
+    assert_eq!(
+        bearer.credential().expect("bearer"),
+        idp::Credential::Bearer("tok".into())
+    );
+    let bad_name = Profile::parse(
+        &format!("{AUTH_HEAD}auth = {{ kind = \"header\", name = \"X Key\", value = \"v\" }}\n"),
+        "n.toml",
+    )
+    .expect("parses");
+    assert_eq!(
+        bad_name.credential().expect_err("bad name").to_string(),
+        "target profile n.toml: scim.auth: `X Key` is not a valid http header name"
+    );
+}
+
+#[test]
+fn scim_auth_and_tls_keys_are_checked() {
+    check_error(
+        &format!("{AUTH_HEAD}token = \"t\"\nauth = {{ kind = \"bearer\", token = \"t\" }}\n"),
+        &["not both"],
+    );
+    check_error(AUTH_HEAD, &["needs `token` or `auth`"]);
+    check_error(
+        &format!("{AUTH_HEAD}auth = {{ kind = \"digest\", token = \"t\" }}\n"),
+        &["digest"],
+    );
+    check_error(
+        &format!("{AUTH_HEAD}token = \"t\"\n[tls]\nclient_cert = \"c.pem\"\n"),
+        &["client_cert and client_key go together"],
+    );
+    let p = Profile::parse(
+        &format!("{AUTH_HEAD}token = \"t\"\n[tls]\nca_file = \"ca.pem\"\n"),
+        "p.toml",
+    )
+    .expect("tls");
+    assert_eq!(
+        p.tls_files().ca_certs,
+        vec![std::path::PathBuf::from("ca.pem")]
+    );
+}

@@ -121,7 +121,8 @@ fn scenario(id: &str, exclusive: bool, steps: &str) -> conformance::LoadedScenar
 fn options(url: String, profile: Profile) -> RunOptions {
     RunOptions {
         base_url: url,
-        token: "t".into(),
+        credential: idp::Credential::Bearer("t".into()),
+        connector: None,
         admin: None,
         profile,
         seed: 1,

@@ -5,11 +5,12 @@ use std::cell::RefCell;
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
-use reqwest::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, HOST, RETRY_AFTER};
+use reqwest::header::{HeaderName, HeaderValue, ACCEPT, HOST, RETRY_AFTER};
 use serde_json::Value;
 
 use crate::persona::{PersonaId, RequestKind};
 
+use super::connect;
 use super::plain_http::{self, PlainHttp};
 use super::policy::{Pacer, ScimTarget, SyncLimits, TranscriptDetail};
 use super::transcript::{Exchange, JsonText, RequestBody};
@@ -41,12 +42,13 @@ pub(crate) struct Http {
     limits: SyncLimits,
     /// The base URL parsed once; each request only sets path and query on a copy.
     pub(super) base: Option<reqwest::Url>,
-    /// `Authorization: Bearer …`, marked sensitive; `None` when the token is not a valid
-    /// header value (each request then fails as reqwest reports it).
-    pub(super) authorization: Option<HeaderValue>,
-    /// The lean client for an `http://` base URL with a valid token; `None` sends
-    /// through reqwest (`https://`, credentials in the URL, a token that is no header
-    /// value).
+    /// The credential's header (`Authorization: Bearer …` by default), its value marked
+    /// sensitive; `None` when it is not a valid header (each request then fails with
+    /// that reason, naming no secret).
+    pub(super) authorization: Option<(HeaderName, HeaderValue)>,
+    /// The lean client for an `http://` base URL with a valid credential and no proxy;
+    /// `None` sends through reqwest (`https://`, credentials in the URL, a credential
+    /// that is no header, a proxy from the environment).
     plain: Option<PlainHttp>,
     /// The base URL's path without trailing slash, prefixed to each plain request.
     pub(super) prefix: String,
@@ -66,30 +68,31 @@ struct Attempt {
 
 impl Http {
     pub(crate) fn new(persona: PersonaId, target: ScimTarget) -> Http {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(target.timeout)
-            // The engine retries by persona and records every attempt; reqwest's own
-            // replay of refused HTTP/2 streams would send unrecorded requests (and
-            // clones every request to be able to).
-            .retry(reqwest::retry::never().max_retries_per_request(0))
-            .build()
-            .unwrap_or_default();
+        let client = match &target.connector {
+            Some(connector) => connector.client.clone(),
+            None => reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(target.timeout)
+                // The engine retries by persona and records every attempt; reqwest's own
+                // replay of refused HTTP/2 streams would send unrecorded requests (and
+                // clones every request to be able to).
+                .retry(reqwest::retry::never().max_retries_per_request(0))
+                .build()
+                .unwrap_or_default(),
+        };
         let limits = target
             .limits
             .unwrap_or_else(|| SyncLimits::for_persona(persona));
         let base = reqwest::Url::parse(target.base())
             .ok()
             .filter(|u| !u.cannot_be_a_base());
-        let authorization = HeaderValue::try_from(format!("Bearer {}", target.token))
-            .ok()
-            .map(|mut v| {
-                v.set_sensitive(true);
-                v
-            });
+        let authorization = target.credential.header().ok();
+        // A proxy from the environment that applies to the target sends `http://` through
+        // reqwest too, which implements the proxy variables; otherwise the fast path.
         let plain = base
             .as_ref()
             .filter(|_| authorization.is_some())
+            .filter(|b| !b.host_str().is_some_and(connect::http_proxy_applies))
             .and_then(|b| PlainHttp::new(b, limits.concurrency.max(1)));
         let prefix = base
             .as_ref()
@@ -227,7 +230,7 @@ impl Http {
         let mut request_headers = Vec::new();
         if full {
             request_headers.reserve(headers.len() + 1);
-            request_headers.push(("authorization".to_owned(), "Bearer [redacted]".to_owned()));
+            request_headers.push(self.target.credential.redacted());
             request_headers.extend(
                 headers
                     .iter()
@@ -258,7 +261,7 @@ impl Http {
                 // unless the persona sets one, then hyper-util's `Host`.
                 let h = req.headers_mut();
                 h.reserve(headers.len() + 3);
-                h.append(AUTHORIZATION, authorization.clone());
+                h.append(authorization.0.clone(), authorization.1.clone());
                 for &(k, v) in headers {
                     h.append(HeaderName::from_static(k), HeaderValue::from_static(v));
                 }

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use crate::persona::{Family, PersonaId};
 
+use super::connect::{Connector, Credential};
+
 /// Where and how to reach the SCIM service provider.
 #[derive(Debug, Clone)]
 pub struct ScimTarget {
@@ -13,8 +15,11 @@ pub struct ScimTarget {
     /// `http://127.0.0.1:3000/apis/scim.grafana.app/v0alpha1/namespaces/default`. A query
     /// string on it (Entra's `?aadOptscim062020`, entra-scim.md §2) is not sent.
     pub base_url: String,
-    /// The bearer token; sent as `Authorization: Bearer …`, never recorded.
-    pub token: String,
+    /// What each request presents (a bearer token by default); never recorded.
+    pub credential: Credential,
+    /// The client for `https://` (and proxied `http://`) requests, with its trust and
+    /// client identity; `None` builds a default one (bundled and system roots).
+    pub connector: Option<Connector>,
     /// Budget for one request, from sending to the last body byte. Both Entra and Okta
     /// give up after 60 s (entra-scim.md §3 "Load and timing", okta-scim.md §1).
     pub timeout: Duration,
@@ -92,12 +97,13 @@ impl SyncLimits {
 pub const ENTRA_CONCURRENCY: usize = 8;
 
 impl ScimTarget {
-    /// A target with the documented defaults: 60 s per request, 4 MiB bodies, at most
+    /// A target reached with a bearer token and the documented defaults: 60 s per request, 4 MiB bodies, at most
     /// 5 minutes per 429 wait (Okta's default wait, okta-scim.md §1).
     pub fn new(base_url: impl Into<String>, token: impl Into<String>) -> ScimTarget {
         ScimTarget {
             base_url: base_url.into(),
-            token: token.into(),
+            credential: Credential::Bearer(token.into()),
+            connector: None,
             timeout: Duration::from_secs(60),
             max_response_bytes: 4 * 1024 * 1024,
             max_retry_wait: Duration::from_secs(300),

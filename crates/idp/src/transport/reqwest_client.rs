@@ -1,6 +1,6 @@
 //! The reqwest client, for `https://` targets and what the plain client cannot send.
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::error_chain;
 use super::http::{parse_answer, Http, Parsed, Spawned};
@@ -18,8 +18,14 @@ impl Http {
     ) -> Result<Parsed, TransportError> {
         let mut req = self.client.request(method.clone(), url);
         req = match &self.authorization {
-            Some(v) => req.header(AUTHORIZATION, v.clone()),
-            None => req.header("authorization", format!("Bearer {}", self.target.token)),
+            Some((name, value)) => req.header(name.clone(), value.clone()),
+            None => {
+                let reason = match self.target.credential.header() {
+                    Err(e) => e.to_string(),
+                    Ok(_) => "the credential is not a valid header".to_owned(),
+                };
+                return Err(TransportError::Io(format!("not sent: {reason}")));
+            }
         };
         for &(k, v) in headers {
             req = req.header(HeaderName::from_static(k), HeaderValue::from_static(v));

@@ -28,6 +28,9 @@ async fn start_target() -> Running {
         config_ini: Some(ini),
         token: TOKEN.into(),
         idp_certs: Vec::new(),
+        namespace: None,
+        root_url: None,
+        tls: None,
     };
     let target = reference_target::spawn(opts, reference_target::FaultSet::none())
         .await
@@ -117,10 +120,17 @@ async fn lifecycle_against_reference_target(#[case] persona: PersonaId) {
             report.exchanges
         );
         let user = scim_user(&t, ALICE_LOGIN).await;
-        let (status, app_user) = t
-            .get(&format!("/api/users/lookup?loginOrEmail={ALICE_LOGIN}"))
+        // The org-scoped list an org-Admin service-account token may read (Grafana's
+        // /api/users/lookup needs a server admin).
+        let (status, org_users) = t
+            .get(&format!("/api/org/users?query={ALICE_LOGIN}"))
             .await;
-        assert_eq!(status, 200, "{step}: {app_user}");
+        assert_eq!(status, 200, "{step}: {org_users}");
+        let app_user = org_users
+            .as_array()
+            .and_then(|a| a.iter().find(|u| u["login"] == ALICE_LOGIN))
+            .cloned()
+            .unwrap_or_else(|| panic!("{step}: {ALICE_LOGIN} not in {org_users}"));
         let disabled = step == "disable";
         assert_eq!(
             scim::model::parse_bool(&user["active"]),

@@ -56,7 +56,7 @@ impl Surface {
 pub fn app(state: AppState) -> Router {
     let plain_errors = state.fault(Fault::PlainErrorBodies);
     let router = Router::new()
-        .merge(crate::scim_api::router())
+        .merge(crate::scim_api::router(state.clone()))
         .merge(crate::config_api::router())
         .merge(crate::grafana_api::router())
         .merge(crate::login::router())

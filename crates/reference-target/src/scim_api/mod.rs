@@ -7,7 +7,7 @@ mod groups;
 mod params;
 mod users;
 
-use axum::extract::{FromRequestParts, RawPathParams, Request};
+use axum::extract::{FromRequestParts, RawPathParams, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -22,10 +22,7 @@ use crate::state::AppState;
 /// Grafana's SCIM API group; the namespace follows.
 pub const NAMESPACES_PREFIX: &str = "/apis/scim.grafana.app/v0alpha1/namespaces";
 
-/// The only namespace the target serves (self-hosted Grafana's `default`).
-pub const NAMESPACE: &str = crate::store::config::NAMESPACE;
-
-pub fn router() -> Router<AppState> {
+pub fn router(state: AppState) -> Router<AppState> {
     let at = |suffix: &str| format!("{NAMESPACES_PREFIX}/{{ns}}{suffix}");
     Router::new()
         .route(&at("/Users"), get(users::list).post(users::create))
@@ -52,15 +49,15 @@ pub fn router() -> Router<AppState> {
         .route(&at("/ResourceTypes/{name}"), get(discovery::resource_type))
         .route(&at("/Schemas"), get(discovery::schemas))
         .route(&at("/Schemas/{urn}"), get(discovery::schema))
-        .route_layer(middleware::from_fn(require_namespace))
+        .route_layer(middleware::from_fn_with_state(state, require_namespace))
 }
 
 /// The error for a namespace the target does not serve. Grafana: "invalid namespace"
 /// (troubleshooting page), `403 authn.invalid-namespace` (Terraform provider docs).
-pub fn invalid_namespace(ns: &str) -> AppError {
+pub fn invalid_namespace(ns: &str, served: &str) -> AppError {
     AppError::client(
         StatusCode::FORBIDDEN,
-        format!("invalid namespace `{ns}`: this target serves namespace `{NAMESPACE}`"),
+        format!("authn.invalid-namespace: invalid namespace `{ns}`: this target serves namespace `{served}`"),
     )
 }
 
@@ -69,15 +66,23 @@ pub fn namespace_param(params: &RawPathParams) -> Option<&str> {
     params.iter().find(|(k, _)| *k == "ns").map(|(_, v)| v)
 }
 
-async fn require_namespace(params: RawPathParams, request: Request, next: Next) -> Response {
+async fn require_namespace(
+    State(state): State<AppState>,
+    params: RawPathParams,
+    request: Request,
+    next: Next,
+) -> Response {
     match namespace_param(&params) {
-        Some(ns) if ns != NAMESPACE => invalid_namespace(ns).into_response(),
+        Some(ns) if ns != state.namespace() => {
+            invalid_namespace(ns, state.namespace()).into_response()
+        }
         _ => next.run(request).await,
     }
 }
 
-/// The absolute base URL of the SCIM API as the client addressed it, for
-/// `meta.location` and `Location` (RFC 7644 §3.1); relative when the request carries
+/// The absolute base URL of the SCIM API, for `meta.location` and `Location` (RFC 7644
+/// §3.1): under `[server] root_url` (`--root-url`) when it is set, as Grafana builds
+/// its public URLs; else as the client addressed it; relative when the request carries
 /// no usable `Host`.
 #[derive(Debug, Clone)]
 pub struct ScimBase(pub String);
@@ -90,10 +95,20 @@ fn plausible_authority(host: &str) -> bool {
         })
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for ScimBase {
+impl FromRequestParts<AppState> for ScimBase {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let ns = state.namespace();
+        if let Some(root) = &state.settings().server.root_url {
+            return Ok(ScimBase(format!(
+                "{}{NAMESPACES_PREFIX}/{ns}",
+                root.trim_end_matches('/')
+            )));
+        }
         let host = parts
             .headers
             .get(header::HOST)
@@ -107,9 +122,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ScimBase {
         let base = match host {
             Some(host) => {
                 let scheme = if https { "https" } else { "http" };
-                format!("{scheme}://{host}{NAMESPACES_PREFIX}/{NAMESPACE}")
+                format!("{scheme}://{host}{NAMESPACES_PREFIX}/{ns}")
             }
-            None => format!("{NAMESPACES_PREFIX}/{NAMESPACE}"),
+            None => format!("{NAMESPACES_PREFIX}/{ns}"),
         };
         Ok(ScimBase(base))
     }

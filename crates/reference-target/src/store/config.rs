@@ -5,8 +5,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::settings::ScimSettings;
 
-/// The namespace the target serves; the only one with a config.
-pub const NAMESPACE: &str = "default";
+/// The namespace a target serves unless told otherwise (self-hosted Grafana's).
+pub const DEFAULT_NAMESPACE: &str = "default";
 
 /// A stored SCIMConfig.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,13 +18,13 @@ pub struct StoredConfig {
     pub updated: i64,
 }
 
-/// The stored config, if any.
-pub fn get(conn: &Connection) -> rusqlite::Result<Option<StoredConfig>> {
+/// The stored config of namespace `ns`, if any.
+pub fn get(conn: &Connection, ns: &str) -> rusqlite::Result<Option<StoredConfig>> {
     conn.prepare_cached(
         "SELECT enable_user_sync, enable_group_sync, reject_non_provisioned_users, generation, created, updated
          FROM scim_config WHERE namespace = ?1",
     )?
-    .query_row([NAMESPACE], |r| {
+    .query_row([ns], |r| {
         Ok(StoredConfig {
             spec: ScimSettings {
                 user_sync_enabled: r.get(0)?,
@@ -39,8 +39,13 @@ pub fn get(conn: &Connection) -> rusqlite::Result<Option<StoredConfig>> {
     .optional()
 }
 
-/// Store `spec`, creating or replacing the config.
-pub fn put(conn: &Connection, spec: ScimSettings, now: i64) -> rusqlite::Result<StoredConfig> {
+/// Store `spec` as namespace `ns`'s config, creating or replacing it.
+pub fn put(
+    conn: &Connection,
+    ns: &str,
+    spec: ScimSettings,
+    now: i64,
+) -> rusqlite::Result<StoredConfig> {
     conn.prepare_cached(
         "INSERT INTO scim_config (namespace, enable_user_sync, enable_group_sync, reject_non_provisioned_users,
             generation, created, updated)
@@ -51,19 +56,20 @@ pub fn put(conn: &Connection, spec: ScimSettings, now: i64) -> rusqlite::Result<
             generation = generation + 1, updated = excluded.updated",
     )?
     .execute(params![
-        NAMESPACE,
+        ns,
         spec.user_sync_enabled,
         spec.group_sync_enabled,
         spec.reject_non_provisioned_users,
         now
     ])?;
-    get(conn)?.ok_or(rusqlite::Error::QueryReturnedNoRows)
+    get(conn, ns)?.ok_or(rusqlite::Error::QueryReturnedNoRows)
 }
 
-/// Remove the stored config; the file settings apply again. True if one existed.
-pub fn delete(conn: &Connection) -> rusqlite::Result<bool> {
+/// Remove namespace `ns`'s stored config; the file settings apply again. True if one
+/// existed.
+pub fn delete(conn: &Connection, ns: &str) -> rusqlite::Result<bool> {
     Ok(conn
         .prepare_cached("DELETE FROM scim_config WHERE namespace = ?1")?
-        .execute([NAMESPACE])?
+        .execute([ns])?
         > 0)
 }

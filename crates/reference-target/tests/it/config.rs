@@ -216,6 +216,9 @@ async fn group_sync_with_team_sync_in_the_file_refuses_to_start() {
         config_ini: Some(ini),
         token: TOKEN.into(),
         idp_certs: Vec::new(),
+        namespace: None,
+        root_url: None,
+        tls: None,
     };
     let mut called = false;
     let err = reference_target::serve(opts, |_| called = true, async {})

@@ -7,6 +7,7 @@ mod discovery;
 mod errors;
 mod faults;
 mod logs;
+mod namespace;
 mod saml_login;
 mod scim_groups;
 mod scim_users;

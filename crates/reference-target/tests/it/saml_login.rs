@@ -955,6 +955,9 @@ async fn serve_trusts_idps_from_metadata_and_named_certificates() {
         config_ini: Some(ini),
         token: TOKEN.into(),
         idp_certs: vec![reference_target::IdpSource::Metadata(metadata_path), named],
+        namespace: None,
+        root_url: None,
+        tls: None,
     };
     let running = reference_target::spawn(opts, reference_target::FaultSet::none())
         .await

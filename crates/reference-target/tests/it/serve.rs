@@ -36,6 +36,9 @@ async fn data_persists_across_restarts_of_the_same_database() {
             config_ini: Some(ini),
             token: TOKEN.into(),
             idp_certs: Vec::new(),
+            namespace: None,
+            root_url: None,
+            tls: None,
         };
         reference_target::spawn(opts, reference_target::FaultSet::none())
             .await

@@ -109,6 +109,9 @@ impl Target {
             config_ini: Some(ini_path),
             token: TOKEN.to_owned(),
             idp_certs: Vec::new(),
+            namespace: None,
+            root_url: None,
+            tls: None,
         };
         let running = reference_target::spawn(opts, reference_target::FaultSet::none())
             .await

@@ -86,6 +86,7 @@ fn events() -> Vec<RunEvent> {
         seed: 7,
         total: 3,
         jobs: 2,
+        insecure: false,
     })];
     for c in cases {
         summary.add(&c);

@@ -6,3 +6,4 @@ mod saml_process;
 mod serve_process;
 mod sync_process;
 mod target_process;
+mod tls_process;

@@ -16,11 +16,18 @@ pub struct TargetProcess {
 impl TargetProcess {
     /// Starts the binary on `db` and waits for it to print where it listens.
     pub fn start(db: &Path) -> TargetProcess {
+        TargetProcess::start_with(db, &[])
+    }
+
+    /// [`TargetProcess::start`] with further `target serve` flags.
+    pub fn start_with(db: &Path, extra: &[&str]) -> TargetProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_scim-harness"))
             .args(["target", "serve", "--listen", "127.0.0.1:0", "--db"])
             .arg(db)
             .arg("--config")
             .arg(reference_ini())
+            .args(extra)
+            .env_remove("SCIM_HARNESS_NAMESPACE")
             .env("SCIM_HARNESS_TOKEN", TOKEN)
             .env_remove("RUST_LOG")
             .stdout(Stdio::piped())

@@ -35,7 +35,8 @@ pub use login::idp::{IdpError, IdpSource, IdpSourceSyntax, TrustedIdp};
 pub use login::sp::LoginConfig;
 pub use running::{spawn, spawn_app, RunningTarget};
 pub use settings::{
-    SamlSettings, ScimSettings, ServerSettings, Settings, SettingsError, TeamSyncSettings,
+    RefusalAnswer, SamlSettings, ScimSettings, ServerSettings, Settings, SettingsError,
+    TeamSyncSettings,
 };
 pub use state::{AppState, ConfigSource};
 

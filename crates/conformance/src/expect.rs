@@ -10,6 +10,7 @@ use crate::event::Mismatch;
 use crate::http::Answer;
 use crate::login::LoginResult;
 use crate::observe::{Found, LastSync};
+use crate::profile::{Refusal, SessionSection};
 use crate::scenario::{AppExpect, Expect, JsonType, LoginExpect, ResponseExpect, UserExpect};
 
 /// RFC 7644 §3.12: the schema URI of an error response.
@@ -343,16 +344,23 @@ fn fmt_set(s: &BTreeSet<String>) -> String {
 }
 
 /// The last login against `want`; `accepted_login` is the login of the `accepted_as`
-/// user.
+/// user; `session` says how the target refuses. A refusal is judged by the missing
+/// session; its status and message id where the target answers them
+/// (`refusal = "status"`), else its public message where the profile maps the id to
+/// one. Returns the mismatches and notes (a message the profile leaves open is
+/// reported as observed, not judged).
 pub(crate) fn login(
     step: usize,
     want: &LoginExpect,
     accepted_login: Option<&str>,
     last: &LoginResult,
-) -> Vec<Mismatch> {
+    session: &SessionSection,
+) -> (Vec<Mismatch>, Vec<String>) {
     let mut f = Findings::new(step);
+    let mut notes = Vec::new();
     let n = Some(last.exchange);
     let seen = last.describe();
+    let by_status = session.refusal == Refusal::Status;
     if let (Some(key), Some(login)) = (&want.accepted_as, accepted_login) {
         let ok = last
             .whoami_login
@@ -363,9 +371,12 @@ pub(crate) fn login(
             f.add(format!("login as {key}"), expected, seen.clone(), n);
         }
     }
-    if let Some(status) = want.rejected {
-        if last.status != status || last.whoami_login.is_some() {
-            let expected = format!("rejected with {status}, no session");
+    if let Some(status) = &want.rejected {
+        if (by_status && !status.accepts(&last.status)) || last.whoami_login.is_some() {
+            let expected = match by_status {
+                true => format!("rejected with {status}, no session"),
+                false => "refused, no session".to_owned(),
+            };
             f.add("login".into(), expected, seen.clone(), n);
         }
     }
@@ -377,13 +388,43 @@ pub(crate) fn login(
             n,
         );
     }
-    if let Some(id) = &want.error_id {
-        if last.error_id.as_deref() != Some(id.as_str()) {
-            let observed = last.error_id.clone().unwrap_or_else(|| "none".into());
-            f.add("login error id".into(), id.clone(), observed, n);
+    match &want.error_id {
+        None => {}
+        Some(ids) if by_status => {
+            if !last.error_id.as_ref().is_some_and(|e| ids.accepts(e)) {
+                let observed = last.error_id.clone().unwrap_or_else(|| "none".into());
+                f.add("login error id".into(), ids.to_string(), observed, n);
+            }
+        }
+        // A session was established: that mismatch says it all.
+        Some(_) if last.whoami_login.is_some() => {}
+        Some(ids) => {
+            let mapped: Vec<&str> = (ids.values().iter())
+                .filter_map(|id| session.messages.get(id))
+                .map(String::as_str)
+                .collect();
+            let observed = last
+                .message
+                .as_ref()
+                .map_or("no message".to_owned(), |m| format!("{m:?}"));
+            if session.message_marker.is_some() && mapped.len() == ids.values().len() {
+                if !last.message.as_deref().is_some_and(|m| mapped.contains(&m)) {
+                    let expected = (mapped.iter())
+                        .map(|m| format!("{m:?}"))
+                        .collect::<Vec<_>>()
+                        .join(" or ");
+                    let check = format!("login public message (for {ids})");
+                    f.add(check, expected, observed, n);
+                }
+            } else {
+                notes.push(format!(
+                    "step {step}: the target shows no message id and the profile fixes no public \
+                     message for {ids}; the refusal was judged, the page showed {observed}"
+                ));
+            }
         }
     }
-    f.out
+    (f.out, notes)
 }
 
 /// The last sync against `expect`'s `last_status`, `requests` and `sync_errors`.

@@ -62,22 +62,24 @@ mod scenario;
 pub use baseline::{Baseline, BaselineEntry};
 pub use case::case_tag;
 pub use catalogue::{
-    glob_match, parse_partition, Case, Catalogue, NamedConfig, Selection, TargetConfig,
+    glob_match, parse_partition, Case, Catalogue, LoginSettings, NamedConfig, Selection,
+    TargetConfig,
 };
 pub use event::{
     CaseResult, Mismatch, Outcome, RunEvent, RunInfo, Source, Summary, TranscriptEntry,
 };
 pub use options::{RunError, RunOptions};
 pub use profile::{
-    ConfigMethod, ConfigSection, Probes, Profile, ProfileError, SamlSection, ScimSection,
+    ConfigMethod, ConfigSection, Probes, Profile, ProfileError, Refusal, SamlSection, ScimSection,
     SessionSection, TokenSource,
 };
 pub use runner::{check_reachable, run};
 pub use scenario::{
     parse_scenario, schema_json, AppExpect, AppUserExpect, Count, Expect, Flow, GenerateUsers,
     GroupRename, JsonType, Level, LoadedScenario, LoginExpect, LoginStep, Membership, NewGroup,
-    NewUser, ProfileNeed, RawRequest, ResponseExpect, Scenario, SeedAppUser, SetConfig, Signing,
-    Step, Surface, SyncStep, TeamExpect, UserChange, UserExpect, STEP_KINDS, TEMPLATE_KINDS,
+    NewUser, OneOf, ProfileNeed, RawRequest, ResponseExpect, Scenario, SeedAppUser, SetConfig,
+    Signing, Step, Surface, SyncStep, TeamExpect, UserChange, UserExpect, STEP_KINDS,
+    TEMPLATE_KINDS,
 };
 
 /// Why a scenario catalogue could not be loaded. Every variant names the file; syntax

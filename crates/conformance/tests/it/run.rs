@@ -120,6 +120,7 @@ fn default_config() -> Vec<NamedConfig> {
             group_sync: false,
             reject_non_provisioned_users: false,
         },
+        login: Default::default(),
     }]
 }
 

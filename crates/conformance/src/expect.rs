@@ -541,3 +541,139 @@ pub(crate) fn response_mismatches(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::OneOf;
+
+    fn session(refusal: Refusal) -> SessionSection {
+        SessionSection {
+            whoami: "/api/user".into(),
+            login_pointer: "/login".into(),
+            cookie: "grafana_session".into(),
+            error_id_pointer: "/messageId".into(),
+            refusal,
+            message_marker: Some("\"loginError\":".into()),
+            messages: [
+                ("user.sync.user-not-provisioned", "User is not provisioned"),
+                ("user.sync.signup-disabled", "Sign up is disabled"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+        }
+    }
+
+    fn seen(
+        status: u16,
+        id: Option<&str>,
+        message: Option<&str>,
+        who: Option<&str>,
+    ) -> LoginResult {
+        LoginResult {
+            status,
+            error_id: id.map(str::to_owned),
+            message: message.map(str::to_owned),
+            whoami_login: who.map(str::to_owned),
+            exchange: 7,
+        }
+    }
+
+    fn rejected(status: OneOf<u16>, ids: Option<OneOf<String>>) -> LoginExpect {
+        LoginExpect {
+            rejected: Some(status),
+            error_id: ids,
+            ..LoginExpect::default()
+        }
+    }
+
+    /// `(mismatch checks, note count)` of judging `last` against `want`.
+    #[track_caller]
+    fn check(want: &LoginExpect, last: &LoginResult, refusal: Refusal, expect: (&[&str], usize)) {
+        let (found, notes) = login(3, want, None, last, &session(refusal));
+        let checks: Vec<&str> = found.iter().map(|m| m.check.as_str()).collect();
+        assert_eq!(
+            (checks.as_slice(), notes.len()),
+            expect,
+            "{found:?} {notes:?}"
+        );
+    }
+
+    fn one(id: &str) -> Option<OneOf<String>> {
+        Some(OneOf::One(id.to_owned()))
+    }
+
+    #[test]
+    fn a_status_refusal_is_judged_by_status_id_and_session() {
+        let want = rejected(OneOf::One(403), one("user.sync.user-not-provisioned"));
+        let ok = seen(403, Some("user.sync.user-not-provisioned"), None, None);
+        check(&want, &ok, Refusal::Status, (&[], 0));
+        let other = seen(401, Some("user.sync.signup-disabled"), None, None);
+        check(
+            &want,
+            &other,
+            Refusal::Status,
+            (&["login", "login error id"], 0),
+        );
+        let either = rejected(
+            OneOf::Any(vec![403, 401]),
+            Some(OneOf::Any(vec![
+                "user.sync.user-not-provisioned".into(),
+                "user.sync.signup-disabled".into(),
+            ])),
+        );
+        check(&either, &other, Refusal::Status, (&[], 0));
+        let session = seen(302, None, None, Some("grace"));
+        check(
+            &either,
+            &session,
+            Refusal::Status,
+            (&["login", "login error id"], 0),
+        );
+    }
+
+    #[test]
+    fn a_redirect_refusal_is_judged_by_session_and_public_message() {
+        let want = rejected(OneOf::One(403), one("user.sync.user-not-provisioned"));
+        let shown = seen(302, None, Some("User is not provisioned"), None);
+        check(&want, &shown, Refusal::Redirect, (&[], 0));
+        let wrong = seen(302, None, Some("Sign up is disabled"), None);
+        check(
+            &want,
+            &wrong,
+            Refusal::Redirect,
+            (
+                &["login public message (for user.sync.user-not-provisioned)"],
+                0,
+            ),
+        );
+        let none = seen(302, None, None, None);
+        check(
+            &want,
+            &none,
+            Refusal::Redirect,
+            (
+                &["login public message (for user.sync.user-not-provisioned)"],
+                0,
+            ),
+        );
+        // A session is the failure; the message is not judged on top of it.
+        let session = seen(302, None, None, Some("grace"));
+        check(&want, &session, Refusal::Redirect, (&["login"], 0));
+    }
+
+    #[test]
+    fn an_unmapped_id_is_reported_not_judged() {
+        let want = rejected(OneOf::One(401), one("user.sync.user-externalUID-mismatch"));
+        let shown = seen(302, None, Some("User sync failed"), None);
+        let (found, notes) = login(3, &want, None, &shown, &session(Refusal::Redirect));
+        assert!(found.is_empty(), "{found:?}");
+        assert_eq!(notes.len(), 1);
+        assert!(
+            notes[0].contains("user.sync.user-externalUID-mismatch"),
+            "{notes:?}"
+        );
+        assert!(notes[0].contains("\"User sync failed\""), "{notes:?}");
+    }
+}

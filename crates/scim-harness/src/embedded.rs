@@ -1,5 +1,8 @@
 //! The embedded reference target: `crates/reference-target` in-process on 127.0.0.1:0 with a
-//! temporary SQLite file, the reference ini and a random token.
+//! temporary SQLite file, the reference ini and a random token. Its `[auth.saml]` keeps
+//! Grafana's defaults (IdP-initiated login off, a refusal redirected to `/login` with its
+//! public message on the login page); the reference profile's `[saml] settings_switch`
+//! turns IdP-initiated login or sign-up on and off for the configs that need it.
 
 use std::net::SocketAddr;
 use std::path::Path;

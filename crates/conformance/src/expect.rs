@@ -390,12 +390,11 @@ pub(crate) fn login(
     }
     match &want.error_id {
         None => {}
-        Some(ids) if by_status => {
-            if !last.error_id.as_ref().is_some_and(|e| ids.accepts(e)) {
-                let observed = last.error_id.clone().unwrap_or_else(|| "none".into());
-                f.add("login error id".into(), ids.to_string(), observed, n);
-            }
+        Some(ids) if by_status && !last.error_id.as_ref().is_some_and(|e| ids.accepts(e)) => {
+            let observed = last.error_id.clone().unwrap_or_else(|| "none".into());
+            f.add("login error id".into(), ids.to_string(), observed, n);
         }
+        Some(_) if by_status => {}
         // A session was established: that mismatch says it all.
         Some(_) if last.whoami_login.is_some() => {}
         Some(ids) => {

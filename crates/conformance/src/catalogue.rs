@@ -33,11 +33,44 @@ impl std::fmt::Display for TargetConfig {
     }
 }
 
+/// The SAML login settings a configuration needs (Grafana's `[auth.saml]`); `None`
+/// leaves the setting as the target has it. A profile's `[saml] settings_switch` sets
+/// them; without it a configuration runs only where the profile declares the values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoginSettings {
+    /// Grafana: `allow_idp_initiated`.
+    pub allow_idp_initiated: Option<bool>,
+    /// Grafana: `allow_sign_up`.
+    pub allow_sign_up: Option<bool>,
+}
+
+impl LoginSettings {
+    /// True when the configuration needs no particular login setting.
+    pub fn is_any(&self) -> bool {
+        self.allow_idp_initiated.is_none() && self.allow_sign_up.is_none()
+    }
+}
+
+impl std::fmt::Display for LoginSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(v) = self.allow_idp_initiated {
+            parts.push(format!("allow_idp_initiated={v}"));
+        }
+        if let Some(v) = self.allow_sign_up {
+            parts.push(format!("allow_sign_up={v}"));
+        }
+        f.write_str(&parts.join(", "))
+    }
+}
+
 /// One named configuration from `configs.yaml`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NamedConfig {
     pub name: String,
     pub values: TargetConfig,
+    /// The login settings it needs besides the SCIM ones.
+    pub login: LoginSettings,
 }
 
 /// One entry of `configs.yaml` as written.
@@ -48,6 +81,10 @@ struct ConfigEntry {
     user_sync: bool,
     group_sync: bool,
     reject_non_provisioned_users: bool,
+    #[serde(default)]
+    allow_idp_initiated: Option<bool>,
+    #[serde(default)]
+    allow_sign_up: Option<bool>,
 }
 
 /// Every scenario and configuration of a catalogue folder.
@@ -118,6 +155,10 @@ impl Catalogue {
                     user_sync: e.user_sync,
                     group_sync: e.group_sync,
                     reject_non_provisioned_users: e.reject_non_provisioned_users,
+                },
+                login: LoginSettings {
+                    allow_idp_initiated: e.allow_idp_initiated,
+                    allow_sign_up: e.allow_sign_up,
                 },
             })
             .collect();

@@ -148,10 +148,91 @@ pub(crate) struct Changed {
     /// The SCIMConfig object before the first change, when the target answered one.
     original: Option<Value>,
     changed: bool,
+    /// The login switches (`[saml] settings_switch`) before the first change, when the
+    /// target answered them.
+    login_original: Option<Value>,
+    login_changed: bool,
 }
 
-/// Bring the target to `config`, or say why its cases cannot run.
+/// Bring the target to `config` (SCIM settings, then login settings), or say why its
+/// cases cannot run.
 pub(crate) async fn prepare_config(
+    shared: &Shared,
+    config: &NamedConfig,
+    changed: &mut Changed,
+) -> ConfigVerdict {
+    match prepare_scim(shared, config, changed).await {
+        ConfigVerdict::Run => prepare_login(shared, config, changed).await,
+        other => other,
+    }
+}
+
+/// The login settings `config` needs: set through `[saml] settings_switch` (a setting
+/// the configuration leaves open takes the profile's declared value, so configurations
+/// do not leak into each other), else they must equal what the profile declares.
+async fn prepare_login(
+    shared: &Shared,
+    config: &NamedConfig,
+    changed: &mut Changed,
+) -> ConfigVerdict {
+    let profile = &shared.opts.profile;
+    let Some(saml) = &profile.saml else {
+        return ConfigVerdict::Run;
+    };
+    let want = config.login;
+    let Some(path) = &saml.settings_switch else {
+        let differs = want
+            .allow_idp_initiated
+            .is_some_and(|v| v != saml.allow_idp_initiated)
+            || want.allow_sign_up.is_some_and(|v| v != saml.allow_sign_up);
+        return match differs {
+            false => ConfigVerdict::Run,
+            true => ConfigVerdict::Skip(format!(
+                "target profile `{}` declares [saml] allow_idp_initiated = {}, allow_sign_up = {} \
+                 and has no settings_switch; this case needs config `{}` ({})",
+                profile.name, saml.allow_idp_initiated, saml.allow_sign_up, config.name, want
+            )),
+        };
+    };
+    let url = shared.url(path);
+    let mut transcript = Vec::new();
+    if changed.login_original.is_none() {
+        let (ex, answer) = shared.client.send(&Request::get(url.clone())).await;
+        push(&mut transcript, ex);
+        if let Ok(a) = answer {
+            if a.status == 200 {
+                changed.login_original = a.json;
+            }
+        }
+    }
+    let body = json!({
+        "allowSignUp": want.allow_sign_up.unwrap_or(saml.allow_sign_up),
+        "allowIdpInitiated": want.allow_idp_initiated.unwrap_or(saml.allow_idp_initiated),
+    });
+    let (ex, answer) = shared.client.send(&put(url.clone(), body)).await;
+    push(&mut transcript, ex);
+    changed.login_changed = true;
+    match answer {
+        Ok(a) if (200..300).contains(&a.status) => ConfigVerdict::Run,
+        Ok(a) => ConfigVerdict::Error(
+            format!(
+                "applying the login settings of config `{}` with PUT {url}: answered {}",
+                config.name, a.status
+            ),
+            transcript,
+        ),
+        Err(e) => ConfigVerdict::Error(
+            format!(
+                "applying the login settings of config `{}` with PUT {url}: {e}",
+                config.name
+            ),
+            transcript,
+        ),
+    }
+}
+
+/// The SCIM settings of `config`.
+async fn prepare_scim(
     shared: &Shared,
     config: &NamedConfig,
     changed: &mut Changed,
@@ -239,6 +320,15 @@ fn push(transcript: &mut Vec<TranscriptEntry>, exchange: idp::Exchange) {
 /// Put the configuration back as it was, when the run changed it: revert to the file
 /// settings when none was stored, else store the original object's spec again.
 pub(crate) async fn restore_config(shared: &Shared, changed: Changed) {
+    let switch = (shared.opts.profile.saml.as_ref()).and_then(|s| s.settings_switch.as_ref());
+    if let (Some(path), Some(original), true) =
+        (switch, &changed.login_original, changed.login_changed)
+    {
+        let _ = shared
+            .client
+            .send(&put(shared.url(path), original.clone()))
+            .await;
+    }
     let Some(section) = &shared.opts.profile.config else {
         return;
     };

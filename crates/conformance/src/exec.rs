@@ -342,8 +342,16 @@ impl CaseSteps<'_> {
             None => None,
         };
         let step = self.cx.step_no();
-        let found = expect::login(step, l, accepted_login.as_deref(), last);
+        let Some(session) = &self.cx.shared().opts.profile.session else {
+            return Err(self
+                .cx
+                .step_err("expect login: the target profile has no [session]".to_owned()));
+        };
+        let (found, notes) = expect::login(step, l, accepted_login.as_deref(), last, session);
         self.cx.mismatches(found);
+        for note in notes {
+            self.cx.note(note);
+        }
         Ok(())
     }
 }

@@ -10,6 +10,7 @@ use crate::event::Mismatch;
 use crate::http::Answer;
 use crate::login::LoginResult;
 use crate::observe::{app_user_id, Found, LastSync};
+use crate::profile::{Refusal, SessionSection};
 use crate::scenario::{AppExpect, Expect, JsonType, LoginExpect, ResponseExpect, UserExpect};
 
 /// RFC 7644 §3.12: the schema URI of an error response.
@@ -384,16 +385,23 @@ fn fmt_set(s: &BTreeSet<String>) -> String {
 }
 
 /// The last login against `want`; `accepted_login` is the login of the `accepted_as`
-/// user.
+/// user; `session` says how the target refuses. A refusal is judged by the missing
+/// session; its status and message id where the target answers them
+/// (`refusal = "status"`), else its public message where the profile maps the id to
+/// one. Returns the mismatches and notes (a message the profile leaves open is
+/// reported as observed, not judged).
 pub(crate) fn login(
     step: usize,
     want: &LoginExpect,
     accepted_login: Option<&str>,
     last: &LoginResult,
-) -> Vec<Mismatch> {
+    session: &SessionSection,
+) -> (Vec<Mismatch>, Vec<String>) {
     let mut f = Findings::new(step);
+    let mut notes = Vec::new();
     let n = Some(last.exchange);
     let seen = last.describe();
+    let by_status = session.refusal == Refusal::Status;
     if let (Some(key), Some(login)) = (&want.accepted_as, accepted_login) {
         let ok = last
             .whoami_login
@@ -404,9 +412,12 @@ pub(crate) fn login(
             f.add(format!("login as {key}"), expected, seen.clone(), n);
         }
     }
-    if let Some(status) = want.rejected {
-        if last.status != status || last.whoami_login.is_some() {
-            let expected = format!("rejected with {status}, no session");
+    if let Some(status) = &want.rejected {
+        if (by_status && !status.accepts(&last.status)) || last.whoami_login.is_some() {
+            let expected = match by_status {
+                true => format!("rejected with {status}, no session"),
+                false => "refused, no session".to_owned(),
+            };
             f.add("login".into(), expected, seen.clone(), n);
         }
     }
@@ -418,13 +429,42 @@ pub(crate) fn login(
             n,
         );
     }
-    if let Some(id) = &want.error_id {
-        if last.error_id.as_deref() != Some(id.as_str()) {
+    match &want.error_id {
+        None => {}
+        Some(ids) if by_status && !last.error_id.as_ref().is_some_and(|e| ids.accepts(e)) => {
             let observed = last.error_id.clone().unwrap_or_else(|| "none".into());
-            f.add("login error id".into(), id.clone(), observed, n);
+            f.add("login error id".into(), ids.to_string(), observed, n);
+        }
+        Some(_) if by_status => {}
+        // A session was established: that mismatch says it all.
+        Some(_) if last.whoami_login.is_some() => {}
+        Some(ids) => {
+            let mapped: Vec<&str> = (ids.values().iter())
+                .filter_map(|id| session.messages.get(id))
+                .map(String::as_str)
+                .collect();
+            let observed = last
+                .message
+                .as_ref()
+                .map_or("no message".to_owned(), |m| format!("{m:?}"));
+            if session.message_marker.is_some() && mapped.len() == ids.values().len() {
+                if !last.message.as_deref().is_some_and(|m| mapped.contains(&m)) {
+                    let expected = (mapped.iter())
+                        .map(|m| format!("{m:?}"))
+                        .collect::<Vec<_>>()
+                        .join(" or ");
+                    let check = format!("login public message (for {ids})");
+                    f.add(check, expected, observed, n);
+                }
+            } else {
+                notes.push(format!(
+                    "step {step}: the target shows no message id and the profile fixes no public \
+                     message for {ids}; the refusal was judged, the page showed {observed}"
+                ));
+            }
         }
     }
-    f.out
+    (f.out, notes)
 }
 
 /// The last sync against `expect`'s `last_status`, `requests` and `sync_errors`.
@@ -568,4 +608,140 @@ fn scim_error_mismatches<'b>(
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::OneOf;
+
+    fn session(refusal: Refusal) -> SessionSection {
+        SessionSection {
+            whoami: "/api/user".into(),
+            login_pointer: "/login".into(),
+            cookie: "grafana_session".into(),
+            error_id_pointer: "/messageId".into(),
+            refusal,
+            message_marker: Some("\"loginError\":".into()),
+            messages: [
+                ("user.sync.user-not-provisioned", "User is not provisioned"),
+                ("user.sync.signup-disabled", "Sign up is disabled"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+        }
+    }
+
+    fn seen(
+        status: u16,
+        id: Option<&str>,
+        message: Option<&str>,
+        who: Option<&str>,
+    ) -> LoginResult {
+        LoginResult {
+            status,
+            error_id: id.map(str::to_owned),
+            message: message.map(str::to_owned),
+            whoami_login: who.map(str::to_owned),
+            exchange: 7,
+        }
+    }
+
+    fn rejected(status: OneOf<u16>, ids: Option<OneOf<String>>) -> LoginExpect {
+        LoginExpect {
+            rejected: Some(status),
+            error_id: ids,
+            ..LoginExpect::default()
+        }
+    }
+
+    /// `(mismatch checks, note count)` of judging `last` against `want`.
+    #[track_caller]
+    fn check(want: &LoginExpect, last: &LoginResult, refusal: Refusal, expect: (&[&str], usize)) {
+        let (found, notes) = login(3, want, None, last, &session(refusal));
+        let checks: Vec<&str> = found.iter().map(|m| m.check.as_str()).collect();
+        assert_eq!(
+            (checks.as_slice(), notes.len()),
+            expect,
+            "{found:?} {notes:?}"
+        );
+    }
+
+    fn one(id: &str) -> Option<OneOf<String>> {
+        Some(OneOf::One(id.to_owned()))
+    }
+
+    #[test]
+    fn a_status_refusal_is_judged_by_status_id_and_session() {
+        let want = rejected(OneOf::One(403), one("user.sync.user-not-provisioned"));
+        let ok = seen(403, Some("user.sync.user-not-provisioned"), None, None);
+        check(&want, &ok, Refusal::Status, (&[], 0));
+        let other = seen(401, Some("user.sync.signup-disabled"), None, None);
+        check(
+            &want,
+            &other,
+            Refusal::Status,
+            (&["login", "login error id"], 0),
+        );
+        let either = rejected(
+            OneOf::Any(vec![403, 401]),
+            Some(OneOf::Any(vec![
+                "user.sync.user-not-provisioned".into(),
+                "user.sync.signup-disabled".into(),
+            ])),
+        );
+        check(&either, &other, Refusal::Status, (&[], 0));
+        let session = seen(302, None, None, Some("grace"));
+        check(
+            &either,
+            &session,
+            Refusal::Status,
+            (&["login", "login error id"], 0),
+        );
+    }
+
+    #[test]
+    fn a_redirect_refusal_is_judged_by_session_and_public_message() {
+        let want = rejected(OneOf::One(403), one("user.sync.user-not-provisioned"));
+        let shown = seen(302, None, Some("User is not provisioned"), None);
+        check(&want, &shown, Refusal::Redirect, (&[], 0));
+        let wrong = seen(302, None, Some("Sign up is disabled"), None);
+        check(
+            &want,
+            &wrong,
+            Refusal::Redirect,
+            (
+                &["login public message (for user.sync.user-not-provisioned)"],
+                0,
+            ),
+        );
+        let none = seen(302, None, None, None);
+        check(
+            &want,
+            &none,
+            Refusal::Redirect,
+            (
+                &["login public message (for user.sync.user-not-provisioned)"],
+                0,
+            ),
+        );
+        // A session is the failure; the message is not judged on top of it.
+        let session = seen(302, None, None, Some("grace"));
+        check(&want, &session, Refusal::Redirect, (&["login"], 0));
+    }
+
+    #[test]
+    fn an_unmapped_id_is_reported_not_judged() {
+        let want = rejected(OneOf::One(401), one("user.sync.user-externalUID-mismatch"));
+        let shown = seen(302, None, Some("User sync failed"), None);
+        let (found, notes) = login(3, &want, None, &shown, &session(Refusal::Redirect));
+        assert!(found.is_empty(), "{found:?}");
+        assert_eq!(notes.len(), 1);
+        assert!(
+            notes[0].contains("user.sync.user-externalUID-mismatch"),
+            "{notes:?}"
+        );
+        assert!(notes[0].contains("\"User sync failed\""), "{notes:?}");
+    }
 }

@@ -67,7 +67,8 @@ mod scenario;
 pub use baseline::{Baseline, BaselineEntry};
 pub use case::case_tag;
 pub use catalogue::{
-    glob_match, parse_partition, Case, Catalogue, NamedConfig, Selection, TargetConfig,
+    glob_match, parse_partition, Case, Catalogue, LoginSettings, NamedConfig, Selection,
+    TargetConfig,
 };
 pub use event::{
     CaseResult, Mismatch, Outcome, RunEvent, RunInfo, Source, Summary, TranscriptEntry,
@@ -75,14 +76,14 @@ pub use event::{
 pub use options::{RunError, RunOptions};
 pub use profile::{
     AdminCredentials, AdminEndpoint, AdminSection, AuthSpec, ConfigMethod, ConfigSection, Probes,
-    Profile, ProfileError, SamlSection, ScimSection, SessionSection, Supports, TlsSection,
+    Profile, ProfileError, Refusal, SamlSection, ScimSection, SessionSection, Supports, TlsSection,
     TokenSource, ADMIN_PASSWORD_ENV, ADMIN_USER_ENV, DEFAULT_NAMESPACE, NAMESPACE_PLACEHOLDER,
 };
 pub use runner::{check_reachable, run};
 pub use scenario::{
     parse_scenario, schema_json, AppExpect, AppUserExpect, Count, Expect, Flow, GenerateUsers,
     GroupRename, JsonType, Level, LoadedScenario, LoginExpect, LoginStep, Membership, NewGroup,
-    NewUser, PagingExpect, ProfileNeed, RawRequest, Requirement, ResponseExpect, Scenario,
+    NewUser, OneOf, PagingExpect, ProfileNeed, RawRequest, Requirement, ResponseExpect, Scenario,
     SeedAppUser, SetConfig, Signing, Step, Surface, SyncStep, TeamExpect, UserChange, UserExpect,
     STEP_KINDS, TEMPLATE_KINDS,
 };

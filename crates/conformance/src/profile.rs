@@ -158,6 +158,36 @@ pub struct SamlSection {
     /// The tenant (Entra) or org (Okta) that forms the IdP's entity id.
     #[serde(default = "default_tenant")]
     pub idp_tenant: String,
+    /// Whether the target accepts IdP-initiated (unsolicited) Responses, as configured
+    /// (Grafana: `[auth.saml] allow_idp_initiated`, default `false`). A configuration of
+    /// the catalogue that needs another value runs only through `settings_switch`.
+    #[serde(default)]
+    pub allow_idp_initiated: bool,
+    /// Whether the target signs up a user it has never seen at login, as configured
+    /// (Grafana: `[auth.saml] allow_sign_up`, default `true`).
+    #[serde(default = "default_allow_sign_up")]
+    pub allow_sign_up: bool,
+    /// A path that switches `allow_sign_up` and `allow_idp_initiated` at run time: PUT of
+    /// `{"allowSignUp": bool, "allowIdpInitiated": bool}` answering 2xx, a GET answering
+    /// the same object (the reference target's `/api/reference/saml-settings`). Without
+    /// it the values above are declared facts.
+    pub settings_switch: Option<String>,
+}
+
+fn default_allow_sign_up() -> bool {
+    true
+}
+
+/// How the target answers a refused login (`[session] refusal`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Refusal {
+    /// A status (401, 403…) and, at `error_id_pointer`, the message id.
+    #[default]
+    Status,
+    /// Grafana's: a redirect to the login page, which shows the public message
+    /// (`message_marker`); no status or message id is visible.
+    Redirect,
 }
 
 fn default_namespace() -> String {
@@ -183,9 +213,21 @@ pub struct SessionSection {
     /// The session cookie's name.
     #[serde(default = "default_cookie")]
     pub cookie: String,
-    /// JSON pointer to an error id in a refused login's answer (Grafana's `messageId`).
+    /// JSON pointer to an error id in a refused login's answer (`refusal = "status"`).
     #[serde(default = "default_error_pointer")]
     pub error_id_pointer: String,
+    /// How a refused login is answered: `status` (default) or `redirect`.
+    #[serde(default)]
+    pub refusal: Refusal,
+    /// With `refusal = "redirect"`: the text on the page the refusal redirects to that
+    /// comes just before the public message as a JSON string (Grafana's boot data:
+    /// `"loginError":`). Without it the message is not read.
+    pub message_marker: Option<String>,
+    /// With `refusal = "redirect"`: the public message the target shows for each message
+    /// id the scenarios expect (`error_id`). An id not listed is judged by the refusal
+    /// alone and its message reported as observed.
+    #[serde(default)]
+    pub messages: std::collections::BTreeMap<String, String>,
 }
 
 fn default_cookie() -> String {

@@ -416,11 +416,11 @@ pub enum Signing {
 }
 
 /// Who starts the login.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Flow {
-    /// The IdP posts an unsolicited Response.
-    #[default]
+    /// The IdP posts an unsolicited Response (the target must allow it: a configuration
+    /// with `allow_idp_initiated: true`, or a test that it is refused).
     IdpInitiated,
     /// The SP redirects with an AuthnRequest first; the Response answers it.
     SpInitiated,
@@ -451,8 +451,11 @@ pub struct LoginStep {
     pub victim: Option<String>,
     /// What to sign (default: the persona's IdP default).
     pub sign: Option<Signing>,
-    #[serde(default)]
-    pub flow: Flow,
+    /// Who starts the login (default: SP-initiated where the profile has `[saml]
+    /// login_path`, as Grafana's default `allow_idp_initiated = false` needs; else
+    /// IdP-initiated).
+    #[schemars(default)]
+    pub flow: Option<Flow>,
 }
 
 /// `expect`: every given part is checked; an omitted part is not.
@@ -660,15 +663,49 @@ pub struct LoginExpect {
     /// A session exists and `whoami` names this user (key).
     #[schemars(default)]
     pub accepted_as: Option<String>,
-    /// The ACS answered this status and no session exists.
+    /// No session exists, and the ACS answered this status (or one of these), where the
+    /// profile's target refuses with a status (`[session] refusal = "status"`); where it
+    /// refuses with a redirect (Grafana), the status is not visible and only the missing
+    /// session is judged.
     #[schemars(default)]
-    pub rejected: Option<u16>,
+    pub rejected: Option<OneOf<u16>>,
     /// No session exists, whatever the status (for refusals whose status no source fixes).
     #[serde(default)]
     pub refused: bool,
-    /// The answer carries this error id (Grafana's `messageId`).
+    /// The refusal's message id (or one of these): Grafana's `messageId` where the target
+    /// answers it (`refusal = "status"`), else the public message the profile maps it to
+    /// (`[session.messages]`), read from the page the refusal leads to.
     #[schemars(default)]
-    pub error_id: Option<String>,
+    pub error_id: Option<OneOf<String>>,
+}
+
+/// One value, or a list of values any one of which is accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum OneOf<T> {
+    One(T),
+    Any(Vec<T>),
+}
+
+impl<T: PartialEq> OneOf<T> {
+    /// The accepted values.
+    pub fn values(&self) -> &[T] {
+        match self {
+            OneOf::One(v) => std::slice::from_ref(v),
+            OneOf::Any(v) => v,
+        }
+    }
+
+    pub fn accepts(&self, value: &T) -> bool {
+        self.values().contains(value)
+    }
+}
+
+impl<T: std::fmt::Display + PartialEq> std::fmt::Display for OneOf<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown: Vec<String> = self.values().iter().map(ToString::to_string).collect();
+        f.write_str(&shown.join(" or "))
+    }
 }
 
 /// A count bound; each given bound must hold.

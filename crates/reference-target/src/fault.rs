@@ -130,6 +130,15 @@ faults! {
     NoTeamGuard = "no-team-guard",
         "the app API lets an admin add or remove members of a SCIM-provisioned team",
         "the provisioned-team guard missing (Grafana pkg/api/team_members.go); the next sync silently undoes it";
+    IdpInitiatedWhenOff = "idp-initiated-when-off",
+        "accepts an unsolicited Response (no InResponseTo, no outstanding request) while allow_idp_initiated is off",
+        "an SP that falls back to IdP-initiated handling when no request matches, so an unsolicited or injected Response logs in where only SP-initiated logins are allowed (Grafana's default is allow_idp_initiated = false)";
+    SignUpDespiteReject = "sign-up-despite-reject",
+        "signs up a never-seen user while reject_non_provisioned_users is on and allow_sign_up is off",
+        "a sign-up path that checks neither rule: Grafana's provisioning check lets an unknown user through (user_sync.go, ErrUserNotFound) and leaves the refusal to allow_sign_up";
+    SessionOnRefusal = "session-on-refusal",
+        "a login the user rules refuse still opens a session for the user found and sets the session cookie beside the refusal",
+        "a session issued before the post-login rules run and not revoked when one refuses (Grafana runs user sync and provisioning validation as post-login hooks)";
     RenameIgnored = "rename-ignored",
         "a PATCH or PUT changing userName answers 200 but the stored userName and app login keep the old value",
         "an update that skips the login column, so renamed users drift from the IdP";
@@ -240,7 +249,7 @@ mod tests {
                 f.name()
             );
         }
-        assert_eq!(Fault::ALL.len(), 29);
+        assert_eq!(Fault::ALL.len(), 32);
     }
 
     /// The README's table is rendered from the docs; on a mismatch, paste the printed

@@ -40,8 +40,8 @@ pub use login::idp::{IdpError, IdpSource, IdpSourceSyntax, TrustedIdp};
 pub use login::sp::LoginConfig;
 pub use running::{spawn, spawn_app, RunningTarget};
 pub use settings::{
-    env_var_name, SamlSettings, ScimSettings, SecuritySettings, ServerSettings, Settings,
-    SettingsError, TeamSyncSettings,
+    env_var_name, RefusalAnswer, SamlSettings, ScimSettings, SecuritySettings, ServerSettings,
+    Settings, SettingsError, TeamSyncSettings,
 };
 pub use state::{AppState, ConfigSource};
 pub use tls::ServeTls;

@@ -45,15 +45,32 @@ pub struct SamlSettings {
     pub assertion_attribute_name: String,
     /// Grafana: `allow_sign_up` (default `true`) — an unknown user is created at login.
     pub allow_sign_up: bool,
-    /// Grafana: `allow_idp_initiated` — unsolicited Responses (no `InResponseTo`) are
-    /// accepted. On by default here; Grafana's default is `false` (README).
+    /// Grafana: `allow_idp_initiated` (default `false`) — unsolicited Responses (no
+    /// `InResponseTo`) are accepted.
     pub allow_idp_initiated: bool,
+    /// `refusal_answer` (reference target): how a refused login is answered, `redirect`
+    /// (default, Grafana's: `302` to `/login` with the `login_error` cookie) or `json`
+    /// (a status with `{"message", "messageId", "statusCode"}`).
+    pub refusal_answer: RefusalAnswer,
     /// `clock_skew` (reference target; Go-style duration or seconds, default `60s`):
     /// allowed difference applied to every NotBefore / NotOnOrAfter.
     pub clock_skew: time::Duration,
     /// `signature_policy` (reference target): `assertion` (default), `response-or-assertion`
     /// or `both` — which parts of a Response must be signed.
     pub signature_policy: saml::SignaturePolicy,
+}
+
+/// How the reference target answers a refused SAML login (`[auth.saml] refusal_answer`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RefusalAnswer {
+    /// Grafana: `302` to `/login` with an opaque `login_error` cookie and no session
+    /// cookie; `GET /login` shows the public message once (`redirectURLWithErrorCookie`
+    /// in Grafana's `pkg/api/login_oauth.go`).
+    #[default]
+    Redirect,
+    /// The status and `{"message", "messageId", "statusCode"}` as JSON, the message id
+    /// visible (the reference target's own, for clients that read it).
+    Json,
 }
 
 impl Default for SamlSettings {
@@ -64,7 +81,8 @@ impl Default for SamlSettings {
             assertion_attribute_email: "mail".to_owned(),
             assertion_attribute_name: "displayName".to_owned(),
             allow_sign_up: true,
-            allow_idp_initiated: true,
+            allow_idp_initiated: false,
+            refusal_answer: RefusalAnswer::Redirect,
             clock_skew: saml::DEFAULT_CLOCK_SKEW,
             signature_policy: saml::SignaturePolicy::AssertionSigned,
         }
@@ -250,6 +268,8 @@ impl Settings {
             &SIGNATURE_POLICY,
         )?
         .unwrap_or(d.signature_policy);
+        let refusal_answer = typed(&lookup, ("auth.saml", "refusal_answer"), &REFUSAL_ANSWER)?
+            .unwrap_or(d.refusal_answer);
         let root_url = typed(&lookup, ("server", "root_url"), &ROOT_URL)?;
         let saml = SamlSettings {
             assertion_attribute_external_uid: text(
@@ -274,6 +294,7 @@ impl Settings {
             ),
             allow_sign_up: flag("auth.saml", "allow_sign_up", d.allow_sign_up)?,
             allow_idp_initiated: flag("auth.saml", "allow_idp_initiated", d.allow_idp_initiated)?,
+            refusal_answer,
             clock_skew,
             signature_policy,
         };
@@ -348,6 +369,11 @@ const SIGNATURE_POLICY: Parser<saml::SignaturePolicy> = Parser {
     expected: "assertion, response-or-assertion or both",
 };
 
+const REFUSAL_ANSWER: Parser<RefusalAnswer> = Parser {
+    parse: parse_refusal_answer,
+    expected: "redirect or json",
+};
+
 const ROOT_URL: Parser<String> = Parser {
     parse: parse_root_url,
     expected: "an http or https url",
@@ -413,6 +439,15 @@ fn parse_duration(value: &str) -> Option<time::Duration> {
 fn parse_root_url(v: &str) -> Option<String> {
     (v.starts_with("http://") || v.starts_with("https://"))
         .then(|| v.trim_end_matches('/').to_owned())
+}
+
+/// `refusal_answer`: `redirect` or `json`, any case.
+fn parse_refusal_answer(value: &str) -> Option<RefusalAnswer> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "redirect" => Some(RefusalAnswer::Redirect),
+        "json" => Some(RefusalAnswer::Json),
+        _ => None,
+    }
 }
 
 /// `signature_policy`: `assertion`, `response-or-assertion` or `both`, any case.

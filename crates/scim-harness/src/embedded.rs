@@ -1,6 +1,10 @@
 //! The embedded reference target: `crates/reference-target` in-process on 127.0.0.1:0 with a
 //! temporary SQLite file, the reference ini, a random token and a random server-admin
-//! password, which the run uses for what the reference profile's `[admin]` names.
+//! password, which the run uses for what the reference profile's `[admin]` names. Its
+//! `[auth.saml]` keeps Grafana's defaults (IdP-initiated login off, a refusal redirected to
+//! `/login` with its public message on the login page); the reference profile's `[saml]
+//! settings_switch` turns IdP-initiated login or sign-up on and off for the configs that
+//! need it.
 
 use std::net::SocketAddr;
 use std::path::Path;

@@ -100,7 +100,13 @@ fn every_saml_attack_is_exercised_and_judged_as_the_catalogue_says() {
                     continue;
                 }
                 if attack.needs_sp_initiated() {
-                    assert_eq!(l.flow, Flow::SpInitiated, "{}: {}", s.path, attack.name());
+                    assert_eq!(
+                        l.flow,
+                        Some(Flow::SpInitiated),
+                        "{}: {}",
+                        s.path,
+                        attack.name()
+                    );
                 }
                 let verdict = steps[i + 1..].iter().find_map(|s| match s {
                     Step::Expect(e) => e.login.clone(),

@@ -141,6 +141,48 @@ fn baselines_load_and_need_reasons() {
 }
 
 #[test]
+fn shipped_profiles_say_how_their_target_refuses_and_logs_in() {
+    use conformance::Refusal;
+    let r = Profile::load(&fixture("reference.toml")).expect("reference");
+    let (saml, session) = (r.saml.unwrap(), r.session.unwrap());
+    assert!(!saml.allow_idp_initiated && saml.allow_sign_up);
+    assert!(saml.settings_switch.is_some() && saml.login_path.is_some());
+    assert_eq!(session.refusal, Refusal::Redirect);
+    assert_eq!(
+        session
+            .messages
+            .get("saml.idp-initiated-disabled")
+            .map(String::as_str),
+        Some("IdP-initiated login is disabled")
+    );
+    let g = Profile::load(&fixture("grafana.toml")).expect("grafana");
+    let (saml, session) = (g.saml.unwrap(), g.session.unwrap());
+    assert!(!saml.allow_idp_initiated && saml.settings_switch.is_none());
+    assert_eq!(session.refusal, Refusal::Redirect);
+    assert_eq!(session.message_marker.as_deref(), Some("\"loginError\":"));
+    // Left open by Grafana's sources: judged by the refusal, the message reported.
+    assert!(!session
+        .messages
+        .contains_key("user.sync.user-externalUID-mismatch"));
+    let plain = Profile::parse(
+        "name = \"p\"\nbase_url = \"http://h\"\n[scim]\npath = \"/s\"\ntoken = \"t\"\n\
+         [saml]\nacs = \"/a\"\nsp_entity_id = \"/m\"\n[session]\nwhoami = \"/me\"\nlogin_pointer = \"/l\"\n",
+        "p.toml",
+    )
+    .unwrap();
+    assert_eq!(
+        plain.session.unwrap().refusal,
+        Refusal::Status,
+        "the default"
+    );
+    check_error(
+        "name = \"p\"\nbase_url = \"http://h\"\n[scim]\npath = \"/s\"\ntoken = \"t\"\n\
+         [saml]\nacs = \"/a\"\nsp_entity_id = \"/m\"\n[session]\nwhoami = \"/me\"\nlogin_pointer = \"/l\"\nrefusal = \"json\"\n",
+        &["p.toml:", "unknown variant `json`"],
+    );
+}
+
+#[test]
 fn grafana_cloud_profile_has_no_admin_and_no_team_sync_switch() {
     let mut c = Profile::load(&fixture("grafana-cloud.toml")).expect("grafana-cloud");
     assert!(!c.provides(ProfileNeed::CreateUser) && !c.provides(ProfileNeed::TeamSync));

@@ -25,45 +25,6 @@ async fn read_request(read: &mut BufReader<OwnedReadHalf>) -> Option<(String, St
         .map(|(m, p, b, _)| (m, p, b))
 }
 
-/// [`read_request`] and the `Authorization` header's value (empty when none).
-async fn read_request_with_auth(
-    read: &mut BufReader<OwnedReadHalf>,
-) -> Option<(String, String, Vec<u8>, String)> {
-    let mut line = String::new();
-    if read.read_line(&mut line).await.unwrap_or(0) == 0 {
-        return None;
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next().unwrap_or("").to_owned();
-    let path = parts.next().unwrap_or("").to_owned();
-    let mut length = 0;
-    let mut authorization = String::new();
-    loop {
-        let mut h = String::new();
-        if read.read_line(&mut h).await.unwrap_or(0) == 0 {
-            return None;
-        }
-        if h.trim().is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            if k.eq_ignore_ascii_case("content-length") {
-                length = v.trim().parse().ok()?;
-            }
-            if k.eq_ignore_ascii_case("authorization") {
-                authorization = v.trim().to_owned();
-            }
-        }
-    }
-    let mut body = vec![0; length];
-    read.read_exact(&mut body).await.ok()?;
-    Some((method, path, body, authorization))
-}
-
-/// What the recording target answers to `GET /api/org/users?…`: Grafana's org user
-/// list, one entry a near miss (a login that only contains the one asked for).
-const ORG_USERS: &str = r#"[{"userId":3,"login":"not-fixed@example.test","email":"not-fixed@example.test","isDisabled":false},{"userId":7,"login":"FIXED@example.test","email":"fixed@example.test","isDisabled":true}]"#;
-
 /// Serve until the test ends: log `METHOD PATH BODY | authorization: VALUE` per
 /// request; paths containing `slow` answer after 100 ms and log `DONE PATH` just before
 /// answering.
@@ -143,6 +104,7 @@ fn default_config() -> Vec<NamedConfig> {
             group_sync: false,
             reject_non_provisioned_users: false,
         },
+        login: Default::default(),
     }]
 }
 
@@ -455,6 +417,140 @@ async fn a_target_that_never_answers_discovery_is_unreachable() {
         other => panic!("expected Unreachable, got {other:?}"),
     }
 }
+
+/// A profile with `[saml]` (and `settings_switch` when given) and `[session]`.
+fn login_profile(switch: Option<&str>) -> Profile {
+    let switch = switch.map_or(String::new(), |s| format!("settings_switch = \"{s}\"\n"));
+    Profile::parse(
+        &format!(
+            "name = \"rec\"\nbase_url = \"http://unused\"\n[scim]\npath = \"/scim\"\ntoken = \"t\"\n\
+             [saml]\nacs = \"/acs\"\nsp_entity_id = \"/md\"\n{switch}\
+             [session]\nwhoami = \"/me\"\nlogin_pointer = \"/login\"\n\
+             [config]\nmethod = \"scim-config-api\"\npath = \"/config\"\n"
+        ),
+        "rec.toml",
+    )
+    .unwrap()
+}
+
+/// Runs one scenario (a GET of `/case`) under `default` and `idp` (which needs
+/// `allow_idp_initiated: true`); returns each case's outcome and reason, and the log.
+async fn run_login_configs(
+    profile: Profile,
+) -> (Vec<(String, Outcome, Option<String>)>, Vec<String>) {
+    let (url, log) = recording_target().await;
+    let text = "id: a.login-config\ntitle: t\nlevel: must\npersonas: [rfc]\nconfigs: [default, idp]\n\
+                steps:\n  - request: {surface: app, method: GET, path: /case}\n  - expect: {response: {status: 200}}\n";
+    let mut configs = default_config();
+    configs.push(NamedConfig {
+        name: "idp".into(),
+        values: configs[0].values,
+        login: conformance::LoginSettings {
+            allow_idp_initiated: Some(true),
+            allow_sign_up: None,
+        },
+    });
+    let catalogue = Catalogue::from_parts(
+        Path::new("."),
+        vec![parse_scenario(text, "a.yaml", "a").unwrap()],
+        configs,
+    )
+    .unwrap();
+    let cases = catalogue.cases();
+    let mut finished = Vec::new();
+    conformance::run(cases.clone(), &cases, options(url, profile), |e| {
+        if let RunEvent::CaseFinished(r) = e {
+            finished.push((r.id.clone(), r.outcome, r.reason.clone()));
+        }
+    })
+    .await
+    .unwrap();
+    let log = log.lock().unwrap().clone();
+    (finished, log)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_settings_go_through_the_switch_and_are_put_back() {
+    let (finished, log) = run_login_configs(login_profile(Some("/switch"))).await;
+    for (id, outcome, reason) in &finished {
+        assert_eq!(*outcome, Outcome::Pass, "{id}: {reason:?}");
+    }
+    let puts: Vec<usize> = (0..log.len())
+        .filter(|i| log[*i].starts_with("PUT /switch "))
+        .collect();
+    assert_eq!(puts.len(), 3, "{log:#?}");
+    let cases: Vec<usize> = (0..log.len())
+        .filter(|i| log[*i].starts_with("GET /case"))
+        .collect();
+    // default: the profile's declared values; idp: the config's; then the switch as found.
+    assert!(
+        log[puts[0]].contains("\"allowIdpInitiated\":false")
+            && log[puts[0]].contains("\"allowSignUp\":true")
+    );
+    assert!(
+        log[puts[1]].contains("\"allowIdpInitiated\":true"),
+        "{log:#?}"
+    );
+    assert!(puts[0] < cases[0] && cases[0] < puts[1] && puts[1] < cases[1] && cases[1] < puts[2]);
+    assert_eq!(
+        log[puts[2]].split(" | ").next().unwrap_or_default().trim_end(),
+        "PUT /switch {}",
+        "the GET's answer again"
+    );
+    assert!(log[..puts[0]].iter().any(|l| l.starts_with("GET /switch")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_switch_a_config_needing_other_login_settings_is_skipped() {
+    let (finished, log) = run_login_configs(login_profile(None)).await;
+    assert_eq!(finished[0].1, Outcome::Pass, "{:?}", finished[0]);
+    assert_eq!(finished[1].1, Outcome::Skip, "{:?}", finished[1]);
+    let reason = finished[1].2.clone().unwrap_or_default();
+    assert!(
+        reason.contains("allow_idp_initiated = false") && reason.contains("settings_switch"),
+        "{reason}"
+    );
+    assert_eq!(log.iter().filter(|l| l.starts_with("GET /case")).count(), 1);
+}
+
+/// [`read_request`] and the `Authorization` header's value (empty when none).
+async fn read_request_with_auth(
+    read: &mut BufReader<OwnedReadHalf>,
+) -> Option<(String, String, Vec<u8>, String)> {
+    let mut line = String::new();
+    if read.read_line(&mut line).await.unwrap_or(0) == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_owned();
+    let path = parts.next().unwrap_or("").to_owned();
+    let mut length = 0;
+    let mut authorization = String::new();
+    loop {
+        let mut h = String::new();
+        if read.read_line(&mut h).await.unwrap_or(0) == 0 {
+            return None;
+        }
+        if h.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                length = v.trim().parse().ok()?;
+            }
+            if k.eq_ignore_ascii_case("authorization") {
+                authorization = v.trim().to_owned();
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    read.read_exact(&mut body).await.ok()?;
+    Some((method, path, body, authorization))
+}
+
+/// What the recording target answers to `GET /api/org/users?…`: Grafana's org user
+/// list, one entry a near miss (a login that only contains the one asked for).
+const ORG_USERS: &str = r#"[{"userId":3,"login":"not-fixed@example.test","email":"not-fixed@example.test","isDisabled":false},{"userId":7,"login":"FIXED@example.test","email":"fixed@example.test","isDisabled":true}]"#;
 
 /// The profile of the admin tests: a seeding probe, a Team Sync switch and the org user
 /// list, with `[admin] basic_auth` naming `basic_auth`.

@@ -122,9 +122,7 @@ async fn lifecycle_against_reference_target(#[case] persona: PersonaId) {
         let user = scim_user(&t, ALICE_LOGIN).await;
         // The org-scoped list an org-Admin service-account token may read (Grafana's
         // /api/users/lookup needs a server admin).
-        let (status, org_users) = t
-            .get(&format!("/api/org/users?query={ALICE_LOGIN}"))
-            .await;
+        let (status, org_users) = t.get(&format!("/api/org/users?query={ALICE_LOGIN}")).await;
         assert_eq!(status, 200, "{step}: {org_users}");
         let app_user = org_users
             .as_array()

@@ -24,6 +24,7 @@ pub const NO_BEARER_ROUTES: &[&str] = &[
     crate::login::ACS_PATH,
     crate::login::METADATA_PATH,
     crate::login::LOGIN_PATH,
+    crate::login::LOGIN_PAGE_PATH,
 ];
 
 /// Who presented valid credentials.

@@ -1,6 +1,7 @@
 //! SAML login for the reference target: `/saml/acs` (HTTP-POST binding), `/saml/metadata`,
-//! SP-initiated `GET /login/saml` (HTTP-Redirect binding), and the session cookie that
-//! `GET /api/user` reads.
+//! SP-initiated `GET /login/saml` (HTTP-Redirect binding), the session cookie that
+//! `GET /api/user` reads, the login page `GET /login` that shows a refusal's public
+//! message, and the switches `GET`/`PUT /api/reference/saml-settings`.
 //!
 //! The SAML checks are [`saml::Verifier`]'s; this module adds what an SP must add: which
 //! IdP and request a post answers, the replay cache, exactly one uid value, and
@@ -9,6 +10,7 @@
 pub mod error;
 mod faulty;
 pub mod idp;
+mod page;
 pub mod sp;
 
 use axum::extract::rejection::FormRejection;
@@ -19,9 +21,10 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 
+use crate::fault::Fault;
 use crate::grafana_api::{query_map, SESSION_COOKIE};
 use crate::login::error::LoginError;
-use crate::settings::SamlSettings;
+use crate::settings::{RefusalAnswer, SamlSettings};
 use crate::state::AppState;
 use crate::store::login::{self as store, LoginClaims, LoginPolicy, NewSession};
 use crate::timestamp::now_millis;
@@ -34,12 +37,38 @@ pub const SESSION_LIFETIME_SECONDS: i64 = 7 * 24 * 3600;
 pub const ACS_PATH: &str = "/saml/acs";
 pub const METADATA_PATH: &str = "/saml/metadata";
 pub const LOGIN_PATH: &str = "/login/saml";
+/// The login page: where a refused login is redirected, showing its public message.
+pub const LOGIN_PAGE_PATH: &str = "/login";
+/// The reference target's switches for `allow_sign_up` and `allow_idp_initiated`
+/// (bearer token required); Grafana reads them from `[auth.saml]` or its SSO settings.
+pub const SWITCHES_PATH: &str = "/api/reference/saml-settings";
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(ACS_PATH, post(acs))
         .route(METADATA_PATH, get(metadata))
         .route(LOGIN_PATH, get(start_login))
+        .route(LOGIN_PAGE_PATH, get(page::login_page))
+        .route(
+            SWITCHES_PATH,
+            get(page::read_switches).put(page::write_switches),
+        )
+}
+
+/// A refused login: the error, and (the `session-on-refusal` fault only) a session
+/// cookie sent along.
+struct Refused {
+    error: LoginError,
+    session_cookie: Option<HeaderValue>,
+}
+
+impl From<LoginError> for Refused {
+    fn from(error: LoginError) -> Self {
+        Refused {
+            error,
+            session_cookie: None,
+        }
+    }
 }
 
 /// The HTTP-POST binding's form (SAML Bindings §3.5.4).
@@ -53,21 +82,42 @@ pub struct AcsForm {
 
 /// `POST /saml/acs`: verify, apply the user rules, open a session; `302` to `/` (or the
 /// request's return path, or a safe relative `RelayState`) with the `grafana_session`
-/// cookie. A refusal is a JSON error (`LoginError`) and sets no cookie.
+/// cookie. A refusal sets no session cookie; it is answered as `[auth.saml]
+/// refusal_answer` says: Grafana's `302` to `/login` with an opaque `login_error`
+/// cookie (default), or the JSON `LoginError`.
 async fn acs(
     State(state): State<AppState>,
     form: Result<Form<AcsForm>, FormRejection>,
 ) -> Response {
-    match log_in(&state, form).await {
-        Ok(response) => response,
-        Err(e) => e.into_response(),
+    let refused = match log_in(&state, form).await {
+        Ok(response) => return response,
+        Err(refused) => refused,
+    };
+    let mut response = match state.login.settings().refusal_answer {
+        RefusalAnswer::Json => refused.error.into_response(),
+        RefusalAnswer::Redirect => page::refusal_redirect(&state, refused.error),
+    };
+    if let Some(cookie) = refused.session_cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
     }
+    response
+}
+
+/// The `grafana_session` cookie for `token`.
+fn session_cookie(sp: &sp::ServiceProvider, token: &str) -> Result<HeaderValue, LoginError> {
+    let mut cookie = format!(
+        "{SESSION_COOKIE}={token}; Path=/; Max-Age={SESSION_LIFETIME_SECONDS}; HttpOnly; SameSite=Lax"
+    );
+    if sp.secure_cookies() {
+        cookie.push_str("; Secure");
+    }
+    HeaderValue::from_str(&cookie).map_err(|_| LoginError::INTERNAL)
 }
 
 async fn log_in(
     state: &AppState,
     form: Result<Form<AcsForm>, FormRejection>,
-) -> Result<Response, LoginError> {
+) -> Result<Response, Refused> {
     let Form(form) = form.map_err(|_| LoginError::MISSING_RESPONSE)?;
     let response = form
         .saml_response
@@ -80,7 +130,7 @@ async fn log_in(
     let policy = LoginPolicy {
         user_sync_enabled: scim.user_sync_enabled,
         reject_non_provisioned_users: scim.reject_non_provisioned_users,
-        allow_sign_up: sp.settings().allow_sign_up,
+        allow_sign_up: sp.switches().allow_sign_up,
     };
     let now = now_millis();
     let session = NewSession {
@@ -94,6 +144,7 @@ async fn log_in(
     };
     let token = session.token.clone();
     let faults = state.faults.clone();
+    let kept = (claims.clone(), session.clone());
     let outcome = state
         .db
         .write(move |tx| store::log_in(tx, &claims, policy, &session, &faults))
@@ -102,26 +153,32 @@ async fn log_in(
             tracing::error!(target: "reference_target::saml", error = %e, "login transaction failed");
             LoginError::INTERNAL
         })?;
-    let user = outcome.inspect_err(|e| {
-        tracing::info!(target: "reference_target::saml", message_id = e.message_id, "login refused");
-    })?;
+    let user = match outcome {
+        Ok(user) => user,
+        Err(e) => {
+            tracing::info!(target: "reference_target::saml", message_id = e.message_id, "login refused");
+            let mut refused = Refused::from(e);
+            if state.faults.has(Fault::SessionOnRefusal) {
+                let (claims, session) = kept;
+                let opened = state
+                    .db
+                    .write(move |tx| store::open_session_despite_refusal(tx, &claims, &session))
+                    .await;
+                if let Ok(true) = opened {
+                    refused.session_cookie = session_cookie(sp, &token).ok();
+                }
+            }
+            return Err(refused);
+        }
+    };
     tracing::info!(target: "reference_target::saml", user = user.id, "login");
-    let mut cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/; Max-Age={SESSION_LIFETIME_SECONDS}; HttpOnly; SameSite=Lax"
-    );
-    if sp.secure_cookies() {
-        cookie.push_str("; Secure");
-    }
     let mut response = StatusCode::FOUND.into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::LOCATION,
         HeaderValue::from_str(&accepted.return_to).unwrap_or(HeaderValue::from_static("/")),
     );
-    headers.insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(|_| LoginError::INTERNAL)?,
-    );
+    headers.insert(header::SET_COOKIE, session_cookie(sp, &token)?);
     Ok(response)
 }
 

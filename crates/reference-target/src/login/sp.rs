@@ -20,6 +20,11 @@ pub const AUTHN_REQUEST_LIFETIME: Duration = Duration::minutes(10);
 /// The most AuthnRequests outstanding at once (`GET /login/saml` needs no credentials);
 /// past it the oldest is forgotten.
 pub const MAX_OUTSTANDING_REQUESTS: usize = 10_000;
+/// How long a refusal's `login_error` cookie stays readable (Grafana: `MaxAge: 60`).
+pub const LOGIN_ERROR_LIFETIME: Duration = Duration::seconds(60);
+/// The most refusals waiting for their login page at once; past it the oldest is
+/// forgotten.
+pub const MAX_PENDING_REFUSALS: usize = 10_000;
 /// SAML Core §8.3.3: the NameID format Grafana asks for by default (grafana-target.md §5).
 const NAME_ID_TRANSIENT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient";
 const HTTP_POST_BINDING: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
@@ -62,6 +67,17 @@ pub struct Accepted {
     pub return_to: String,
 }
 
+/// The `[auth.saml]` switches that can change while the target runs
+/// (`PUT /api/reference/saml-settings`); they start from the settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginSwitches {
+    /// Grafana: `allow_sign_up`.
+    pub allow_sign_up: bool,
+    /// Grafana: `allow_idp_initiated`.
+    pub allow_idp_initiated: bool,
+}
+
 /// The SAML side of the reference target.
 pub struct ServiceProvider {
     entity_id: String,
@@ -74,6 +90,11 @@ pub struct ServiceProvider {
     replay: Mutex<ReplayCache>,
     /// AuthnRequest id → who it went to, where to return, until when.
     requests: Mutex<HashMap<String, Outstanding>>,
+    /// The switches in force.
+    switches: Mutex<LoginSwitches>,
+    /// `login_error` cookie value → the refusal it stands for, until when: the cookie
+    /// is opaque, only this process can read it.
+    refusals: Mutex<HashMap<String, (LoginError, OffsetDateTime)>>,
 }
 
 impl std::fmt::Debug for ServiceProvider {
@@ -123,6 +144,11 @@ impl ServiceProvider {
             })
             .collect::<Result<Vec<_>, saml::VerifyError>>()?;
         Ok(ServiceProvider {
+            switches: Mutex::new(LoginSwitches {
+                allow_sign_up: settings.allow_sign_up,
+                allow_idp_initiated: settings.allow_idp_initiated,
+            }),
+            refusals: Mutex::new(HashMap::new()),
             secure_cookies: root.starts_with("https://"),
             entity_id,
             acs_url,
@@ -144,6 +170,44 @@ impl ServiceProvider {
 
     pub fn settings(&self) -> &SamlSettings {
         &self.settings
+    }
+
+    /// The switches in force.
+    pub fn switches(&self) -> LoginSwitches {
+        *lock(&self.switches)
+    }
+
+    /// Replace the switches in force.
+    pub fn set_switches(&self, switches: LoginSwitches) {
+        *lock(&self.switches) = switches;
+    }
+
+    /// Keeps `error` for the login page; returns the opaque `login_error` cookie value.
+    pub fn remember_refusal(&self, error: LoginError) -> String {
+        let now = self.clock.now();
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        let mut refusals = lock(&self.refusals);
+        if refusals.len() >= MAX_PENDING_REFUSALS {
+            refusals.retain(|_, (_, until)| *until > now);
+            if refusals.len() >= MAX_PENDING_REFUSALS {
+                let oldest = refusals
+                    .iter()
+                    .min_by_key(|(_, (_, until))| *until)
+                    .map(|(k, _)| k.clone());
+                if let Some(oldest) = oldest {
+                    refusals.remove(&oldest);
+                }
+            }
+        }
+        refusals.insert(token.clone(), (error, now + LOGIN_ERROR_LIFETIME));
+        token
+    }
+
+    /// The refusal a `login_error` cookie stands for, once: it is forgotten when read.
+    pub fn take_refusal(&self, token: &str) -> Option<LoginError> {
+        let now = self.clock.now();
+        let (error, until) = lock(&self.refusals).remove(token)?;
+        (until > now).then_some(error)
     }
 
     /// Whether the session cookie gets `Secure` (the root URL is https).
@@ -273,8 +337,12 @@ Destination=\"{dest}\" AssertionConsumerServiceURL=\"{acs}\" ProtocolBinding=\"{
                         })?;
                         (idp, Some(id))
                     }
-                    None if !self.settings.allow_idp_initiated => {
-                        return Err(LoginError::IDP_INITIATED_DISABLED)
+                    // The `idp-initiated-when-off` fault takes it as IdP-initiated anyway.
+                    None if !self.switches().allow_idp_initiated
+                        && !faults.has(Fault::IdpInitiatedWhenOff) =>
+                    {
+                        tracing::info!(target: "reference_target::saml", "unsolicited response while allow_idp_initiated is off");
+                        return Err(LoginError::IDP_INITIATED_DISABLED);
                     }
                     None => {
                         let issuer = issuer(&raw).unwrap_or_default();

@@ -136,14 +136,15 @@ fn team_sync_alone_or_with_user_sync_is_fine() {
 }
 
 #[test]
-fn saml_defaults_are_grafanas_except_idp_initiated() {
+fn saml_defaults_are_grafanas() {
     let s = Settings::load_from(None, env(&[])).unwrap().saml;
     assert_eq!(s.assertion_attribute_external_uid, "userUID");
     assert_eq!(s.assertion_attribute_login, "mail");
     assert_eq!(s.assertion_attribute_email, "mail");
     assert_eq!(s.assertion_attribute_name, "displayName");
     assert!(s.allow_sign_up);
-    assert!(s.allow_idp_initiated);
+    assert!(!s.allow_idp_initiated);
+    assert_eq!(s.refusal_answer, RefusalAnswer::Redirect);
     assert_eq!(s.clock_skew, time::Duration::seconds(60));
     assert_eq!(s.signature_policy, saml::SignaturePolicy::AssertionSigned);
 }
@@ -153,13 +154,15 @@ fn reads_auth_saml_and_root_url_with_environment_precedence() {
     let f = ini_file(
         "[server]\nroot_url = https://grafana.example.test/\n[auth.saml]\n\
          assertion_attribute_external_uid = http://schemas.microsoft.com/identity/claims/objectidentifier\n\
-         allow_sign_up = false\nclock_skew = 1m30s\nsignature_policy = both\n",
+         allow_sign_up = false\nclock_skew = 1m30s\nsignature_policy = both\n\
+         allow_idp_initiated = false\nrefusal_answer = redirect\n",
     );
     let s = Settings::load_from(
         Some(f.path()),
         env(&[
             ("GF_AUTH_SAML_ASSERTION_ATTRIBUTE_LOGIN", "Login"),
-            ("GF_AUTH_SAML_ALLOW_IDP_INITIATED", "false"),
+            ("GF_AUTH_SAML_ALLOW_IDP_INITIATED", "true"),
+            ("GF_AUTH_SAML_REFUSAL_ANSWER", "JSON"),
         ]),
     )
     .unwrap();
@@ -173,7 +176,8 @@ fn reads_auth_saml_and_root_url_with_environment_precedence() {
     );
     assert_eq!(s.saml.assertion_attribute_login, "Login");
     assert!(!s.saml.allow_sign_up);
-    assert!(!s.saml.allow_idp_initiated);
+    assert!(s.saml.allow_idp_initiated);
+    assert_eq!(s.saml.refusal_answer, RefusalAnswer::Json);
     assert_eq!(s.saml.clock_skew, time::Duration::seconds(90));
     assert_eq!(s.saml.signature_policy, saml::SignaturePolicy::BothSigned);
 }
@@ -182,6 +186,7 @@ fn reads_auth_saml_and_root_url_with_environment_precedence() {
 #[case::skew("[auth.saml]\nclock_skew = soon\n", "clock_skew")]
 #[case::negative_skew("[auth.saml]\nclock_skew = -5s\n", "clock_skew")]
 #[case::policy("[auth.saml]\nsignature_policy = none\n", "signature_policy")]
+#[case::refusal("[auth.saml]\nrefusal_answer = html\n", "refusal_answer")]
 #[case::root_url("[server]\nroot_url = grafana.local\n", "root_url")]
 fn refuses_malformed_saml_settings(#[case] text: &str, #[case] key: &str) {
     let f = ini_file(text);

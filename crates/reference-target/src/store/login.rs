@@ -99,6 +99,29 @@ pub fn log_in(
     Ok(Ok(user))
 }
 
+/// The `session-on-refusal` fault only: a session for the user the refused `claims`
+/// name (found as the login looks users up), when there is one. Returns whether a
+/// session was written.
+pub fn open_session_despite_refusal(
+    conn: &Connection,
+    claims: &LoginClaims,
+    session: &NewSession,
+) -> Result<bool, AppError> {
+    let Some((user, _)) = find_user(conn, claims)? else {
+        return Ok(false);
+    };
+    conn.prepare_cached(
+        "INSERT INTO session (token, user_id, created, expires) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![
+        session.token,
+        user.id,
+        session.now,
+        session.expires
+    ])?;
+    Ok(true)
+}
+
 /// Grafana's `getUser`: `user_auth` by (`auth_id`, `auth.saml`), then the user by email,
 /// then by login (both ignoring case). Returns the user and the `user_auth` row found
 /// in the first step, if that is how it was found.
@@ -158,6 +181,15 @@ fn check(
     // one through to the lookup's user.
     let skip_uid = faults.has(Fault::SamlLinkByEmail)
         || (asserted.is_empty() && faults.has(Fault::SamlEmptyUid));
+    // Fault `sign-up-despite-reject`: a never-seen user passes both the provisioning
+    // rule and allow_sign_up.
+    if user.is_none()
+        && policy.user_sync_enabled
+        && policy.reject_non_provisioned_users
+        && faults.has(Fault::SignUpDespiteReject)
+    {
+        return Ok(());
+    }
     // ValidateUserProvisioningHook (skipped when user sync is off).
     if policy.user_sync_enabled {
         match user {

@@ -54,6 +54,13 @@ fn test_of(fault: Fault) -> &'static str {
         Fault::UserSyncOffIgnored => "faults::user_sync_off_ignored",
         Fault::NoTeamGuard => "faults::no_team_guard",
         Fault::RenameIgnored => "faults::rename_ignored",
+        Fault::IdpInitiatedWhenOff => {
+            "saml_login::idp_initiated_when_off_accepts_an_unsolicited_response"
+        }
+        Fault::SignUpDespiteReject => {
+            "saml_login::sign_up_despite_reject_creates_a_never_seen_user"
+        }
+        Fault::SessionOnRefusal => "saml_login::session_on_refusal_sets_the_session_cookie",
     }
 }
 

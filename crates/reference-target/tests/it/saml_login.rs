@@ -150,8 +150,16 @@ impl LoginTarget {
         let ini_path = dir.path().join("grafana.ini");
         std::fs::write(&ini_path, ini).unwrap();
         let db = dir.path().join("target.db");
-        let settings =
+        let mut settings =
             reference_target::Settings::load(Some(&ini_path), std::iter::empty()).unwrap();
+        // Most tests post unsolicited Responses and read the JSON refusal; the tests of
+        // Grafana's defaults say so in their ini.
+        if !ini.contains("allow_idp_initiated") {
+            settings.saml.allow_idp_initiated = true;
+        }
+        if !ini.contains("refusal_answer") {
+            settings.saml.refusal_answer = reference_target::RefusalAnswer::Json;
+        }
         let trusted = PERSONAS
             .iter()
             .map(|p| reference_target::TrustedIdp {
@@ -944,7 +952,12 @@ async fn serve_trusts_idps_from_metadata_and_named_certificates() {
     let metadata_path = dir.path().join("okta-metadata.xml");
     std::fs::write(&metadata_path, metadata.to_xml().unwrap()).unwrap();
     let ini = dir.path().join("grafana.ini");
-    std::fs::write(&ini, SYNC_ON).unwrap();
+    // IdP-initiated logins, which Grafana's default refuses.
+    std::fs::write(
+        &ini,
+        format!("{SYNC_ON}[auth.saml]\nallow_idp_initiated = true\n"),
+    )
+    .unwrap();
     let named: reference_target::IdpSource =
         format!("{}={}", entity_id("rfc"), fixture("rfc.cert.pem").display())
             .parse()
@@ -1261,4 +1274,202 @@ async fn overwrite_profile_takes_the_saml_values(
         format!("Display {}", c.email)
     };
     assert_eq!(me["name"], expected);
+}
+
+/// Grafana's defaults: the refusal is `302` to `/login` with the `login_error` cookie and
+/// no session cookie; the login page shows the public message once and clears the cookie.
+#[tokio::test]
+async fn a_refused_login_redirects_to_the_login_page_with_its_message() {
+    let t = LoginTarget::start(&format!(
+        "{SYNC_ON}[auth.saml]\nallow_idp_initiated = true\nrefusal_answer = redirect\n"
+    ))
+    .await;
+    t.provision("rfc").await;
+    let mut wrong = claims("rfc");
+    wrong.uid = "uid-someone-else".to_owned();
+    let posted = t.log_in_as("rfc", &wrong).await;
+    assert_eq!(posted.status, 302, "body: {}", posted.body);
+    assert_eq!(posted.location(), "/login");
+    assert_eq!(posted.cookie(), None, "no session cookie on a refusal");
+    let set: Vec<&str> = posted
+        .headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    assert_eq!(set.len(), 1, "{set:?}");
+    let error_cookie = set[0]
+        .strip_prefix("login_error=")
+        .and_then(|v| v.split(';').next())
+        .expect("a login_error cookie");
+    assert!(
+        set[0].contains("HttpOnly") && set[0].contains("Max-Age=60"),
+        "{set:?}"
+    );
+    assert!(
+        !error_cookie.contains("mismatch") && !error_cookie.contains("user."),
+        "the cookie is opaque: {error_cookie}"
+    );
+    let page = |cookie: Option<String>| {
+        let mut req = t.client.get(t.url("/login"));
+        if let Some(c) = cookie {
+            req = req.header(reqwest::header::COOKIE, format!("login_error={c}"));
+        }
+        async move {
+            let answer = req.send().await.unwrap();
+            let cleared = answer
+                .headers()
+                .get(reqwest::header::SET_COOKIE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("login_error=;") && v.contains("Max-Age=0"));
+            (
+                answer.status().as_u16(),
+                cleared,
+                answer.text().await.unwrap(),
+            )
+        }
+    };
+    let (status, cleared, body) = page(Some(error_cookie.to_owned())).await;
+    assert_eq!(status, 200);
+    assert!(cleared, "the login page clears the cookie");
+    assert!(
+        body.contains(r#""loginError":"User externalUID mismatch""#),
+        "{body}"
+    );
+    assert!(
+        !body.contains("user.sync."),
+        "no message id in the page: {body}"
+    );
+    let (_, _, again) = page(Some(error_cookie.to_owned())).await;
+    assert!(
+        again.contains(r#""loginError":null"#),
+        "shown once: {again}"
+    );
+    let (_, cleared, plain) = page(None).await;
+    assert!(
+        !cleared && plain.contains(r#""loginError":null"#),
+        "{plain}"
+    );
+}
+
+/// `allow_sign_up` and `allow_idp_initiated` switch at run time; they start from the ini.
+#[tokio::test]
+async fn the_login_switches_change_without_a_restart() {
+    let t = LoginTarget::start(&format!(
+        "{SYNC_ON}[auth.saml]\nallow_idp_initiated = false\n"
+    ))
+    .await;
+    let switches = |body: Option<Value>| {
+        let req = match &body {
+            Some(b) => t.client.put(t.url("/api/reference/saml-settings")).json(b),
+            None => t.client.get(t.url("/api/reference/saml-settings")),
+        };
+        async move {
+            let answer = req.bearer_auth(TOKEN).send().await.unwrap();
+            (
+                answer.status().as_u16(),
+                answer.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    assert_eq!(
+        switches(None).await,
+        (
+            200,
+            json!({"allowSignUp": true, "allowIdpInitiated": false})
+        )
+    );
+    t.provision("rfc").await;
+    t.log_in_as("rfc", &claims("rfc"))
+        .await
+        .assert_refused(401, "saml.idp-initiated-disabled");
+    assert_eq!(
+        switches(Some(json!({"allowIdpInitiated": true}))).await,
+        (200, json!({"allowSignUp": true, "allowIdpInitiated": true}))
+    );
+    t.log_in_as("rfc", &claims("rfc")).await.assert_accepted();
+    switches(Some(json!({"allowSignUp": false}))).await;
+    t.log_in_as("okta", &claims("okta"))
+        .await
+        .assert_refused(401, "user.sync.signup-disabled");
+    assert_eq!(switches(Some(json!({"allowSignup": false}))).await.0, 400);
+    let anonymous = t
+        .client
+        .get(t.url("/api/reference/saml-settings"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status().as_u16(), 401);
+}
+
+#[rstest]
+#[case::clean(&[], false)]
+#[case::faulty(&[reference_target::Fault::IdpInitiatedWhenOff], true)]
+#[tokio::test]
+async fn idp_initiated_when_off_accepts_an_unsolicited_response(
+    #[case] faults: &[reference_target::Fault],
+    #[case] accepted: bool,
+) {
+    let t = LoginTarget::start_with_faults(
+        &format!("{SYNC_ON}[auth.saml]\nallow_idp_initiated = false\n"),
+        faults,
+    )
+    .await;
+    t.provision("rfc").await;
+    let posted = t.log_in_as("rfc", &claims("rfc")).await;
+    if accepted {
+        posted.assert_accepted();
+    } else {
+        posted.assert_refused(401, "saml.idp-initiated-disabled");
+    }
+}
+
+#[rstest]
+#[case::clean(&[], false)]
+#[case::faulty(&[reference_target::Fault::SignUpDespiteReject], true)]
+#[tokio::test]
+async fn sign_up_despite_reject_creates_a_never_seen_user(
+    #[case] faults: &[reference_target::Fault],
+    #[case] signed_up: bool,
+) {
+    let t = LoginTarget::start_with_faults(
+        &format!("{SYNC_ON}[auth.saml]\nallow_sign_up = false\n"),
+        faults,
+    )
+    .await;
+    t.set_scim_config(true, true).await;
+    let posted = t.log_in_as("rfc", &claims("rfc")).await;
+    let users = t.count("SELECT count(*) FROM user WHERE login = 'rfc.user@example.test'");
+    if signed_up {
+        posted.assert_accepted();
+        assert_eq!(users, 1);
+    } else {
+        posted.assert_refused(403, "user.sync.user-not-provisioned");
+        assert_eq!(users, 0);
+    }
+}
+
+#[rstest]
+#[case::clean(&[], false)]
+#[case::faulty(&[reference_target::Fault::SessionOnRefusal], true)]
+#[tokio::test]
+async fn session_on_refusal_sets_the_session_cookie(
+    #[case] faults: &[reference_target::Fault],
+    #[case] session: bool,
+) {
+    let t = LoginTarget::start_with_faults(
+        &format!("{SYNC_ON}[auth.saml]\nallow_idp_initiated = true\nrefusal_answer = redirect\n"),
+        faults,
+    )
+    .await;
+    t.provision("rfc").await;
+    let mut wrong = claims("rfc");
+    wrong.uid = "uid-someone-else".to_owned();
+    let posted = t.log_in_as("rfc", &wrong).await;
+    assert_eq!(posted.status, 302);
+    assert_eq!(posted.location(), "/login");
+    let cookie = posted.cookie();
+    assert_eq!(cookie.is_some(), session);
+    let (status, _) = t.whoami(cookie.as_deref()).await;
+    assert_eq!(status == 200, session, "whoami answered {status}");
 }

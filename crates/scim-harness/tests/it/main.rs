@@ -1,6 +1,7 @@
 //! Whole-process tests of the `scim-harness` binary.
 
 mod faults_process;
+mod login_process;
 mod run_process;
 mod saml_process;
 mod serve_process;

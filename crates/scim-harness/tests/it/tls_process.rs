@@ -197,7 +197,11 @@ fn https_with_the_suites_ca_and_a_cloud_namespace_passes_and_without_the_ca_fail
             "--include",
             "groups.*",
         ],
-        &[],
+        // The adoption cases seed a local user as the server admin (admin/admin by default).
+        &[
+            ("SCIM_HARNESS_ADMIN_USER", "admin"),
+            ("SCIM_HARNESS_ADMIN_PASSWORD", "admin"),
+        ],
     );
     assert_passed(&o, &out);
     assert_eq!(report(&out)["insecure"], serde_json::json!(false));

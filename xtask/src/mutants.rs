@@ -2,7 +2,9 @@
 //! of its fault switches (`scim-harness target faults`). A fault counts as caught when at
 //! least one MUST case that passed against the clean target *fails* under it; an errored case
 //! is listed but does not count, since an error says the harness could not judge, not that it
-//! judged the target wrong.
+//! judged the target wrong. A fault `target faults` marks `[should]` breaks what only Grafana's
+//! code says (DESIGN.md's grading rule makes such checks `should`): it counts as caught when a
+//! SHOULD case that passed against the clean target warns under it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -148,9 +150,16 @@ pub fn mutants(args: &[String]) -> anyhow::Result<ExitCode> {
     for (i, (name, doc)) in selected.iter().enumerate() {
         let slug = name.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_");
         let report = run_catalogue(&binary, Some(name), &out.join(&slug), &run_args)?;
-        // Only a case that passed against the clean target can catch a fault.
+        // Only a case that passed against the clean target can catch a fault. A fault
+        // marked `[should]` breaks what only Grafana's code says, so SHOULD cases judge it.
+        let by_should = doc.starts_with(SHOULD_MARK);
         let caught = report.ids(|c| {
-            c.level == "must" && c.outcome == "fail" && clean_passed.contains(c.id.as_str())
+            let judged = if by_should {
+                c.level != "must" && matches!(c.outcome.as_str(), "warn" | "fail")
+            } else {
+                c.level == "must" && c.outcome == "fail"
+            };
+            judged && clean_passed.contains(c.id.as_str())
         });
         let errored = report.ids(|c| c.level == "must" && c.outcome == "error");
         let should =
@@ -162,13 +171,15 @@ pub fn mutants(args: &[String]) -> anyhow::Result<ExitCode> {
             if caught.is_empty() {
                 "SURVIVED".to_owned()
             } else {
-                format!("caught by {} MUST case(s)", caught.len())
+                let level = if by_should { "SHOULD" } else { "MUST" };
+                format!("caught by {} {level} case(s)", caught.len())
             },
             report.seconds
         );
         rows.push(Row {
             name: name.clone(),
             doc: doc.clone(),
+            by_should,
             caught,
             errored,
             should,
@@ -197,6 +208,7 @@ pub fn mutants(args: &[String]) -> anyhow::Result<ExitCode> {
             "name": r.name,
             "doc": r.doc,
             "caught": !r.caught.is_empty(),
+            "judged_by": if r.by_should { "should" } else { "must" },
             "caught_by": r.caught,
             "must_errored": r.errored,
             "should_or_info_flagged": r.should,
@@ -230,18 +242,31 @@ pub fn mutants(args: &[String]) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// How `target faults` marks a fault that only SHOULD cases can see.
+const SHOULD_MARK: &str = "[should] ";
+
 struct Row {
     name: String,
     doc: String,
+    /// Judged by SHOULD cases (`[should]` in `target faults`), not MUST ones.
+    by_should: bool,
     caught: Vec<String>,
     errored: Vec<String>,
     should: Vec<String>,
 }
 
 fn print_matrix(rows: &[Row]) {
-    let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(5).max(5);
+    let width = rows
+        .iter()
+        .map(|r| r.name.len() + 1)
+        .max()
+        .unwrap_or(5)
+        .max(5);
     println!();
-    println!("{:width$}  {:>6}  catching MUST cases", "fault", "caught");
+    println!(
+        "{:width$}  {:>6}  catching MUST cases (SHOULD cases for a fault marked *)",
+        "fault", "caught"
+    );
     for row in rows {
         let mut shown: Vec<&str> = row
             .caught
@@ -259,7 +284,12 @@ fn print_matrix(rows: &[Row]) {
         } else {
             shown.join(", ")
         };
-        println!("{:width$}  {:>6}  {cases}", row.name, row.caught.len());
+        let name = if row.by_should {
+            format!("{}*", row.name)
+        } else {
+            row.name.clone()
+        };
+        println!("{name:width$}  {:>6}  {cases}", row.caught.len());
     }
     println!();
 }

@@ -330,7 +330,7 @@ impl CaseSteps<'_> {
                 .cx
                 .step_err("expect login: no earlier login".to_owned()));
         };
-        let accepted_login = match &l.accepted_as {
+        let accepted_login = match l.accepted_as.as_ref().or(l.only_as.as_ref()) {
             Some(key) => {
                 let id = self.cx.user_id(key)?;
                 let user = self.cx.dir.user(&id);

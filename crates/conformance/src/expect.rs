@@ -385,7 +385,7 @@ fn fmt_set(s: &BTreeSet<String>) -> String {
 }
 
 /// The last login against `want`; `accepted_login` is the login of the `accepted_as`
-/// user; `session` says how the target refuses. A refusal is judged by the missing
+/// (or `only_as`) user; `session` says how the target refuses. A refusal is judged by the missing
 /// session; its status and message id where the target answers them
 /// (`refusal = "status"`), else its public message where the profile maps the id to
 /// one. Returns the mismatches and notes (a message the profile leaves open is
@@ -419,6 +419,19 @@ pub(crate) fn login(
                 false => "refused, no session".to_owned(),
             };
             f.add("login".into(), expected, seen.clone(), n);
+        }
+    }
+    if let (Some(key), Some(login)) = (&want.only_as, accepted_login) {
+        match last.whoami_login.as_deref() {
+            Some(w) if !w.eq_ignore_ascii_case(login) => {
+                let expected = format!("no session, or a session for {login:?} only");
+                f.add(format!("login (only as {key})"), expected, seen.clone(), n);
+            }
+            Some(_) => notes.push(format!(
+                "step {step}: accepted as {key}, the signer, not as the identity the unsigned or \
+                 hidden part names: no takeover (a stricter SP refuses the document)"
+            )),
+            None => {}
         }
     }
     if want.refused && last.whoami_login.is_some() {
@@ -729,6 +742,26 @@ mod tests {
         // A session is the failure; the message is not judged on top of it.
         let session = seen(302, None, None, Some("grace"));
         check(&want, &session, Refusal::Redirect, (&["login"], 0));
+    }
+
+    #[test]
+    fn only_as_passes_no_session_or_the_signers_and_fails_anyone_elses() {
+        let want = LoginExpect {
+            only_as: Some("sig".into()),
+            ..LoginExpect::default()
+        };
+        let judge = |who: Option<&str>| {
+            let last = seen(302, None, None, who);
+            let (found, notes) = login(3, &want, Some("sig@x"), &last, &session(Refusal::Redirect));
+            (found.len(), notes.len())
+        };
+        assert_eq!(judge(None), (0, 0), "refused");
+        assert_eq!(
+            judge(Some("SIG@x")),
+            (0, 1),
+            "the signer: passes, with a note"
+        );
+        assert_eq!(judge(Some("victim@x")), (1, 0), "anyone else: fails");
     }
 
     #[test]

@@ -672,6 +672,12 @@ pub struct LoginExpect {
     /// No session exists, whatever the status (for refusals whose status no source fixes).
     #[serde(default)]
     pub refused: bool,
+    /// No session, or a session for this user (key) only: for a signed document whose
+    /// forged or hidden part names someone else, the signer logging in as themself is no
+    /// takeover (an SP that reads only what is signed does exactly that); a session for
+    /// anyone else is.
+    #[schemars(default)]
+    pub only_as: Option<String>,
     /// The refusal's message id (or one of these): Grafana's `messageId` where the target
     /// answers it (`refusal = "status"`), else the public message the profile maps it to
     /// (`[session.messages]`), read from the page the refusal leads to.

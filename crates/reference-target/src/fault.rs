@@ -154,17 +154,31 @@ impl Fault {
     /// The README's fault table (name, what it does, what it reproduces), rendered
     /// from the same strings as [`Fault::doc`]; a test keeps the README current.
     pub fn markdown_table() -> String {
-        let mut out =
-            String::from("| fault | what the faulty target does | reproduces |\n|---|---|---|\n");
+        let mut out = String::from(
+            "| fault | what the faulty target does | reproduces | judged by |\n|---|---|---|---|\n",
+        );
         for f in Fault::ALL {
             out.push_str(&format!(
-                "| `{}` | {} | {} |\n",
+                "| `{}` | {} | {} | {} |\n",
                 f.name(),
                 f.behaviour().replace('|', "\\|"),
-                f.reproduces().replace('|', "\\|")
+                f.reproduces().replace('|', "\\|"),
+                if f.judged_by_should() {
+                    "SHOULD cases"
+                } else {
+                    "MUST cases"
+                }
             ));
         }
         out
+    }
+
+    /// Whether only SHOULD cases can see this fault: what it breaks is known from
+    /// Grafana's code alone, which DESIGN.md's grading rule makes `should`. `cargo xtask
+    /// mutants` counts such a fault caught when a SHOULD case that passed against the
+    /// clean target warns under it; every other fault needs a failing MUST case.
+    pub fn judged_by_should(self) -> bool {
+        matches!(self, Fault::SamlOverwriteProfile | Fault::NoTeamGuard)
     }
 }
 

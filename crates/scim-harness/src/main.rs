@@ -262,7 +262,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         })
 }
 
-/// `scim-harness target faults`: one fault per line, its name and [`reference_target::Fault::doc`].
+/// `scim-harness target faults`: one fault per line, its name and [`reference_target::Fault::doc`],
+/// the doc marked `[should]` where only SHOULD cases can see the fault.
 fn list_faults() {
     use std::io::Write;
     let width = reference_target::Fault::ALL
@@ -272,7 +273,12 @@ fn list_faults() {
         .unwrap_or(0);
     let mut out = std::io::stdout().lock();
     for fault in reference_target::Fault::ALL {
-        let _ = writeln!(out, "{:<width$}  {}", fault.name(), fault.doc());
+        let level = if fault.judged_by_should() {
+            "[should] "
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "{:<width$}  {level}{}", fault.name(), fault.doc());
     }
     let _ = out.flush();
 }

@@ -332,16 +332,17 @@ impl LoadedScenario {
         l: &LoginExpect,
         known: &Known<'_>,
     ) -> Result<(), LoadError> {
-        if let Some(u) = &l.accepted_as {
+        for u in l.accepted_as.iter().chain(&l.only_as) {
             self.need_user(i, known, u)?;
         }
         let given = usize::from(l.accepted_as.is_some())
             + usize::from(l.rejected.is_some())
-            + usize::from(l.refused);
+            + usize::from(l.refused)
+            + usize::from(l.only_as.is_some());
         if given != 1 {
             return Err(self.step_error(
                 i,
-                "login: give exactly one of accepted_as, rejected and refused".to_owned(),
+                "login: give exactly one of accepted_as, rejected, refused and only_as".to_owned(),
             ));
         }
         if !self.scenario.steps[..i]

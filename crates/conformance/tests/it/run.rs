@@ -493,7 +493,11 @@ async fn login_settings_go_through_the_switch_and_are_put_back() {
     );
     assert!(puts[0] < cases[0] && cases[0] < puts[1] && puts[1] < cases[1] && cases[1] < puts[2]);
     assert_eq!(
-        log[puts[2]].split(" | ").next().unwrap_or_default().trim_end(),
+        log[puts[2]]
+            .split(" | ")
+            .next()
+            .unwrap_or_default()
+            .trim_end(),
         "PUT /switch {}",
         "the GET's answer again"
     );

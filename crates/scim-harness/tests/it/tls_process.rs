@@ -521,3 +521,85 @@ fn tls_flags_without_a_target_are_a_usage_error() {
         text(&o.stderr)
     );
 }
+
+/// Issue 14's proof: the whole catalogue through the shipped `grafana.toml`, with
+/// `--ca-cert`, `--namespace stacks-12345` and the server-admin variables, against
+/// `target serve` over HTTPS in its Grafana-faithful defaults (IdP-initiated login off,
+/// refusals redirected to the login page), trusting one IdP as a Grafana does. Every MUST
+/// case passes; the only skips are those the profile documents.
+#[test]
+fn the_grafana_profile_passes_every_must_case_over_https_in_a_cloud_namespace() {
+    let pki = Pki::new();
+    let dir = tempfile::tempdir().unwrap();
+    let metadata = dir.path().join("entra.xml");
+    let written = Command::new(env!("CARGO_BIN_EXE_scim-harness"))
+        .args(["saml", "metadata", "--persona", "entra", "--cert"])
+        .arg(root().join("fixtures/idp/entra.cert.pem"))
+        .arg("--out")
+        .arg(&metadata)
+        .output()
+        .expect("saml metadata");
+    assert!(written.status.success(), "{}", text(&written.stderr));
+    let metadata = metadata.display().to_string();
+    let target = https_target(&pki, &dir.path().join("t.db"), &["--idp-cert", &metadata]);
+    let out = dir.path().join("report");
+    let ca = pki.path("ca.pem");
+    let o = Command::new(env!("CARGO_BIN_EXE_scim-harness"))
+        .arg("run")
+        .arg("--scenarios")
+        .arg(root().join("scenarios"))
+        .arg("--idp-keys")
+        .arg(root().join("fixtures/idp"))
+        .arg("--target")
+        .arg(root().join("fixtures/profiles/grafana.toml"))
+        .args(["--target-url", &target.url, "--ca-cert", &ca])
+        .args(["--namespace", NAMESPACE, "--persona", "entra"])
+        .args([
+            "--persona",
+            "entra-aadopt",
+            "--seed",
+            "14",
+            "--format",
+            "json",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .env("SCIM_HARNESS_TOKEN", TOKEN)
+        .env("SCIM_HARNESS_ADMIN_USER", "admin")
+        .env("SCIM_HARNESS_ADMIN_PASSWORD", "admin")
+        .env_remove("SCIM_HARNESS_TARGET_URL")
+        .env_remove("SCIM_HARNESS_NAMESPACE")
+        .output()
+        .expect("running scim-harness run");
+    let r = report(&out);
+    let cases = r["cases"].as_array().expect("cases");
+    let failing: Vec<String> = cases
+        .iter()
+        .filter(|c| c["level"] == "must" && !matches!(c["outcome"].as_str(), Some("pass" | "skip")))
+        .map(|c| format!("{} {}: {}", c["id"], c["outcome"], c["reason"]))
+        .collect();
+    assert!(failing.is_empty(), "{failing:#?}\n{}", text(&o.stderr));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    // What grafana.toml says it cannot do, and nothing else.
+    const DOCUMENTED: [&str; 3] = [
+        "no [config] team_sync",
+        "settings_switch",
+        "no [supports] requires_external_id",
+    ];
+    let skipped: Vec<String> = cases
+        .iter()
+        .filter(|c| c["outcome"] == "skip")
+        .map(|c| format!("{}: {}", c["id"], c["reason"]))
+        .collect();
+    let undocumented: Vec<&String> = skipped
+        .iter()
+        .filter(|s| !DOCUMENTED.iter().any(|d| s.contains(d)))
+        .collect();
+    assert!(undocumented.is_empty(), "{undocumented:#?}");
+    let passed = cases.iter().filter(|c| c["outcome"] == "pass").count();
+    eprintln!(
+        "grafana.toml over https: {}; skipped: {skipped:#?}",
+        r["summary"]
+    );
+    assert!(passed >= 100, "{passed} passed; skipped: {skipped:#?}");
+}

@@ -201,3 +201,48 @@ fn case_tags_depend_on_seed_and_case() {
     assert_ne!(a, conformance::case_tag(2, "x/entra/default"));
     assert_ne!(a, conformance::case_tag(1, "x/okta/default"));
 }
+
+/// scenarios/README.md's "Why each MUST is a MUST" has one row per MUST scenario, with a
+/// source, and no row for a scenario that is not MUST (issue 14: no MUST without the
+/// sentence that requires it).
+#[test]
+fn every_must_scenario_names_its_source_in_the_scenarios_readme() {
+    let c = catalogue();
+    let readme = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/README.md"),
+    )
+    .expect("scenarios/README.md");
+    let section = readme
+        .split_once("## Why each MUST is a MUST")
+        .map(|(_, rest)| rest)
+        .expect("the section");
+    let mut rows: BTreeSet<String> = BTreeSet::new();
+    for line in section.lines() {
+        let cells: Vec<&str> = line.split(" | ").collect();
+        if let Some(id) = cells
+            .first()
+            .and_then(|c| c.strip_prefix("| `"))
+            .and_then(|c| c.strip_suffix('`'))
+        {
+            let source = cells.get(2).map_or("", |s| s.trim_end_matches(" |").trim());
+            assert!(source.len() > 10, "{id}: no source in {line:?}");
+            assert!(rows.insert(id.to_owned()), "{id}: two rows");
+        }
+    }
+    let must: BTreeSet<String> = c
+        .scenarios
+        .iter()
+        .filter(|s| s.scenario.level == Level::Must)
+        .map(|s| s.scenario.id.clone())
+        .collect();
+    let missing: Vec<&String> = must.difference(&rows).collect();
+    let extra: Vec<&String> = rows.difference(&must).collect();
+    assert!(
+        missing.is_empty(),
+        "MUST scenarios without a source row: {missing:?}"
+    );
+    assert!(
+        extra.is_empty(),
+        "rows for scenarios that are not MUST: {extra:?}"
+    );
+}

@@ -3,7 +3,7 @@
 //! (a service-account token gets 403 there, [`crate::http::auth`]).
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -42,15 +42,9 @@ fn user_json(u: &AppUser) -> Value {
 
 /// The session token from the `Cookie` headers.
 fn session_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.trim().to_owned())
+    crate::http::request_cookie(headers, SESSION_COOKIE)
         .filter(|v| !v.is_empty())
+        .map(str::to_owned)
 }
 
 /// `GET /api/user`: the user behind the login session cookie. Login sessions are

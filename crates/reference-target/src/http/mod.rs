@@ -53,6 +53,21 @@ impl Surface {
 }
 
 /// The whole target as a router, so tests can call it without a socket.
+/// The value of the cookie `name` in the request's `Cookie` headers.
+pub(crate) fn request_cookie<'h>(
+    headers: &'h axum::http::HeaderMap,
+    name: &str,
+) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+}
+
 pub fn app(state: AppState) -> Router {
     let plain_errors = state.fault(Fault::PlainErrorBodies);
     let router = Router::new()

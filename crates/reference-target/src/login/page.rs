@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::error::GrafanaError;
 use crate::http::body::JsonBody;
+use crate::http::request_cookie;
 use crate::login::error::LoginError;
 use crate::login::sp::{LoginSwitches, ServiceProvider, LOGIN_ERROR_LIFETIME};
 use crate::login::LOGIN_PAGE_PATH;
@@ -44,18 +45,6 @@ fn cookie(sp: &ServiceProvider, value: &str, max_age: i64) -> String {
         cookie.push_str("; Secure");
     }
     cookie
-}
-
-/// The value of the cookie `name` in the request's `Cookie` headers.
-fn request_cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim())
 }
 
 /// `GET /login`: the login page. With a live `login_error` cookie it shows that

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::target_process::{TargetProcess, TOKEN};
+use crate::target_process::{assert_exit, TargetProcess, TOKEN};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -225,13 +225,7 @@ fn reports_never_carry_the_token_or_private_keys() {
     );
     let o = harness(&args);
     // The served target trusts no IdP, so the login cases fail: exit 1, reports written.
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "{}\n{}",
-        text(&o.stdout),
-        text(&o.stderr)
-    );
+    assert_exit(&o, 1);
     assert_no_secrets(Path::new(&out), Some(TOKEN));
     let json = std::fs::read_to_string(Path::new(&out).join("report.json")).unwrap();
     assert!(
@@ -518,13 +512,7 @@ fn the_grafana_profile_seeds_local_users_only_with_the_admin_variables() {
     };
 
     let (o, out) = run("without", &[]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}\n{}",
-        text(&o.stdout),
-        text(&o.stderr)
-    );
+    assert_exit(&o, 0);
     let cases = outcomes(&out);
     let adopt = cases
         .iter()
@@ -548,13 +536,7 @@ fn the_grafana_profile_seeds_local_users_only_with_the_admin_variables() {
         ("SCIM_HARNESS_ADMIN_PASSWORD", "admin"),
     ];
     let (o, out) = run("with", &admin);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}\n{}",
-        text(&o.stdout),
-        text(&o.stderr)
-    );
+    assert_exit(&o, 0);
     for (id, outcome, reason) in outcomes(&out) {
         assert_eq!(outcome, "pass", "{id}: {reason}");
     }

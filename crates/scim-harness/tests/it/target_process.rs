@@ -115,3 +115,15 @@ pub async fn list_user_names(client: &reqwest::Client, target: &TargetProcess) -
     }
     names
 }
+
+/// The process exited with `code`; otherwise fail showing what it printed.
+#[track_caller]
+pub fn assert_exit(o: &std::process::Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -14,7 +14,7 @@ use rcgen::{
     KeyUsagePurpose,
 };
 
-use crate::target_process::{TargetProcess, TOKEN};
+use crate::target_process::{assert_exit, TargetProcess, TOKEN};
 
 const NAMESPACE: &str = "stacks-12345";
 
@@ -442,12 +442,14 @@ fn https_and_http_go_through_the_proxy_from_the_environment() {
     // idp sync over http:// (the lean transport's case): the proxy applies, so it is used.
     let plain_target =
         TargetProcess::start_with(&dir.path().join("p.db"), &["--namespace", NAMESPACE]);
-    let o = Command::new(env!("CARGO_BIN_EXE_scim-harness"))
-        .args([
+    // `idp sync` by `persona` with HTTP_PROXY set, and NO_PROXY as given.
+    let sync = |persona: &str, no_proxy: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_scim-harness"));
+        cmd.args([
             "idp",
             "sync",
             "--persona",
-            "entra",
+            persona,
             "--namespace",
             NAMESPACE,
         ])
@@ -457,21 +459,23 @@ fn https_and_http_go_through_the_proxy_from_the_environment() {
         .arg("--directory")
         .arg(root().join("fixtures/directory.yaml"))
         .env("SCIM_HARNESS_TOKEN", TOKEN)
-        .env("HTTP_PROXY", &proxy.url)
-        .env_remove("http_proxy")
-        .env_remove("NO_PROXY")
-        .env_remove("no_proxy")
-        .env_remove("ALL_PROXY")
-        .env_remove("all_proxy")
-        .output()
-        .expect("running idp sync");
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}\n{}",
-        text(&o.stdout),
-        text(&o.stderr)
-    );
+        .env("HTTP_PROXY", &proxy.url);
+        for k in [
+            "http_proxy",
+            "NO_PROXY",
+            "no_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        ] {
+            cmd.env_remove(k);
+        }
+        if let Some(hosts) = no_proxy {
+            cmd.env("NO_PROXY", hosts);
+        }
+        let o = cmd.output().expect("running idp sync");
+        assert_exit(&o, 0);
+    };
+    sync("entra", None);
     assert!(
         proxy.plain.load(Ordering::SeqCst) > 0,
         "no http request through the proxy"
@@ -479,26 +483,7 @@ fn https_and_http_go_through_the_proxy_from_the_environment() {
 
     // NO_PROXY naming the host keeps the direct path.
     let before = proxy.plain.load(Ordering::SeqCst);
-    let o = Command::new(env!("CARGO_BIN_EXE_scim-harness"))
-        .args(["idp", "sync", "--persona", "okta", "--namespace", NAMESPACE])
-        .arg("--target")
-        .arg(root().join("fixtures/profiles/reference.toml"))
-        .args(["--target-url", &plain_target.url])
-        .arg("--directory")
-        .arg(root().join("fixtures/directory.yaml"))
-        .env("SCIM_HARNESS_TOKEN", TOKEN)
-        .env("HTTP_PROXY", &proxy.url)
-        .env("NO_PROXY", "127.0.0.1")
-        .env_remove("no_proxy")
-        .output()
-        .expect("running idp sync");
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}\n{}",
-        text(&o.stdout),
-        text(&o.stderr)
-    );
+    sync("okta", Some("127.0.0.1"));
     assert_eq!(
         proxy.plain.load(Ordering::SeqCst),
         before,

@@ -94,9 +94,21 @@ impl Pass<'_> {
             // RFC 7644 §4: service provider configuration.
             Family::Rfc => "/ServiceProviderConfig".to_owned(),
         };
-        let reply = self
+        let mut reply = self
             .call(Method::GET, RequestKind::TestConnection, &path, None)
             .await?;
+        if self.persona.family() == Family::Rfc && matches!(reply.status, 404 | 501) {
+            // RFC 7644 §4 says the discovery endpoints "MAY be retrieved"; nothing makes a
+            // server serve them, so a server without one is asked for one user instead.
+            reply = self
+                .call(
+                    Method::GET,
+                    RequestKind::TestConnection,
+                    "/Users?startIndex=1&count=1",
+                    None,
+                )
+                .await?;
+        }
         let reply = Self::expect(reply, &[200], "test connection")?;
         let body = Self::json_object(reply, "test connection")?;
         if self.persona.family() == Family::Entra {

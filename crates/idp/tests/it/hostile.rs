@@ -213,6 +213,35 @@ async fn not_implemented_is_not_retried() {
     assert_eq!(post_count(&report), 1);
 }
 
+/// A server without /ServiceProviderConfig (RFC 7644 §4: discovery "MAY be retrieved")
+/// still passes the rfc persona's Test Connection, through a one-user list read.
+#[tokio::test]
+async fn no_service_provider_config_falls_back_to_a_user_list() {
+    let peer = Peer::start(|r: &Recorded| {
+        if r.path.ends_with("/ServiceProviderConfig") {
+            Reply::json(404, json!({"detail": "no such endpoint"}))
+        } else if r.method == "GET" {
+            Reply::json(200, json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 0, "Resources": []}))
+        } else {
+            Reply::json(201, json!({"id": "x1"}))
+        }
+    })
+    .await;
+    let mut engine = SyncEngine::new(PersonaId::Rfc, peer.target());
+    let report = engine.cycle(&dir()).await;
+    assert!(
+        report
+            .errors
+            .iter()
+            .all(|e| !e.operation.contains("test connection")),
+        "{:?}",
+        report.errors
+    );
+    assert!(report.exchanges[1]
+        .url
+        .contains("/Users?startIndex=1&count=1"));
+}
+
 #[tokio::test]
 async fn a_huge_body_is_cut_off() {
     let huge = format!(

@@ -21,6 +21,7 @@
 //!     idp_keys: "fixtures/idp".into(),
 //!     baseline: None,
 //!     default_config: catalogue.configs[0].name.clone(),
+//!     keep: false,
 //! };
 //! let summary = conformance::run(cases, &catalogue.cases(), opts, |event| println!("{event:?}")).await?;
 //! # Ok(()) }
@@ -49,6 +50,7 @@ mod admin;
 mod baseline;
 mod case;
 mod catalogue;
+mod cleanup;
 mod config;
 mod direct;
 mod directory;
@@ -71,7 +73,8 @@ pub use catalogue::{
     TargetConfig,
 };
 pub use event::{
-    CaseResult, Mismatch, Outcome, RunEvent, RunInfo, Source, Summary, TranscriptEntry,
+    CaseResult, Cleanup, LeftBehind, Mismatch, Outcome, RunEvent, RunInfo, Source, Summary,
+    TranscriptEntry,
 };
 pub use options::{RunError, RunOptions};
 pub use profile::{

@@ -43,7 +43,8 @@
 //   7. `expect`: pure checks of observed data against expectations; `paging`, the
 //      page-by-page read of a list and its judgement;
 //   8. `direct` (`request`, `set_config`, `seed_app_user`) and `directory` (the
-//      directory steps), both methods of the case;
+//      directory steps), both methods of the case; `cleanup`, what a case created
+//      removed after its verdict, and `clean` (what earlier runs left, by tag);
 //   9. `exec`: one case, step by step;
 //  10. `runner`: scheduling, and the events.
 mod admin;
@@ -72,6 +73,7 @@ pub use catalogue::{
     glob_match, parse_partition, Case, Catalogue, LoginSettings, NamedConfig, Selection,
     TargetConfig,
 };
+pub use cleanup::clean;
 pub use event::{
     CaseResult, Cleanup, LeftBehind, Mismatch, Outcome, RunEvent, RunInfo, Source, Summary,
     TranscriptEntry,

@@ -1,6 +1,6 @@
 //! Runs that leave nothing behind: the whole catalogue against a persistent `target
 //! serve`, read back through its APIs for any user, group or team whose name carries one
-//! of the run's case tags; `--keep` keeps them.
+//! of the run's case tags; `--keep` keeps them, and `clean --seed N` removes them.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -186,5 +186,57 @@ fn a_full_run_leaves_nothing_and_keep_keeps_it() {
     assert!(
         left.len() > 100,
         "--keep keeps what the run created; found only {left:?}"
+    );
+
+    // `clean --seed 32` removes what that run kept, and says how much.
+    let o = Command::new(env!("CARGO_BIN_EXE_scim-harness"))
+        .args(["clean", "--seed", "32", "--target-url", &target.url])
+        .arg("--target")
+        .arg(root().join("fixtures/profiles/reference.toml"))
+        .arg("--scenarios")
+        .arg(root().join("scenarios"))
+        .env("SCIM_HARNESS_TOKEN", TOKEN)
+        .env("SCIM_HARNESS_ADMIN_USER", "admin")
+        .env("SCIM_HARNESS_ADMIN_PASSWORD", "admin")
+        .env_remove("SCIM_HARNESS_TARGET_URL")
+        .env_remove("SCIM_HARNESS_NAMESPACE")
+        .output()
+        .expect("running scim-harness clean");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        stdout.contains("clean seed 32: removed ") && stdout.contains("left behind 0"),
+        "{stdout}"
+    );
+    let names = names_on(&target);
+    let left = tagged(&names, &tags(&r));
+    assert!(left.is_empty(), "clean left {} names: {left:?}", left.len());
+}
+
+/// `clean` against a target that does not answer exits 3.
+#[test]
+fn clean_against_an_unreachable_target_exits_3() {
+    let o = Command::new(env!("CARGO_BIN_EXE_scim-harness"))
+        .args(["clean", "--seed", "1", "--target-url", "http://127.0.0.1:9"])
+        .arg("--target")
+        .arg(root().join("fixtures/profiles/reference.toml"))
+        .arg("--scenarios")
+        .arg(root().join("scenarios"))
+        .env("SCIM_HARNESS_TOKEN", TOKEN)
+        .env_remove("SCIM_HARNESS_ADMIN_USER")
+        .env_remove("SCIM_HARNESS_ADMIN_PASSWORD")
+        .env_remove("SCIM_HARNESS_NAMESPACE")
+        .output()
+        .expect("running scim-harness clean");
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
     );
 }

@@ -207,7 +207,32 @@ impl CaseRun<'_> {
         let (n, answer) = self.send(Source::Request, &req).await;
         let answer =
             answer.map_err(|e| self.step_err(format!("request {} {url}: {e}", r.method)))?;
+        if r.surface == Surface::Scim && req.method == reqwest::Method::POST {
+            self.remember_created(&path, n, &answer);
+        }
         Ok((n, answer))
+    }
+
+    /// A SCIM resource a raw `POST /Users` or `/Groups` created, kept for cleanup under
+    /// the key `request#N` (N its transcript entry).
+    fn remember_created(&mut self, path: &str, n: u64, answer: &Answer) {
+        if !(200..300).contains(&answer.status) {
+            return;
+        }
+        let Some(id) = answer
+            .json
+            .as_ref()
+            .and_then(|j| j.get("id"))
+            .and_then(Value::as_str)
+        else {
+            return;
+        };
+        let ids = match path.split('?').next().unwrap_or(path).trim_end_matches('/') {
+            "/Users" => &mut self.ids.user_ids,
+            "/Groups" => &mut self.ids.group_ids,
+            _ => return,
+        };
+        ids.insert(format!("request#{n}"), id.to_owned());
     }
 
     /// `expect: {response}` against the last `request`'s answer.

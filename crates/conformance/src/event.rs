@@ -179,6 +179,36 @@ pub struct Summary {
     pub stale_baseline: usize,
     /// MUST cases that failed or errored.
     pub must_failed: usize,
+    /// What the cases' cleanups did; `None` when the run kept everything (`--keep`).
+    pub cleanup: Option<Cleanup>,
+}
+
+/// What cleanup removed from the target after the cases, and what it left behind.
+/// Cleanup never changes a verdict.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Cleanup {
+    /// Objects removed: SCIM users and groups (a Grafana-shaped target deletes a
+    /// group's team with it) and app users.
+    pub removed: usize,
+    /// Objects left on the target, each with why.
+    pub left_behind: Vec<LeftBehind>,
+}
+
+/// One object cleanup could not remove.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LeftBehind {
+    /// What it is, e.g. `SCIM user 3f2… (case users.lifecycle/entra/default)`.
+    pub what: String,
+    /// Why it stayed.
+    pub why: String,
+}
+
+impl Cleanup {
+    /// Add another cleanup's counts.
+    pub fn merge(&mut self, other: Cleanup) {
+        self.removed += other.removed;
+        self.left_behind.extend(other.left_behind);
+    }
 }
 
 impl Summary {

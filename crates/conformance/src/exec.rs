@@ -85,9 +85,16 @@ pub(crate) async fn run_case(case: &Case, shared: &Shared) -> CaseResult {
             shared.opts.case_timeout
         ))),
     };
-    let log = run.cx.log;
+    let log = std::mem::take(&mut run.cx.log);
     let mut result = finished(case, shared, stop, log);
     result.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    // After the verdict, in the case's own task (so `--jobs` bounds it too).
+    if !shared.opts.keep {
+        let done = run.cx.clean_up().await;
+        if let Ok(mut total) = shared.cleanup.lock() {
+            total.merge(done);
+        }
+    }
     result
 }
 

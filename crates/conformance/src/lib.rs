@@ -21,6 +21,7 @@
 //!     idp_keys: "fixtures/idp".into(),
 //!     baseline: None,
 //!     default_config: catalogue.configs[0].name.clone(),
+//!     keep: false,
 //! };
 //! let summary = conformance::run(cases, &catalogue.cases(), opts, |event| println!("{event:?}")).await?;
 //! # Ok(()) }
@@ -42,13 +43,15 @@
 //   7. `expect`: pure checks of observed data against expectations; `paging`, the
 //      page-by-page read of a list and its judgement;
 //   8. `direct` (`request`, `set_config`, `seed_app_user`) and `directory` (the
-//      directory steps), both methods of the case;
+//      directory steps), both methods of the case; `cleanup`, what a case created
+//      removed after its verdict, and `clean` (what earlier runs left, by tag);
 //   9. `exec`: one case, step by step;
 //  10. `runner`: scheduling, and the events.
 mod admin;
 mod baseline;
 mod case;
 mod catalogue;
+mod cleanup;
 mod config;
 mod direct;
 mod directory;
@@ -70,8 +73,10 @@ pub use catalogue::{
     glob_match, parse_partition, Case, Catalogue, LoginSettings, NamedConfig, Selection,
     TargetConfig,
 };
+pub use cleanup::clean;
 pub use event::{
-    CaseResult, Mismatch, Outcome, RunEvent, RunInfo, Source, Summary, TranscriptEntry,
+    CaseResult, Cleanup, LeftBehind, Mismatch, Outcome, RunEvent, RunInfo, Source, Summary,
+    TranscriptEntry,
 };
 pub use options::{RunError, RunOptions};
 pub use profile::{

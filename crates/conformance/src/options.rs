@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::baseline::Baseline;
 use crate::catalogue::Case;
+use crate::event::Cleanup;
 use crate::http::Client;
 use crate::profile::{join, AdminCredentials, Profile};
 
@@ -36,6 +37,8 @@ pub struct RunOptions {
     pub baseline: Option<Baseline>,
     /// The configuration a profile without `[config]` runs (the catalogue's first).
     pub default_config: String,
+    /// `--keep`: leave what the cases created on the target (no cleanup).
+    pub keep: bool,
 }
 
 impl RunOptions {
@@ -71,6 +74,8 @@ pub(crate) struct Shared {
     pub client: Client,
     pub connector: idp::Connector,
     pub keys: Option<idp::IdpKeys>,
+    /// What the cases' cleanups removed and left behind so far.
+    pub cleanup: std::sync::Mutex<Cleanup>,
 }
 
 impl Shared {
@@ -94,6 +99,7 @@ impl Shared {
             connector,
             opts,
             keys,
+            cleanup: std::sync::Mutex::new(Cleanup::default()),
         })
     }
 

@@ -264,6 +264,11 @@ pub struct Probes {
     /// `POST /api/admin/users`, which needs a server admin: list it in
     /// `[admin] basic_auth`).
     pub create_user: Option<String>,
+    /// Deletes an app user, `{id}` its numeric id (Grafana's
+    /// `DELETE /api/admin/users/{id}`, server admin only: list it in `[admin]
+    /// basic_auth`). Cleanup uses it for seeded users and for the app users a SCIM
+    /// DELETE leaves (Grafana keeps them, disabled); without it they are left behind.
+    pub delete_user: Option<String>,
 }
 
 /// `[admin]`: the endpoints a target serves only to a server admin. They are sent with
@@ -290,6 +295,8 @@ pub enum AdminEndpoint {
     TeamMembers,
     /// `[probes] create_user` (`seed_app_user`)
     CreateUser,
+    /// `[probes] delete_user` (cleanup)
+    DeleteUser,
     /// `[config] team_sync` (`set_config: {team_sync}`)
     TeamSync,
 }
@@ -302,6 +309,7 @@ impl AdminEndpoint {
             AdminEndpoint::TeamsByName => "[probes] teams_by_name",
             AdminEndpoint::TeamMembers => "[probes] team_members",
             AdminEndpoint::CreateUser => "[probes] create_user",
+            AdminEndpoint::DeleteUser => "[probes] delete_user",
             AdminEndpoint::TeamSync => "[config] team_sync",
         }
     }
@@ -481,6 +489,7 @@ impl Profile {
                 AdminEndpoint::TeamsByName => probes.is_some_and(|p| p.teams_by_name.is_some()),
                 AdminEndpoint::TeamMembers => probes.is_some_and(|p| p.team_members.is_some()),
                 AdminEndpoint::CreateUser => probes.is_some_and(|p| p.create_user.is_some()),
+                AdminEndpoint::DeleteUser => probes.is_some_and(|p| p.delete_user.is_some()),
                 AdminEndpoint::TeamSync => profile
                     .config
                     .as_ref()

@@ -96,6 +96,9 @@ pub async fn run(
         }
     }
     config::restore_config(&shared, changed).await;
+    if !shared.opts.keep {
+        summary.cleanup = Some(shared.cleanup.lock().map(|c| c.clone()).unwrap_or_default());
+    }
     if let Some(b) = &shared.opts.baseline {
         for entry in b.stale(all_cases) {
             summary.stale_baseline += 1;

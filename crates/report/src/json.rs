@@ -55,6 +55,7 @@ pub fn json(c: &Collector) -> String {
             "errored": s.errored,
             "expected": s.expected,
             "stale_baseline": s.stale_baseline,
+            "cleanup": s.cleanup,
         },
         "stale_baseline": stale,
         "cases": cases,

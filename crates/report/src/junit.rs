@@ -25,6 +25,9 @@ pub fn junit(c: &Collector) -> String {
             // --insecure: server certificates went unchecked; every suite says so.
             suite.add_property(quick_junit::Property::new("insecure", "true"));
         }
+        if let Some(line) = crate::cleanup_line(&c.summary) {
+            suite.add_property(quick_junit::Property::new("cleanup", line));
+        }
         for case in cases {
             let status = match case.outcome {
                 Outcome::Pass => TestCaseStatus::success(),

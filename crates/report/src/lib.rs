@@ -55,6 +55,25 @@ impl Collector {
     }
 }
 
+/// The cleanup line every format shows: what was removed and what was left behind,
+/// with the first few reasons; `None` when the run kept everything (`--keep`).
+pub fn cleanup_line(summary: &Summary) -> Option<String> {
+    let c = summary.cleanup.as_ref()?;
+    let mut line = format!(
+        "cleanup: removed {}, left behind {}",
+        c.removed,
+        c.left_behind.len()
+    );
+    const SHOWN: usize = 3;
+    for l in c.left_behind.iter().take(SHOWN) {
+        line.push_str(&format!("; {}: {}", l.what, l.why));
+    }
+    if c.left_behind.len() > SHOWN {
+        line.push_str(&format!("; and {} more", c.left_behind.len() - SHOWN));
+    }
+    Some(line)
+}
+
 /// The formats a run can write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

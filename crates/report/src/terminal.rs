@@ -142,6 +142,10 @@ impl<W: Write> Terminal<W> {
                 summary: s,
                 duration_ms,
             } => {
+                // Before the summary, which stays the last line.
+                if let Some(line) = crate::cleanup_line(s) {
+                    writeln!(self.out, "{:>STATUS_WIDTH$} {line}", "CLEANUP")?;
+                }
                 let colour = if s.is_success() { p.pass } else { p.fail };
                 writeln!(
                     self.out,

@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod clean;
 mod connection;
 mod embedded;
 mod idp_sync;
@@ -52,6 +53,9 @@ enum Command {
     Run(Box<run::RunArgs>),
     /// List every case: id, level, title and spec references.
     List(run::ListArgs),
+    /// Remove what an earlier run with --seed N left on a target (names carrying that
+    /// seed's case tags).
+    Clean(Box<clean::CleanArgs>),
     /// The Grafana-shaped reference target.
     Target {
         #[command(subcommand)]
@@ -147,6 +151,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => return finish(run::run(*args)),
         Command::List(args) => return finish(run::list(args)),
+        Command::Clean(args) => return finish(clean::clean(*args)),
         Command::Target {
             command: TargetCommand::Serve(args),
         } => serve(*args),

@@ -85,6 +85,10 @@ pub struct RunArgs {
     /// --target); `target faults` lists them.
     #[arg(long = "fault", value_name = "NAME", conflicts_with = "target")]
     faults: Vec<reference_target::Fault>,
+    /// Leave what the cases created on the target (no cleanup after each case);
+    /// `clean --seed N` removes it later.
+    #[arg(long)]
+    keep: bool,
     #[command(flatten)]
     connection: crate::connection::ConnectionArgs,
 }
@@ -298,6 +302,7 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
             idp_keys: args.idp_keys.clone(),
             baseline,
             default_config: catalogue.configs[0].name.clone(),
+            keep: args.keep,
         };
         let human = formats.contains(&report::Format::Human);
         let mut terminal = report::Terminal::new(

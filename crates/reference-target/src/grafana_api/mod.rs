@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/org/users", get(org_users::list))
         .route("/api/org/users/lookup", get(org_users::lookup))
         .route("/api/admin/users", post(users::create_local))
+        .route("/api/admin/users/{user_id}", delete(users::delete_user))
         .route(
             "/api/admin/team-sync",
             get(team_sync::read).put(team_sync::write),

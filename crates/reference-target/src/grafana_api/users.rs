@@ -1,8 +1,9 @@
 //! Grafana's user endpoints: `GET /api/user` (the login session), and the server-admin
-//! ones `GET /api/users/lookup`, `GET /api/users/search`, `POST /api/admin/users`
-//! (a service-account token gets 403 there, [`crate::http::auth`]).
+//! ones `GET /api/users/lookup`, `GET /api/users/search`, `POST /api/admin/users`,
+//! `DELETE /api/admin/users/:id` (a service-account token gets 403 there,
+//! [`crate::http::auth`]).
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::Json;
 use serde::Deserialize;
@@ -10,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::error::{AppError, GrafanaError};
 use crate::fault::Fault;
-use crate::grafana_api::{paging, query_map};
+use crate::grafana_api::{paging, path_id, query_map};
 use crate::http::body::JsonBody;
 use crate::state::AppState;
 use crate::store::app::{self as store, AppUser};
@@ -155,4 +156,22 @@ pub async fn create_local(
         .write(move |tx| store::create_local_user(tx, &form.login, &form.email, &form.name, now))
         .await?;
     Ok(Json(json!({"id": id, "message": "User created"})))
+}
+
+/// `DELETE /api/admin/users/:id` → `{"message":"User deleted"}`, 404 `user not found`
+/// when there is none (Grafana's admin API, server admin only). The user goes with its
+/// team memberships, sessions, external-auth links and SCIM resource, if any.
+pub async fn delete_user(
+    State(state): State<AppState>,
+    Path(user_id): Path<String>,
+) -> Result<Json<Value>, GrafanaError> {
+    let id = path_id(&user_id, "userId")?;
+    let deleted = state
+        .db
+        .write(move |tx| Ok::<_, AppError>(store::delete_user(tx, id)?))
+        .await?;
+    if !deleted {
+        return Err(AppError::client(StatusCode::NOT_FOUND, "user not found").into());
+    }
+    Ok(Json(json!({"message": "User deleted"})))
 }

@@ -49,6 +49,7 @@ pub fn server_admin_only(path: &str) -> bool {
 fn permission_needed(method: &Method, path: &str) -> &'static str {
     match (method, path) {
         (&Method::POST, "/api/admin/users") => "users:create",
+        (&Method::DELETE, p) if p.starts_with("/api/admin/users/") => "users:delete",
         (_, p) if p.starts_with("/api/users") => "users:read",
         _ => "server admin",
     }

@@ -226,6 +226,16 @@ pub fn create_local_user(
     Ok(conn.last_insert_rowid())
 }
 
+/// Grafana: `DELETE /api/admin/users/:id`. Memberships, sessions, external-auth links
+/// and the SCIM resource go with the user (the schema cascades). `false` when there was
+/// no such user.
+pub fn delete_user(conn: &Connection, id: i64) -> rusqlite::Result<bool> {
+    let n = conn
+        .prepare_cached("DELETE FROM user WHERE id = ?1")?
+        .execute([id])?;
+    Ok(n > 0)
+}
+
 /// The user behind a login session cookie, if the session is live and the user enabled
 /// (or `allow_disabled`, the `saml-allow-disabled` fault).
 pub fn session_user(

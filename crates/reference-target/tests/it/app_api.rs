@@ -573,3 +573,34 @@ async fn org_users_answer_the_token_with_disabled_state_and_auth_labels() {
     assert_eq!(short[0]["userId"], orla["userId"]);
     assert!(short[0].get("isDisabled").is_none(), "{short}");
 }
+
+/// Grafana's `DELETE /api/admin/users/:id`: server admin only; the user goes, with its
+/// SCIM resource and team memberships; an unknown id is 404.
+#[tokio::test]
+async fn admin_user_deletion_removes_the_user_for_the_server_admin_only() {
+    let t = Target::start(SYNC_ON).await;
+    let (team, gid, member) = provisioned_team(&t, "Leaving").await;
+    let path = format!("/api/admin/users/{member}");
+    let r = t.send_as(Auth::Token, Method::DELETE, &path, None).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(
+        r.body["message"],
+        "You'll need additional permissions to perform this action. Permissions needed: users:delete"
+    );
+    assert_message(&t.delete(&path).await, 200, "User deleted");
+    assert_eq!(
+        t.lookup("Leaving-member@example.com").await.status,
+        404,
+        "the app user is gone"
+    );
+    let members = t.get(&format!("/api/teams/{team}/members")).await.body;
+    assert_eq!(members, json!([]), "its membership went with it");
+    let g = t.get(&format!("{BASE}/Groups/{gid}")).await.body;
+    assert_eq!(g["members"].as_array().map_or(0, Vec::len), 0, "{g}");
+    assert_message(&t.delete(&path).await, 404, "user not found");
+    assert_message(
+        &t.delete("/api/admin/users/abc").await,
+        400,
+        "userId is invalid",
+    );
+}

@@ -214,3 +214,55 @@ fn file_formats_have_file_names() {
     assert_eq!(Format::Html.file_name(), Some("report.html"));
     assert!(Format::Human.render(&collected()).is_none());
 }
+
+/// The cleanup counts reach every format: a terminal line before the summary, a JUnit
+/// property, an HTML line, report.json's `summary.cleanup`; nothing with `--keep`.
+#[test]
+fn cleanup_counts_reach_every_format() {
+    let mut c = collected();
+    assert_eq!(report::cleanup_line(&c.summary), None);
+    c.summary.cleanup = Some(conformance::Cleanup {
+        removed: 12,
+        left_behind: vec![conformance::LeftBehind {
+            what: "app user a@x <b>".into(),
+            why: "no [probes] delete_user".into(),
+        }],
+    });
+    let line = report::cleanup_line(&c.summary).expect("a cleanup line");
+    assert_eq!(
+        line,
+        "cleanup: removed 12, left behind 1; app user a@x <b>: no [probes] delete_user"
+    );
+    let json: serde_json::Value = serde_json::from_str(&report::json(&c)).unwrap();
+    assert_eq!(json["summary"]["cleanup"]["removed"], 12);
+    assert_eq!(
+        json["summary"]["cleanup"]["left_behind"][0]["why"],
+        "no [probes] delete_user"
+    );
+    assert!(report::junit(&c).contains("name=\"cleanup\""));
+    let html = report::html(&c);
+    assert!(
+        html.contains("cleanup: removed 12, left behind 1; app user a@x &lt;b&gt;"),
+        "{html}"
+    );
+    let mut out = Vec::new();
+    let mut t = report::Terminal::new(&mut out, report::Palette::plain(), false);
+    for e in events() {
+        if let RunEvent::RunFinished { duration_ms, .. } = e {
+            t.event(&RunEvent::RunFinished {
+                summary: c.summary.clone(),
+                duration_ms,
+            });
+        } else {
+            t.event(&e);
+        }
+    }
+    drop(t);
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[lines.len() - 2].contains("CLEANUP cleanup: removed 12"),
+        "{text}"
+    );
+    assert!(lines[lines.len() - 1].contains("SUMMARY"), "{text}");
+}

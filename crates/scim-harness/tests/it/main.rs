@@ -1,5 +1,6 @@
 //! Whole-process tests of the `scim-harness` binary.
 
+mod cleanup_process;
 mod faults_process;
 mod login_process;
 mod run_process;

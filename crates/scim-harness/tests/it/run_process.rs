@@ -439,16 +439,15 @@ fn reusing_a_seed_on_a_target_that_kept_its_objects_says_so() {
     )
     .unwrap();
     let p = profile.display().to_string();
-    let run = |out: &str| {
-        let args = run_args(
-            out,
-            &["--target", &p, "--include", "users.rename-username/*"],
-        );
-        harness(&args)
+    let run = |out: &str, keep: &[&str]| {
+        let mut extra = vec!["--target", &p, "--include", "users.rename-username/*"];
+        extra.extend_from_slice(keep);
+        harness(&run_args(out, &extra))
     };
-    let first = run(&work.path().join("a").display().to_string());
+    // --keep: without it the first run would remove what it created.
+    let first = run(&work.path().join("a").display().to_string(), &["--keep"]);
     assert_eq!(first.status.code(), Some(0), "{}", text(&first.stdout));
-    let again = run(&work.path().join("b").display().to_string());
+    let again = run(&work.path().join("b").display().to_string(), &[]);
     let stdout = text(&again.stdout);
     assert_eq!(again.status.code(), Some(1), "{stdout}");
     assert!(

@@ -181,6 +181,9 @@ pub struct Summary {
     pub must_failed: usize,
     /// What the cases' cleanups did; `None` when the run kept everything (`--keep`).
     pub cleanup: Option<Cleanup>,
+    /// The run was interrupted (Ctrl-C): the cases it did not start are reported as
+    /// skipped with that reason, and the reports are incomplete.
+    pub interrupted: bool,
 }
 
 /// What cleanup removed from the target after the cases, and what it left behind.
@@ -231,6 +234,6 @@ impl Summary {
     /// Whether the run is clean: every case passed, warned, was skipped or expected,
     /// and the baseline has no stale entry.
     pub fn is_success(&self) -> bool {
-        self.failed == 0 && self.errored == 0 && self.stale_baseline == 0
+        self.failed == 0 && self.errored == 0 && self.stale_baseline == 0 && !self.interrupted
     }
 }

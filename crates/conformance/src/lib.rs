@@ -22,6 +22,7 @@
 //!     baseline: None,
 //!     default_config: catalogue.configs[0].name.clone(),
 //!     keep: false,
+//!     interrupt: conformance::Interrupt::default(),
 //! };
 //! let summary = conformance::run(cases, &catalogue.cases(), opts, |event| println!("{event:?}")).await?;
 //! # Ok(()) }
@@ -78,7 +79,7 @@ pub use event::{
     CaseResult, Cleanup, LeftBehind, Mismatch, Outcome, RunEvent, RunInfo, Source, Summary,
     TranscriptEntry,
 };
-pub use options::{RunError, RunOptions};
+pub use options::{Interrupt, RunError, RunOptions};
 pub use profile::{
     AdminCredentials, AdminEndpoint, AdminSection, AuthSpec, ConfigMethod, ConfigSection, Probes,
     Profile, ProfileError, Refusal, SamlSection, ScimSection, SessionSection, Supports, TlsSection,

@@ -39,6 +39,9 @@ pub struct RunOptions {
     pub default_config: String,
     /// `--keep`: leave what the cases created on the target (no cleanup).
     pub keep: bool,
+    /// Set (by a Ctrl-C handler) to stop the run: no new case starts; running cases
+    /// finish, the configuration is put back and cleanup runs as usual.
+    pub interrupt: Interrupt,
 }
 
 impl RunOptions {
@@ -112,5 +115,21 @@ impl Shared {
             "{}{rest}",
             self.opts.profile.scim_base(Some(&self.opts.base_url))
         )
+    }
+}
+
+/// A flag a signal handler sets to stop a run early (`RunOptions::interrupt`).
+#[derive(Debug, Clone, Default)]
+pub struct Interrupt(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Interrupt {
+    /// Ask the run to stop starting cases.
+    pub fn raise(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether the run was asked to stop.
+    pub fn raised(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
     }
 }

@@ -78,7 +78,11 @@ pub async fn run(
                 .count();
         let group = &cases[start..end];
         start = end;
-        let verdict = config::prepare_config(&shared, &group[0].config, &mut changed).await;
+        let verdict = if shared.opts.interrupt.raised() {
+            ConfigVerdict::Skip(INTERRUPTED.to_owned())
+        } else {
+            config::prepare_config(&shared, &group[0].config, &mut changed).await
+        };
         let (outcome, reason, transcript) = match verdict {
             ConfigVerdict::Run => {
                 run_group(&shared, group, &mut |r| {
@@ -96,6 +100,7 @@ pub async fn run(
         }
     }
     config::restore_config(&shared, changed).await;
+    summary.interrupted = shared.opts.interrupt.raised();
     if !shared.opts.keep {
         summary.cleanup = Some(shared.cleanup.lock().map(|c| c.clone()).unwrap_or_default());
     }
@@ -114,6 +119,9 @@ pub async fn run(
     });
     Ok(summary)
 }
+
+/// The reason of a case an interrupted run did not start.
+const INTERRUPTED: &str = "not run: the run was interrupted (Ctrl-C) before this case started";
 
 fn emit(
     shared: &Shared,
@@ -191,6 +199,16 @@ async fn drive(
             case.clone(),
             tokio::spawn(async move {
                 let _permit = semaphore.acquire_owned().await.ok()?;
+                if shared.opts.interrupt.raised() {
+                    let reason = INTERRUPTED.to_owned();
+                    return Some(exec::not_run(
+                        &case,
+                        &shared,
+                        Outcome::Skip,
+                        reason,
+                        Vec::new(),
+                    ));
+                }
                 Some(exec::run_case(&case, &shared).await)
             }),
         ));
@@ -206,6 +224,10 @@ async fn drive(
 /// An exclusive case, then the settings it changed put back; a case that cannot run
 /// changes nothing, so nothing is read or put back for it.
 async fn run_exclusive(shared: &Arc<Shared>, case: Case) -> CaseResult {
+    if shared.opts.interrupt.raised() {
+        let reason = INTERRUPTED.to_owned();
+        return exec::not_run(&case, shared, Outcome::Skip, reason, Vec::new());
+    }
     if let Some(reason) = exec::skip_reason(&case, shared) {
         return exec::not_run(&case, shared, Outcome::Skip, reason, Vec::new());
     }

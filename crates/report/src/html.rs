@@ -77,6 +77,13 @@ pub fn html(c: &Collector) -> String {
         "<table class=\"summary\"><tr><th>total</th><th class=\"pass\">passed</th><th class=\"fail\">failed</th><th class=\"warn\">warned</th><th class=\"skip\">skipped</th><th class=\"error\">errored</th><th class=\"expected\">expected</th></tr><tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr></table>",
         s.total, s.passed, s.failed, s.warned, s.skipped, s.errored, s.expected
     );
+    if s.interrupted {
+        let _ = write!(
+            h,
+            "<p class=\"fail\">{}</p>",
+            escape(crate::INTERRUPTED_LINE)
+        );
+    }
     if let Some(line) = crate::cleanup_line(s) {
         let _ = write!(h, "<p>{}</p>", escape(&line));
     }

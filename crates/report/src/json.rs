@@ -56,6 +56,7 @@ pub fn json(c: &Collector) -> String {
             "expected": s.expected,
             "stale_baseline": s.stale_baseline,
             "cleanup": s.cleanup,
+            "interrupted": s.interrupted,
         },
         "stale_baseline": stale,
         "cases": cases,

@@ -25,6 +25,12 @@ pub fn junit(c: &Collector) -> String {
             // --insecure: server certificates went unchecked; every suite says so.
             suite.add_property(quick_junit::Property::new("insecure", "true"));
         }
+        if c.summary.interrupted {
+            suite.add_property(quick_junit::Property::new(
+                "incomplete",
+                crate::INTERRUPTED_LINE,
+            ));
+        }
         if let Some(line) = crate::cleanup_line(&c.summary) {
             suite.add_property(quick_junit::Property::new("cleanup", line));
         }

@@ -55,6 +55,10 @@ impl Collector {
     }
 }
 
+/// The line every format shows for an interrupted run (its reports are incomplete).
+pub const INTERRUPTED_LINE: &str =
+    "interrupted (Ctrl-C): the reports are incomplete; cases not started are skipped";
+
 /// The cleanup line every format shows: what was removed and what was left behind,
 /// with the first few reasons; `None` when the run kept everything (`--keep`).
 pub fn cleanup_line(summary: &Summary) -> Option<String> {

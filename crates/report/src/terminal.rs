@@ -143,6 +143,10 @@ impl<W: Write> Terminal<W> {
                 duration_ms,
             } => {
                 // Before the summary, which stays the last line.
+                if s.interrupted {
+                    let line = crate::INTERRUPTED_LINE;
+                    writeln!(self.out, "{:>STATUS_WIDTH$} {line}", "STOPPED")?;
+                }
                 if let Some(line) = crate::cleanup_line(s) {
                     writeln!(self.out, "{:>STATUS_WIDTH$} {line}", "CLEANUP")?;
                 }

@@ -88,6 +88,7 @@ pub fn clean(args: CleanArgs) -> Result<u8, Failure> {
         baseline: None,
         default_config: String::new(),
         keep: false,
+        interrupt: conformance::Interrupt::default(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

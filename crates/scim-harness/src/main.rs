@@ -34,6 +34,8 @@ mod exit {
     /// The selection (`--persona`, `--config`, `--include`, `--exclude`, `--partition`)
     /// matched no case, so nothing was checked (as nextest does).
     pub const NO_CASES: u8 = 4;
+    /// The run was interrupted (SIGINT/SIGTERM), as a shell reports 128 + SIGINT.
+    pub const INTERRUPTED: u8 = 130;
 }
 
 #[derive(Parser)]

@@ -258,6 +258,8 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         .map_err(usage)?;
     let formats: Vec<report::Format> = args.formats.iter().map(|f| f.format()).collect();
     runtime.block_on(async {
+        let interrupt = conformance::Interrupt::default();
+        watch_signals(interrupt.clone());
         let (profile, base_url, token, admin, _embedded) = match (profile, token) {
             (Some(p), Some(t)) => {
                 let url = args
@@ -303,6 +305,7 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
             baseline,
             default_config: catalogue.configs[0].name.clone(),
             keep: args.keep,
+            interrupt: interrupt.clone(),
         };
         let human = formats.contains(&report::Format::Human);
         let mut terminal = report::Terminal::new(
@@ -326,12 +329,47 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
             other => usage(anyhow::Error::new(other)),
         })?;
         write_reports(&formats, &collector, &args.out)?;
-        Ok(if summary.is_success() {
+        Ok(if summary.interrupted {
+            exit::INTERRUPTED
+        } else if summary.is_success() {
             exit::SUCCESS
         } else {
             exit::FAILED
         })
     })
+}
+
+/// The first SIGINT or SIGTERM stops the run from starting cases (running ones finish,
+/// the configuration is put back, cleanup runs, the reports are written and marked
+/// incomplete, exit 130); a second one exits at once with 130.
+fn watch_signals(interrupt: conformance::Interrupt) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        eprintln!("warning: cannot watch SIGINT/SIGTERM; Ctrl-C will stop the run at once");
+        return;
+    };
+    tokio::spawn(async move {
+        let mut seen = 0;
+        loop {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+            seen += 1;
+            if seen > 1 {
+                eprintln!("interrupted again: exiting now");
+                std::process::exit(i32::from(exit::INTERRUPTED));
+            }
+            interrupt.raise();
+            eprintln!(
+                "interrupted: no new case starts; running cases finish, the configuration is \
+                 put back, cleanup runs and the reports are written (Ctrl-C again to exit now)"
+            );
+        }
+    });
 }
 
 fn write_reports(

@@ -95,6 +95,7 @@ fn options(url: String, profile: Profile) -> RunOptions {
         default_config: "default".into(),
         // The scripted peers answer only what each test expects.
         keep: true,
+        interrupt: conformance::Interrupt::default(),
     }
 }
 

@@ -266,3 +266,34 @@ fn cleanup_counts_reach_every_format() {
     );
     assert!(lines[lines.len() - 1].contains("SUMMARY"), "{text}");
 }
+
+/// An interrupted run says so in every format, and the terminal's summary stays last.
+#[test]
+fn an_interrupted_run_is_marked_incomplete_in_every_format() {
+    let mut c = collected();
+    assert!(!report::junit(&c).contains("name=\"incomplete\""));
+    c.summary.interrupted = true;
+    let json: serde_json::Value = serde_json::from_str(&report::json(&c)).unwrap();
+    assert_eq!(json["summary"]["interrupted"], true);
+    assert!(report::junit(&c).contains("name=\"incomplete\""));
+    assert!(report::html(&c).contains("interrupted (Ctrl-C)"));
+    let mut out = Vec::new();
+    let mut t = report::Terminal::new(&mut out, report::Palette::plain(), false);
+    for e in events() {
+        if let RunEvent::RunFinished { duration_ms, .. } = e {
+            t.event(&RunEvent::RunFinished {
+                summary: c.summary.clone(),
+                duration_ms,
+            });
+        } else {
+            t.event(&e);
+        }
+    }
+    drop(t);
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("STOPPED interrupted (Ctrl-C)"), "{text}");
+    assert!(
+        text.lines().last().unwrap_or("").contains("SUMMARY"),
+        "{text}"
+    );
+}

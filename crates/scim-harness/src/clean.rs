@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use conformance::{Catalogue, Profile, RunOptions};
+use conformance::{Catalogue, RunOptions};
 
 use crate::exit;
 use crate::run::Failure;
@@ -57,12 +57,9 @@ pub fn clean(args: CleanArgs) -> Result<u8, Failure> {
         .map(|c| conformance::case_tag(args.seed, &c.id))
         .collect();
     let request_timeout = Duration::from_secs(args.timeout.max(1));
-    let mut profile = Profile::load(&args.target)
-        .context("loading the target profile")
-        .map_err(usage)?;
-    let connector = args
+    let (profile, connector) = args
         .connection
-        .apply(&mut profile, request_timeout)
+        .load_profile(&args.target, request_timeout)
         .map_err(usage)?;
     let credential = profile
         .credential()

@@ -36,6 +36,17 @@ impl ConnectionArgs {
         !self.ca_certs.is_empty() || self.insecure || self.client_cert.is_some()
     }
 
+    /// Load the target profile at `path` and [`ConnectionArgs::apply`] the flags to it.
+    pub fn load_profile(
+        &self,
+        path: &std::path::Path,
+        connect_timeout: Duration,
+    ) -> anyhow::Result<(Profile, idp::Connector)> {
+        let mut profile = Profile::load(path).context("loading the target profile")?;
+        let connector = self.apply(&mut profile, connect_timeout)?;
+        Ok((profile, connector))
+    }
+
     /// Fill the profile's `{namespace}` and build the client from the flags and the
     /// profile's `[tls]` (a flag's client certificate replaces the profile's).
     pub fn apply(

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use conformance::{Catalogue, Profile, RunEvent, RunOptions, Selection};
+use conformance::{Catalogue, RunEvent, RunOptions, Selection};
 use idp::PersonaId;
 
 use crate::embedded::EmbeddedTarget;
@@ -220,12 +220,9 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
     let request_timeout = Duration::from_secs(args.timeout.max(1));
     let (profile, connector) = match &args.target {
         Some(path) => {
-            let mut profile = Profile::load(path)
-                .context("loading the target profile")
-                .map_err(usage)?;
-            let connector = args
+            let (profile, connector) = args
                 .connection
-                .apply(&mut profile, request_timeout)
+                .load_profile(path, request_timeout)
                 .map_err(usage)?;
             (Some(profile), Some(connector))
         }

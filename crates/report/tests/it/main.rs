@@ -245,20 +245,7 @@ fn cleanup_counts_reach_every_format() {
         html.contains("cleanup: removed 12, left behind 1; app user a@x &lt;b&gt;"),
         "{html}"
     );
-    let mut out = Vec::new();
-    let mut t = report::Terminal::new(&mut out, report::Palette::plain(), false);
-    for e in events() {
-        if let RunEvent::RunFinished { duration_ms, .. } = e {
-            t.event(&RunEvent::RunFinished {
-                summary: c.summary.clone(),
-                duration_ms,
-            });
-        } else {
-            t.event(&e);
-        }
-    }
-    drop(t);
-    let text = String::from_utf8(out).unwrap();
+    let text = terminal_with(&c.summary);
     let lines: Vec<&str> = text.lines().collect();
     assert!(
         lines[lines.len() - 2].contains("CLEANUP cleanup: removed 12"),
@@ -277,12 +264,22 @@ fn an_interrupted_run_is_marked_incomplete_in_every_format() {
     assert_eq!(json["summary"]["interrupted"], true);
     assert!(report::junit(&c).contains("name=\"incomplete\""));
     assert!(report::html(&c).contains("interrupted (Ctrl-C)"));
+    let text = terminal_with(&c.summary);
+    assert!(text.contains("STOPPED interrupted (Ctrl-C)"), "{text}");
+    assert!(
+        text.lines().last().unwrap_or("").contains("SUMMARY"),
+        "{text}"
+    );
+}
+
+/// The terminal's text for the sample run, finished with `summary`.
+fn terminal_with(summary: &conformance::Summary) -> String {
     let mut out = Vec::new();
     let mut t = report::Terminal::new(&mut out, report::Palette::plain(), false);
     for e in events() {
         if let RunEvent::RunFinished { duration_ms, .. } = e {
             t.event(&RunEvent::RunFinished {
-                summary: c.summary.clone(),
+                summary: summary.clone(),
                 duration_ms,
             });
         } else {
@@ -290,10 +287,5 @@ fn an_interrupted_run_is_marked_incomplete_in_every_format() {
         }
     }
     drop(t);
-    let text = String::from_utf8(out).unwrap();
-    assert!(text.contains("STOPPED interrupted (Ctrl-C)"), "{text}");
-    assert!(
-        text.lines().last().unwrap_or("").contains("SUMMARY"),
-        "{text}"
-    );
+    String::from_utf8(out).unwrap()
 }

@@ -221,6 +221,16 @@ impl<'a> CaseRun<'a> {
             .ok_or_else(|| self.step_err(format!("user `{key}` is not in the directory")))
     }
 
+    /// The SCIM id the persona learnt for user `key`; `asker` opens the error.
+    pub(crate) fn target_user_id(&self, key: &str, asker: &str) -> Result<String, Stop> {
+        let dir = self.user_id(key)?;
+        self.ids.user_ids.get(&dir).cloned().ok_or_else(|| {
+            self.step_err(format!(
+                "{asker}: user `{key}` has no SCIM id on the target (not synced yet?)"
+            ))
+        })
+    }
+
     pub(crate) fn group_id(&self, key: &str) -> Result<String, Stop> {
         self.ids
             .groups

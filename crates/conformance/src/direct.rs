@@ -31,14 +31,7 @@ impl CaseRun<'_> {
 
     async fn template_value(&mut self, kind: &str, key: &str) -> Result<String, Stop> {
         match kind {
-            "user_id" => {
-                let dir = self.user_id(key)?;
-                self.ids.user_ids.get(&dir).cloned().ok_or_else(|| {
-                    self.step_err(format!(
-                        "{{user_id:{key}}}: user `{key}` has no SCIM id on the target (not synced yet?)"
-                    ))
-                })
-            }
+            "user_id" => self.target_user_id(key, &format!("{{user_id:{key}}}")),
             "group_id" => {
                 let dir = self.group_id(key)?;
                 self.ids.group_ids.get(&dir).cloned().ok_or_else(|| {

@@ -212,13 +212,7 @@ fn show(v: Option<u64>) -> String {
 pub(crate) async fn expect_paging(cx: &mut CaseRun<'_>, want: &PagingExpect) -> Result<(), Stop> {
     let mut includes = Vec::new();
     for key in &want.includes {
-        let dir_id = cx.user_id(key)?;
-        let Some(target_id) = cx.ids.user_ids.get(&dir_id).cloned() else {
-            return Err(cx.step_err(format!(
-                "paging: user `{key}` has no SCIM id on the target (not synced yet?)"
-            )));
-        };
-        includes.push((key.clone(), target_id));
+        includes.push((key.clone(), cx.target_user_id(key, "paging")?));
     }
     let pages = read_pages(cx, "/Users").await?;
     let step = cx.step_no();

@@ -278,12 +278,11 @@ impl CaseSteps<'_> {
             || u.family_name.is_some();
         if needs_resource {
             let found = observe::read_user(cx, &id, &login).await?;
-            let mut fields = expect::user_fields(u, &user, cx.external_id_of(&user), &cx.tag);
             let supports = &cx.shared().opts.profile.supports;
-            let (judged, unstored): (Vec<_>, Vec<_>) = fields
-                .drain(..)
-                .partition(|(pointer, _)| supports.stores(&expect::attribute_label(pointer)));
-            fields = judged;
+            let (fields, unstored): (Vec<_>, Vec<_>) =
+                expect::user_fields(u, &user, cx.external_id_of(&user), &cx.tag)
+                    .into_iter()
+                    .partition(|(pointer, _)| supports.stores(&expect::attribute_label(pointer)));
             for (pointer, _) in unstored {
                 let label = expect::attribute_label(pointer);
                 cx.note(format!(

@@ -26,6 +26,7 @@
 mod directory;
 mod login;
 mod persona;
+pub mod serve;
 mod sync;
 mod transport;
 mod wire;

@@ -27,7 +27,7 @@ pub use attack::{
 };
 pub use clock::{Clock, FixedClock, IdSource, RandomIds, SequentialIds, SystemClock};
 pub use keys::{Certificate, KeyError, SigningKeys};
-pub use metadata::{IdpMetadata, MetadataError};
+pub use metadata::{IdpMetadata, MetadataError, SpMetadata, SpMetadataError};
 pub use sign::{sign_response, SignError};
 pub use spec::{
     format_instant, parse_instant, Attribute, AuthnSpec, ConditionsSpec, Login, ResponseSpec,

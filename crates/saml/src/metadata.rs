@@ -82,3 +82,56 @@ impl IdpMetadata {
         })
     }
 }
+
+/// What an SP publishes about itself that an IdP needs (SAML Metadata §2.4.4): its entity
+/// id and the Assertion Consumer Services that take the HTTP-POST binding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpMetadata {
+    pub entity_id: String,
+    /// The HTTP-POST ACS locations, the default one (`isDefault`, else the lowest
+    /// `index`, §2.2.3) first.
+    pub acs_urls: Vec<String>,
+}
+
+/// Why SP metadata could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpMetadataError {
+    #[error("not SAML metadata: {0}")]
+    Parse(String),
+    #[error("the EntityDescriptor has no entityID")]
+    NoEntityId,
+    #[error("the EntityDescriptor has no SPSSODescriptor")]
+    NotAnSp,
+    #[error("the SPSSODescriptor has no AssertionConsumerService for the HTTP-POST binding")]
+    NoPostAcs,
+}
+
+impl SpMetadata {
+    /// Reads an SP's EntityDescriptor with samael's metadata parser.
+    pub fn parse(text: &str) -> Result<SpMetadata, SpMetadataError> {
+        let entity: EntityDescriptor = text
+            .parse()
+            .map_err(|e| SpMetadataError::Parse(format!("{e}")))?;
+        let entity_id = entity
+            .entity_id
+            .filter(|e| !e.trim().is_empty())
+            .ok_or(SpMetadataError::NoEntityId)?;
+        let descriptors = entity
+            .sp_sso_descriptors
+            .filter(|d| !d.is_empty())
+            .ok_or(SpMetadataError::NotAnSp)?;
+        let mut services: Vec<_> = descriptors
+            .into_iter()
+            .flat_map(|d| d.assertion_consumer_services)
+            .filter(|s| s.binding == HTTP_POST_BINDING)
+            .collect();
+        services.sort_by_key(|s| (s.is_default != Some(true), s.index));
+        if services.is_empty() {
+            return Err(SpMetadataError::NoPostAcs);
+        }
+        Ok(SpMetadata {
+            entity_id,
+            acs_urls: services.into_iter().map(|s| s.location).collect(),
+        })
+    }
+}

@@ -1,0 +1,1 @@
+//! `idp serve` through its router, without a socket.

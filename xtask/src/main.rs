@@ -14,7 +14,8 @@ const USAGE: &str = "\
 usage: cargo xtask <command> [args]
 
 commands:
-  test            install missing system packages (as root) and run the whole test suite
+  test            install missing system packages (as root; chromium and chromium-driver for
+                  the browser test among them) and run the whole test suite
   run-scenarios   run the scenario catalogue against the embedded reference target [ARGS for scim-harness run]
   bench [NAME]... [-- ARGS]
                   whole-process benchmarks: scim-creates, remote-catalogue, saml-logins, sync (default: all)
@@ -121,7 +122,7 @@ pub(crate) fn run(cmd: &mut Command) -> anyhow::Result<()> {
 
 /// `cargo xtask test`: system packages first, then every test in the workspace.
 fn test(args: &[String]) -> anyhow::Result<ExitCode> {
-    if let Some(code) = system_packages::ensure()? {
+    if let Some(code) = system_packages::ensure_for_tests()? {
         return Ok(code);
     }
     let mut cmd = cargo();

@@ -1,4 +1,5 @@
-//! The Debian packages the workspace needs to build, detected with dpkg and installed with apt-get.
+//! The Debian packages the workspace needs to build and test, detected with dpkg and
+//! installed with apt-get.
 
 use std::process::{Command, ExitCode, Stdio};
 
@@ -38,9 +39,31 @@ const REQUIRED: &[Requirement] = &[
     },
 ];
 
-/// Installs what is missing when we are root; otherwise prints the exact command.
-/// Returns `Some(exit code)` when the caller must stop.
+/// What the tests need beyond the build: the browser test
+/// (`crates/scim-harness/tests/it/browser.rs`) drives Debian's Chromium over WebDriver.
+const TEST_ONLY: &[Requirement] = &[
+    Requirement {
+        alternatives: &["chromium"],
+        why: "the browser test's headless browser (/usr/bin/chromium)",
+    },
+    Requirement {
+        alternatives: &["chromium-driver"],
+        why: "the browser test's WebDriver server (/usr/bin/chromedriver)",
+    },
+];
+
+/// What the build needs: installs what is missing when we are root; otherwise prints the
+/// exact command. Returns `Some(exit code)` when the caller must stop.
 pub fn ensure() -> anyhow::Result<Option<ExitCode>> {
+    ensure_all(&[REQUIRED])
+}
+
+/// What the build and the whole test suite need (`cargo xtask test`), as [`ensure`].
+pub fn ensure_for_tests() -> anyhow::Result<Option<ExitCode>> {
+    ensure_all(&[REQUIRED, TEST_ONLY])
+}
+
+fn ensure_all(lists: &[&[Requirement]]) -> anyhow::Result<Option<ExitCode>> {
     if Command::new("dpkg-query")
         .arg("--version")
         .stdout(Stdio::null())
@@ -49,12 +72,14 @@ pub fn ensure() -> anyhow::Result<Option<ExitCode>> {
     {
         eprintln!(
             "note: dpkg-query not found; not a Debian system, so system packages are not checked \
-             (the build needs pkg-config, openssl, libxml2, xmlsec1 and libclang development files)"
+             (the build needs pkg-config, openssl, libxml2, xmlsec1 and libclang development \
+             files; the browser test needs chromium and chromium-driver)"
         );
         return Ok(None);
     }
-    let missing: Vec<&Requirement> = REQUIRED
+    let missing: Vec<&Requirement> = lists
         .iter()
+        .flat_map(|list| list.iter())
         .filter(|req| !req.alternatives.iter().any(|pkg| installed(pkg)))
         .collect();
     if missing.is_empty() {

@@ -9,7 +9,7 @@ mod team_sync;
 mod teams;
 mod users;
 
-pub(crate) use users::SESSION_COOKIE;
+pub(crate) use users::{session_user, SESSION_COOKIE};
 
 use std::collections::HashMap;
 

@@ -48,21 +48,32 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// `GET /api/user`: the user behind the login session cookie. Login sessions are
-/// created by the SAML login (the `session` table); without one this is 401.
+/// The user behind the request's login session cookie (the `session` table, written by
+/// the SAML login); `None` without a cookie, or when its session is unknown, expired, or
+/// its user disabled. `GET /api/user` and the home page `GET /` both read it.
+pub(crate) async fn session_user(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<AppUser>, AppError> {
+    let Some(token) = session_token(headers) else {
+        return Ok(None);
+    };
+    let now = now_millis();
+    let allow_disabled = state.fault(Fault::SamlAllowDisabled);
+    state
+        .db
+        .read(move |tx| Ok(store::session_user(tx, &token, now, allow_disabled)?))
+        .await
+}
+
+/// `GET /api/user`: the user behind the login session cookie; without one this is 401.
 pub async fn signed_in_user(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, GrafanaError> {
-    let unauthorized = || AppError::client(StatusCode::UNAUTHORIZED, "Unauthorized");
-    let token = session_token(&headers).ok_or_else(unauthorized)?;
-    let now = now_millis();
-    let allow_disabled = state.fault(Fault::SamlAllowDisabled);
-    let user = state
-        .db
-        .read(move |tx| Ok(store::session_user(tx, &token, now, allow_disabled)?))
+    let user = session_user(&state, &headers)
         .await?
-        .ok_or_else(unauthorized)?;
+        .ok_or_else(|| AppError::client(StatusCode::UNAUTHORIZED, "Unauthorized"))?;
     Ok(Json(user_json(&user)))
 }
 

@@ -17,10 +17,11 @@ use crate::http::Surface;
 use crate::settings::SecuritySettings;
 use crate::state::AppState;
 
-/// Routes that take no credentials: `/api/user` authenticates by login session, the
-/// SAML endpoints are where a browser logs in.
+/// Routes that take no credentials: `/api/user` and the home page authenticate by login
+/// session, the SAML endpoints are where a browser logs in.
 pub const NO_BEARER_ROUTES: &[&str] = &[
     "/api/user",
+    crate::login::HOME_PATH,
     crate::login::ACS_PATH,
     crate::login::METADATA_PATH,
     crate::login::LOGIN_PATH,

@@ -1,7 +1,8 @@
 //! SAML login for the reference target: `/saml/acs` (HTTP-POST binding), `/saml/metadata`,
 //! SP-initiated `GET /login/saml` (HTTP-Redirect binding), the session cookie that
 //! `GET /api/user` reads, the login page `GET /login` that shows a refusal's public
-//! message, and the switches `GET`/`PUT /api/reference/saml-settings`.
+//! message, the home page `GET /` that says who is signed in, and the switches
+//! `GET`/`PUT /api/reference/saml-settings`.
 //!
 //! The SAML checks are [`saml::Verifier`]'s; this module adds what an SP must add: which
 //! IdP and request a post answers, the replay cache, exactly one uid value, and
@@ -9,6 +10,7 @@
 
 pub mod error;
 mod faulty;
+mod home;
 pub mod idp;
 mod page;
 pub mod sp;
@@ -33,6 +35,8 @@ use crate::timestamp::now_millis;
 /// default, 7 days.
 pub const SESSION_LIFETIME_SECONDS: i64 = 7 * 24 * 3600;
 
+pub use home::HOME_PATH;
+
 /// Paths that need no bearer token.
 pub const ACS_PATH: &str = "/saml/acs";
 pub const METADATA_PATH: &str = "/saml/metadata";
@@ -49,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .route(METADATA_PATH, get(metadata))
         .route(LOGIN_PATH, get(start_login))
         .route(LOGIN_PAGE_PATH, get(page::login_page))
+        .route(HOME_PATH, get(home::home_page))
         .route(
             SWITCHES_PATH,
             get(page::read_switches).put(page::write_switches),

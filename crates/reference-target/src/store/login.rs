@@ -159,7 +159,7 @@ fn find_user(
 }
 
 /// The user's `auth.saml` external uid: SCIM's `externalId` for a provisioned user.
-fn stored_external_uid(conn: &Connection, user_id: i64) -> rusqlite::Result<Option<String>> {
+pub fn stored_external_uid(conn: &Connection, user_id: i64) -> rusqlite::Result<Option<String>> {
     conn.prepare_cached(
         "SELECT external_uid FROM user_auth WHERE user_id = ?1 AND auth_module = ?2
          ORDER BY external_uid = '', id LIMIT 1",

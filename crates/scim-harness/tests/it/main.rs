@@ -1,5 +1,6 @@
 //! Whole-process tests of the `scim-harness` binary.
 
+mod browser;
 mod cleanup_process;
 mod faults_process;
 mod interrupt_process;

@@ -1,0 +1,1 @@
+//! The SAML site through its router.

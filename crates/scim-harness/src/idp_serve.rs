@@ -12,11 +12,13 @@ use clap::Args;
 
 /// Arguments of `idp serve`.
 #[derive(Args)]
-#[command(after_help = "Example (a reference target on port 3000, see README \"Try your app's SAML + SCIM\"):\n  \
+#[command(
+    after_help = "Example (a reference target on port 3000, see README \"Try your app's SAML + SCIM\"):\n  \
 scim-harness idp serve --persona entra --sp-metadata http://127.0.0.1:3000/saml/metadata \\\n    \
 --target fixtures/profiles/reference.toml --target-url http://127.0.0.1:3000\n  \
 curl -X POST http://127.0.0.1:7000/api/sync\n  \
-curl -X PATCH http://127.0.0.1:7000/api/users/alice@contoso.example -d '{\"active\": false}'")]
+curl -X PATCH http://127.0.0.1:7000/api/users/alice@contoso.example -d '{\"active\": false}'"
+)]
 pub struct ServeArgs {
     /// Persona to play (repeatable: several are served under /<persona>/): entra,
     /// entra-aadopt, okta, okta-oin, rfc.
@@ -95,7 +97,11 @@ fn parse_duration(value: &str) -> Result<Duration, String> {
         "ms" => Duration::from_millis(n),
         "m" => Duration::from_secs(n.saturating_mul(60)),
         "h" => Duration::from_secs(n.saturating_mul(3600)),
-        _ => return Err(format!("{value:?}: unknown unit {unit:?} (use ms, s, m or h)")),
+        _ => {
+            return Err(format!(
+                "{value:?}: unknown unit {unit:?} (use ms, s, m or h)"
+            ))
+        }
     };
     if d.is_zero() {
         return Err(format!("{value:?}: the interval must be more than zero"));
@@ -108,7 +114,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let personas = args
         .personas
         .iter()
-        .map(|p| p.parse::<idp::PersonaId>().map_err(|e| anyhow::anyhow!("--persona: {e}")))
+        .map(|p| {
+            p.parse::<idp::PersonaId>()
+                .map_err(|e| anyhow::anyhow!("--persona: {e}"))
+        })
         .collect::<anyhow::Result<Vec<_>>>()?;
     idp::serve::check_admin_token(args.listen, args.admin_token.as_deref())?;
     let directory = idp::Directory::load(&args.directory)
@@ -179,7 +188,11 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             println!("{}: entity id: {}", site.persona, site.entity_id());
         }
         for sp in &sps {
-            println!("application: {} (ACS {})", sp.entity_id, sp.acs_urls.join(", "));
+            println!(
+                "application: {} (ACS {})",
+                sp.entity_id,
+                sp.acs_urls.join(", ")
+            );
         }
         if sps.is_empty() {
             println!("application: none (give --sp-metadata, or --sp-acs and --sp-entity-id)");
@@ -208,7 +221,11 @@ fn load_keys(args: &ServeArgs) -> anyhow::Result<idp::IdpKeys> {
         .with_context(|| format!("loading the test IdP keys from {}", args.keys_dir.display()))?;
     if let (Some(key), Some(cert)) = (&args.key, &args.cert) {
         let own = saml::SigningKeys::from_pem_files(key, cert).with_context(|| {
-            format!("reading --key {} and --cert {}", key.display(), cert.display())
+            format!(
+                "reading --key {} and --cert {}",
+                key.display(),
+                cert.display()
+            )
         })?;
         keys.entra = own.clone();
         keys.okta = own.clone();
@@ -230,7 +247,11 @@ mod tests {
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));
         assert!(parse_duration("0s").unwrap_err().contains("more than zero"));
-        assert!(parse_duration("5 parsecs").unwrap_err().contains("unknown unit"));
-        assert!(parse_duration("soon").unwrap_err().contains("expected a number"));
+        assert!(parse_duration("5 parsecs")
+            .unwrap_err()
+            .contains("unknown unit"));
+        assert!(parse_duration("soon")
+            .unwrap_err()
+            .contains("expected a number"));
     }
 }

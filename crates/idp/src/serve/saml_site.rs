@@ -56,7 +56,10 @@ impl PendingLogins {
     fn insert(&self, pending: Pending) -> String {
         let ticket = uuid::Uuid::new_v4().simple().to_string();
         let now = Instant::now();
-        let mut map = self.map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut map = self
+            .map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if map.len() >= MAX_PENDING {
             map.retain(|_, p| p.expires > now);
             while map.len() >= MAX_PENDING {
@@ -75,7 +78,10 @@ impl PendingLogins {
     }
 
     fn take(&self, ticket: &str) -> Option<Pending> {
-        let mut map = self.map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut map = self
+            .map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.remove(ticket).filter(|p| p.expires > Instant::now())
     }
 
@@ -130,8 +136,9 @@ async fn sso_redirect(State(site): State<Arc<Site>>, RawQuery(query): RawQuery) 
         Ok(r) if r.kind == saml::binding::MessageKind::Request => {
             answer_request(&site, &r.xml, r.relay_state)
         }
-        Ok(_) => Refusal::binding("the redirect carries a SAMLResponse, not an AuthnRequest")
-            .page(&site),
+        Ok(_) => {
+            Refusal::binding("the redirect carries a SAMLResponse, not an AuthnRequest").page(&site)
+        }
         Err(e) => Refusal::binding(&format!("the HTTP-Redirect message: {e}")).page(&site),
     }
 }
@@ -373,7 +380,11 @@ async fn idp_initiated(
             .page(&site);
     };
     let sp = match &init.sp {
-        Some(entity) => match site.service_providers.iter().find(|s| &s.entity_id == entity) {
+        Some(entity) => match site
+            .service_providers
+            .iter()
+            .find(|s| &s.entity_id == entity)
+        {
             Some(sp) => sp,
             None => return Refusal::unknown_sp(site.persona, entity).page(&site),
         },
@@ -456,7 +467,7 @@ fn respond(
         groups: directory
             .groups()
             .iter()
-            .filter(|g| !g.deleted && g.members.iter().any(|m| *m == user.id))
+            .filter(|g| !g.deleted && g.members.contains(&user.id))
             .map(|g| g.display_name.clone())
             .collect(),
         overrides: ClaimOverrides {
@@ -523,7 +534,10 @@ async fn home(State(site): State<Arc<Site>>) -> Response {
         }
         body.push_str("</ul>");
     }
-    page::html(StatusCode::OK, page::frame(Some(&site), "Mock identity provider", &body))
+    page::html(
+        StatusCode::OK,
+        page::frame(Some(&site), "Mock identity provider", &body),
+    )
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 mod cleanup_process;
 mod faults_process;
+mod idp_serve_process;
 mod interrupt_process;
 mod login_process;
 mod run_process;

@@ -70,6 +70,8 @@ pub struct Site {
     pub keys: Arc<IdpKeys>,
     pub admin_token: Option<String>,
     pub provisioner: Arc<Provisioner>,
+    /// AuthnRequests waiting for the login page's choice.
+    pub pending: saml_site::PendingLogins,
 }
 
 impl Site {
@@ -143,6 +145,7 @@ pub fn sites(config: &ServeConfig) -> Result<Vec<Arc<Site>>, ServeError> {
                 config.directory.clone(),
                 config.target.clone(),
             )),
+            pending: saml_site::PendingLogins::default(),
         }));
     }
     Ok(out)

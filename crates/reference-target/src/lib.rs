@@ -36,7 +36,9 @@ pub use fault::{Fault, FaultSet, UnknownFault};
 pub use http::app;
 pub use http::auth::server_admin_only;
 pub use login::error::LoginError;
-pub use login::idp::{IdpError, IdpSource, IdpSourceSyntax, TrustedIdp};
+pub use login::idp::{
+    parse_metadata as parse_idp_metadata, IdpError, IdpSource, IdpSourceSyntax, TrustedIdp,
+};
 pub use login::sp::LoginConfig;
 pub use running::{spawn, spawn_app, RunningTarget};
 pub use settings::{

@@ -15,6 +15,9 @@ use crate::xml::attr_escaped;
 /// small DEFLATE bomb cannot take memory.
 pub const MAX_INFLATED_BYTES: usize = 1024 * 1024;
 
+/// The HTTP-POST binding's URN (SAML Bindings §3.5.1), as metadata and AuthnRequests name it.
+pub const HTTP_POST_BINDING: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
+
 /// Which protocol message a binding carries: it names the query parameter or form field
 /// (SAML Bindings §3.4.4.1, §3.5.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

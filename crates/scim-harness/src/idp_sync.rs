@@ -52,24 +52,40 @@ impl idp::TranscriptSink for Progress {
     }
 }
 
+/// The SCIM target a profile names (`--target`, `--target-url`, the connection flags):
+/// the target with its credential and client, the client, and the profile's name.
+pub fn scim_target(
+    profile: &std::path::Path,
+    target_url: Option<&str>,
+    connection: &crate::connection::ConnectionArgs,
+    timeout: std::time::Duration,
+) -> anyhow::Result<(idp::ScimTarget, idp::Connector, String)> {
+    let mut profile = Profile::load(profile)?;
+    let credential = profile.credential()?;
+    let connector = connection.apply(&mut profile, timeout)?;
+    let mut target = idp::ScimTarget::new(profile.scim_base(target_url), "");
+    target.credential = credential;
+    target.connector = Some(connector.clone());
+    target.timeout = timeout;
+    Ok((target, connector, profile.name))
+}
+
 /// Runs one initial cycle. Returns whether it ended without errors.
 pub fn sync(args: SyncArgs) -> anyhow::Result<bool> {
     let persona: idp::PersonaId = args
         .persona
         .parse()
         .map_err(|err| anyhow::anyhow!("--persona: {err}"))?;
-    let mut profile = Profile::load(&args.target)?;
-    let credential = profile.credential()?;
     let timeout = std::time::Duration::from_secs(args.timeout.max(1));
-    let connector = args.connection.apply(&mut profile, timeout)?;
+    let (target, _, name) = scim_target(
+        &args.target,
+        args.target_url.as_deref(),
+        &args.connection,
+        timeout,
+    )?;
     let directory = idp::Directory::load(&args.directory)
         .with_context(|| format!("loading directory {}", args.directory.display()))?;
-    let base = profile.scim_base(args.target_url.as_deref());
-    println!("persona {persona} → target {} at {base}", profile.name);
-    let mut target = idp::ScimTarget::new(base, "");
-    target.credential = credential;
-    target.connector = Some(connector);
-    target.timeout = timeout;
+    println!("persona {persona} → target {name} at {}", target.base_url);
     let file = match &args.transcript {
         Some(path) => Some(idp::JsonLinesSink::new(BufWriter::new(
             File::create(path)

@@ -16,6 +16,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod clean;
 mod connection;
 mod embedded;
+mod idp_serve;
 mod idp_sync;
 mod run;
 mod saml_issue;
@@ -79,6 +80,10 @@ enum Command {
 enum IdpCommand {
     /// Run one provisioning cycle of a persona against a target.
     Sync(Box<idp_sync::SyncArgs>),
+    /// Serve the mock IdP: SAML sign-in pages and metadata for your application, and the
+    /// directory pushed over SCIM on demand (POST /api/sync, the admin page) or on a
+    /// schedule (--interval). Runs until SIGINT or SIGTERM.
+    Serve(Box<idp_serve::ServeArgs>),
 }
 
 #[derive(Subcommand)]
@@ -170,6 +175,9 @@ fn main() -> ExitCode {
             Ok(false) => return ExitCode::from(exit::FAILED),
             Err(err) => Err(err),
         },
+        Command::Idp {
+            command: IdpCommand::Serve(args),
+        } => idp_serve::serve(*args),
         Command::Saml {
             command: SamlCommand::Issue(args),
         } => saml_issue::issue(*args),

@@ -53,7 +53,10 @@ pub fn html(status: StatusCode, page: String) -> Response {
 
 /// A refusal a person reads: the status, a title, and what to do.
 pub fn error_page(site: Option<&Site>, status: StatusCode, title: &str, detail: &str) -> Response {
-    let body = format!("<div class=\"error\" role=\"alert\"><p>{}</p></div>", escape(detail));
+    let body = format!(
+        "<div class=\"error\" role=\"alert\"><p>{}</p></div>",
+        escape(detail)
+    );
     html(status, frame(site, title, &body))
 }
 
@@ -70,7 +73,9 @@ pub fn json_error(status: StatusCode, error: &str, detail: &str) -> Response {
 
 /// `/` when several personas are served: a link to each.
 pub fn index(sites: &[Arc<Site>]) -> Response {
-    let mut body = String::from("<table><tr><th>persona</th><th>entity id</th><th>metadata</th><th>admin</th></tr>");
+    let mut body = String::from(
+        "<table><tr><th>persona</th><th>entity id</th><th>metadata</th><th>admin</th></tr>",
+    );
     for s in sites {
         body.push_str(&format!(
             "<tr><td>{p}</td><td><code>{e}</code></td><td><a href=\"{m}\">{m}</a></td><td><a href=\"{a}\">{a}</a></td></tr>",

@@ -23,7 +23,11 @@ pub struct CycleSummary {
 }
 
 impl Provisioner {
-    pub fn new(persona: PersonaId, directory: Directory, target: Option<ScimTarget>) -> Provisioner {
+    pub fn new(
+        persona: PersonaId,
+        directory: Directory,
+        target: Option<ScimTarget>,
+    ) -> Provisioner {
         Provisioner {
             persona,
             directory: RwLock::new(directory),
@@ -37,7 +41,9 @@ impl Provisioner {
 
     /// The directory as it is now (a poisoned lock is taken over: edits are whole).
     pub fn directory(&self) -> RwLockReadGuard<'_, Directory> {
-        self.directory.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.directory
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn has_target(&self) -> bool {

@@ -3,6 +3,7 @@
 mod browser;
 mod cleanup_process;
 mod faults_process;
+mod idp_serve_process;
 mod interrupt_process;
 mod login_process;
 mod run_process;

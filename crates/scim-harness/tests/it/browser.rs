@@ -1,7 +1,8 @@
 //! The mock IdP tested in a real browser (issue 15): headless Chromium, driven over
 //! WebDriver, logs in to the reference target through `scim-harness idp serve`, lands
 //! signed in as the provisioned user, then sees the next login refused once the user is
-//! disabled on the IdP's admin page and pushed. Both servers are processes of the real
+//! disabled on the IdP's admin page and pushed: by the IdP while it is disabled there, and
+//! by the target once the IdP alone enables the user again. Both servers are processes of the real
 //! binary; assertions read the pages' text, never pixels. Screenshots (and the servers'
 //! logs) go to `target/browser-artifacts/`.
 //!
@@ -49,9 +50,10 @@ async fn chromium_reads_the_reference_target_home_page() {
 
 /// `idp serve --persona entra` against a reference target: push the directory, log in
 /// through `/login/saml` by picking the user on the IdP's login page, arrive signed in;
-/// disable the user on the admin page, push, and the next login is refused.
+/// disable the user on the admin page, push, and the next login is refused (by the IdP,
+/// then, with the user enabled on the IdP only, by the target).
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs `scim-harness idp serve` and its admin page (issue 15), not yet merged"]
+#[ignore = "needs idp serve's admin page and POST /api/sync (branch serve-admin), not yet on main"]
 async fn a_person_logs_in_through_idp_serve_and_is_refused_once_disabled() {
     let work = tempfile::tempdir().unwrap();
     let port = free_port();
@@ -107,17 +109,10 @@ async fn a_person_logs_in_through_idp_serve_and_is_refused_once_disabled() {
     browser.goto(&idp.admin).await;
     browser.wait_for_text(USER_LOGIN, "admin-page").await;
     browser.screenshot("admin-page.png").await;
-    let row = format!("tr[data-user=\"{USER_LOGIN}\"]");
-    browser
-        .click(&format!("{row} button[value=\"disable\"]"))
-        .await;
-    // Back on the admin page (303), the row now offers to enable the user.
-    browser
-        .find(&format!("{row} button[value=\"enable\"]"))
-        .await;
+    admin_action(&browser, "disable", "disabled").await;
     browser.click("#sync-now").await;
-    // The cycle reached the target: its user is disabled.
-    let text = browser.wait_for_text("PATCH", "admin-after-sync").await;
+    // The page shows the pushed cycle (the first was the API's), and it reached the target.
+    let text = browser.wait_for_text("cycle 2", "admin-after-sync").await;
     browser.screenshot("admin-after-sync.png").await;
     assert_eq!(
         target_user(&http, &target_url).await["isDisabled"],
@@ -126,8 +121,18 @@ async fn a_person_logs_in_through_idp_serve_and_is_refused_once_disabled() {
     );
     browser.close().await;
 
-    // f. A fresh browser logs in again as the same user: the target refuses.
+    // f. A fresh browser tries again. The IdP itself refuses a disabled user, as Entra
+    // does (AADSTS50057), so no Response is sent.
     let browser = Browser::open(&driver).await;
+    log_in_as_user(&browser, &idp, &target_url, "login-page-disabled").await;
+    pick_user(&browser).await;
+    browser.wait_for_text("AADSTS50057", "refused-by-idp").await;
+    assert!(browser.current_url().await.starts_with(&idp.url));
+    browser.screenshot("refused-by-idp.png").await;
+    // Enabled again on the IdP but not pushed: the IdP now signs a Response, and the
+    // target, where the pushed cycle disabled the user, refuses it on its login page.
+    browser.goto(&idp.admin).await;
+    admin_action(&browser, "enable", "active").await;
     log_in_as_user(&browser, &idp, &target_url, "login-page-again").await;
     pick_user(&browser).await;
     let text = browser.wait_for_text(USER_DISABLED, "refused").await;
@@ -137,6 +142,31 @@ async fn a_person_logs_in_through_idp_serve_and_is_refused_once_disabled() {
     browser.goto(&format!("{target_url}/")).await;
     browser.wait_for_text("Not signed in", "refused-home").await;
     browser.close().await;
+}
+
+/// On the IdP's admin page: clicks the user's `action` button and waits until, back on
+/// the page, the user's row shows `status`.
+async fn admin_action(browser: &Browser, action: &str, status: &str) {
+    let row = format!("tr[data-user=\"{USER_LOGIN}\"]");
+    browser
+        .click(&format!("{row} button[value=\"{action}\"]"))
+        .await;
+    let cell = format!("{row} td.status");
+    let deadline = std::time::Instant::now() + driver::PAGE_TIMEOUT;
+    loop {
+        let shown = match browser.client.find(fantoccini::Locator::Css(&cell)).await {
+            Ok(element) => element.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if shown == status {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "after {action}, {USER_LOGIN}'s status is {shown:?}, not {status:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 /// Opens the target's `/login/saml` and waits for the IdP's login page listing the user.

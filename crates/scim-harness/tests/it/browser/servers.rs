@@ -63,25 +63,25 @@ impl Served {
         Served { name, child, lines }
     }
 
-    /// Waits for the next stdout line starting with `prefix` (earlier ones are passed
-    /// over) and returns the rest of it, trimmed.
-    pub fn line_after(&self, prefix: &str) -> String {
+    /// Waits for the next stdout line holding `marker` (earlier lines are passed over) and
+    /// returns what follows the marker, trimmed.
+    pub fn line_after(&self, marker: &str) -> String {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.lines.recv_timeout(left) {
                 Ok(line) => {
-                    if let Some(rest) = line.trim().strip_prefix(prefix) {
+                    if let Some((_, rest)) = line.split_once(marker) {
                         return rest.trim().to_owned();
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => panic!(
-                    "{}: no line starting {prefix:?} within {START_TIMEOUT:?} (log: {})",
+                    "{}: no line with {marker:?} within {START_TIMEOUT:?} (log: {})",
                     self.name,
                     self.log().display()
                 ),
                 Err(RecvTimeoutError::Disconnected) => panic!(
-                    "{}: stdout ended before a line starting {prefix:?}; log {}:\n{}",
+                    "{}: stdout ended before a line with {marker:?}; log {}:\n{}",
                     self.name,
                     self.log().display(),
                     std::fs::read_to_string(self.log()).unwrap_or_default()
@@ -138,9 +138,10 @@ impl IdpServe {
                 target_url,
             ],
         );
+        // `idp serve: listening on URL`, then per persona `entra: metadata: URL`, …
         let url = served.line_after("listening on ");
-        let metadata = served.line_after("metadata:");
-        let admin = served.line_after("admin:");
+        let metadata = served.line_after("metadata: ");
+        let admin = served.line_after("admin: ");
         IdpServe {
             _served: served,
             url,

@@ -1,0 +1,1 @@
+//! The admin API and page through the router, without a socket.

@@ -9,6 +9,7 @@ mod api;
 mod html;
 #[cfg(test)]
 mod tests;
+mod user_edit;
 
 use std::sync::Arc;
 
@@ -189,7 +190,9 @@ impl Refusal {
         Refusal {
             status: StatusCode::NOT_FOUND,
             error: "not_found",
-            detail: format!("no user `{key}` in the directory (a key is a user's id or userPrincipalName)"),
+            detail: format!(
+                "no user `{key}` in the directory (a key is a user's id or userPrincipalName)"
+            ),
         }
     }
 }

@@ -91,7 +91,7 @@ pub struct ExchangeLog {
 }
 
 impl ExchangeLog {
-    fn push(&mut self, cycle: u64, exchange: Exchange) {
+    pub(crate) fn push(&mut self, cycle: u64, exchange: Exchange) {
         if self.entries.len() == LOG_CAPACITY {
             self.entries.pop_front();
         }
@@ -149,7 +149,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Provisioner {
-    pub fn new(persona: PersonaId, directory: Directory, target: Option<ScimTarget>) -> Provisioner {
+    pub fn new(
+        persona: PersonaId,
+        directory: Directory,
+        target: Option<ScimTarget>,
+    ) -> Provisioner {
         Provisioner {
             persona,
             directory: RwLock::new(directory),
@@ -168,12 +172,17 @@ impl Provisioner {
 
     /// The directory as it is now (a poisoned lock is taken over: edits are whole).
     pub fn directory(&self) -> RwLockReadGuard<'_, Directory> {
-        self.directory.read().unwrap_or_else(PoisonError::into_inner)
+        self.directory
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Change the directory; the next cycle sends what changed.
     pub fn edit<R>(&self, change: impl FnOnce(&mut Directory) -> R) -> R {
-        let mut dir = self.directory.write().unwrap_or_else(PoisonError::into_inner);
+        let mut dir = self
+            .directory
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         change(&mut dir)
     }
 

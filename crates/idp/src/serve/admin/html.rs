@@ -50,7 +50,11 @@ pub(super) async fn page(
     let error = query.get("error").map(String::as_str);
     page::html(
         StatusCode::OK,
-        page::frame(Some(&site), "Directory and provisioning", &render(&site, done, error)),
+        page::frame(
+            Some(&site),
+            "Directory and provisioning",
+            &render(&site, done, error),
+        ),
     )
 }
 
@@ -129,7 +133,10 @@ pub(super) async fn user_action(
                 }
             };
             change(dir, &id)?;
-            Ok(format!("{past} {}; push it with Sync now", login_of(dir, &id)))
+            Ok(format!(
+                "{past} {}; push it with Sync now",
+                login_of(dir, &id)
+            ))
         })
     });
     back(&site, result)
@@ -438,7 +445,11 @@ fn groups(out: &mut String, site: &Site, dir: &Directory, prefix: &str) {
             );
         }
         let target_id = site.provisioner.group_target_id(&g.id).unwrap_or_default();
-        let _ = write!(out, "</ul></td><td><code>{}</code></td><td>", escape(&target_id));
+        let _ = write!(
+            out,
+            "</ul></td><td><code>{}</code></td><td>",
+            escape(&target_id)
+        );
         if !g.deleted {
             let _ = write!(
                 out,
@@ -471,9 +482,10 @@ fn transcript(out: &mut String, site: &Site) {
     let log = site.provisioner.log();
     for l in log.since(0).rev().take(PAGE_EXCHANGES) {
         let e = &l.exchange;
-        let status = e
-            .status
-            .map_or_else(|| e.error.clone().unwrap_or_else(|| "---".to_owned()), |s| s.to_string());
+        let status = e.status.map_or_else(
+            || e.error.clone().unwrap_or_else(|| "---".to_owned()),
+            |s| s.to_string(),
+        );
         let request = e.request_body.as_ref().map_or("", |b| b.as_str());
         let response = e
             .response_json

@@ -13,9 +13,9 @@ mod user_edit;
 
 use std::sync::Arc;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post, put};
 use axum::Router;
@@ -99,13 +99,43 @@ fn admin_cookie(token: &str) -> Option<HeaderValue> {
     .ok()
 }
 
-/// An API request that presented the admin token (or needs none); a JSON 401 otherwise.
+/// Whether a request that changes something comes from a page of another site: a
+/// browser names the page's origin in `Origin` on every POST, PUT, PATCH and DELETE, and
+/// a form posted from elsewhere must not edit the directory (a loopback server without an
+/// admin token has no other guard). Requests without `Origin` (curl, tests) pass.
+fn cross_site(parts: &Parts) -> bool {
+    if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return false;
+    }
+    let Some(origin) = parts.headers.get(header::ORIGIN) else {
+        return false;
+    };
+    let host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin_host = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, rest)| rest.trim_end_matches('/'));
+    match (origin_host, host) {
+        (Some(o), Some(h)) => !o.eq_ignore_ascii_case(h),
+        _ => true,
+    }
+}
+
+const CROSS_SITE: &str = "refused: this change was sent from a page of another site (its \
+                          Origin is not this server)";
+
+/// An API request that presented the admin token (or needs none); a JSON 401 otherwise,
+/// and a 403 when sent by a page of another site.
 pub(super) struct ApiAdmin;
 
 impl FromRequestParts<Arc<Site>> for ApiAdmin {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, site: &Arc<Site>) -> Result<Self, Response> {
+        if cross_site(parts) {
+            return Err(page::json_error(StatusCode::FORBIDDEN, "cross_site", CROSS_SITE));
+        }
         if authorized(site, &parts.headers) {
             return Ok(ApiAdmin);
         }
@@ -124,17 +154,43 @@ impl FromRequestParts<Arc<Site>> for ApiAdmin {
 }
 
 /// An admin page request that presented the admin token (or needs none); an HTML 401
-/// otherwise.
+/// otherwise, and a 403 when a page of another site posted it.
 pub(super) struct PageAdmin;
 
 impl FromRequestParts<Arc<Site>> for PageAdmin {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, site: &Arc<Site>) -> Result<Self, Response> {
+        if cross_site(parts) {
+            return Err(page::error_page(
+                Some(site),
+                StatusCode::FORBIDDEN,
+                "Refused",
+                CROSS_SITE,
+            ));
+        }
         if authorized(site, &parts.headers) {
             Ok(PageAdmin)
         } else {
             Err(page_unauthorized(site))
+        }
+    }
+}
+
+/// The path parameters of an API route; a JSON 400 when they do not decode.
+pub(super) struct ApiPath<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send> FromRequestParts<Arc<Site>> for ApiPath<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, site: &Arc<Site>) -> Result<Self, Response> {
+        match Path::<T>::from_request_parts(parts, site).await {
+            Ok(Path(value)) => Ok(ApiPath(value)),
+            Err(e) => Err(page::json_error(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                &format!("the request path: {}", e.body_text()),
+            )),
         }
     }
 }

@@ -305,6 +305,14 @@ pub(crate) fn spawn_schedule(
 ) -> tokio::task::JoinHandle<()> {
     // `tokio::time::interval` refuses a zero period.
     let every = every.max(Duration::from_millis(1));
+    if !provisioner.has_target() {
+        eprintln!(
+            "idp serve: {}: no scheduled cycles: {}",
+            provisioner.persona,
+            SyncRefused::NoTarget
+        );
+        return tokio::spawn(async {});
+    }
     *lock(&provisioner.schedule) = Some(every);
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);

@@ -66,7 +66,11 @@ fn directory() -> Directory {
 
 /// One site of `persona` pushing into `target`, as `idp serve --target` sets it up.
 fn served(persona: PersonaId, target: ScimTarget) -> Router {
-    let config = ServeConfig {
+    router(&sites(&served_config(persona, target)).unwrap())
+}
+
+fn served_config(persona: PersonaId, target: ScimTarget) -> ServeConfig {
+    ServeConfig {
         personas: vec![persona],
         directory: directory(),
         public_url: "http://127.0.0.1:7070".into(),
@@ -79,8 +83,7 @@ fn served(persona: PersonaId, target: ScimTarget) -> Router {
         target: Some(target),
         interval: None,
         admin_token: None,
-    };
-    router(&sites(&config).unwrap())
+    }
 }
 
 async fn call(app: &Router, method: Method, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
@@ -321,4 +324,67 @@ async fn served_cycles_send_what_idp_sync_sends(#[case] persona: PersonaId) {
 
     lib_target.stop().await;
     served_target.stop().await;
+}
+
+/// Two cycles asked for at once run one after the other, each exchange logged under its
+/// own cycle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_syncs_run_one_after_the_other() {
+    let t = Running::start().await;
+    let all = sites(&served_config(PersonaId::Entra, t.scim())).unwrap();
+    let p = &all[0].provisioner;
+    let (a, b) = tokio::join!(p.sync(), p.sync());
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let mut cycles = [a.cycle, b.cycle];
+    cycles.sort_unstable();
+    assert_eq!(cycles, [1, 2]);
+    let first = if a.cycle == 1 { &a } else { &b };
+    let logged: Vec<u64> = p.log().since(0).map(|l| l.cycle).collect();
+    assert!(logged.is_sorted(), "cycles interleaved: {logged:?}");
+    assert_eq!(logged.iter().filter(|&&c| c == 1).count(), first.exchanges);
+    assert!(
+        first.exchanges > 100,
+        "the initial cycle pushes the directory"
+    );
+    t.stop().await;
+}
+
+/// `--interval`: cycles run on the schedule (the first after one interval) until the
+/// server shuts down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_schedule_runs_cycles_until_shutdown() {
+    let t = Running::start().await;
+    let every = std::time::Duration::from_millis(100);
+    let all = sites(&served_config(PersonaId::Okta, t.scim())).unwrap();
+    let site = Arc::clone(&all[0]);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(idp::serve::serve(listener, all, Some(every), async {
+        let _ = stopped.await;
+    }));
+    let cycle = || site.provisioner.last_summary().map_or(0, |s| s.cycle);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while cycle() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no second scheduled cycle in 60 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(site.provisioner.schedule(), Some(every));
+    let summary = site.provisioner.last_summary().unwrap();
+    assert_eq!(summary.errors.len(), 0, "{}", summary.summary);
+    assert!(
+        summary.counts.is_empty(),
+        "nothing changed: {}",
+        summary.summary
+    );
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    // An abort takes effect at the task's next poll; let one in flight end.
+    tokio::time::sleep(every / 2).await;
+    let at_stop = cycle();
+    tokio::time::sleep(every * 4).await;
+    assert_eq!(cycle(), at_stop, "the schedule stops with the server");
+    t.stop().await;
 }

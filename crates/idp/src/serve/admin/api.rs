@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -18,7 +18,7 @@ use super::user_edit::{
     apply_checked, apply_user_changes, boolean, check_user_changes, object, user_changes,
     wrong_type,
 };
-use super::{resolve_user, ApiAdmin, Refusal};
+use super::{resolve_user, ApiAdmin, ApiPath, Refusal};
 use crate::directory::{DirGroup, DirUser, Directory};
 use crate::serve::{page, Site};
 
@@ -130,7 +130,7 @@ pub(super) async fn list_users(_: ApiAdmin, State(site): State<Arc<Site>>) -> Re
 pub(super) async fn get_user(
     _: ApiAdmin,
     State(site): State<Arc<Site>>,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
 ) -> Response {
     let dir = site.provisioner.directory();
     let found = resolve_user(&dir, &key)
@@ -190,7 +190,7 @@ pub(super) async fn create_user(
 pub(super) async fn patch_user(
     _: ApiAdmin,
     State(site): State<Arc<Site>>,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
     body: Bytes,
 ) -> Response {
     let patched = (|| {
@@ -212,7 +212,7 @@ pub(super) async fn patch_user(
 pub(super) async fn delete_user(
     _: ApiAdmin,
     State(site): State<Arc<Site>>,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
 ) -> Response {
     let deleted = site.provisioner.edit(|dir| {
         let id = resolve_user(dir, &key)
@@ -239,7 +239,7 @@ pub(super) async fn list_groups(_: ApiAdmin, State(site): State<Arc<Site>>) -> R
 pub(super) async fn get_group(
     _: ApiAdmin,
     State(site): State<Arc<Site>>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Response {
     let dir = site.provisioner.directory();
     reply(one_group(&site, &dir, &id), StatusCode::OK)
@@ -303,7 +303,7 @@ pub(super) async fn create_group(
 pub(super) async fn patch_group(
     _: ApiAdmin,
     State(site): State<Arc<Site>>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: Bytes,
 ) -> Response {
     let patched = (|| {
@@ -330,7 +330,7 @@ pub(super) async fn patch_group(
 pub(super) async fn delete_group(
     _: ApiAdmin,
     State(site): State<Arc<Site>>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Response {
     let deleted = site.provisioner.edit(|dir| {
         dir.delete_group(&id)?;
@@ -343,7 +343,7 @@ pub(super) async fn delete_group(
 pub(super) async fn add_member(
     _: ApiAdmin,
     State(site): State<Arc<Site>>,
-    Path((id, key)): Path<(String, String)>,
+    ApiPath((id, key)): ApiPath<(String, String)>,
 ) -> Response {
     let added = site.provisioner.edit(|dir| {
         let user = resolve_user(dir, &key)
@@ -359,7 +359,7 @@ pub(super) async fn add_member(
 pub(super) async fn remove_member(
     _: ApiAdmin,
     State(site): State<Arc<Site>>,
-    Path((id, key)): Path<(String, String)>,
+    ApiPath((id, key)): ApiPath<(String, String)>,
 ) -> Response {
     let removed = site.provisioner.edit(|dir| {
         let user = resolve_user(dir, &key)

@@ -28,8 +28,10 @@ type Fields = Result<Form<HashMap<String, String>>, axum::extract::rejection::Fo
 pub(super) async fn page(
     State(site): State<Arc<Site>>,
     headers: HeaderMap,
-    Query(query): Query<HashMap<String, String>>,
+    query: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
+    // A query that does not decode is read as no query.
+    let query = query.map(|Query(q)| q).unwrap_or_default();
     if let Some(given) = query.get("token") {
         let Some(token) = site.admin_token.as_deref() else {
             return see_other(&site, "");

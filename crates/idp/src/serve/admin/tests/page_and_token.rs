@@ -364,3 +364,31 @@ async fn the_page_forms_change_the_directory() {
     form(&app, "/admin/groups/g-9", "action=delete", &[]).await;
     assert_eq!(get(&app, "/api/groups/g-9").await.json()["deleted"], true);
 }
+
+#[tokio::test]
+async fn a_page_of_another_site_cannot_post_changes() {
+    let app = app();
+    let evil = [("origin", "http://evil.example"), ("host", "127.0.0.1:7070")];
+    let a = form(&app, &format!("/admin/users/{ALICE}"), "action=disable", &evil).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.text);
+    let a = send(&app, Method::POST, "/api/sync", &evil, Body::empty()).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.text);
+    assert_eq!(a.json()["error"], "cross_site");
+    let a = send(&app, Method::GET, "/api/users", &evil, Body::empty()).await;
+    assert_eq!(a.status, StatusCode::OK, "reading is not a change");
+    let alice = get(&app, &format!("/api/users/{ALICE}")).await.json();
+    assert_eq!(alice["enabled"], true, "nothing changed");
+
+    let same = [("origin", "http://127.0.0.1:7070"), ("host", "127.0.0.1:7070")];
+    let a = form(&app, &format!("/admin/users/{ALICE}"), "action=disable", &same).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text);
+    let alice = get(&app, &format!("/api/users/{ALICE}")).await.json();
+    assert_eq!(alice["enabled"], false);
+}
+
+#[tokio::test]
+async fn a_path_that_does_not_decode_is_a_json_400() {
+    let app = app();
+    let a = get(&app, "/api/users/%FF%FE").await;
+    check_refused(&a, StatusCode::BAD_REQUEST, "path");
+}

@@ -110,7 +110,10 @@ fn cross_site(parts: &Parts) -> bool {
     let Some(origin) = parts.headers.get(header::ORIGIN) else {
         return false;
     };
-    let host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok());
     let origin_host = origin
         .to_str()
         .ok()
@@ -134,7 +137,11 @@ impl FromRequestParts<Arc<Site>> for ApiAdmin {
 
     async fn from_request_parts(parts: &mut Parts, site: &Arc<Site>) -> Result<Self, Response> {
         if cross_site(parts) {
-            return Err(page::json_error(StatusCode::FORBIDDEN, "cross_site", CROSS_SITE));
+            return Err(page::json_error(
+                StatusCode::FORBIDDEN,
+                "cross_site",
+                CROSS_SITE,
+            ));
         }
         if authorized(site, &parts.headers) {
             return Ok(ApiAdmin);

@@ -368,8 +368,17 @@ async fn the_page_forms_change_the_directory() {
 #[tokio::test]
 async fn a_page_of_another_site_cannot_post_changes() {
     let app = app();
-    let evil = [("origin", "http://evil.example"), ("host", "127.0.0.1:7070")];
-    let a = form(&app, &format!("/admin/users/{ALICE}"), "action=disable", &evil).await;
+    let evil = [
+        ("origin", "http://evil.example"),
+        ("host", "127.0.0.1:7070"),
+    ];
+    let a = form(
+        &app,
+        &format!("/admin/users/{ALICE}"),
+        "action=disable",
+        &evil,
+    )
+    .await;
     assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.text);
     let a = send(&app, Method::POST, "/api/sync", &evil, Body::empty()).await;
     assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.text);
@@ -379,8 +388,17 @@ async fn a_page_of_another_site_cannot_post_changes() {
     let alice = get(&app, &format!("/api/users/{ALICE}")).await.json();
     assert_eq!(alice["enabled"], true, "nothing changed");
 
-    let same = [("origin", "http://127.0.0.1:7070"), ("host", "127.0.0.1:7070")];
-    let a = form(&app, &format!("/admin/users/{ALICE}"), "action=disable", &same).await;
+    let same = [
+        ("origin", "http://127.0.0.1:7070"),
+        ("host", "127.0.0.1:7070"),
+    ];
+    let a = form(
+        &app,
+        &format!("/admin/users/{ALICE}"),
+        "action=disable",
+        &same,
+    )
+    .await;
     assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text);
     let alice = get(&app, &format!("/api/users/{ALICE}")).await.json();
     assert_eq!(alice["enabled"], false);

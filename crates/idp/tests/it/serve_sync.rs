@@ -357,7 +357,9 @@ async fn the_schedule_runs_cycles_until_shutdown() {
     let every = std::time::Duration::from_millis(100);
     let all = sites(&served_config(PersonaId::Okta, t.scim())).unwrap();
     let site = Arc::clone(&all[0]);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = idp::serve::bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(idp::serve::serve(listener, all, Some(every), async {
         let _ = stopped.await;

@@ -17,47 +17,13 @@ use rstest::rstest;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-const TOKEN: &str = "glsa_reference_test_token";
-const SCIM_PATH: &str = "/apis/scim.grafana.app/v0alpha1/namespaces/default";
+use crate::reference_target::start_target;
+
 const ALICE: &str = "0d3c9f7e-6b5a-4c2d-9e1f-a2b3c4d5e6f7";
 const ALICE_LOGIN: &str = "alice.ng@contoso.example";
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-struct Running {
-    target: reference_target::RunningTarget,
-    _dir: tempfile::TempDir,
-}
-
-impl Running {
-    async fn start() -> Running {
-        let dir = tempfile::tempdir().unwrap();
-        let opts = reference_target::ServeOptions {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            db: dir.path().join("grafana.db"),
-            config_ini: Some(root().join("fixtures/target/reference.ini")),
-            token: TOKEN.into(),
-            idp_certs: Vec::new(),
-            namespace: None,
-            root_url: None,
-            tls: None,
-        };
-        let target = reference_target::spawn(opts, reference_target::FaultSet::none())
-            .await
-            .expect("the reference target failed to start");
-        Running { target, _dir: dir }
-    }
-
-    fn scim(&self) -> ScimTarget {
-        ScimTarget::new(format!("http://{}{SCIM_PATH}", self.target.addr()), TOKEN)
-    }
-
-    async fn stop(self) {
-        let result = self.target.stop().await.map_err(|e| format!("{e:#}"));
-        assert_eq!(result, Ok(()));
-    }
 }
 
 fn directory() -> Directory {
@@ -197,7 +163,7 @@ fn comparable(cycle: &[Value], all: &[Value], origin: &str) -> Vec<(String, Stri
 #[case::okta(PersonaId::Okta)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn served_cycles_send_what_idp_sync_sends(#[case] persona: PersonaId) {
-    let (lib_target, served_target) = (Running::start().await, Running::start().await);
+    let (lib_target, served_target) = (start_target().await, start_target().await);
 
     // (a) The library engine, streamed to a sink as `idp sync` does.
     let mut dir = directory();
@@ -289,12 +255,12 @@ async fn served_cycles_send_what_idp_sync_sends(#[case] persona: PersonaId) {
     let want = comparable(
         &lib_second,
         &lib_all,
-        &format!("http://{}", lib_target.target.addr()),
+        &format!("http://{}", lib_target.addr()),
     );
     let got = comparable(
         &served_second,
         &served_all,
-        &format!("http://{}", served_target.target.addr()),
+        &format!("http://{}", served_target.addr()),
     );
     assert_eq!(got.len(), want.len(), "{persona}: {got:#?}\nvs {want:#?}");
     assert_eq!(got, want, "{persona}");
@@ -330,7 +296,7 @@ async fn served_cycles_send_what_idp_sync_sends(#[case] persona: PersonaId) {
 /// own cycle.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_syncs_run_one_after_the_other() {
-    let t = Running::start().await;
+    let t = start_target().await;
     let all = sites(&served_config(PersonaId::Entra, t.scim())).unwrap();
     let p = &all[0].provisioner;
     let (a, b) = tokio::join!(p.sync(), p.sync());
@@ -353,7 +319,7 @@ async fn concurrent_syncs_run_one_after_the_other() {
 /// server shuts down.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_schedule_runs_cycles_until_shutdown() {
-    let t = Running::start().await;
+    let t = start_target().await;
     let every = std::time::Duration::from_millis(100);
     let all = sites(&served_config(PersonaId::Okta, t.scim())).unwrap();
     let site = Arc::clone(&all[0]);

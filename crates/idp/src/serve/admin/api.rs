@@ -19,7 +19,7 @@ use super::user_edit::{
     wrong_type,
 };
 use super::{resolve_user, ApiAdmin, ApiPath, Refusal};
-use crate::directory::{DirGroup, DirUser, Directory};
+use crate::directory::{DirGroup, DirUser, Directory, DirectoryError};
 use crate::serve::{page, Site};
 
 /// Display names of the live groups each user is a member of.
@@ -345,14 +345,7 @@ pub(super) async fn add_member(
     State(site): State<Arc<Site>>,
     ApiPath((id, key)): ApiPath<(String, String)>,
 ) -> Response {
-    let added = site.provisioner.edit(|dir| {
-        let user = resolve_user(dir, &key)
-            .ok_or_else(|| Refusal::unknown_user(&key))?
-            .to_owned();
-        dir.add_member(&id, &user)?;
-        one_group(&site, dir, &id)
-    });
-    reply(added, StatusCode::OK)
+    edit_member(&site, &id, &key, Directory::add_member)
 }
 
 /// `DELETE /api/groups/{ID}/members/{KEY}`.
@@ -361,14 +354,24 @@ pub(super) async fn remove_member(
     State(site): State<Arc<Site>>,
     ApiPath((id, key)): ApiPath<(String, String)>,
 ) -> Response {
-    let removed = site.provisioner.edit(|dir| {
-        let user = resolve_user(dir, &key)
-            .ok_or_else(|| Refusal::unknown_user(&key))?
+    edit_member(&site, &id, &key, Directory::remove_member)
+}
+
+/// Adds or removes (`change`) the user KEY names in group `id`; answers the group.
+fn edit_member(
+    site: &Site,
+    id: &str,
+    key: &str,
+    change: fn(&mut Directory, &str, &str) -> Result<(), DirectoryError>,
+) -> Response {
+    let edited = site.provisioner.edit(|dir| {
+        let user = resolve_user(dir, key)
+            .ok_or_else(|| Refusal::unknown_user(key))?
             .to_owned();
-        dir.remove_member(&id, &user)?;
-        one_group(&site, dir, &id)
+        change(dir, id, &user)?;
+        one_group(site, dir, id)
     });
-    reply(removed, StatusCode::OK)
+    reply(edited, StatusCode::OK)
 }
 
 /// `POST /api/sync`: one cycle now; its summary, or 409 without a target.

@@ -18,7 +18,7 @@ commands:
                   the browser test among them) and run the whole test suite
   run-scenarios   run the scenario catalogue against the embedded reference target [ARGS for scim-harness run]
   bench [NAME]... [-- ARGS]
-                  whole-process benchmarks: scim-creates, remote-catalogue, saml-logins, idp-serve-logins, sync (default: all)
+                  whole-process benchmarks: scim-creates, remote-catalogue, saml-logins, idp-serve, sync (default: all)
   mutants [--release] [FAULT]... [-- ARGS]
                   the catalogue against the clean reference target and against each fault
                   switch; fails if the clean run fails or a fault survives
@@ -258,10 +258,10 @@ const BENCHES: &[Bench] = &[
         what: "signed SAML logins/s end to end, next to the raw RSA-2048 signing rate",
     },
     Bench {
-        name: "idp-serve-logins",
+        name: "idp-serve",
         package: "idp",
-        target: "serve_logins",
-        what: "idp serve: server time of a login round trip, next to the signing alone; 100 concurrent logins",
+        target: "serve",
+        what: "idp serve: server time of a login round trip next to the signing alone; 100 concurrent logins; a cycle through POST /api/sync next to the engine alone",
     },
     Bench {
         name: "sync",

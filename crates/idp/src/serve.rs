@@ -189,10 +189,29 @@ pub fn check_admin_token(addr: SocketAddr, token: Option<&str>) -> Result<(), Se
     Ok(())
 }
 
-/// Serves `sites` on `listener` until `shutdown` resolves; starts each site's schedule
+/// A bound listening socket, before serving: its address is known (port 0 picked).
+#[derive(Debug)]
+pub struct Bound {
+    listener: tokio::net::TcpListener,
+    /// The address it listens on.
+    pub addr: SocketAddr,
+}
+
+/// Binds `addr` (port 0: a free port).
+pub async fn bind(addr: SocketAddr) -> Result<Bound, ServeError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    Ok(Bound { listener, addr })
+}
+
+/// Serves `sites` on `bound` until `shutdown` resolves; starts each site's schedule
 /// when `interval` is set.
 pub async fn serve(
-    listener: tokio::net::TcpListener,
+    bound: Bound,
     sites: Vec<Arc<Site>>,
     interval: Option<Duration>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -205,7 +224,7 @@ pub async fn serve(
         None => Vec::new(),
     };
     let app = router(&sites);
-    let result = axum::serve(listener, app)
+    let result = axum::serve(bound.listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     for s in schedules {

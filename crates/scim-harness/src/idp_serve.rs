@@ -158,10 +158,8 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             sp.uid_attribute.clone_from(&args.sp_uid_attribute);
             sps.push(sp);
         }
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
-            .with_context(|| format!("listening on {}", args.listen))?;
-        let bound = listener.local_addr().context("reading the bound address")?;
+        let listener = idp::serve::bind(args.listen).await?;
+        let bound = listener.addr;
         let public_url = args
             .public_url
             .clone()

@@ -8,20 +8,10 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::Site;
 
-/// `value` escaped for HTML text and double- or single-quoted attribute values.
+/// `value` escaped for HTML text and double- or single-quoted attribute values
+/// (`& < > " '`).
 pub fn escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    html_escape::encode_quoted_attribute(value).into_owned()
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}\

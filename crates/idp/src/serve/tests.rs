@@ -27,3 +27,16 @@ fn beyond_loopback_the_admin_token_is_required() {
         "{message}"
     );
 }
+
+#[test]
+fn page_text_is_escaped_for_text_and_quoted_attributes() {
+    let escaped = super::page::escape(r#"<script>alert("x")</script> & 'y'"#);
+    assert!(
+        !escaped.contains('<') && !escaped.contains('"') && !escaped.contains('\''),
+        "{escaped}"
+    );
+    assert!(
+        escaped.contains("&amp;") && escaped.contains("&lt;script"),
+        "{escaped}"
+    );
+}

@@ -8,3 +8,4 @@ mod lifecycle;
 mod limits;
 mod peer;
 mod reference_target;
+mod serve_sync;

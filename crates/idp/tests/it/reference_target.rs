@@ -10,16 +10,17 @@ use serde_json::Value;
 
 use crate::lifecycle::{initial, steps, ALICE_LOGIN};
 
-const TOKEN: &str = "glsa_reference_test_token";
-const SCIM_PATH: &str = "/apis/scim.grafana.app/v0alpha1/namespaces/default";
+pub(crate) const TOKEN: &str = "glsa_reference_test_token";
+pub(crate) const SCIM_PATH: &str = "/apis/scim.grafana.app/v0alpha1/namespaces/default";
 
-struct Running {
+/// A reference target in-process on a free port, its database in a temporary directory.
+pub(crate) struct Running {
     addr: SocketAddr,
     target: reference_target::RunningTarget,
     _dir: tempfile::TempDir,
 }
 
-async fn start_target() -> Running {
+pub(crate) async fn start_target() -> Running {
     let dir = tempfile::tempdir().unwrap();
     let ini = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/target/reference.ini");
     let opts = reference_target::ServeOptions {
@@ -43,6 +44,15 @@ async fn start_target() -> Running {
 }
 
 impl Running {
+    /// The target's SCIM base, with the token.
+    pub(crate) fn scim(&self) -> ScimTarget {
+        ScimTarget::new(format!("http://{}{SCIM_PATH}", self.addr), TOKEN)
+    }
+
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     fn base(&self) -> String {
         format!("http://{}", self.addr)
     }
@@ -59,7 +69,7 @@ impl Running {
         (status, body)
     }
 
-    async fn stop(self) {
+    pub(crate) async fn stop(self) {
         let result = self.target.stop().await.map_err(|e| format!("{e:#}"));
         assert_eq!(result, Ok(()));
     }

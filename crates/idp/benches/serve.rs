@@ -1,11 +1,13 @@
-//! `idp serve` logins: the server time of one SP-initiated round trip (an AuthnRequest
+//! `idp serve`: the server time of one SP-initiated login round trip (an AuthnRequest
 //! in over HTTP-Redirect, the login page, the choice, the signed Response out), next to
 //! the signing alone (`idp::issue_login`, the floor) in the same run; then 100 logins at
-//! once over real sockets, counted for errors.
+//! once over real sockets, counted for errors; then a provisioning cycle pushed through
+//! `POST /api/sync`, next to the same cycle run by the engine alone (as `idp sync` runs
+//! it), each against a fresh in-process reference target.
 //!
 //! ```text
-//! cargo bench -p idp --bench serve_logins                 # 400 round trips, 100 concurrent
-//! cargo bench -p idp --bench serve_logins -- --rounds 1000 --concurrent 200
+//! cargo bench -p idp --bench serve                 # 400 round trips, 100 concurrent, 2,000 users
+//! cargo bench -p idp --bench serve -- --rounds 1000 --concurrent 200 --users 5000 --cycles 3
 //! ```
 //!
 //! Server time is measured through the router (`tower::ServiceExt::oneshot`, no socket),
@@ -24,7 +26,10 @@ use axum::http::{header, Request, StatusCode};
 use tower::ServiceExt as _;
 
 use idp::serve::{router, sites, ServeConfig, ServiceProvider};
-use idp::{Directory, IdpKeys, PersonaId};
+use idp::{Directory, Generate, IdpKeys, PersonaId, ScimTarget, SyncEngine};
+
+const TOKEN: &str = "bench-token-not-a-secret";
+const SCIM_PATH: &str = "/apis/scim.grafana.app/v0alpha1/namespaces/default";
 
 const ACS: &str = "http://app.test/saml/acs";
 const SP: &str = "http://app.test/saml/metadata";
@@ -64,6 +69,133 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// A fresh reference target in-process (its database in `dir`).
+async fn reference_target(
+    root: &std::path::Path,
+    dir: &std::path::Path,
+) -> reference_target::RunningTarget {
+    let opts = reference_target::ServeOptions {
+        listen: "127.0.0.1:0".parse().expect("an address"),
+        db: dir.join("grafana.db"),
+        config_ini: Some(root.join("fixtures/target/reference.ini")),
+        token: TOKEN.into(),
+        idp_certs: Vec::new(),
+        namespace: None,
+        root_url: None,
+        tls: None,
+    };
+    reference_target::spawn(opts, reference_target::FaultSet::none())
+        .await
+        .expect("the reference target")
+}
+
+/// The directory of the cycle part: the fixture plus `users` generated members of its
+/// first group.
+fn big_directory(root: &std::path::Path, users: usize) -> Directory {
+    let mut dir = Directory::load(root.join("fixtures/directory.yaml")).expect("the directory");
+    let group = dir.groups()[0].id.clone();
+    dir.generate_members(
+        &group,
+        &Generate {
+            count: users,
+            pattern: "bench.user{n:05}@contoso.example".into(),
+        },
+    )
+    .expect("generated users");
+    dir
+}
+
+/// Disables every tenth active user: the churn of a later cycle.
+fn churn(dir: &mut Directory) {
+    let ids: Vec<String> = dir
+        .users()
+        .iter()
+        .filter(|u| u.is_active())
+        .step_by(10)
+        .map(|u| u.id.clone())
+        .collect();
+    for id in ids {
+        dir.disable_user(&id).expect("disabling");
+    }
+}
+
+/// `cycles` cycles (the initial one, then churn) by the engine alone, as `idp sync`
+/// drives it, against a fresh target; the wall time of each.
+async fn direct_cycles(root: &std::path::Path, users: usize, cycles: usize) -> Vec<Duration> {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let target = reference_target(root, tmp.path()).await;
+    let mut engine = SyncEngine::new(
+        PersonaId::Entra,
+        ScimTarget::new(format!("http://{}{SCIM_PATH}", target.addr()), TOKEN),
+    );
+    let mut dir = big_directory(root, users);
+    let mut times = Vec::new();
+    for c in 0..cycles {
+        if c > 0 {
+            churn(&mut dir);
+        }
+        let start = Instant::now();
+        let report = engine.cycle(&dir).await;
+        times.push(start.elapsed());
+        assert!(report.is_clean(), "{}", report.summary());
+    }
+    let _ = target.stop().await;
+    times
+}
+
+/// The same cycles through `POST /api/sync` of a served site.
+async fn served_cycles(root: &std::path::Path, users: usize, cycles: usize) -> Vec<Duration> {
+    let keys = Arc::new(IdpKeys::load(&root.join("fixtures/idp")).expect("the test keys"));
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let target = reference_target(root, tmp.path()).await;
+    let config = ServeConfig {
+        personas: vec![PersonaId::Entra],
+        directory: big_directory(root, users),
+        public_url: "http://idp.test".into(),
+        tenant: "bench".into(),
+        service_providers: Vec::new(),
+        keys,
+        target: Some(ScimTarget::new(
+            format!("http://{}{SCIM_PATH}", target.addr()),
+            TOKEN,
+        )),
+        interval: None,
+        admin_token: None,
+    };
+    let sites = sites(&config).expect("the site");
+    let app = router(&sites);
+    let mut times = Vec::new();
+    for c in 0..cycles {
+        if c > 0 {
+            sites[0].provisioner.edit(churn);
+        }
+        let start = Instant::now();
+        let answer = app
+            .clone()
+            .oneshot(
+                Request::post("/api/sync")
+                    .body(Body::empty())
+                    .expect("a request"),
+            )
+            .await
+            .expect("the sync answer");
+        let status = answer.status();
+        let body = axum::body::to_bytes(answer.into_body(), 64 << 20)
+            .await
+            .expect("its body");
+        times.push(start.elapsed());
+        let summary: serde_json::Value = serde_json::from_slice(&body).expect("a JSON summary");
+        assert_eq!(status, StatusCode::OK, "{summary}");
+        assert_eq!(
+            summary["errors"].as_array().map(Vec::len),
+            Some(0),
+            "{summary}"
+        );
+    }
+    let _ = target.stop().await;
+    times
 }
 
 fn main() {
@@ -230,4 +362,46 @@ fn main() {
         }
         server.abort();
     });
+
+    let users = arg("--users", 2000);
+    let cycles = arg("--cycles", 2).max(1);
+    let cycle_rounds = arg("--cycle-rounds", 3).max(1);
+    let total = big_directory(&root, users).users().len();
+    // Rounds alternate which runs first, so neither always gets the warmer machine.
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); cycles];
+    for round in 0..cycle_rounds {
+        let (direct, served) = runtime.block_on(async {
+            if round % 2 == 0 {
+                let d = direct_cycles(&root, users, cycles).await;
+                (d, served_cycles(&root, users, cycles).await)
+            } else {
+                let s = served_cycles(&root, users, cycles).await;
+                (direct_cycles(&root, users, cycles).await, s)
+            }
+        });
+        for (c, (d, s)) in direct.iter().zip(&served).enumerate() {
+            let what = if c == 0 {
+                "initial"
+            } else {
+                "churn: every tenth user disabled"
+            };
+            let ratio = s.as_secs_f64() / d.as_secs_f64();
+            ratios[c].push(ratio);
+            println!(
+                "round {} cycle {} ({what}, {total} users): engine alone {:.0} ms, through POST /api/sync {:.0} ms, ratio {ratio:.2}",
+                round + 1,
+                c + 1,
+                ms(*d),
+                ms(*s),
+            );
+        }
+    }
+    for (c, mut r) in ratios.into_iter().enumerate() {
+        r.sort_by(f64::total_cmp);
+        println!(
+            "cycle {}: median ratio through the API / engine alone over {cycle_rounds} rounds: {:.2} (goal: as fast as idp sync's)",
+            c + 1,
+            r[r.len() / 2]
+        );
+    }
 }

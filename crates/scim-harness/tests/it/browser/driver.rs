@@ -195,10 +195,17 @@ impl Browser {
     /// Waits until the visible text contains `needle`, and returns it. On timeout, saves
     /// `<what>-timeout.png` and fails with the URL and the text seen last.
     pub async fn wait_for_text(&self, needle: &str, what: &str) -> String {
+        self.wait_for_any_text(&[needle], what).await
+    }
+
+    /// Waits until the visible text contains any of `needles` (so a test can stop at the
+    /// wrong outcome at once, and say which it was), and returns it; fails as
+    /// [`Browser::wait_for_text`] does.
+    pub async fn wait_for_any_text(&self, needles: &[&str], what: &str) -> String {
         let deadline = Instant::now() + PAGE_TIMEOUT;
         loop {
             let last = match self.text().await {
-                Ok(text) if text.contains(needle) => return text,
+                Ok(text) if needles.iter().any(|n| text.contains(n)) => return text,
                 Ok(text) => text,
                 // Mid-navigation the document may be gone; try again.
                 Err(e) => format!("(no text: {e})"),
@@ -206,7 +213,7 @@ impl Browser {
             if Instant::now() >= deadline {
                 let shot = self.screenshot(&format!("{what}-timeout.png")).await;
                 panic!(
-                    "{what}: the page never showed {needle:?} within {PAGE_TIMEOUT:?}\n\
+                    "{what}: the page never showed any of {needles:?} within {PAGE_TIMEOUT:?}\n\
                      url: {}\nscreenshot: {}\ntext:\n{last}",
                     self.current_url().await,
                     shot.display()

@@ -14,7 +14,7 @@ pub fn escape(value: &str) -> String {
     html_escape::encode_quoted_attribute(value).into_owned()
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}\
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:90rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}\
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}\
 .muted{color:#666}.error{border-left:4px solid #b00020;padding:.5rem 1rem;background:#fdecee}\
 button{cursor:pointer}details{margin-top:1.5rem}label{display:block;margin:.3rem 0}code{background:#f3f3f3;padding:0 .2rem}";

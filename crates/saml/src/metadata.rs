@@ -135,3 +135,59 @@ impl SpMetadata {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{SpMetadata, SpMetadataError};
+
+    fn sp(services: &str) -> String {
+        format!(
+            "<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" entityID=\"urn:app\">\
+<md:SPSSODescriptor protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">{services}\
+</md:SPSSODescriptor></md:EntityDescriptor>"
+        )
+    }
+
+    fn acs(binding: &str, location: &str, index: u32, default: Option<bool>) -> String {
+        let default = default.map_or_else(String::new, |d| format!(" isDefault=\"{d}\""));
+        format!(
+            "<md:AssertionConsumerService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:{binding}\" \
+Location=\"{location}\" index=\"{index}\"{default}/>"
+        )
+    }
+
+    #[test]
+    fn the_default_post_acs_comes_first_and_other_bindings_are_left_out() {
+        let text = sp(&[
+            acs("HTTP-POST", "https://app/acs2", 2, None),
+            acs("HTTP-Artifact", "https://app/artifact", 0, Some(true)),
+            acs("HTTP-POST", "https://app/acs3", 3, Some(true)),
+            acs("HTTP-POST", "https://app/acs1", 1, None),
+        ]
+        .concat());
+        let meta = SpMetadata::parse(&text).unwrap();
+        assert_eq!(meta.entity_id, "urn:app");
+        assert_eq!(
+            meta.acs_urls,
+            ["https://app/acs3", "https://app/acs1", "https://app/acs2"]
+        );
+    }
+
+    #[test]
+    fn what_is_not_sp_metadata_is_refused_with_why() {
+        assert_eq!(
+            SpMetadata::parse(&sp(&acs("HTTP-Redirect", "https://app/acs", 0, None))),
+            Err(SpMetadataError::NoPostAcs)
+        );
+        let idp = "<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" entityID=\"urn:idp\">\
+<md:IDPSSODescriptor protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\"/></md:EntityDescriptor>";
+        assert_eq!(SpMetadata::parse(idp), Err(SpMetadataError::NotAnSp));
+        assert!(matches!(
+            SpMetadata::parse("users: []"),
+            Err(SpMetadataError::Parse(_))
+        ));
+        let no_id =
+            sp(&acs("HTTP-POST", "https://app/acs", 0, None)).replace(" entityID=\"urn:app\"", "");
+        assert_eq!(SpMetadata::parse(&no_id), Err(SpMetadataError::NoEntityId));
+    }
+}

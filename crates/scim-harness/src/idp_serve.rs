@@ -17,7 +17,7 @@ use clap::Args;
 scim-harness idp serve --persona entra --sp-metadata http://127.0.0.1:3000/saml/metadata \\\n    \
 --target fixtures/profiles/reference.toml --target-url http://127.0.0.1:3000\n  \
 curl -X POST http://127.0.0.1:7000/api/sync\n  \
-curl -X PATCH http://127.0.0.1:7000/api/users/alice@contoso.example -d '{\"active\": false}'"
+curl -X PATCH http://127.0.0.1:7000/api/users/alice.ng@contoso.example -d '{\"active\": false}'"
 )]
 pub struct ServeArgs {
     /// Persona to play (repeatable: several are served under /<persona>/): entra,

@@ -162,7 +162,12 @@ impl CaseSteps<'_> {
             return Ok(());
         }
         match step {
-            Step::Sync(s) => self.sync(s.allow_errors).await,
+            Step::Sync(s) => {
+                if s.restart {
+                    self.cx.engine.restart();
+                }
+                self.sync(s.allow_errors).await
+            }
             Step::Login(l) => {
                 self.last_login = Some(login::login(&mut self.cx, l).await?);
                 Ok(())

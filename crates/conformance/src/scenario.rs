@@ -306,6 +306,10 @@ pub struct SyncStep {
     /// The cycle may report errors (the next `expect` checks what happened).
     #[serde(default)]
     pub allow_errors: bool,
+    /// Restart provisioning first (Entra's "Restart provisioning"): the persona forgets
+    /// every cached id and sent value and re-matches each object by filter.
+    #[serde(default)]
+    pub restart: bool,
 }
 
 /// Which of the target's HTTP surfaces a raw request goes to.

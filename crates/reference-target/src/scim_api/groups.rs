@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use rusqlite::Connection;
 use scim::model::{Group, PatchOpKind, PatchRequest};
 use scim::schema::ResourceSchema;
@@ -96,6 +96,31 @@ fn member_faults(request: &mut PatchRequest, faults: &FaultSet) {
     }
 }
 
+/// The `readd-member-conflict` fault: an `add` on `members` naming a current member is
+/// refused with `409 uniqueness`.
+fn refuse_readd(members: &[Value], request: &PatchRequest) -> Result<(), AppError> {
+    let current: Vec<&str> = members.iter().filter_map(|m| m["value"].as_str()).collect();
+    for op in &request.operations {
+        let on_members = op
+            .path
+            .as_deref()
+            .is_some_and(|p| p.trim().eq_ignore_ascii_case("members"));
+        if op.op != PatchOpKind::Add || !on_members {
+            continue;
+        }
+        let values = op.value.as_ref().and_then(Value::as_array);
+        for v in values.into_iter().flatten() {
+            if let Some(id) = v["value"].as_str().filter(|id| current.contains(id)) {
+                return Err(scim::ScimError::uniqueness(format!(
+                    "user `{id}` is already a member"
+                ))
+                .into());
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Run `write` in the writer transaction and render the group it leaves, with
 /// `members` unless the projection leaves them out.
 async fn write_group<W>(
@@ -123,8 +148,9 @@ pub async fn list(
     mut q: ListQuery,
 ) -> Result<Response, AppError> {
     q.projection = members_exclusion_under_faults(q.projection, &state.faults);
+    let case_sensitive_name = state.fault(Fault::CaseSensitiveGroupName);
     answer::list(&state, q, schema(), "members", move |tx, selection| {
-        store::query(tx, selection, &base)
+        store::query(tx, selection, &base, case_sensitive_name)
     })
     .await
 }
@@ -156,8 +182,9 @@ pub async fn create(
     require_group_sync(&state)?;
     let write = GroupWrite::from_group(Group::from_json(body.json()?)?, true)?;
     let now = now_millis();
+    let allow_duplicate = state.fault(Fault::DuplicateGroupName);
     let resource = write_group(&state, base, &projection, move |tx| {
-        store::create(tx, write, now)
+        store::create(tx, write, now, allow_duplicate)
     })
     .await?;
     answer::created_resource(&projection, resource, schema())
@@ -197,11 +224,15 @@ pub async fn patch(
     require_group_sync(&state)?;
     let mut request = PatchRequest::from_json(body.json()?)?;
     member_faults(&mut request, &state.faults);
+    let readd_conflicts = state.fault(Fault::ReaddMemberConflict);
     let now = now_millis();
     let stored_base = base.clone();
     let resource = write_group(&state, base, &projection, move |tx| {
         let rec = store::get(tx, &id)?.ok_or_else(|| store::not_found(&id))?;
         let members = store::members(tx, rec.team_id, &stored_base)?;
+        if readd_conflicts {
+            refuse_readd(&members, &request)?;
+        }
         let mut resource = store::resource(&rec, Some(members), &stored_base);
         scim::patch::apply(&mut resource, &request, schema())?;
         let write = GroupWrite::from_group(Group::from_json(resource)?, true)?;
@@ -218,9 +249,9 @@ pub async fn delete(
 ) -> Result<Response, AppError> {
     require_group_sync(&state)?;
     let keep_team = state.fault(Fault::KeepTeamOnGroupDelete);
-    state
+    let result = state
         .db
         .write(move |tx| store::delete(tx, &id, keep_team))
-        .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+        .await;
+    answer::deleted(&state, result)
 }

@@ -6,6 +6,7 @@ mod config;
 mod discovery;
 mod errors;
 mod faults;
+mod faults_interop;
 mod logs;
 mod namespace;
 mod saml_login;

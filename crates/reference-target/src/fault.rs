@@ -162,8 +162,8 @@ faults! {
         "PATCH add of a user who is already a member answers 409",
         "an insert without an existence check; RFC 7644 §3.5.2.1: re-adding SHOULD succeed without change, and Entra re-adds every member after a restart";
     DuplicateGroupName = "duplicate-group-name",
-        "a POST /Groups with a taken displayName (any case) creates a second group (its team name gets a `+dup-…` tag, as the app's unique index demands)",
-        "a missing uniqueness check on groups; Grafana team names are unique in an organization (POST /api/teams: 409 when the name is taken)";
+        "a POST /Groups with a taken displayName creates a second group (its team name gets a `+dup-…` tag, as the app's unique index demands)",
+        "a missing uniqueness check on groups; Grafana team names are unique in an organization (teamimpl isTeamNameTaken; POST /api/teams: 409 \"Team name taken\")";
     UrnPathIgnored = "urn-path-ignored",
         "a PATCH path or path-less key qualified with the core schema URN (`urn:…:core:2.0:User:displayName`) is skipped, and the PATCH still answers 200",
         "a path parser that knows only short names (RFC 7644 §3.10: clients MAY fully qualify core attributes)";

@@ -128,7 +128,7 @@ async fn duplicate_group_name() {
     let (clean, faulty) = both(SYNC_ON, Fault::DuplicateGroupName, |t| async move {
         create_group(&t, "Ops", &[]).await;
         let second = t
-            .send(Method::POST, &groups(), Some(&group("OPS", None, &[])))
+            .send(Method::POST, &groups(), Some(&group("Ops", None, &[])))
             .await;
         let listed = t.send(Method::GET, &groups(), None).await.body["totalResults"].clone();
         (second.status, listed)

@@ -167,6 +167,12 @@ faults! {
     UrnPathIgnored = "urn-path-ignored",
         "a PATCH path or path-less key qualified with the core schema URN (`urn:…:core:2.0:User:displayName`) is skipped, and the PATCH still answers 200",
         "a path parser that knows only short names (RFC 7644 §3.10: clients MAY fully qualify core attributes)";
+    RemoveNonMemberFails = "remove-non-member-fails",
+        "PATCH remove on members naming a user who is no member answers 400 noTarget",
+        "a delete that insists on a row to delete; Entra's Remove with a value array carries no filter, and a member removed in the app or by an earlier retry is gone already";
+    ReplaceMembersAdds = "replace-members-adds",
+        "PATCH replace of members (path `members` or path-less) adds the values and keeps the members not sent",
+        "replace handled like add (RFC 7644 §3.5.2.3: the attribute and all its values are replaced); Microsoft's SCIM validator sets members this way";
 }
 
 impl fmt::Display for Fault {
@@ -212,6 +218,8 @@ impl Fault {
                 | Fault::ReaddMemberConflict
                 | Fault::DuplicateGroupName
                 | Fault::UrnPathIgnored
+                | Fault::RemoveNonMemberFails
+                | Fault::ReplaceMembersAdds
         )
     }
 }
@@ -297,7 +305,7 @@ mod tests {
                 f.name()
             );
         }
-        assert_eq!(Fault::ALL.len(), 40);
+        assert_eq!(Fault::ALL.len(), 42);
     }
 
     /// The README's table is rendered from the docs; on a mismatch, paste the printed

@@ -65,7 +65,7 @@ fn members_exclusion_under_faults(mut projection: Projection, faults: &FaultSet)
 /// The member faults, applied to the operations before they run:
 /// `remove-with-value-removes-all` drops the value of a `remove` on `members` (so the
 /// whole attribute goes), `add-member-replaces` turns an `add` of members into a
-/// `replace`.
+/// `replace`, `replace-members-adds` a `replace` into an `add`.
 fn member_faults(request: &mut PatchRequest, faults: &FaultSet) {
     for op in &mut request.operations {
         let on_members = op
@@ -91,30 +91,53 @@ fn member_faults(request: &mut PatchRequest, faults: &FaultSet) {
             {
                 op.op = PatchOpKind::Replace;
             }
+            PatchOpKind::Replace
+                if (on_members || members_in_value) && faults.has(Fault::ReplaceMembersAdds) =>
+            {
+                op.op = PatchOpKind::Add;
+            }
             _ => {}
         }
     }
 }
 
-/// The `readd-member-conflict` fault: an `add` on `members` naming a current member is
-/// refused with `409 uniqueness`.
-fn refuse_readd(members: &[Value], request: &PatchRequest) -> Result<(), AppError> {
+/// The `readd-member-conflict` fault (`readd`): an `add` on `members` naming a current
+/// member is refused with `409 uniqueness`; the `remove-non-member-fails` fault
+/// (`remove_absent`): a `remove` on `members` whose value names a user who is no member
+/// is refused with `400 noTarget`.
+fn refuse_member_changes(
+    members: &[Value],
+    request: &PatchRequest,
+    (readd, remove_absent): (bool, bool),
+) -> Result<(), AppError> {
     let current: Vec<&str> = members.iter().filter_map(|m| m["value"].as_str()).collect();
     for op in &request.operations {
         let on_members = op
             .path
             .as_deref()
             .is_some_and(|p| p.trim().eq_ignore_ascii_case("members"));
-        if op.op != PatchOpKind::Add || !on_members {
+        if !on_members {
             continue;
         }
         let values = op.value.as_ref().and_then(Value::as_array);
-        for v in values.into_iter().flatten() {
-            if let Some(id) = v["value"].as_str().filter(|id| current.contains(id)) {
-                return Err(scim::ScimError::uniqueness(format!(
-                    "user `{id}` is already a member"
-                ))
-                .into());
+        for id in values
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v["value"].as_str())
+        {
+            match op.op {
+                PatchOpKind::Add if readd && current.contains(&id) => {
+                    return Err(scim::ScimError::uniqueness(format!(
+                        "user `{id}` is already a member"
+                    ))
+                    .into());
+                }
+                PatchOpKind::Remove if remove_absent && !current.contains(&id) => {
+                    return Err(
+                        scim::ScimError::no_target(format!("user `{id}` is not a member")).into(),
+                    );
+                }
+                _ => {}
             }
         }
     }
@@ -224,14 +247,17 @@ pub async fn patch(
     require_group_sync(&state)?;
     let mut request = PatchRequest::from_json(body.json()?)?;
     member_faults(&mut request, &state.faults);
-    let readd_conflicts = state.fault(Fault::ReaddMemberConflict);
+    let member_checks = (
+        state.fault(Fault::ReaddMemberConflict),
+        state.fault(Fault::RemoveNonMemberFails),
+    );
     let now = now_millis();
     let stored_base = base.clone();
     let resource = write_group(&state, base, &projection, move |tx| {
         let rec = store::get(tx, &id)?.ok_or_else(|| store::not_found(&id))?;
         let members = store::members(tx, rec.team_id, &stored_base)?;
-        if readd_conflicts {
-            refuse_readd(&members, &request)?;
+        if member_checks != (false, false) {
+            refuse_member_changes(&members, &request, member_checks)?;
         }
         let mut resource = store::resource(&rec, Some(members), &stored_base);
         scim::patch::apply(&mut resource, &request, schema())?;

@@ -70,6 +70,8 @@ fn test_of(fault: Fault) -> &'static str {
         Fault::ReaddMemberConflict => "faults_interop::readd_member_conflict",
         Fault::DuplicateGroupName => "faults_interop::duplicate_group_name",
         Fault::UrnPathIgnored => "faults_interop::urn_path_ignored",
+        Fault::RemoveNonMemberFails => "faults_interop::remove_non_member_fails",
+        Fault::ReplaceMembersAdds => "faults_interop::replace_members_adds",
     }
 }
 

@@ -161,3 +161,45 @@ async fn urn_path_ignored() {
     assert_ne!(faulty.1, json!("Una Q"));
     assert_ne!(faulty.2, json!("Chief"));
 }
+
+#[tokio::test]
+async fn remove_non_member_fails() {
+    let (clean, faulty) = both(SYNC_ON, Fault::RemoveNonMemberFails, |t| async move {
+        let member = create_user(&t, "in@example.test").await;
+        let outsider = create_user(&t, "out@example.test").await;
+        let g = create_group(&t, "Crew", &[&member]).await;
+        let op = json!([{"op": "Remove", "path": "members", "value": [{"value": outsider}]}]);
+        let r = t
+            .send(
+                Method::PATCH,
+                &format!("{}/{g}", groups()),
+                Some(&patch(op)),
+            )
+            .await;
+        (r.status, get_group_members(&t, &g).await.len())
+    })
+    .await;
+    assert_eq!(clean, (200, 1));
+    assert_eq!(faulty, (400, 1));
+}
+
+#[tokio::test]
+async fn replace_members_adds() {
+    let (clean, faulty) = both(SYNC_ON, Fault::ReplaceMembersAdds, |t| async move {
+        let a = create_user(&t, "a@example.test").await;
+        let b = create_user(&t, "b@example.test").await;
+        let g = create_group(&t, "Crew", &[&a]).await;
+        let op = json!([{"op": "replace", "path": "members", "value": [{"value": b}]}]);
+        let r = t
+            .send(
+                Method::PATCH,
+                &format!("{}/{g}", groups()),
+                Some(&patch(op)),
+            )
+            .await;
+        (r.status, get_group_members(&t, &g).await.len())
+    })
+    .await;
+    assert_eq!(clean, (200, 1));
+    assert_eq!(faulty, (200, 2));
+}

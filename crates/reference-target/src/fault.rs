@@ -173,6 +173,9 @@ faults! {
     ReplaceMembersAdds = "replace-members-adds",
         "PATCH replace of members (path `members` or path-less) adds the values and keeps the members not sent",
         "replace handled like add (RFC 7644 §3.5.2.3: the attribute and all its values are replaced); Microsoft's SCIM validator sets members this way";
+    ManagerStringRefused = "manager-string-refused",
+        "a PATCH setting the enterprise `manager` to a bare id string (not `{\"value\": …}`) answers 400 invalidValue",
+        "a strict reading of RFC 7643 §4.3's complex manager under Entra's current traffic, which sends the bare id (apache/directory-scimple#1242)";
 }
 
 impl fmt::Display for Fault {
@@ -305,7 +308,7 @@ mod tests {
                 f.name()
             );
         }
-        assert_eq!(Fault::ALL.len(), 42);
+        assert_eq!(Fault::ALL.len(), 43);
     }
 
     /// The README's table is rendered from the docs; on a mismatch, paste the printed

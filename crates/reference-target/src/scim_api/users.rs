@@ -80,6 +80,27 @@ fn skip_core_urn_paths(request: &mut PatchRequest) {
     }
 }
 
+/// The `manager-string-refused` fault: a `manager` whose value is a bare string (Entra's
+/// current form) instead of `{"value": …}` is refused with `400 invalidValue`.
+fn refuse_bare_manager(request: &PatchRequest) -> Result<(), AppError> {
+    let names_manager = |p: &str| {
+        p.rsplit([':', '.'])
+            .next()
+            .is_some_and(|last| last.eq_ignore_ascii_case("manager"))
+    };
+    let bare = request.operations.iter().any(|op| {
+        op.path.as_deref().is_some_and(names_manager)
+            && op.value.as_ref().is_some_and(Value::is_string)
+    });
+    if bare {
+        return Err(scim::ScimError::invalid_value(
+            "attribute `manager` must be a complex value with `value`",
+        )
+        .into());
+    }
+    Ok(())
+}
+
 /// The `add-filtered-path-no-target` fault: an `add` whose path filters a multi-valued
 /// attribute (`emails[type eq "work"].value`) that has no element yet is refused with
 /// `noTarget`, as RFC 7644 §3.5.2.3 says for `replace`.
@@ -214,6 +235,9 @@ pub async fn patch(
     }
     if state.fault(Fault::UrnPathIgnored) {
         skip_core_urn_paths(&mut request);
+    }
+    if state.fault(Fault::ManagerStringRefused) {
+        refuse_bare_manager(&request)?;
     }
     let now = now_millis();
     let stored_base = base.clone();

@@ -72,6 +72,7 @@ fn test_of(fault: Fault) -> &'static str {
         Fault::UrnPathIgnored => "faults_interop::urn_path_ignored",
         Fault::RemoveNonMemberFails => "faults_interop::remove_non_member_fails",
         Fault::ReplaceMembersAdds => "faults_interop::replace_members_adds",
+        Fault::ManagerStringRefused => "faults_interop::manager_string_refused",
     }
 }
 

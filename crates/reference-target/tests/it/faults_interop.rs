@@ -203,3 +203,28 @@ async fn replace_members_adds() {
     assert_eq!(clean, (200, 1));
     assert_eq!(faulty, (200, 2));
 }
+
+#[tokio::test]
+async fn manager_string_refused() {
+    let (clean, faulty) = both(SYNC_ON, Fault::ManagerStringRefused, |t| async move {
+        let boss = create_user(&t, "boss@example.test").await;
+        let report = create_user(&t, "report@example.test").await;
+        let path = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager";
+        let mut seen = Vec::new();
+        for value in [json!(boss), json!({"value": boss})] {
+            let op = json!([{"op": "add", "path": path, "value": value}]);
+            let r = t
+                .send(
+                    Method::PATCH,
+                    &format!("{}/{report}", users()),
+                    Some(&patch(op)),
+                )
+                .await;
+            seen.push(r.status);
+        }
+        seen
+    })
+    .await;
+    assert_eq!(clean, [200, 200]);
+    assert_eq!(faulty, [400, 200]);
+}

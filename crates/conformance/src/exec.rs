@@ -176,6 +176,10 @@ impl CaseSteps<'_> {
                 self.last_response = Some(self.cx.request(r).await?);
                 Ok(())
             }
+            Step::Concurrent(rs) => {
+                self.last_response = Some(self.cx.concurrent(rs).await?);
+                Ok(())
+            }
             Step::SetConfig(c) => self.cx.set_config(c).await,
             Step::SeedAppUser(a) => self.cx.seed_app_user(a).await,
             Step::Expect(e) => self.expect(e).await,

@@ -164,6 +164,9 @@ steps! {
     /// One raw HTTP request with the profile's credentials; the answer is kept for the
     /// next `expect: {response: …}`.
     Request(Box<RawRequest>) = "request",
+    /// Several raw requests sent at once (an IdP's parallel membership PATCHes); the
+    /// answer with the highest status is kept for the next `expect: {response: …}`.
+    Concurrent(Vec<RawRequest>) = "concurrent",
     /// Change target settings mid-case (SCIMConfig API, Team Sync switch).
     SetConfig(SetConfig) = "set_config",
     /// An app user created outside SCIM (for adoption by email).

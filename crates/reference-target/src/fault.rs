@@ -176,6 +176,9 @@ faults! {
     ManagerStringRefused = "manager-string-refused",
         "a PATCH setting the enterprise `manager` to a bare id string (not `{\"value\": …}`) answers 400 invalidValue",
         "a strict reading of RFC 7643 §4.3's complex manager under Entra's current traffic, which sends the bare id (apache/directory-scimple#1242)";
+    UnlockedGroupPatch = "unlocked-group-patch",
+        "PATCH /Groups/{id} reads the members, applies the operations outside the write transaction and writes the whole list back, so overlapping PATCHes drop each other's members",
+        "an unlocked read-modify-write under Entra's parallel membership PATCHes (scimmy#79, fleet#50724, FusionAuth#2869)";
 }
 
 impl fmt::Display for Fault {
@@ -308,7 +311,7 @@ mod tests {
                 f.name()
             );
         }
-        assert_eq!(Fault::ALL.len(), 43);
+        assert_eq!(Fault::ALL.len(), 44);
     }
 
     /// The README's table is rendered from the docs; on a mismatch, paste the printed

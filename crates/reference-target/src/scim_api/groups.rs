@@ -253,6 +253,9 @@ pub async fn patch(
     );
     let now = now_millis();
     let stored_base = base.clone();
+    if state.fault(Fault::UnlockedGroupPatch) {
+        return unlocked_patch(&state, id, request, base, &projection, now).await;
+    }
     let resource = write_group(&state, base, &projection, move |tx| {
         let rec = store::get(tx, &id)?.ok_or_else(|| store::not_found(&id))?;
         let members = store::members(tx, rec.team_id, &stored_base)?;
@@ -266,6 +269,37 @@ pub async fn patch(
     })
     .await?;
     answer::resource(&projection, resource, schema())
+}
+
+/// The `unlocked-group-patch` fault: the group and its members are read in one
+/// transaction, the operations applied outside it, and the whole member list written
+/// in another, a moment later; PATCHes that overlap overwrite each other's members.
+async fn unlocked_patch(
+    state: &AppState,
+    id: String,
+    request: PatchRequest,
+    base: String,
+    projection: &Projection,
+    now: i64,
+) -> Result<Response, AppError> {
+    let (read_id, read_base) = (id.clone(), base.clone());
+    let mut resource = state
+        .db
+        .read(move |tx| {
+            let rec = store::get(tx, &read_id)?.ok_or_else(|| store::not_found(&read_id))?;
+            let members = store::members(tx, rec.team_id, &read_base)?;
+            Ok(store::resource(&rec, Some(members), &read_base))
+        })
+        .await?;
+    scim::patch::apply(&mut resource, &request, schema())?;
+    let write = GroupWrite::from_group(Group::from_json(resource)?, true)?;
+    // The window a slower store leaves between its read and its write.
+    tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    let resource = write_group(state, base, projection, move |tx| {
+        store::replace(tx, &id, write, MissingExternalId::Clear, now)
+    })
+    .await?;
+    answer::resource(projection, resource, schema())
 }
 
 /// RFC 7644 §3.6: `DELETE /Groups/{id}` → `204`; the team is deleted too.

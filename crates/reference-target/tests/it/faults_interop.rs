@@ -228,3 +228,31 @@ async fn manager_string_refused() {
     assert_eq!(clean, [200, 200]);
     assert_eq!(faulty, [400, 200]);
 }
+
+#[tokio::test]
+async fn unlocked_group_patch() {
+    let (clean, faulty) = both(SYNC_ON, Fault::UnlockedGroupPatch, |t| async move {
+        let mut ids = Vec::new();
+        for n in ["p", "q", "r", "s"] {
+            ids.push(create_user(&t, &format!("{n}@example.test")).await);
+        }
+        let g = create_group(&t, "Crew", &[]).await;
+        let path = format!("{}/{g}", groups());
+        let add = |id: &String| {
+            patch(json!([{"op": "Add", "path": "members", "value": [{"value": id}]}]))
+        };
+        let bodies: Vec<_> = ids.iter().map(add).collect();
+        let (a, b, c, d) = tokio::join!(
+            t.send(Method::PATCH, &path, Some(&bodies[0])),
+            t.send(Method::PATCH, &path, Some(&bodies[1])),
+            t.send(Method::PATCH, &path, Some(&bodies[2])),
+            t.send(Method::PATCH, &path, Some(&bodies[3])),
+        );
+        let statuses = [a.status, b.status, c.status, d.status];
+        (statuses, get_group_members(&t, &g).await.len())
+    })
+    .await;
+    assert_eq!(clean, ([200; 4], 4));
+    assert_eq!(faulty.0, [200; 4]);
+    assert!(faulty.1 < 4, "{faulty:?}");
+}

@@ -150,7 +150,7 @@ faults! {
         "the filter is form-decoded a second time, so a `+` in a value (sent as %2B) reads as a space",
         "double decoding of the query string; a subaddressed login (`ann+ops@…`) is never found and the IdP creates a duplicate";
     AddFilteredPathNoTarget = "add-filtered-path-no-target",
-        "a PATCH add whose filtered path (`emails[type eq \"work\"].value`) matches no element answers 400 noTarget",
+        "a PATCH add with a filtered path (`emails[type eq \"work\"].value`) onto an attribute that has no element yet answers 400 noTarget",
         "the replace rule of RFC 7644 §3.5.2.3 applied to add; Entra adds a work email to a user who had none this way (Microsoft Q&A 708183)";
     CaseSensitiveGroupName = "case-sensitive-group-name",
         "the displayName eq filter on /Groups compares case-sensitively",

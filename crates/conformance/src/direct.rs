@@ -161,6 +161,48 @@ impl CaseRun<'_> {
 
     /// `request`: send it; the answer, for the next `expect: {response}`.
     pub(crate) async fn request(&mut self, r: &RawRequest) -> Result<(u64, Answer), Stop> {
+        let (req, path) = self.build_request(r).await?;
+        let (n, answer) = self.send(Source::Request, &req).await;
+        self.answered(r, &req, &path, n, answer)
+    }
+
+    /// `concurrent`: every request sent at once (as an IdP sends membership changes in
+    /// parallel), recorded in the order written; the answer kept for the next `expect:
+    /// {response}` is the one with the highest status, so a status expectation holds for
+    /// every answer.
+    pub(crate) async fn concurrent(&mut self, rs: &[RawRequest]) -> Result<(u64, Answer), Stop> {
+        let mut built = Vec::with_capacity(rs.len());
+        for r in rs {
+            built.push(self.build_request(r).await?);
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, (req, _)) in built.iter().enumerate() {
+            let (client, req) = (self.shared.client.clone(), req.clone());
+            tasks.spawn(async move { (i, client.send(&req).await) });
+        }
+        let mut done = Vec::with_capacity(rs.len());
+        while let Some(joined) = tasks.join_next().await {
+            done.push(
+                joined.map_err(|e| {
+                    self.step_err(format!("concurrent: a request task failed: {e}"))
+                })?,
+            );
+        }
+        done.sort_by_key(|(i, _)| *i);
+        let mut kept: Option<(u64, Answer)> = None;
+        for ((i, (exchange, answer)), r) in done.into_iter().zip(rs) {
+            let n = self.record(Source::Request, exchange);
+            let (req, path) = &built[i];
+            let (n, answer) = self.answered(r, req, path, n, answer)?;
+            if kept.as_ref().is_none_or(|(_, k)| answer.status > k.status) {
+                kept = Some((n, answer));
+            }
+        }
+        kept.ok_or_else(|| self.step_err("concurrent: no request".to_owned()))
+    }
+
+    /// The request a `request` step describes, with its templates resolved, and its path.
+    async fn build_request(&mut self, r: &RawRequest) -> Result<(Request, String), Stop> {
         let method = reqwest::Method::from_bytes(r.method.as_bytes())
             .map_err(|_| self.step_err(format!("request: bad method `{}`", r.method)))?;
         let path = self.resolve(&r.path).await?;
@@ -191,17 +233,29 @@ impl CaseRun<'_> {
         }
         let req = Request {
             method,
-            url: url.clone(),
+            url,
             bearer: r.auth,
             cookies: None,
             body,
             headers,
         };
-        let (n, answer) = self.send(Source::Request, &req).await;
+        Ok((req, path))
+    }
+
+    /// The answer to a sent request (transcript entry `n`): a transport error stops the
+    /// step; a SCIM resource a `POST` created is remembered for cleanup.
+    fn answered(
+        &mut self,
+        r: &RawRequest,
+        req: &Request,
+        path: &str,
+        n: u64,
+        answer: Result<Answer, String>,
+    ) -> Result<(u64, Answer), Stop> {
         let answer =
-            answer.map_err(|e| self.step_err(format!("request {} {url}: {e}", r.method)))?;
+            answer.map_err(|e| self.step_err(format!("request {} {}: {e}", r.method, req.url)))?;
         if r.surface == Surface::Scim && req.method == reqwest::Method::POST {
-            self.remember_created(&path, n, &answer);
+            self.remember_created(path, n, &answer);
         }
         Ok((n, answer))
     }

@@ -162,13 +162,22 @@ impl CaseSteps<'_> {
             return Ok(());
         }
         match step {
-            Step::Sync(s) => self.sync(s.allow_errors).await,
+            Step::Sync(s) => {
+                if s.restart {
+                    self.cx.engine.restart();
+                }
+                self.sync(s.allow_errors).await
+            }
             Step::Login(l) => {
                 self.last_login = Some(login::login(&mut self.cx, l).await?);
                 Ok(())
             }
             Step::Request(r) => {
                 self.last_response = Some(self.cx.request(r).await?);
+                Ok(())
+            }
+            Step::Concurrent(rs) => {
+                self.last_response = Some(self.cx.concurrent(rs).await?);
                 Ok(())
             }
             Step::SetConfig(c) => self.cx.set_config(c).await,

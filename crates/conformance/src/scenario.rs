@@ -164,6 +164,9 @@ steps! {
     /// One raw HTTP request with the profile's credentials; the answer is kept for the
     /// next `expect: {response: …}`.
     Request(Box<RawRequest>) = "request",
+    /// Several raw requests sent at once (an IdP's parallel membership PATCHes); the
+    /// answer with the highest status is kept for the next `expect: {response: …}`.
+    Concurrent(Vec<RawRequest>) = "concurrent",
     /// Change target settings mid-case (SCIMConfig API, Team Sync switch).
     SetConfig(SetConfig) = "set_config",
     /// An app user created outside SCIM (for adoption by email).
@@ -306,6 +309,10 @@ pub struct SyncStep {
     /// The cycle may report errors (the next `expect` checks what happened).
     #[serde(default)]
     pub allow_errors: bool,
+    /// Restart provisioning first (Entra's "Restart provisioning"): the persona forgets
+    /// every cached id and sent value and re-matches each object by filter.
+    #[serde(default)]
+    pub restart: bool,
 }
 
 /// Which of the target's HTTP surfaces a raw request goes to.

@@ -183,6 +183,17 @@ impl LoadedScenario {
                 self.validate_request(i, r, known)?;
                 known.requested = true;
             }
+            Step::Concurrent(rs) => {
+                if rs.is_empty() {
+                    return Err(
+                        self.step_error(i, "concurrent needs at least one request".to_owned())
+                    );
+                }
+                for r in rs {
+                    self.validate_request(i, r, known)?;
+                }
+                known.requested = true;
+            }
             Step::SetConfig(c) => self.validate_set_config(i, c)?,
             Step::SeedAppUser(a) => {
                 if a.login.trim().is_empty() || a.email.trim().is_empty() {

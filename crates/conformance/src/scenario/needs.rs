@@ -1,7 +1,7 @@
 //! What a scenario needs from the target profile, and the `{kind:KEY}` templates of its
 //! `request` steps.
 
-use super::{LoadedScenario, Requirement, Step};
+use super::{LoadedScenario, RawRequest, Requirement, Step};
 
 impl LoadedScenario {
     /// Whether any step logs in (the case needs the profile's `[saml]`).
@@ -43,8 +43,13 @@ impl LoadedScenario {
                     add(ProfileNeed::CreateUser);
                     seeded.push(a.key.as_deref().unwrap_or(&a.login));
                 }
-                Step::Request(r) => {
-                    let texts = r.strings();
+                Step::Request(_) | Step::Concurrent(_) => {
+                    let requests: Vec<&RawRequest> = match step {
+                        Step::Request(r) => vec![r],
+                        Step::Concurrent(rs) => rs.iter().collect(),
+                        _ => Vec::new(),
+                    };
+                    let texts: Vec<&str> = requests.iter().flat_map(|r| r.strings()).collect();
                     for (kind, key) in texts.iter().flat_map(|t| templates(t)).flatten() {
                         match kind {
                             "team_id" => add(ProfileNeed::TeamProbe),

@@ -180,3 +180,18 @@ fn needs_name_what_the_profile_must_provide() {
         ]
     );
 }
+
+/// `concurrent` checks each of its requests as `request` does, and needs at least one.
+#[test]
+fn concurrent_requests_are_checked_one_by_one() {
+    check_error(
+        &format!("{HEAD}  - concurrent: []\n"),
+        &[":5:3", "at least one request"],
+    );
+    check_error(
+        &format!("{HEAD}  - add_user: {{user: a}}\n  - concurrent:\n    - {{surface: scim, method: GET, path: \"/Users/{{user_id:a}}\"}}\n    - {{surface: scim, method: GET, path: \"/Users/{{user_id:b}}\"}}\n"),
+        &[":6:3", "user `b`"],
+    );
+    let text = format!("{HEAD}  - concurrent:\n    - {{surface: scim, method: GET, path: /Users}}\n  - expect: {{response: {{status: 200}}}}\n");
+    parse_scenario(&text, "u.yaml", "users").expect("an expectation may follow concurrent");
+}

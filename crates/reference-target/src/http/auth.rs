@@ -13,6 +13,7 @@ use base64::Engine;
 use subtle::ConstantTimeEq;
 
 use crate::error::AppError;
+use crate::fault::Fault;
 use crate::http::Surface;
 use crate::settings::SecuritySettings;
 use crate::state::AppState;
@@ -125,6 +126,14 @@ pub async fn require_bearer(
         None => {}
     }
     let surface = Surface::of(path);
+    if state.fault(Fault::MalformedAuth500)
+        && header_value.is_some_and(|v| bearer(v).is_none() && basic(v).is_none())
+    {
+        // Fault: a header that is no well-formed credential fails inside the parser.
+        return surface.render(AppError::invariant(
+            "authorization header: no credential could be parsed",
+        ));
+    }
     let message = match surface {
         Surface::Grafana => "Unauthorized",
         _ if header_value.is_none() => {

@@ -3,7 +3,7 @@
 //! `Location` (§3.3).
 
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use rusqlite::Connection;
 use scim::schema::ResourceSchema;
 use serde_json::Value;
@@ -125,4 +125,18 @@ where
             Ok(render(tx, &rec)?)
         })
         .await
+}
+
+/// RFC 7644 §3.6: `204 No Content` for a delete, or its error (`404` for an id that does
+/// not exist, also when it was deleted before). The `delete-unknown-succeeds` fault
+/// answers `204` for that `404`.
+pub fn deleted(state: &AppState, result: Result<(), AppError>) -> Result<Response, AppError> {
+    match result {
+        Err(e)
+            if e.status() == StatusCode::NOT_FOUND && state.fault(Fault::DeleteUnknownSucceeds) =>
+        {
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        other => other.map(|()| StatusCode::NO_CONTENT.into_response()),
+    }
 }

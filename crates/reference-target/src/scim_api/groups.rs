@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use rusqlite::Connection;
 use scim::model::{Group, PatchOpKind, PatchRequest};
 use scim::schema::ResourceSchema;
@@ -65,7 +65,7 @@ fn members_exclusion_under_faults(mut projection: Projection, faults: &FaultSet)
 /// The member faults, applied to the operations before they run:
 /// `remove-with-value-removes-all` drops the value of a `remove` on `members` (so the
 /// whole attribute goes), `add-member-replaces` turns an `add` of members into a
-/// `replace`.
+/// `replace`, `replace-members-adds` a `replace` into an `add`.
 fn member_faults(request: &mut PatchRequest, faults: &FaultSet) {
     for op in &mut request.operations {
         let on_members = op
@@ -91,9 +91,57 @@ fn member_faults(request: &mut PatchRequest, faults: &FaultSet) {
             {
                 op.op = PatchOpKind::Replace;
             }
+            PatchOpKind::Replace
+                if (on_members || members_in_value) && faults.has(Fault::ReplaceMembersAdds) =>
+            {
+                op.op = PatchOpKind::Add;
+            }
             _ => {}
         }
     }
+}
+
+/// The `readd-member-conflict` fault (`readd`): an `add` on `members` naming a current
+/// member is refused with `409 uniqueness`; the `remove-non-member-fails` fault
+/// (`remove_absent`): a `remove` on `members` whose value names a user who is no member
+/// is refused with `400 noTarget`.
+fn refuse_member_changes(
+    members: &[Value],
+    request: &PatchRequest,
+    (readd, remove_absent): (bool, bool),
+) -> Result<(), AppError> {
+    let current: Vec<&str> = members.iter().filter_map(|m| m["value"].as_str()).collect();
+    for op in &request.operations {
+        let on_members = op
+            .path
+            .as_deref()
+            .is_some_and(|p| p.trim().eq_ignore_ascii_case("members"));
+        if !on_members {
+            continue;
+        }
+        let values = op.value.as_ref().and_then(Value::as_array);
+        for id in values
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v["value"].as_str())
+        {
+            match op.op {
+                PatchOpKind::Add if readd && current.contains(&id) => {
+                    return Err(scim::ScimError::uniqueness(format!(
+                        "user `{id}` is already a member"
+                    ))
+                    .into());
+                }
+                PatchOpKind::Remove if remove_absent && !current.contains(&id) => {
+                    return Err(
+                        scim::ScimError::no_target(format!("user `{id}` is not a member")).into(),
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Run `write` in the writer transaction and render the group it leaves, with
@@ -123,8 +171,9 @@ pub async fn list(
     mut q: ListQuery,
 ) -> Result<Response, AppError> {
     q.projection = members_exclusion_under_faults(q.projection, &state.faults);
+    let case_sensitive_name = state.fault(Fault::CaseSensitiveGroupName);
     answer::list(&state, q, schema(), "members", move |tx, selection| {
-        store::query(tx, selection, &base)
+        store::query(tx, selection, &base, case_sensitive_name)
     })
     .await
 }
@@ -156,8 +205,9 @@ pub async fn create(
     require_group_sync(&state)?;
     let write = GroupWrite::from_group(Group::from_json(body.json()?)?, true)?;
     let now = now_millis();
+    let allow_duplicate = state.fault(Fault::DuplicateGroupName);
     let resource = write_group(&state, base, &projection, move |tx| {
-        store::create(tx, write, now)
+        store::create(tx, write, now, allow_duplicate)
     })
     .await?;
     answer::created_resource(&projection, resource, schema())
@@ -197,11 +247,21 @@ pub async fn patch(
     require_group_sync(&state)?;
     let mut request = PatchRequest::from_json(body.json()?)?;
     member_faults(&mut request, &state.faults);
+    let member_checks = (
+        state.fault(Fault::ReaddMemberConflict),
+        state.fault(Fault::RemoveNonMemberFails),
+    );
     let now = now_millis();
     let stored_base = base.clone();
+    if state.fault(Fault::UnlockedGroupPatch) {
+        return unlocked_patch(&state, id, request, base, &projection, now).await;
+    }
     let resource = write_group(&state, base, &projection, move |tx| {
         let rec = store::get(tx, &id)?.ok_or_else(|| store::not_found(&id))?;
         let members = store::members(tx, rec.team_id, &stored_base)?;
+        if member_checks != (false, false) {
+            refuse_member_changes(&members, &request, member_checks)?;
+        }
         let mut resource = store::resource(&rec, Some(members), &stored_base);
         scim::patch::apply(&mut resource, &request, schema())?;
         let write = GroupWrite::from_group(Group::from_json(resource)?, true)?;
@@ -211,6 +271,37 @@ pub async fn patch(
     answer::resource(&projection, resource, schema())
 }
 
+/// The `unlocked-group-patch` fault: the group and its members are read in one
+/// transaction, the operations applied outside it, and the whole member list written
+/// in another, a moment later; PATCHes that overlap overwrite each other's members.
+async fn unlocked_patch(
+    state: &AppState,
+    id: String,
+    request: PatchRequest,
+    base: String,
+    projection: &Projection,
+    now: i64,
+) -> Result<Response, AppError> {
+    let (read_id, read_base) = (id.clone(), base.clone());
+    let mut resource = state
+        .db
+        .read(move |tx| {
+            let rec = store::get(tx, &read_id)?.ok_or_else(|| store::not_found(&read_id))?;
+            let members = store::members(tx, rec.team_id, &read_base)?;
+            Ok(store::resource(&rec, Some(members), &read_base))
+        })
+        .await?;
+    scim::patch::apply(&mut resource, &request, schema())?;
+    let write = GroupWrite::from_group(Group::from_json(resource)?, true)?;
+    // The window a slower store leaves between its read and its write.
+    tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    let resource = write_group(state, base, projection, move |tx| {
+        store::replace(tx, &id, write, MissingExternalId::Clear, now)
+    })
+    .await?;
+    answer::resource(projection, resource, schema())
+}
+
 /// RFC 7644 §3.6: `DELETE /Groups/{id}` → `204`; the team is deleted too.
 pub async fn delete(
     State(state): State<AppState>,
@@ -218,9 +309,9 @@ pub async fn delete(
 ) -> Result<Response, AppError> {
     require_group_sync(&state)?;
     let keep_team = state.fault(Fault::KeepTeamOnGroupDelete);
-    state
+    let result = state
         .db
         .write(move |tx| store::delete(tx, &id, keep_team))
-        .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+        .await;
+    answer::deleted(&state, result)
 }

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::error::AppError;
 use crate::fault::{Fault, FaultSet};
+use crate::state::AppState;
 
 fn query_pairs(parts: &Parts) -> Result<Vec<(String, String)>, ScimError> {
     if parts.uri.query().is_none() {
@@ -131,9 +132,14 @@ impl ListQuery {
     fn from_pairs(
         pairs: &[(String, String)],
         schema: &ResourceSchema,
+        faults: &FaultSet,
     ) -> Result<ListQuery, ScimError> {
         let filter = match param(pairs, "filter").map(str::trim) {
             None | Some("") => None,
+            // Fault: the already decoded filter is form-decoded again; `+` becomes a space.
+            Some(f) if faults.has(Fault::FilterPlusAsSpace) => {
+                Some(Filter::parse_for(&f.replace('+', " "), schema)?)
+            }
             Some(f) => Some(Filter::parse_for(f, schema)?),
         };
         let start_index = integer(pairs, "startIndex")?.unwrap_or(1).max(1);
@@ -149,17 +155,20 @@ impl ListQuery {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for ListQuery {
+impl FromRequestParts<AppState> for ListQuery {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let schema = if parts.uri.path().ends_with("/Groups") {
             ResourceSchema::group()
         } else {
             ResourceSchema::user()
         };
         query_pairs(parts)
-            .and_then(|pairs| ListQuery::from_pairs(&pairs, schema))
+            .and_then(|pairs| ListQuery::from_pairs(&pairs, schema, state.faults()))
             .map_err(|e| AppError::from(e).into_response())
     }
 }
@@ -228,15 +237,24 @@ mod tests {
 
     #[test]
     fn paging_is_clamped() {
-        let q = ListQuery::from_pairs(&pairs(&[("startIndex", "-4"), ("count", "-1")]), user())
-            .unwrap();
+        let q = ListQuery::from_pairs(
+            &pairs(&[("startIndex", "-4"), ("count", "-1")]),
+            user(),
+            &FaultSet::none(),
+        )
+        .unwrap();
         assert_eq!((q.start_index, q.count), (1, 0));
-        let q = ListQuery::from_pairs(&pairs(&[("startindex", "7"), ("COUNT", "100000")]), user())
-            .unwrap();
+        let q = ListQuery::from_pairs(
+            &pairs(&[("startindex", "7"), ("COUNT", "100000")]),
+            user(),
+            &FaultSet::none(),
+        )
+        .unwrap();
         assert_eq!((q.start_index, q.count), (7, crate::MAX_RESULTS));
-        let q = ListQuery::from_pairs(&[], user()).unwrap();
+        let q = ListQuery::from_pairs(&[], user(), &FaultSet::none()).unwrap();
         assert_eq!((q.start_index, q.count), (1, crate::MAX_RESULTS));
-        let err = ListQuery::from_pairs(&pairs(&[("count", "ten")]), user()).unwrap_err();
+        let err = ListQuery::from_pairs(&pairs(&[("count", "ten")]), user(), &FaultSet::none())
+            .unwrap_err();
         assert_eq!(err.status, 400);
     }
 

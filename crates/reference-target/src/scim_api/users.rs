@@ -2,7 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use rusqlite::Connection;
 use scim::model::{PatchRequest, User};
 use scim::schema::ResourceSchema;
@@ -61,6 +61,68 @@ fn false_string_reads_true_in_patch(request: &mut PatchRequest) {
             Some(_) => {}
         }
     }
+}
+
+/// The `urn-path-ignored` fault: operations whose path, and path-less value keys, are
+/// qualified with the core User URN are dropped before the PATCH applies.
+fn skip_core_urn_paths(request: &mut PatchRequest) {
+    let core = |name: &str| {
+        name.get(..scim::model::USER_SCHEMA.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(scim::model::USER_SCHEMA))
+    };
+    request
+        .operations
+        .retain(|op| !op.path.as_deref().is_some_and(core));
+    for op in &mut request.operations {
+        if let (None, Some(Value::Object(value))) = (&op.path, op.value.as_mut()) {
+            value.retain(|k, _| !core(k));
+        }
+    }
+}
+
+/// The `manager-string-refused` fault: a `manager` whose value is a bare string (Entra's
+/// current form) instead of `{"value": …}` is refused with `400 invalidValue`.
+fn refuse_bare_manager(request: &PatchRequest) -> Result<(), AppError> {
+    let names_manager = |p: &str| {
+        p.rsplit([':', '.'])
+            .next()
+            .is_some_and(|last| last.eq_ignore_ascii_case("manager"))
+    };
+    let bare = request.operations.iter().any(|op| {
+        op.path.as_deref().is_some_and(names_manager)
+            && op.value.as_ref().is_some_and(Value::is_string)
+    });
+    if bare {
+        return Err(scim::ScimError::invalid_value(
+            "attribute `manager` must be a complex value with `value`",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The `add-filtered-path-no-target` fault: an `add` whose path filters a multi-valued
+/// attribute (`emails[type eq "work"].value`) that has no element yet is refused with
+/// `noTarget`, as RFC 7644 §3.5.2.3 says for `replace`.
+fn refuse_add_without_target(resource: &Value, request: &PatchRequest) -> Result<(), AppError> {
+    for op in &request.operations {
+        let Some((attr, _)) = op.path.as_deref().and_then(|p| p.split_once('[')) else {
+            continue;
+        };
+        let has_elements = resource.as_object().is_some_and(|o| {
+            o.iter().any(|(k, v)| {
+                k.eq_ignore_ascii_case(attr.trim()) && v.as_array().is_some_and(|a| !a.is_empty())
+            })
+        });
+        if op.op == scim::model::PatchOpKind::Add && !has_elements {
+            return Err(scim::ScimError::no_target(format!(
+                "path `{}` matches no value",
+                op.path.as_deref().unwrap_or_default()
+            ))
+            .into());
+        }
+    }
+    Ok(())
 }
 
 /// What a POST or PUT body asks to store; under the `ignore-false-string` fault a
@@ -171,11 +233,20 @@ pub async fn patch(
     if state.fault(Fault::IgnoreFalseString) {
         false_string_reads_true_in_patch(&mut request);
     }
+    if state.fault(Fault::UrnPathIgnored) {
+        skip_core_urn_paths(&mut request);
+    }
+    if state.fault(Fault::ManagerStringRefused) {
+        refuse_bare_manager(&request)?;
+    }
     let now = now_millis();
     let stored_base = base.clone();
     let resource = write_user(&state, base, move |tx, faults| {
         let rec = store::get(tx, &id)?.ok_or_else(|| store::not_found(&id))?;
         let mut resource = store::resource(&rec, None, &stored_base);
+        if faults.has(Fault::AddFilteredPathNoTarget) {
+            refuse_add_without_target(&resource, &request)?;
+        }
         scim::patch::apply(&mut resource, &request, schema())?;
         let write = UserWrite::from_user(User::from_json(resource)?)?;
         store::replace(tx, &id, write, MissingExternalId::Refuse, now, faults)
@@ -192,9 +263,9 @@ pub async fn delete(
     require_user_sync(&state)?;
     let now = now_millis();
     let faults = state.faults.clone();
-    state
+    let result = state
         .db
         .write(move |tx| store::delete(tx, &id, now, &faults))
-        .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+        .await;
+    answer::deleted(&state, result)
 }

@@ -230,8 +230,25 @@ fn check_unique(
 
 /// RFC 7644 §3.3: create a group and its team (`is_provisioned`, `external_uid` =
 /// the group's externalId or its SCIM id) with the given members.
-pub fn create(conn: &Connection, w: GroupWrite, now: i64) -> Result<ScimGroupRecord, AppError> {
-    check_unique(conn, &w.display_name, None)?;
+///
+/// `allow_duplicate` is the `duplicate-group-name` fault: no uniqueness check; a taken
+/// name gets a tagged team name and index key, as the app's unique indexes demand.
+pub fn create(
+    conn: &Connection,
+    w: GroupWrite,
+    now: i64,
+    allow_duplicate: bool,
+) -> Result<ScimGroupRecord, AppError> {
+    let mut team_name = w.display_name.clone();
+    let mut name_key = w.display_name.to_lowercase();
+    match check_unique(conn, &w.display_name, None) {
+        Err(e) if allow_duplicate && e.status() == axum::http::StatusCode::CONFLICT => {
+            let tag = format!("dup-{}", &new_app_uid()[..8]);
+            team_name = format!("{team_name}+{tag}");
+            name_key = format!("{name_key}\u{1f}{tag}");
+        }
+        other => other?,
+    }
     let user_ids = resolve_members(conn, w.members.as_deref().unwrap_or_default())?;
     let id = new_scim_id();
     let external_uid = w.external_id.clone().unwrap_or_else(|| id.clone());
@@ -239,7 +256,7 @@ pub fn create(conn: &Connection, w: GroupWrite, now: i64) -> Result<ScimGroupRec
         "INSERT INTO team (uid, name, external_uid, is_provisioned, created, updated)
          VALUES (?1, ?2, ?3, 1, ?4, ?4)",
     )?
-    .execute(params![new_app_uid(), w.display_name, external_uid, now])?;
+    .execute(params![new_app_uid(), team_name, external_uid, now])?;
     let team_id = conn.last_insert_rowid();
     conn.prepare_cached(
         "INSERT INTO scim_group (id, team_id, display_name_lower, external_id, doc, created, last_modified, version)
@@ -248,7 +265,7 @@ pub fn create(conn: &Connection, w: GroupWrite, now: i64) -> Result<ScimGroupRec
     .execute(params![
         id,
         team_id,
-        w.display_name.to_lowercase(),
+        name_key,
         w.external_id,
         w.doc_json,
         now
@@ -335,12 +352,29 @@ pub fn delete(conn: &Connection, id: &str, keep_team: bool) -> Result<(), AppErr
 
 /// RFC 7644 §3.4.2: one page of groups matching `filter`, in creation order, with the
 /// total. `displayName eq`, `externalId eq` and `id eq` use an index.
-pub fn query(conn: &Connection, sel: &Selection<'_>, base: &str) -> Result<Listed, AppError> {
+///
+/// `case_sensitive_name` is the `case-sensitive-group-name` fault: `displayName eq`
+/// compares the stored value byte for byte.
+pub fn query(
+    conn: &Connection,
+    sel: &Selection<'_>,
+    base: &str,
+    case_sensitive_name: bool,
+) -> Result<Listed, AppError> {
     let page = sel.page();
     let render = |rec: &ScimGroupRecord| render(conn, rec, sel.with_memberships, base);
     let Some(filter) = sel.filter else {
         return GROUPS.unfiltered_page(conn, page, "SELECT count(*) FROM scim_group", "", render);
     };
-    let candidates = GROUPS.candidates(conn, filter)?;
+    let mut candidates = GROUPS.candidates(conn, filter)?;
+    if case_sensitive_name {
+        if let Some((attr, value)) = filter.as_simple_eq() {
+            if attr.eq_ignore_ascii_case("displayName") {
+                candidates.retain(|rec| {
+                    rec.doc.get("displayName").and_then(Value::as_str) == Some(value)
+                });
+            }
+        }
+    }
     GROUPS.filtered_page(&candidates, filter, page, render)
 }

@@ -61,6 +61,19 @@ fn test_of(fault: Fault) -> &'static str {
             "saml_login::sign_up_despite_reject_creates_a_never_seen_user"
         }
         Fault::SessionOnRefusal => "saml_login::session_on_refusal_sets_the_session_cookie",
+        // issue 16: interop
+        Fault::DeleteUnknownSucceeds => "faults_interop::delete_unknown_succeeds",
+        Fault::FilterPlusAsSpace => "faults_interop::filter_plus_as_space",
+        Fault::AddFilteredPathNoTarget => "faults_interop::add_filtered_path_no_target",
+        Fault::CaseSensitiveGroupName => "faults_interop::case_sensitive_group_name",
+        Fault::MalformedAuth500 => "faults_interop::malformed_auth_500",
+        Fault::ReaddMemberConflict => "faults_interop::readd_member_conflict",
+        Fault::DuplicateGroupName => "faults_interop::duplicate_group_name",
+        Fault::UrnPathIgnored => "faults_interop::urn_path_ignored",
+        Fault::RemoveNonMemberFails => "faults_interop::remove_non_member_fails",
+        Fault::ReplaceMembersAdds => "faults_interop::replace_members_adds",
+        Fault::ManagerStringRefused => "faults_interop::manager_string_refused",
+        Fault::UnlockedGroupPatch => "faults_interop::unlocked_group_patch",
     }
 }
 
@@ -71,10 +84,10 @@ fn every_fault_names_its_test() {
     for f in Fault::ALL {
         let path = test_of(*f);
         let (module, name) = path.split_once("::").unwrap();
-        let file = if module == "faults" {
-            this_file
-        } else {
-            saml_file
+        let file = match module {
+            "faults" => this_file,
+            "faults_interop" => include_str!("faults_interop.rs"),
+            _ => saml_file,
         };
         assert!(
             file.contains(&format!("async fn {name}(")),
@@ -127,7 +140,7 @@ async fn team_sync_with_group_sync() {
 
 /// Runs `probe` against a clean target and one with `fault` (both with `ini`), and
 /// returns what each observed.
-async fn both<T, F>(ini: &str, fault: Fault, probe: impl Fn(RouterTarget) -> F) -> (T, T)
+pub(crate) async fn both<T, F>(ini: &str, fault: Fault, probe: impl Fn(RouterTarget) -> F) -> (T, T)
 where
     F: std::future::Future<Output = T>,
 {
@@ -136,15 +149,15 @@ where
     (clean, faulty)
 }
 
-fn users() -> String {
+pub(crate) fn users() -> String {
     format!("{BASE}/Users")
 }
 
-fn groups() -> String {
+pub(crate) fn groups() -> String {
     format!("{BASE}/Groups")
 }
 
-async fn create_user(t: &RouterTarget, name: &str) -> String {
+pub(crate) async fn create_user(t: &RouterTarget, name: &str) -> String {
     let r = t
         .send(
             Method::POST,
@@ -156,7 +169,7 @@ async fn create_user(t: &RouterTarget, name: &str) -> String {
     r.id()
 }
 
-async fn create_group(t: &RouterTarget, name: &str, members: &[&str]) -> String {
+pub(crate) async fn create_group(t: &RouterTarget, name: &str, members: &[&str]) -> String {
     let r = t
         .send(Method::POST, &groups(), Some(&group(name, None, members)))
         .await;
@@ -164,7 +177,7 @@ async fn create_group(t: &RouterTarget, name: &str, members: &[&str]) -> String 
     r.id()
 }
 
-async fn get_group_members(t: &RouterTarget, id: &str) -> Vec<String> {
+pub(crate) async fn get_group_members(t: &RouterTarget, id: &str) -> Vec<String> {
     let r = t
         .send(Method::GET, &format!("{}/{id}", groups()), None)
         .await;

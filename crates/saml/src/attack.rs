@@ -6,14 +6,15 @@
 //! Each carries the layer expected to refuse it ([`ExpectedOutcome`]).
 //!
 //! Signing modes: XSW1–2 re-sign the login with the Response signed only (they wrap the Response signature);
-//! XSW3–8, `multiple-assertions-first-unsigned`, `digest-value-comment` and `signed-info-twice` with the
-//! Assertion signed only; every other attack keeps the spec's own mode.
+//! XSW3–8, `multiple-assertions-first-unsigned`, `digest-value-comment`, `signed-info-twice`,
+//! `hmac-with-certificate`, `md5-digest` and `xslt-transform` with the Assertion signed only; every other attack keeps the spec's own mode.
 
 use std::fmt;
 use std::str::FromStr;
 
 mod control;
 mod dsig;
+mod resign;
 mod window;
 
 use time::{Duration, OffsetDateTime};
@@ -152,6 +153,13 @@ attacks! {
     /// Issue 16: evil identity signed with the attacker's key, KeyInfo holding a certificate with the
     /// trusted one's subject, issuer and serial around the attacker's key.
     ClonedCertificate = "cloned-certificate",
+    /// Issue 16 (xml-crypto key confusion): evil identity, SignatureMethod HMAC-SHA256 keyed with the
+    /// trusted certificate's PEM, which anyone holding the IdP metadata can compute.
+    HmacWithCertificate = "hmac-with-certificate",
+    /// Issue 16: MD5 DigestMethod, re-signed with the trusted key.
+    Md5Digest = "md5-digest",
+    /// Issue 16: an (identity) XSLT transform in the Reference, re-signed with the trusted key.
+    XsltTransform = "xslt-transform",
     /// Issue 16 control (grafana#132763): the groups claim with 1000 more values, re-signed. Must be accepted.
     ManyGroups = "many-groups",
 }
@@ -351,6 +359,11 @@ impl Attack {
                 dsig::forged_digest(&mut spec, ctx, name, dsig::Smuggle::SecondSignedInfo)?
             }
             ClonedCertificate => dsig::cloned_certificate(&mut spec, ctx, name)?,
+            HmacWithCertificate => {
+                resign::remade(&mut spec, ctx, name, resign::Remake::HmacWithCertificate)?
+            }
+            Md5Digest => resign::remade(&mut spec, ctx, name, resign::Remake::Md5Digest)?,
+            XsltTransform => resign::remade(&mut spec, ctx, name, resign::Remake::XsltTransform)?,
             ManyGroups => {
                 control::many_groups(&mut spec);
                 sign(&spec, ctx.trusted)?

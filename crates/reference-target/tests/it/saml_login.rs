@@ -464,6 +464,9 @@ const ATTACK_CASES: &[(&str, &str)] = &[
     ("digest-value-comment", "saml.invalid-response"),
     ("signed-info-twice", "saml.invalid-response"),
     ("cloned-certificate", "saml.invalid-response"),
+    ("hmac-with-certificate", "saml.invalid-response"),
+    ("md5-digest", "saml.invalid-response"),
+    ("xslt-transform", "saml.invalid-response"),
     ("many-groups", "-"),
 ];
 
@@ -519,6 +522,9 @@ fn attack_cases_cover_the_whole_catalogue() {
 #[case::digest_value_comment("digest-value-comment")]
 #[case::signed_info_twice("signed-info-twice")]
 #[case::cloned_certificate("cloned-certificate")]
+#[case::hmac_with_certificate("hmac-with-certificate")]
+#[case::md5_digest("md5-digest")]
+#[case::xslt_transform("xslt-transform")]
 #[case::many_groups("many-groups")]
 #[tokio::test]
 async fn attack(#[case] name: &str) {

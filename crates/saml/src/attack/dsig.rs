@@ -4,21 +4,17 @@
 //! another key. Each claims the forged identity; none is validly signed by the trusted key over
 //! what it says, so a correct SP refuses all three.
 
-use base64::Engine as _;
 use openssl::hash::MessageDigest;
 use openssl::x509::X509;
 
 use super::{
     assertion_mut, make_assertion_evil, make_spec_evil, shape, AttackContext, AttackError,
 };
-use crate::c14n::{self, Subset};
 use crate::keys::SigningKeys;
 use crate::sign::sign_response;
 use crate::spec::ResponseSpec;
 use crate::style::{DigestAlgorithm, SignMode};
-use crate::xml::{self, Element, Node, NS_ASSERTION, NS_DSIG};
-
-const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+use crate::xml::{self, Element, Node, NS_DSIG};
 
 /// How the forged digest is smuggled past the signature over `SignedInfo`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +46,11 @@ pub(super) fn forged_digest(
         ctx.uid_attribute,
         ctx.forged_identity(),
     );
-    let forged = forged_assertion_digest(&root, spec.digest_algorithm)
+    let md = match spec.digest_algorithm {
+        DigestAlgorithm::Sha256 => MessageDigest::sha256(),
+        DigestAlgorithm::Sha1 => MessageDigest::sha1(),
+    };
+    let forged = super::resign::assertion_digest(&root, md)
         .ok_or_else(|| shape(attack, "cannot digest the forged assertion"))?;
     let signature = assertion_mut(&mut root, attack)?
         .child_mut(NS_DSIG, "Signature")
@@ -87,37 +87,6 @@ fn digest_value_mut(parent: &mut Element) -> Option<&mut Element> {
     signed_info
         .child_mut(NS_DSIG, "Reference")?
         .child_mut(NS_DSIG, "DigestValue")
-}
-
-/// Base64 of the digest the assertion's Reference would need now: exclusive c14n of the
-/// assertion without its own Signature (XML-DSig §6.6.4), with the Reference's inclusive prefixes.
-fn forged_assertion_digest(root: &Element, algorithm: DigestAlgorithm) -> Option<String> {
-    let assertion = root.child(NS_ASSERTION, "Assertion")?;
-    let signature = assertion.child(NS_DSIG, "Signature")?;
-    let prefixes: Vec<&str> = signature
-        .child(NS_DSIG, "SignedInfo")?
-        .child(NS_DSIG, "Reference")?
-        .child(NS_DSIG, "Transforms")?
-        .children_named(NS_DSIG, "Transform")
-        .filter(|t| t.attr("Algorithm") == Some(EXC_C14N))
-        .flat_map(|t| t.children_named(EXC_C14N, "InclusiveNamespaces"))
-        .filter_map(|n| n.attr("PrefixList"))
-        .flat_map(str::split_ascii_whitespace)
-        .collect();
-    let canonical = c14n::canonicalize(
-        root,
-        &Subset {
-            apex: assertion,
-            omit: Some(signature),
-            inclusive_prefixes: &prefixes,
-        },
-    )?;
-    let md = match algorithm {
-        DigestAlgorithm::Sha256 => MessageDigest::sha256(),
-        DigestAlgorithm::Sha1 => MessageDigest::sha1(),
-    };
-    let digest = openssl::hash::hash(md, &canonical).ok()?;
-    Some(base64::engine::general_purpose::STANDARD.encode(digest))
 }
 
 /// `cloned-certificate`: the forged identity signed with the attacker's key, KeyInfo carrying a

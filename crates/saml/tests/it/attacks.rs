@@ -56,6 +56,9 @@ const CASES: &[(&str, &str)] = &[
     ("digest-value-comment", "Comment"),
     ("signed-info-twice", "SignatureShape"),
     ("cloned-certificate", "UntrustedCertificate"),
+    ("hmac-with-certificate", "WeakAlgorithm"),
+    ("md5-digest", "WeakAlgorithm"),
+    ("xslt-transform", "SignatureShape"),
     ("many-groups", "-"),
 ];
 
@@ -182,6 +185,9 @@ fn check(name: &str) {
 #[case::digest_value_comment("digest-value-comment")]
 #[case::signed_info_twice("signed-info-twice")]
 #[case::cloned_certificate("cloned-certificate")]
+#[case::hmac_with_certificate("hmac-with-certificate")]
+#[case::md5_digest("md5-digest")]
+#[case::xslt_transform("xslt-transform")]
 #[case::many_groups("many-groups")]
 fn attack(#[case] name: &str) {
     check(name);
@@ -238,6 +244,7 @@ fn one_window_documents_are_validly_signed(#[case] name: &str) {
 #[case::digest_value_comment("digest-value-comment")]
 #[case::signed_info_twice("signed-info-twice")]
 #[case::cloned_certificate("cloned-certificate")]
+#[case::hmac_with_certificate("hmac-with-certificate")]
 fn signature_differentials_fail_an_independent_verifier(#[case] name: &str) {
     for style in IdpStyle::ALL {
         let t = apply(name, style);
@@ -307,4 +314,28 @@ fn sp_initiated_attacks_need_an_outstanding_request() {
     assert!(Attack::InResponseToMissing
         .apply(&spec(style, None), &ctx)
         .is_err());
+}
+
+/// The re-made signatures digest the assertion as the signer does: where the content and the digest
+/// algorithm are unchanged (the XSLT transform copies its input), the DigestValue equals the genuine one.
+#[test]
+fn remade_signatures_digest_the_assertion_as_the_signer_does() {
+    let digest = |xml: &str| {
+        let start = xml.find("DigestValue>").unwrap() + "DigestValue>".len();
+        let end = start + xml[start..].find('<').unwrap();
+        xml[start..end].to_owned()
+    };
+    for style in IdpStyle::ALL {
+        let genuine = attack_free(style);
+        assert_eq!(
+            digest(&apply("xslt-transform", style).xml),
+            digest(&genuine)
+        );
+        let md5 = digest(&apply("md5-digest", style).xml);
+        assert_eq!(md5.len(), 24, "{md5}");
+        assert!(apply("md5-digest", style).xml.contains("xmldsig-more#md5"));
+        assert!(apply("hmac-with-certificate", style)
+            .xml
+            .contains("xmldsig-more#hmac-sha256"));
+    }
 }

@@ -179,6 +179,23 @@ faults! {
     UnlockedGroupPatch = "unlocked-group-patch",
         "PATCH /Groups/{id} reads the members, applies the operations outside the write transaction and writes the whole list back, so overlapping PATCHes drop each other's members",
         "an unlocked read-modify-write under Entra's parallel membership PATCHes (scimmy#79, fleet#50724, FusionAuth#2869)";
+                // issue 16: saml (a SHOULD of saml-attacks.md; grafana#132763)
+    // issue 16: saml
+    SamlConditionsExpiryOnly = "saml-conditions-expiry-only",
+        "checks the Conditions NotOnOrAfter but not the bearer SubjectConfirmationData's, so a Response posted after its delivery window (Entra: 5 minutes) but inside its Conditions (Entra: 70 minutes) logs in",
+        "an SP that takes Conditions as the assertion's only validity window (SAML Profiles §4.1.4.3: verify that the NotOnOrAfter of any bearer SubjectConfirmationData has not passed)";
+    SamlIgnoreSessionExpiry = "saml-ignore-session-expiry",
+        "does not check the AuthnStatement's SessionNotOnOrAfter and opens a session the IdP said had ended",
+        "an SP that never reads SessionNotOnOrAfter, the IdP's upper bound on sessions derived from the assertion (SAML Core §2.7.2)";
+    SamlAnyConfirmationMethod = "saml-any-confirmation-method",
+        "accepts an assertion whose only SubjectConfirmation is holder-of-key (or any method but bearer) without proof of the key",
+        "a subject check that reads SubjectConfirmationData whatever its Method (SAML Profiles §4.1.4.2: a bearer SubjectConfirmation is required)";
+    SamlKeyinfoCertByName = "saml-keyinfo-cert-by-name",
+        "trusts a KeyInfo certificate whose subject, issuer and serial number equal a pinned certificate's and verifies the signature with that certificate's key",
+        "trust decided by certificate name and serial instead of the pinned key (crewjam/saml#80, the KeyInfo injection of crewjam/saml#658, xml-crypto#403)";
+    SamlNodeLimit = "saml-node-limit",
+        "refuses a Response of more than 1000 elements before verifying it",
+        "the traversal cap grafana/saml applied to the whole signed element, which refused large valid Responses with big groups claims (grafana#132763, after goxmldsig GHSA-qhrp-hfff-vphr)";
 }
 
 impl fmt::Display for Fault {
@@ -211,8 +228,8 @@ impl Fault {
     }
 
     /// Whether only SHOULD cases can see this fault: what it breaks is known from
-    /// Grafana's code alone, or is an RFC SHOULD, which DESIGN.md's grading rule makes
-    /// `should`. `cargo xtask
+    /// Grafana's code or pull requests alone, or is an RFC SHOULD, or no source requires
+    /// it, which DESIGN.md's grading rule makes `should`. `cargo xtask
     /// mutants` counts such a fault caught when a SHOULD case that passed against the
     /// clean target warns under it; every other fault needs a failing MUST case.
     pub fn judged_by_should(self) -> bool {
@@ -226,6 +243,9 @@ impl Fault {
                 | Fault::UrnPathIgnored
                 | Fault::RemoveNonMemberFails
                 | Fault::ReplaceMembersAdds
+                // issue 16: saml (a SHOULD of saml-attacks.md; grafana#132763)
+                | Fault::SamlIgnoreSessionExpiry
+                | Fault::SamlNodeLimit
         )
     }
 }
@@ -311,7 +331,7 @@ mod tests {
                 f.name()
             );
         }
-        assert_eq!(Fault::ALL.len(), 44);
+        assert_eq!(Fault::ALL.len(), 49);
     }
 
     /// The README's table is rendered from the docs; on a mismatch, paste the printed

@@ -6,11 +6,16 @@
 //! Each carries the layer expected to refuse it ([`ExpectedOutcome`]).
 //!
 //! Signing modes: XSW1–2 re-sign the login with the Response signed only (they wrap the Response signature);
-//! XSW3–8 and `multiple-assertions-first-unsigned` with the Assertion signed only; every other attack keeps the
-//! spec's own mode.
+//! XSW3–8, `multiple-assertions-first-unsigned`, `digest-value-comment`, `signed-info-twice`,
+//! `hmac-with-certificate`, `md5-digest` and `xslt-transform` with the Assertion signed only; every other attack keeps the spec's own mode.
 
 use std::fmt;
 use std::str::FromStr;
+
+mod control;
+mod dsig;
+mod resign;
+mod window;
 
 use time::{Duration, OffsetDateTime};
 
@@ -133,6 +138,30 @@ attacks! {
     UidTwoAttributes = "uid-two-attributes",
     /// saml-attacks.md C "case variant": the attribute named in lower case (`useruid`), so a case-sensitive SP finds none.
     UidNameCaseChanged = "uid-name-case-changed",
+    /// Issue 16 "each validity window on its own": only the bearer SubjectConfirmationData's
+    /// NotOnOrAfter has passed (10 minutes past the skew); Conditions are open, as Entra's 70 minutes are.
+    SubjectConfirmationExpired = "subject-confirmation-expired",
+    /// Issue 16: only the AuthnStatement's SessionNotOnOrAfter has passed (10 minutes past the skew).
+    SessionExpired = "session-expired",
+    /// Issue 16: the only SubjectConfirmation is holder-of-key, not bearer (SAML Profiles §4.1.4.2).
+    HolderOfKeyConfirmation = "holder-of-key-confirmation",
+    /// Issue 16 (xml-crypto CVE-2025-29775): the assertion made evil, the forged digest in a comment
+    /// before the genuine DigestValue text, so the signature over SignedInfo still verifies.
+    DigestValueComment = "digest-value-comment",
+    /// Issue 16 (xml-crypto CVE-2025-29774): the assertion made evil and a second SignedInfo carrying its digest.
+    SignedInfoTwice = "signed-info-twice",
+    /// Issue 16: evil identity signed with the attacker's key, KeyInfo holding a certificate with the
+    /// trusted one's subject, issuer and serial around the attacker's key.
+    ClonedCertificate = "cloned-certificate",
+    /// Issue 16 (xml-crypto key confusion): evil identity, SignatureMethod HMAC-SHA256 keyed with the
+    /// trusted certificate's PEM, which anyone holding the IdP metadata can compute.
+    HmacWithCertificate = "hmac-with-certificate",
+    /// Issue 16: MD5 DigestMethod, re-signed with the trusted key.
+    Md5Digest = "md5-digest",
+    /// Issue 16: an (identity) XSLT transform in the Reference, re-signed with the trusted key.
+    XsltTransform = "xslt-transform",
+    /// Issue 16 control (grafana#132763): the groups claim with 1000 more values, re-signed. Must be accepted.
+    ManyGroups = "many-groups",
 }
 
 /// The SP check that refuses an attack the verifier lets through.
@@ -270,7 +299,7 @@ impl Attack {
     pub fn expected(&self) -> ExpectedOutcome {
         use Attack::*;
         match self {
-            ExpiredInsideSkew | NotYetValidInsideSkew => ExpectedOutcome::Accepted,
+            ExpiredInsideSkew | NotYetValidInsideSkew | ManyGroups => ExpectedOutcome::Accepted,
             Replay => ExpectedOutcome::SpRejects(SpCheck::ReplayCache),
             UidMissing | UidEmpty | UidTwoValues | UidTwoAttributes | UidNameCaseChanged => {
                 ExpectedOutcome::SpRejects(SpCheck::IdentityLink)
@@ -311,6 +340,34 @@ impl Attack {
         let evil_response_id = format!("{EVIL_ID_PREFIX}{}", base.response_id);
         let evil_assertion_id = format!("{EVIL_ID_PREFIX}{}", base.assertion_id);
         let xml = match self {
+            SubjectConfirmationExpired => {
+                window::subject_confirmation_expired(&mut spec, ctx, name)?;
+                sign(&spec, ctx.trusted)?
+            }
+            SessionExpired => {
+                window::session_expired(&mut spec, ctx);
+                sign(&spec, ctx.trusted)?
+            }
+            HolderOfKeyConfirmation => {
+                window::holder_of_key(&mut spec);
+                sign(&spec, ctx.trusted)?
+            }
+            DigestValueComment => {
+                dsig::forged_digest(&mut spec, ctx, name, dsig::Smuggle::DigestValueComment)?
+            }
+            SignedInfoTwice => {
+                dsig::forged_digest(&mut spec, ctx, name, dsig::Smuggle::SecondSignedInfo)?
+            }
+            ClonedCertificate => dsig::cloned_certificate(&mut spec, ctx, name)?,
+            HmacWithCertificate => {
+                resign::remade(&mut spec, ctx, name, resign::Remake::HmacWithCertificate)?
+            }
+            Md5Digest => resign::remade(&mut spec, ctx, name, resign::Remake::Md5Digest)?,
+            XsltTransform => resign::remade(&mut spec, ctx, name, resign::Remake::XsltTransform)?,
+            ManyGroups => {
+                control::many_groups(&mut spec);
+                sign(&spec, ctx.trusted)?
+            }
             Unsigned => spec.to_unsigned_xml(),
             ModifiedAfterSigning => {
                 let mut root = xml::parse(&sign(&spec, ctx.trusted)?).map_err(rewrite)?;

@@ -49,7 +49,7 @@ fn the_catalogue_has_sixty_scenarios_across_the_areas_of_issue_6() {
 
 /// Attacks whose refusal no source requires (DESIGN.md's grading rule), judged by a
 /// `should` scenario, with the reason.
-const SHOULD_ONLY: [(&str, &str); 8] = [
+const SHOULD_ONLY: [(&str, &str); 11] = [
     (
         "rsa-sha1-signature",
         "discouraged, not forbidden; Entra and Okta offer SHA-1",
@@ -81,6 +81,18 @@ const SHOULD_ONLY: [(&str, &str); 8] = [
     (
         "uid-two-attributes",
         "the trusted IdP signed both attributes; refusing the ambiguity is careful, not required",
+    ),
+    (
+        "session-expired",
+        "SessionNotOnOrAfter bounds the session, not the assertion's validity (SAML Core §2.7.2)",
+    ),
+    (
+        "md5-digest",
+        "re-signed by the trusted key; RFC 6931 discourages MD5, SAML does not forbid it",
+    ),
+    (
+        "xslt-transform",
+        "re-signed by the trusted key; SAML Core §5.4.4 says SHOULD NOT",
     ),
 ];
 

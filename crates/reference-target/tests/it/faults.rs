@@ -28,7 +28,12 @@ fn test_of(fault: Fault) -> &'static str {
         | Fault::SamlXsw
         | Fault::SamlNoReplayCache
         | Fault::SamlIgnoreAudience
-        | Fault::SamlIgnoreExpiry => "saml_login::a_saml_fault_accepts_its_attack",
+        | Fault::SamlIgnoreExpiry
+        | Fault::SamlConditionsExpiryOnly
+        | Fault::SamlIgnoreSessionExpiry
+        | Fault::SamlAnyConfirmationMethod
+        | Fault::SamlKeyinfoCertByName => "saml_login::a_saml_fault_accepts_its_attack",
+        Fault::SamlNodeLimit => "saml_login::node_limit_refuses_a_large_valid_response",
         Fault::SamlOverwriteProfile => "saml_login::overwrite_profile_takes_the_saml_values",
         Fault::SamlAllowDisabled => "saml_login::allow_disabled_lets_a_deactivated_user_in",
         Fault::SamlEmptyUid => "saml_login::empty_uid_falls_through_to_the_email",

@@ -458,6 +458,16 @@ const ATTACK_CASES: &[(&str, &str)] = &[
         "uid-name-case-changed",
         "user.sync.user-externalUID-mismatch",
     ),
+    ("subject-confirmation-expired", "saml.invalid-response"),
+    ("session-expired", "saml.invalid-response"),
+    ("holder-of-key-confirmation", "saml.invalid-response"),
+    ("digest-value-comment", "saml.invalid-response"),
+    ("signed-info-twice", "saml.invalid-response"),
+    ("cloned-certificate", "saml.invalid-response"),
+    ("hmac-with-certificate", "saml.invalid-response"),
+    ("md5-digest", "saml.invalid-response"),
+    ("xslt-transform", "saml.invalid-response"),
+    ("many-groups", "-"),
 ];
 
 #[test]
@@ -506,6 +516,16 @@ fn attack_cases_cover_the_whole_catalogue() {
 #[case::uid_two_values("uid-two-values")]
 #[case::uid_two_attributes("uid-two-attributes")]
 #[case::uid_name_case_changed("uid-name-case-changed")]
+#[case::subject_confirmation_expired("subject-confirmation-expired")]
+#[case::session_expired("session-expired")]
+#[case::holder_of_key_confirmation("holder-of-key-confirmation")]
+#[case::digest_value_comment("digest-value-comment")]
+#[case::signed_info_twice("signed-info-twice")]
+#[case::cloned_certificate("cloned-certificate")]
+#[case::hmac_with_certificate("hmac-with-certificate")]
+#[case::md5_digest("md5-digest")]
+#[case::xslt_transform("xslt-transform")]
+#[case::many_groups("many-groups")]
 #[tokio::test]
 async fn attack(#[case] name: &str) {
     let attack: Attack = name.parse().unwrap();
@@ -1082,6 +1102,16 @@ async fn post_attack_as(t: &LoginTarget, persona: &str, name: &str) -> Posted {
 #[case::ignore_audience(reference_target::Fault::SamlIgnoreAudience, "wrong-audience")]
 #[case::ignore_expiry(reference_target::Fault::SamlIgnoreExpiry, "expired")]
 #[case::ignore_expiry_past_skew(reference_target::Fault::SamlIgnoreExpiry, "expired-past-skew")]
+#[case::conditions_expiry_only(
+    reference_target::Fault::SamlConditionsExpiryOnly,
+    "subject-confirmation-expired"
+)]
+#[case::ignore_session_expiry(reference_target::Fault::SamlIgnoreSessionExpiry, "session-expired")]
+#[case::any_confirmation_method(
+    reference_target::Fault::SamlAnyConfirmationMethod,
+    "holder-of-key-confirmation"
+)]
+#[case::keyinfo_cert_by_name(reference_target::Fault::SamlKeyinfoCertByName, "cloned-certificate")]
 #[tokio::test]
 async fn a_saml_fault_accepts_its_attack(
     #[case] fault: reference_target::Fault,
@@ -1099,8 +1129,11 @@ async fn a_saml_fault_accepts_its_attack(
     let cookie = posted.assert_accepted();
     let (status, me) = faulty.whoami(Some(&cookie)).await;
     assert_eq!(status, 200, "{me}");
-    if fault == reference_target::Fault::SamlXsw {
-        // The identity came from the unsigned, first assertion.
+    if matches!(
+        fault,
+        reference_target::Fault::SamlXsw | reference_target::Fault::SamlKeyinfoCertByName
+    ) {
+        // The identity came from the unsigned, first assertion, or the attacker's signature.
         assert_ne!(me["email"], claims(persona).email, "{me}");
     } else {
         assert_eq!(me["email"], claims(persona).email, "{me}");
@@ -1123,6 +1156,17 @@ async fn a_saml_fault_accepts_its_attack(
 #[case::audience_keeps_expiry(reference_target::Fault::SamlIgnoreAudience, "expired")]
 #[case::expiry_keeps_not_before(reference_target::Fault::SamlIgnoreExpiry, "not-yet-valid")]
 #[case::expiry_keeps_audience(reference_target::Fault::SamlIgnoreExpiry, "wrong-audience")]
+#[case::conditions_only_keeps_conditions(
+    reference_target::Fault::SamlConditionsExpiryOnly,
+    "expired"
+)]
+#[case::session_keeps_the_rest(reference_target::Fault::SamlIgnoreSessionExpiry, "expired")]
+#[case::any_method_keeps_recipient(
+    reference_target::Fault::SamlAnyConfirmationMethod,
+    "wrong-recipient"
+)]
+#[case::by_name_keeps_unknown_keys(reference_target::Fault::SamlKeyinfoCertByName, "untrusted-key")]
+#[case::node_limit_keeps_signatures(reference_target::Fault::SamlNodeLimit, "unsigned")]
 #[tokio::test]
 async fn a_saml_fault_is_narrow(#[case] fault: reference_target::Fault, #[case] attack: &str) {
     let faulty = LoginTarget::start_with_faults(SYNC_ON, &[fault]).await;
@@ -1472,4 +1516,24 @@ async fn session_on_refusal_sets_the_session_cookie(
     assert_eq!(cookie.is_some(), session);
     let (status, _) = t.whoami(cookie.as_deref()).await;
     assert_eq!(status == 200, session, "whoami answered {status}");
+}
+
+/// `saml-node-limit` refuses the large valid Response the clean target accepts (grafana#132763).
+#[rstest]
+#[tokio::test]
+async fn node_limit_refuses_a_large_valid_response(
+    #[values("entra", "okta", "rfc")] persona: &str,
+) {
+    let clean = LoginTarget::start(SYNC_ON).await;
+    clean.provision(persona).await;
+    post_attack_as(&clean, persona, "many-groups")
+        .await
+        .assert_accepted();
+
+    let faulty =
+        LoginTarget::start_with_faults(SYNC_ON, &[reference_target::Fault::SamlNodeLimit]).await;
+    faulty.provision(persona).await;
+    post_attack_as(&faulty, persona, "many-groups")
+        .await
+        .assert_refused(401, "saml.invalid-response");
 }

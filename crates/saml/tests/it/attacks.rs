@@ -50,6 +50,16 @@ const CASES: &[(&str, &str)] = &[
     ("uid-two-values", "-"),
     ("uid-two-attributes", "-"),
     ("uid-name-case-changed", "-"),
+    ("subject-confirmation-expired", "Expired"),
+    ("session-expired", "Expired"),
+    ("holder-of-key-confirmation", "NoBearerConfirmation"),
+    ("digest-value-comment", "Comment"),
+    ("signed-info-twice", "SignatureShape"),
+    ("cloned-certificate", "UntrustedCertificate"),
+    ("hmac-with-certificate", "WeakAlgorithm"),
+    ("md5-digest", "WeakAlgorithm"),
+    ("xslt-transform", "SignatureShape"),
+    ("many-groups", "-"),
 ];
 
 #[test]
@@ -169,6 +179,16 @@ fn check(name: &str) {
 #[case::uid_two_values("uid-two-values")]
 #[case::uid_two_attributes("uid-two-attributes")]
 #[case::uid_name_case_changed("uid-name-case-changed")]
+#[case::subject_confirmation_expired("subject-confirmation-expired")]
+#[case::session_expired("session-expired")]
+#[case::holder_of_key_confirmation("holder-of-key-confirmation")]
+#[case::digest_value_comment("digest-value-comment")]
+#[case::signed_info_twice("signed-info-twice")]
+#[case::cloned_certificate("cloned-certificate")]
+#[case::hmac_with_certificate("hmac-with-certificate")]
+#[case::md5_digest("md5-digest")]
+#[case::xslt_transform("xslt-transform")]
+#[case::many_groups("many-groups")]
 fn attack(#[case] name: &str) {
     check(name);
 }
@@ -200,6 +220,83 @@ fn rewritten_documents_keep_a_cryptographically_valid_signature(#[case] name: &s
     }
 }
 
+/// The one-window and control documents are validly signed by the trusted key, so a refusal can only come
+/// from the window or method check under test: bergshamra accepts every signature in them.
+#[rstest]
+#[case::subject_confirmation_expired("subject-confirmation-expired")]
+#[case::session_expired("session-expired")]
+#[case::holder_of_key_confirmation("holder-of-key-confirmation")]
+#[case::many_groups("many-groups")]
+fn one_window_documents_are_validly_signed(#[case] name: &str) {
+    for style in IdpStyle::ALL {
+        let t = apply(name, style);
+        let flags = bergshamra_verify(&t.xml, persona_keys(style).certificate()).unwrap();
+        assert!(
+            !flags.is_empty() && flags.iter().all(|f| *f),
+            "{name}/{style:?}: {flags:?}"
+        );
+    }
+}
+
+/// The signature differentials say what the trusted key never signed: bergshamra, an independent verifier with
+/// the trusted key only, refuses them too (an error, or a signature that does not verify).
+#[rstest]
+#[case::digest_value_comment("digest-value-comment")]
+#[case::signed_info_twice("signed-info-twice")]
+#[case::cloned_certificate("cloned-certificate")]
+#[case::hmac_with_certificate("hmac-with-certificate")]
+fn signature_differentials_fail_an_independent_verifier(#[case] name: &str) {
+    for style in IdpStyle::ALL {
+        let t = apply(name, style);
+        match bergshamra_verify(&t.xml, persona_keys(style).certificate()) {
+            Err(_) => {}
+            Ok(flags) => assert!(flags.iter().any(|f| !*f), "{name}/{style:?}: {flags:?}"),
+        }
+    }
+}
+
+/// `digest-value-comment` keeps the signature over SignedInfo intact (exclusive c14n drops the comment):
+/// with the comment removed, only the assertion's digest fails, which is what the CVE's reader never checked.
+#[test]
+fn digest_value_comment_keeps_the_signed_info_bytes() {
+    for style in IdpStyle::ALL {
+        let t = apply("digest-value-comment", style);
+        let (before, rest) = t.xml.split_once("<!--").expect("a comment");
+        let (forged, after) = rest.split_once("-->").expect("a closed comment");
+        assert!(!forged.is_empty());
+        let genuine = attack_free(style);
+        let digest = |xml: &str| {
+            let start = xml.find("DigestValue>").unwrap() + "DigestValue>".len();
+            xml[start..start + 44].to_owned()
+        };
+        assert_eq!(digest(&format!("{before}{after}")), digest(&genuine));
+        assert_ne!(forged, digest(&genuine));
+    }
+}
+
+fn attack_free(style: IdpStyle) -> String {
+    let mut spec = spec(style, Some(REQUEST_ID));
+    spec.sign = saml::SignMode::Assertion;
+    saml::sign_response(&spec, &persona_keys(style)).unwrap()
+}
+
+fn apply(name: &str, style: IdpStyle) -> saml::Tampered {
+    let attack: Attack = name.parse().unwrap();
+    let trusted = persona_keys(style);
+    let attacker = keys("attacker");
+    let ctx = AttackContext {
+        trusted: &trusted,
+        attacker: &attacker,
+        uid_attribute: GRAFANA_UID_ATTRIBUTE,
+        clock_skew: DEFAULT_CLOCK_SKEW,
+        now: NOW,
+        victim: None,
+    };
+    attack
+        .apply(&spec(style, Some(REQUEST_ID)), &ctx)
+        .unwrap_or_else(|e| panic!("{name}/{style:?}: {e}"))
+}
+
 #[test]
 fn sp_initiated_attacks_need_an_outstanding_request() {
     let style = IdpStyle::Okta;
@@ -217,4 +314,28 @@ fn sp_initiated_attacks_need_an_outstanding_request() {
     assert!(Attack::InResponseToMissing
         .apply(&spec(style, None), &ctx)
         .is_err());
+}
+
+/// The re-made signatures digest the assertion as the signer does: where the content and the digest
+/// algorithm are unchanged (the XSLT transform copies its input), the DigestValue equals the genuine one.
+#[test]
+fn remade_signatures_digest_the_assertion_as_the_signer_does() {
+    let digest = |xml: &str| {
+        let start = xml.find("DigestValue>").unwrap() + "DigestValue>".len();
+        let end = start + xml[start..].find('<').unwrap();
+        xml[start..end].to_owned()
+    };
+    for style in IdpStyle::ALL {
+        let genuine = attack_free(style);
+        assert_eq!(
+            digest(&apply("xslt-transform", style).xml),
+            digest(&genuine)
+        );
+        let md5 = digest(&apply("md5-digest", style).xml);
+        assert_eq!(md5.len(), 24, "{md5}");
+        assert!(apply("md5-digest", style).xml.contains("xmldsig-more#md5"));
+        assert!(apply("hmac-with-certificate", style)
+            .xml
+            .contains("xmldsig-more#hmac-sha256"));
+    }
 }

@@ -196,6 +196,19 @@ faults! {
     SamlNodeLimit = "saml-node-limit",
         "refuses a Response of more than 1000 elements before verifying it",
         "the traversal cap grafana/saml applied to the whole signed element, which refused large valid Responses with big groups claims (grafana#132763, after goxmldsig GHSA-qhrp-hfff-vphr)";
+    // issue 16: identity
+    ExternalIdChangeIgnored = "external-id-change-ignored",
+        "stores a changed externalId on the SCIM user but keeps the old one as the login link",
+        "a re-keyed user locked out and the old uid still accepted (Grafana: the IdP updates the External ID and Grafana updates the authentication validations to expect it)";
+    DuplicateExternalId = "duplicate-external-id",
+        "lets a second SCIM user take an externalId another provisioned user already has",
+        "two accounts behind one login uid (RFC 7643 §3.1: externalId identifies the resource to the client)";
+    AdoptProvisionedByEmail = "adopt-provisioned-by-email",
+        "a create adopts the app user with its email even when that user is provisioned by another SCIM user or is the server admin",
+        "email adoption without the provisioned and admin guard: a SCIM client takes over accounts it does not own (CVE-2025-41115's threat model; ciso-assistant PR #4658)";
+    UpdateTakesEmail = "update-takes-email",
+        "an update that sets another user's email takes it, and that user is left with a changed one",
+        "a SCIM update rewriting an account's email to one another account holds, the first half of the reset-password takeover ciso-assistant PR #4658 closed";
 }
 
 impl fmt::Display for Fault {
@@ -246,6 +259,10 @@ impl Fault {
                 // issue 16: saml (a SHOULD of saml-attacks.md; grafana#132763)
                 | Fault::SamlIgnoreSessionExpiry
                 | Fault::SamlNodeLimit
+                // issue 16: identity (Grafana is silent; RFC 7644 and other SCIM servers)
+                | Fault::DuplicateExternalId
+                | Fault::AdoptProvisionedByEmail
+                | Fault::UpdateTakesEmail
         )
     }
 }
@@ -331,7 +348,7 @@ mod tests {
                 f.name()
             );
         }
-        assert_eq!(Fault::ALL.len(), 49);
+        assert_eq!(Fault::ALL.len(), 53);
     }
 
     /// The README's table is rendered from the docs; on a mismatch, paste the printed

@@ -202,6 +202,27 @@ fn check_email(conn: &Connection, w: &UserWrite, own_user: i64) -> Result<(), Ap
     }
 }
 
+/// `externalId` is the login link (the SAML uid must equal it), so two SCIM users
+/// cannot share one; `own_scim` is the SCIM user being written.
+fn check_external_id(
+    conn: &Connection,
+    external_id: &str,
+    own_scim: Option<&str>,
+) -> Result<(), AppError> {
+    let other: Option<String> = conn
+        .prepare_cached("SELECT id FROM scim_user WHERE external_id = ?1")?
+        .query_row([external_id], |r| r.get(0))
+        .optional()?;
+    match other {
+        Some(other) if own_scim != Some(other.as_str()) => Err(taken(
+            "externalId",
+            external_id,
+            "is already the externalId of another provisioned user",
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn scim_id_by_user_name(conn: &Connection, lower: &str) -> rusqlite::Result<Option<String>> {
     conn.prepare_cached("SELECT id FROM scim_user WHERE user_name_lower = ?1")?
         .query_row([lower], |r| r.get(0))
@@ -277,6 +298,9 @@ pub fn create(
         .external_id
         .clone()
         .ok_or_else(|| ScimError::invalid_value("attribute `externalId` is required"))?;
+    if !faults.has(Fault::DuplicateExternalId) {
+        check_external_id(conn, &external_id, None)?;
+    }
     let disabled = !w.active.unwrap_or(true);
     let mut user_name_key = w.user_name.to_lowercase();
     if faults.has(Fault::DuplicateUsername) && scim_id_by_user_name(conn, &user_name_key)?.is_some()
@@ -310,16 +334,20 @@ pub fn create(
             }
         }
     }
-    let takeover = faults.has(Fault::ExternalIdAsUid) && owner.is_some();
-    if owner
-        .as_ref()
-        .is_none_or(|o| o.scim_id.is_none() && (!o.is_admin || takeover))
-    {
+    // Fault (adopt-provisioned-by-email): any email owner is adopted, another
+    // provisioned user or the server admin included.
+    let takeover = (faults.has(Fault::ExternalIdAsUid)
+        || faults.has(Fault::AdoptProvisionedByEmail))
+        && owner.is_some();
+    if owner.as_ref().is_none_or(|o| {
+        (o.scim_id.is_none() || faults.has(Fault::AdoptProvisionedByEmail))
+            && (!o.is_admin || takeover)
+    }) {
         // The email is free or belongs to the user adopted below.
         check_user_name(conn, &w, owner.as_ref().map(|o| o.id), None)?;
     }
     let user_id = match owner {
-        Some(owner) if owner.scim_id.is_some() => {
+        Some(owner) if owner.scim_id.is_some() && !faults.has(Fault::AdoptProvisionedByEmail) => {
             return Err(taken(
                 "email",
                 &w.email,
@@ -334,6 +362,12 @@ pub fn create(
             ));
         }
         Some(owner) => {
+            if owner.scim_id.is_some() {
+                // Fault (adopt-provisioned-by-email): the new SCIM user takes the
+                // account over; the SCIM user that provisioned it is dropped.
+                conn.prepare_cached("DELETE FROM scim_user WHERE user_id = ?1")?
+                    .execute([owner.id])?;
+            }
             // Grafana PR #108657: adopt the existing account.
             conn.prepare_cached(
                 "UPDATE user SET login = ?1, email = ?2, name = ?3, is_provisioned = 1, is_disabled = ?4,
@@ -430,13 +464,30 @@ pub fn replace(
         }
     };
     check_user_name(conn, &w, Some(rec.user_id), Some(id))?;
+    if faults.has(Fault::UpdateTakesEmail) {
+        // Fault: the update takes the email; its previous owner gets a tagged one.
+        if let Some(other) = app_user_by_email(conn, &w.email)?.filter(|o| o.id != rec.user_id) {
+            conn.prepare_cached("UPDATE user SET email = ?1 WHERE id = ?2")?
+                .execute(params![
+                    tagged(&w.email, &format!("moved-{}", short_tag())),
+                    other.id
+                ])?;
+        }
+    }
     check_email(conn, &w, rec.user_id)?;
+    if !faults.has(Fault::DuplicateExternalId) {
+        check_external_id(conn, &external_id, Some(id))?;
+    }
     let disabled = w.active.map_or(rec.is_disabled, |active| !active);
     conn.prepare_cached(
         "UPDATE user SET login = ?1, email = ?2, name = ?3, is_disabled = ?4, updated = ?5 WHERE id = ?6",
     )?
     .execute(params![w.user_name, w.email, w.name, disabled, now, rec.user_id])?;
-    if rec.external_id.as_deref() != Some(external_id.as_str()) {
+    // Fault (external-id-change-ignored): the SCIM resource shows the new externalId
+    // but the login link keeps the old one.
+    if rec.external_id.as_deref() != Some(external_id.as_str())
+        && !faults.has(Fault::ExternalIdChangeIgnored)
+    {
         set_external_uid(conn, rec.user_id, &external_id, now)?;
     }
     conn.prepare_cached(

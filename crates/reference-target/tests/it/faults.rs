@@ -79,6 +79,13 @@ fn test_of(fault: Fault) -> &'static str {
         Fault::ReplaceMembersAdds => "faults_interop::replace_members_adds",
         Fault::ManagerStringRefused => "faults_interop::manager_string_refused",
         Fault::UnlockedGroupPatch => "faults_interop::unlocked_group_patch",
+        // issue 16: identity
+        Fault::ExternalIdChangeIgnored => {
+            "saml_login::external_id_change_ignored_keeps_the_old_uid"
+        }
+        Fault::DuplicateExternalId => "faults_identity::duplicate_external_id",
+        Fault::AdoptProvisionedByEmail => "faults_identity::adopt_provisioned_by_email",
+        Fault::UpdateTakesEmail => "faults_identity::update_takes_email",
     }
 }
 
@@ -92,6 +99,7 @@ fn every_fault_names_its_test() {
         let file = match module {
             "faults" => this_file,
             "faults_interop" => include_str!("faults_interop.rs"),
+            "faults_identity" => include_str!("faults_identity.rs"),
             _ => saml_file,
         };
         assert!(

@@ -6,6 +6,7 @@ mod config;
 mod discovery;
 mod errors;
 mod faults;
+mod faults_identity;
 mod faults_interop;
 mod home_page;
 mod logs;

@@ -1537,3 +1537,41 @@ async fn node_limit_refuses_a_large_valid_response(
         .await
         .assert_refused(401, "saml.invalid-response");
 }
+
+// issue 16: identity
+
+#[rstest]
+#[case::clean(&[], false)]
+#[case::ignored(&[reference_target::Fault::ExternalIdChangeIgnored], true)]
+#[tokio::test]
+async fn external_id_change_ignored_keeps_the_old_uid(
+    #[case] faults: &[reference_target::Fault],
+    #[case] old_link_kept: bool,
+) {
+    let t = LoginTarget::start_with_faults(SYNC_ON, faults).await;
+    let id = t.provision("rfc").await;
+    let op = serde_json::json!([{"op": "replace", "path": "externalId", "value": "uid-rekeyed"}]);
+    let body = t
+        .scim(
+            reqwest::Method::PATCH,
+            &format!("{BASE}/Users/{id}"),
+            Some(&patch(op)),
+        )
+        .await;
+    assert_eq!(body["externalId"], "uid-rekeyed");
+    let rekeyed = UserClaims {
+        uid: "uid-rekeyed".into(),
+        ..claims("rfc")
+    };
+    let (new_uid, old_uid) = (
+        t.log_in_as("rfc", &rekeyed).await,
+        t.log_in_as("rfc", &claims("rfc")).await,
+    );
+    if old_link_kept {
+        old_uid.assert_accepted();
+        new_uid.assert_refused(401, "user.sync.user-externalUID-mismatch");
+    } else {
+        new_uid.assert_accepted();
+        old_uid.assert_refused(401, "user.sync.user-externalUID-mismatch");
+    }
+}

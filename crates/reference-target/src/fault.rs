@@ -196,6 +196,16 @@ faults! {
     SamlNodeLimit = "saml-node-limit",
         "refuses a Response of more than 1000 elements before verifying it",
         "the traversal cap grafana/saml applied to the whole signed element, which refused large valid Responses with big groups claims (grafana#132763, after goxmldsig GHSA-qhrp-hfff-vphr)";
+    // issue 16: login
+    SessionSurvivesDisable = "session-survives-disable",
+        "keeps the login sessions of a user SCIM disables or deletes, and serves them whatever the user's state",
+        "deprovisioning that changes the user row but never ends its sessions (authentik#25081, better-auth#10242; IPSIE IL1-SCIM draft: revoke active sessions)";
+    OpenRedirectRelayState = "open-redirect-relay-state",
+        "redirects after a login to any RelayState that names no outstanding request, unchecked (`https://evil.example`, `//evil.example`, `/\\evil.example`)",
+        "RelayState taken as the return URL without checking it stays on the site (CWE-601; saml-attacks.md B RelayState)";
+    RequestReusable = "request-reusable",
+        "keeps an AuthnRequest outstanding after a Response answered it, so a second Response with new assertion ids logs in again",
+        "request ids tracked but never consumed; the replay cache sees only assertion ids (saml-attacks.md B InResponseTo reused)";
 }
 
 impl fmt::Display for Fault {
@@ -246,6 +256,10 @@ impl Fault {
                 // issue 16: saml (a SHOULD of saml-attacks.md; grafana#132763)
                 | Fault::SamlIgnoreSessionExpiry
                 | Fault::SamlNodeLimit
+                // issue 16: login (IPSIE's SHOULD; saml-attacks.md rows no SAML MUST backs)
+                | Fault::SessionSurvivesDisable
+                | Fault::OpenRedirectRelayState
+                | Fault::RequestReusable
         )
     }
 }
@@ -331,7 +345,7 @@ mod tests {
                 f.name()
             );
         }
-        assert_eq!(Fault::ALL.len(), 49);
+        assert_eq!(Fault::ALL.len(), 52);
     }
 
     /// The README's table is rendered from the docs; on a mismatch, paste the printed

@@ -79,6 +79,12 @@ fn test_of(fault: Fault) -> &'static str {
         Fault::ReplaceMembersAdds => "faults_interop::replace_members_adds",
         Fault::ManagerStringRefused => "faults_interop::manager_string_refused",
         Fault::UnlockedGroupPatch => "faults_interop::unlocked_group_patch",
+        // issue 16: login
+        Fault::SessionSurvivesDisable => "saml_login::session_survives_disable_keeps_the_session",
+        Fault::RequestReusable => "saml_login::request_reusable_accepts_a_second_answer",
+        Fault::OpenRedirectRelayState => {
+            "saml_login::open_redirect_follows_an_off_site_relay_state"
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use crate::catalogue::Case;
 use crate::event::{CaseResult, Outcome, Source, TranscriptEntry};
 use crate::expect::{self, TeamWant};
 use crate::http::Answer;
-use crate::login::{self, LoginResult};
+use crate::login::{self, LoginMemory, LoginResult};
 use crate::observe::{self, id_text, LastSync};
 use crate::options::Shared;
 use crate::paging;
@@ -77,6 +77,7 @@ pub(crate) async fn run_case(case: &Case, shared: &Shared) -> CaseResult {
         last_sync: None,
         last_login: None,
         last_response: None,
+        logins: LoginMemory::default(),
     };
     let stop = match tokio::time::timeout(shared.opts.case_timeout, run.steps()).await {
         Ok(r) => r.err(),
@@ -131,6 +132,8 @@ struct CaseSteps<'a> {
     last_login: Option<LoginResult>,
     /// The answer to the last `request` step and its transcript entry.
     last_response: Option<(u64, Answer)>,
+    /// Sessions kept and the last AuthnRequest, for later login steps and checks.
+    logins: LoginMemory,
 }
 
 impl CaseSteps<'_> {
@@ -169,7 +172,7 @@ impl CaseSteps<'_> {
                 self.sync(s.allow_errors).await
             }
             Step::Login(l) => {
-                self.last_login = Some(login::login(&mut self.cx, l).await?);
+                self.last_login = Some(login::login(&mut self.cx, l, &mut self.logins).await?);
                 Ok(())
             }
             Step::Request(r) => {
@@ -259,6 +262,11 @@ impl CaseSteps<'_> {
         }
         if let Some(p) = &e.paging {
             paging::expect_paging(&mut self.cx, p).await?;
+        }
+        if let Some(want) = &e.session {
+            let probe = login::probe_session(&mut self.cx, &self.logins, &want.key).await?;
+            self.cx
+                .mismatches(expect::session(step, want, probe.as_ref()));
         }
         if e.last_status.is_some() || e.requests.is_some() || e.sync_errors.is_some() {
             let Some(last) = &self.last_sync else {
@@ -364,6 +372,10 @@ impl CaseSteps<'_> {
         };
         let (found, notes) = expect::login(step, l, accepted_login.as_deref(), last, session);
         self.cx.mismatches(found);
+        if l.stays_on_site {
+            let base = &self.cx.shared().opts.base_url;
+            self.cx.mismatches(expect::stays_on_site(step, base, last));
+        }
         for note in notes {
             self.cx.note(note);
         }

@@ -13,6 +13,10 @@ use crate::observe::{app_user_id, Found, LastSync};
 use crate::profile::{Refusal, SessionSection};
 use crate::scenario::{AppExpect, Expect, JsonType, LoginExpect, ResponseExpect, UserExpect};
 
+mod flow;
+
+pub(crate) use flow::{session, stays_on_site};
+
 /// RFC 7644 §3.12: the schema URI of an error response.
 const SCIM_ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 
@@ -658,6 +662,7 @@ mod tests {
             message: message.map(str::to_owned),
             whoami_login: who.map(str::to_owned),
             exchange: 7,
+            location: None,
         }
     }
 

@@ -14,6 +14,32 @@ mod request;
 
 use browser::{json_str, Browser};
 
+/// What a case's logins leave for later steps: the sessions kept by key
+/// (`keep_session`) and the last AuthnRequest answered (`reuse_request`).
+#[derive(Debug, Default)]
+pub(crate) struct LoginMemory {
+    sessions: std::collections::BTreeMap<String, KeptSession>,
+    /// The id and RelayState of the last SP-initiated login's AuthnRequest.
+    last_request: Option<idp::AuthnRequestAnswer>,
+}
+
+/// A session a login kept: its cookie and the login `whoami` named then.
+#[derive(Debug, Clone)]
+struct KeptSession {
+    cookie: (String, String),
+    login: Option<String>,
+}
+
+/// A kept session probed again: the login it was opened for, what `whoami` names now
+/// (`None`: not `200`, or no login), and the transcript entry of that answer.
+#[derive(Debug, Clone)]
+pub(crate) struct SessionProbe {
+    pub opened_for: Option<String>,
+    pub now: Option<String>,
+    pub status: u16,
+    pub exchange: u64,
+}
+
 /// What one login produced.
 #[derive(Debug, Clone)]
 pub(crate) struct LoginResult {
@@ -28,6 +54,8 @@ pub(crate) struct LoginResult {
     pub whoami_login: Option<String>,
     /// The transcript entry of the ACS answer.
     pub exchange: u64,
+    /// The ACS answer's `Location`, when it redirected.
+    pub location: Option<String>,
 }
 
 impl LoginResult {
@@ -39,6 +67,7 @@ impl LoginResult {
             message: None,
             whoami_login: None,
             exchange,
+            location: None,
         }
     }
 
@@ -54,7 +83,11 @@ impl LoginResult {
 }
 
 /// Run one login step.
-pub(crate) async fn login(run: &mut CaseRun<'_>, step: &LoginStep) -> Result<LoginResult, Stop> {
+pub(crate) async fn login(
+    run: &mut CaseRun<'_>,
+    step: &LoginStep,
+    memory: &mut LoginMemory,
+) -> Result<LoginResult, Stop> {
     let err = |m: &dyn std::fmt::Display| fail(run.step_no(), m);
     let shared = run.shared();
     let (Some(saml_cfg), Some(session)) = (&shared.opts.profile.saml, &shared.opts.profile.session)
@@ -76,7 +109,12 @@ pub(crate) async fn login(run: &mut CaseRun<'_>, step: &LoginStep) -> Result<Log
         Some(_) => Flow::SpInitiated,
         None => Flow::IdpInitiated,
     });
-    if flow == Flow::SpInitiated {
+    if step.reuse_request {
+        let again = memory.last_request.clone().ok_or_else(|| {
+            err(&"reuse_request: no earlier sp-initiated login answered an AuthnRequest")
+        })?;
+        asked = Some(again);
+    } else if flow == Flow::SpInitiated {
         let path = (saml_cfg.login_path.as_deref()).ok_or_else(|| {
             err(&"an sp-initiated login needs [saml] login_path in the target profile")
         })?;
@@ -94,7 +132,11 @@ pub(crate) async fn login(run: &mut CaseRun<'_>, step: &LoginStep) -> Result<Log
         };
         asked = Some(idp::answer_authn_request(location).map_err(|e| fail(run.step_no(), &e))?);
     }
+    if let Some(a) = &asked {
+        memory.last_request = Some(a.clone());
+    }
     let (in_response_to, relay_state) = asked.map_or((None, None), |a| (Some(a.id), a.relay_state));
+    let relay_state = step.relay_state.clone().or(relay_state);
     let request = request::idp_request(run, step, &user, saml_cfg, in_response_to)?;
     let issued = idp::issue_login(keys, &request).map_err(|e| fail(run.step_no(), &e))?;
     let saml_n = run.record_saml(step.attack.clone(), issued.xml.clone());
@@ -116,11 +158,21 @@ pub(crate) async fn login(run: &mut CaseRun<'_>, step: &LoginStep) -> Result<Log
     let (n, answer) = last.ok_or_else(|| fail(run.step_no(), &"nothing was posted"))?;
     let mut result = LoginResult::answered(answer.status, n);
     result.error_id = json_str(&answer, &session.error_id_pointer);
+    result.location = (answer.header("location"))
+        .filter(|_| (300..400).contains(&answer.status))
+        .map(str::to_owned);
     if browser.keep(&answer, &session.cookie) {
         let whoami = Request::get(shared.url(&session.whoami));
         let (_, who) = browser.send(run, whoami, &session.whoami).await?;
         if who.status == 200 {
             result.whoami_login = json_str(&who, &session.login_pointer);
+        }
+        if let (Some(key), Some(cookie)) = (&step.keep_session, browser.cookie(&session.cookie)) {
+            let kept = KeptSession {
+                cookie,
+                login: result.whoami_login.clone(),
+            };
+            memory.sessions.insert(key.clone(), kept);
         }
     }
     if let (Refusal::Redirect, Some(marker), None) = (
@@ -131,6 +183,39 @@ pub(crate) async fn login(run: &mut CaseRun<'_>, step: &LoginStep) -> Result<Log
         result.message = read_message(run, &mut browser, &answer, marker).await?;
     }
     Ok(result)
+}
+
+/// Probes the session kept under `key` with the profile's `whoami`, as the browser that
+/// holds only that cookie. A key no login kept (the login opened no session) probes
+/// nothing: the session is not valid.
+pub(crate) async fn probe_session(
+    run: &mut CaseRun<'_>,
+    memory: &LoginMemory,
+    key: &str,
+) -> Result<Option<SessionProbe>, Stop> {
+    let Some(kept) = memory.sessions.get(key) else {
+        return Ok(None);
+    };
+    let shared = run.shared();
+    let session = (shared.opts.profile.session.as_ref()).ok_or_else(|| {
+        fail(
+            run.step_no(),
+            &"the target profile has no [session] section",
+        )
+    })?;
+    let browser = Browser::holding(kept.cookie.clone());
+    let whoami = Request::get(shared.url(&session.whoami));
+    let (n, who) = browser.send(run, whoami, &session.whoami).await?;
+    let now = match who.status {
+        200 => json_str(&who, &session.login_pointer),
+        _ => None,
+    };
+    Ok(Some(SessionProbe {
+        opened_for: kept.login.clone(),
+        now,
+        status: who.status,
+        exchange: n,
+    }))
 }
 
 /// Follows a refusal's redirect as the browser does (with the cookies the answer set)

@@ -14,10 +14,12 @@ use idp::PersonaId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+mod flow;
 mod load;
 mod needs;
 mod status;
 
+pub use flow::SessionExpect;
 pub use load::{load_scenario, parse_scenario, LoadedScenario};
 pub(crate) use needs::{json_strings, templates};
 pub use needs::{ProfileNeed, TEMPLATE_KINDS};
@@ -463,6 +465,17 @@ pub struct LoginStep {
     /// IdP-initiated).
     #[schemars(default)]
     pub flow: Option<Flow>,
+    /// Keep the session this login opens under this key, for a later `expect: {session}`.
+    #[schemars(default)]
+    pub keep_session: Option<String>,
+    /// The RelayState posted with the Response: in place of the SP's own (SP-initiated),
+    /// or the only one (IdP-initiated).
+    #[schemars(default)]
+    pub relay_state: Option<String>,
+    /// Answer the AuthnRequest of the case's last SP-initiated login again with a new
+    /// Response (new Response and Assertion ids) instead of starting a login.
+    #[serde(default)]
+    pub reuse_request: bool,
 }
 
 /// `expect`: every given part is checked; an omitted part is not.
@@ -490,6 +503,8 @@ pub struct Expect {
     pub response: Option<ResponseExpect>,
     /// Every page of `GET /Users` (needs `exclusive: true`).
     pub paging: Option<PagingExpect>,
+    /// A session an earlier login kept (`keep_session`), probed now.
+    pub session: Option<SessionExpect>,
 }
 
 /// `expect: {paging}`: `GET /Users` read page by page from `startIndex=1`, unfiltered, as
@@ -690,6 +705,10 @@ pub struct LoginExpect {
     /// (`[session.messages]`), read from the page the refusal leads to.
     #[schemars(default)]
     pub error_id: Option<OneOf<String>>,
+    /// The ACS answer sends the browser nowhere off the target: its `Location`, if any,
+    /// resolved against the target's base URL, has the base URL's origin.
+    #[serde(default)]
+    pub stays_on_site: bool,
 }
 
 /// One value, or a list of values any one of which is accepted.

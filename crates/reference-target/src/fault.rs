@@ -209,6 +209,16 @@ faults! {
     UpdateTakesEmail = "update-takes-email",
         "an update that sets another user's email takes it, and that user is left with a changed one",
         "a SCIM update rewriting an account's email to one another account holds, the first half of the reset-password takeover ciso-assistant PR #4658 closed";
+    // issue 16: login
+    SessionSurvivesDisable = "session-survives-disable",
+        "keeps the login sessions of a user SCIM disables or deletes, and serves them whatever the user's state",
+        "deprovisioning that changes the user row but never ends its sessions (authentik#25081, better-auth#10242; IPSIE IL1-SCIM draft: revoke active sessions)";
+    OpenRedirectRelayState = "open-redirect-relay-state",
+        "redirects after a login to any RelayState that names no outstanding request, unchecked (`https://evil.example`, `//evil.example`, `/\\evil.example`)",
+        "RelayState taken as the return URL without checking it stays on the site (CWE-601; saml-attacks.md B RelayState)";
+    RequestReusable = "request-reusable",
+        "keeps an AuthnRequest outstanding after a Response answered it, so a second Response with new assertion ids logs in again",
+        "request ids tracked but never consumed; the replay cache sees only assertion ids (saml-attacks.md B InResponseTo reused)";
 }
 
 impl fmt::Display for Fault {
@@ -263,6 +273,10 @@ impl Fault {
                 | Fault::DuplicateExternalId
                 | Fault::AdoptProvisionedByEmail
                 | Fault::UpdateTakesEmail
+                // issue 16: login (IPSIE's SHOULD; saml-attacks.md rows no SAML MUST backs)
+                | Fault::SessionSurvivesDisable
+                | Fault::OpenRedirectRelayState
+                | Fault::RequestReusable
         )
     }
 }
@@ -348,7 +362,7 @@ mod tests {
                 f.name()
             );
         }
-        assert_eq!(Fault::ALL.len(), 53);
+        assert_eq!(Fault::ALL.len(), 56);
     }
 
     /// The README's table is rendered from the docs; on a mismatch, paste the printed

@@ -33,6 +33,18 @@ impl Browser {
         sent.map_err(|e| super::fail(run.step_no(), &format!("{method} {path}: {e}")))
     }
 
+    /// A browser that holds only `cookie`.
+    pub fn holding(cookie: (String, String)) -> Browser {
+        Browser {
+            cookies: vec![cookie],
+        }
+    }
+
+    /// The cookie `name`, when held.
+    pub fn cookie(&self, name: &str) -> Option<(String, String)> {
+        self.cookies.iter().find(|(n, _)| n == name).cloned()
+    }
+
     /// Keeps every cookie `answer` sets.
     pub fn keep_all(&mut self, answer: &Answer) {
         self.cookies.extend(answer.set_cookies());

@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use super::{
-    json_strings, templates, Expect, LoginExpect, LoginStep, RawRequest, ResponseExpect, Scenario,
-    SetConfig, Step, TEMPLATE_KINDS,
+    json_strings, templates, Expect, Flow, LoginExpect, LoginStep, RawRequest, ResponseExpect,
+    Scenario, SetConfig, Step, TEMPLATE_KINDS,
 };
 use crate::LoadError;
 
@@ -212,6 +212,20 @@ impl LoadedScenario {
             a.parse::<saml::Attack>()
                 .map_err(|e| self.step_error(i, e.to_string()))?;
         }
+        if l.reuse_request
+            && !(self.scenario.steps[..i].iter()).any(|s| matches!(s, Step::Login(_)))
+        {
+            return Err(self.step_error(
+                i,
+                "reuse_request: no earlier login whose request it could answer again".to_owned(),
+            ));
+        }
+        if l.reuse_request && (l.flow == Some(Flow::IdpInitiated) || l.relay_state.is_some()) {
+            return Err(self.step_error(
+                i,
+                "reuse_request answers an earlier AuthnRequest: no flow or relay_state".to_owned(),
+            ));
+        }
         if let Some(v) = &l.victim {
             self.need_user(i, known, v)?;
             if l.attack.is_none() {
@@ -282,6 +296,18 @@ impl LoadedScenario {
         if let Some(l) = &e.login {
             self.validate_login_expect(i, l, known)?;
         }
+        if let Some(kept) = &e.session {
+            let keeps = |s: &Step| matches!(s, Step::Login(l) if l.keep_session.as_ref() == Some(&kept.key));
+            if !self.scenario.steps[..i].iter().any(keeps) {
+                return Err(self.step_error(
+                    i,
+                    format!(
+                        "session: no earlier login keeps a session as `{}`",
+                        kept.key
+                    ),
+                ));
+            }
+        }
         if let Some(p) = &e.paging {
             if !self.scenario.exclusive {
                 return Err(self.step_error(
@@ -350,10 +376,12 @@ impl LoadedScenario {
             + usize::from(l.rejected.is_some())
             + usize::from(l.refused)
             + usize::from(l.only_as.is_some());
-        if given != 1 {
+        if given > 1 || (given == 0 && !l.stays_on_site) {
             return Err(self.step_error(
                 i,
-                "login: give exactly one of accepted_as, rejected, refused and only_as".to_owned(),
+                "login: give exactly one of accepted_as, rejected, refused and only_as (or only \
+                 stays_on_site)"
+                    .to_owned(),
             ));
         }
         if !self.scenario.steps[..i]

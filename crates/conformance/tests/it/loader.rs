@@ -195,3 +195,28 @@ fn concurrent_requests_are_checked_one_by_one() {
     let text = format!("{HEAD}  - concurrent:\n    - {{surface: scim, method: GET, path: /Users}}\n  - expect: {{response: {{status: 200}}}}\n");
     parse_scenario(&text, "u.yaml", "users").expect("an expectation may follow concurrent");
 }
+
+#[test]
+fn kept_sessions_and_reused_requests_need_an_earlier_login() {
+    let login = "  - add_user: {user: a}\n  - login: {user: a, keep_session: s}\n";
+    check_error(
+        &format!("{HEAD}{login}  - expect: {{session: {{key: t, valid: false}}}}\n"),
+        &[":7:3", "no earlier login keeps a session as `t`"],
+    );
+    check_error(
+        &format!("{HEAD}  - add_user: {{user: a}}\n  - login: {{user: a, reuse_request: true}}\n"),
+        &[":6:3", "reuse_request: no earlier login"],
+    );
+    check_error(
+        &format!("{HEAD}{login}  - login: {{user: a, reuse_request: true, relay_state: /x}}\n"),
+        &[":7:3", "no flow or relay_state"],
+    );
+    let ok = format!(
+        "{HEAD}{login}  - login: {{user: a, reuse_request: true}}\n  - expect: {{login: {{stays_on_site: true}}, session: {{key: s, valid: true}}}}\n"
+    );
+    parse_scenario(&ok, "scenarios/users/x.yaml", "users").expect("loads");
+    check_error(
+        &format!("{HEAD}{login}  - expect: {{login: {{}}}}\n"),
+        &[":7:3", "exactly one"],
+    );
+}

@@ -59,7 +59,9 @@ pub(crate) async fn session_user(
         return Ok(None);
     };
     let now = now_millis();
-    let allow_disabled = state.fault(Fault::SamlAllowDisabled);
+    // A session outlives its user's disabling only under a fault.
+    let allow_disabled =
+        state.fault(Fault::SamlAllowDisabled) || state.fault(Fault::SessionSurvivesDisable);
     state
         .db
         .read(move |tx| Ok(store::session_user(tx, &token, now, allow_disabled)?))

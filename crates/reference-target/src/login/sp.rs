@@ -324,6 +324,7 @@ Destination=\"{dest}\" AssertionConsumerServiceURL=\"{acs}\" ProtocolBinding=\"{
         let now = self.clock.now();
 
         let bound = relay_state.and_then(|rs| self.outstanding(rs, now));
+        let relay_names_request = bound.is_some();
         let (idp, request) = match bound {
             Some((idp, id)) => (idp, Some(id)),
             None => {
@@ -377,13 +378,25 @@ Destination=\"{dest}\" AssertionConsumerServiceURL=\"{acs}\" ProtocolBinding=\"{
         }
         let return_to = match &request {
             Some(id) => {
-                let used = lock(&self.requests).remove(id).ok_or_else(|| {
+                let mut requests = lock(&self.requests);
+                // The `request-reusable` fault leaves the request outstanding.
+                let used = match faults.has(Fault::RequestReusable) {
+                    true => requests.get(id).map(|r| r.return_to.clone()),
+                    false => requests.remove(id).map(|r| r.return_to),
+                };
+                used.ok_or_else(|| {
                     tracing::info!(target: "reference_target::saml", request = %id, "request answered twice");
                     LoginError::UNKNOWN_REQUEST
-                })?;
-                used.return_to
+                })?
             }
             None => safe_return_path(relay_state).to_owned(),
+        };
+        // The `open-redirect-relay-state` fault follows a RelayState that names no request.
+        let return_to = match relay_state {
+            Some(rs) if faults.has(Fault::OpenRedirectRelayState) && !relay_names_request => {
+                rs.to_owned()
+            }
+            _ => return_to,
         };
         Ok(Accepted {
             assertion,

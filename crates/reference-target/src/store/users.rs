@@ -414,7 +414,7 @@ pub fn create(
         now
     ])?;
     if disabled {
-        revoke_sessions(conn, user_id)?;
+        revoke_sessions(conn, user_id, faults)?;
     }
     Ok(ScimUserRecord {
         id,
@@ -502,7 +502,7 @@ pub fn replace(
         id
     ])?;
     if disabled {
-        revoke_sessions(conn, rec.user_id)?;
+        revoke_sessions(conn, rec.user_id, faults)?;
     }
     Ok(ScimUserRecord {
         external_id: Some(external_id),
@@ -524,7 +524,7 @@ pub fn delete(conn: &Connection, id: &str, now: i64, faults: &FaultSet) -> Resul
         // Fault: a soft delete; the SCIM resource stays, inactive.
         conn.prepare_cached("UPDATE user SET is_disabled = 1, updated = ?1 WHERE id = ?2")?
             .execute(params![now, rec.user_id])?;
-        revoke_sessions(conn, rec.user_id)?;
+        revoke_sessions(conn, rec.user_id, faults)?;
         return Ok(());
     }
     conn.prepare_cached("DELETE FROM scim_user WHERE id = ?1")?
@@ -535,12 +535,16 @@ pub fn delete(conn: &Connection, id: &str, now: i64, faults: &FaultSet) -> Resul
         "DELETE FROM team_member WHERE user_id = ?1 AND team_id IN (SELECT team_id FROM scim_group)",
     )?
     .execute([rec.user_id])?;
-    revoke_sessions(conn, rec.user_id)?;
+    revoke_sessions(conn, rec.user_id, faults)?;
     Ok(())
 }
 
-/// A disabled user's login sessions end.
-fn revoke_sessions(conn: &Connection, user_id: i64) -> rusqlite::Result<()> {
+/// A disabled user's login sessions end (IPSIE IL1-SCIM draft: revoke active sessions);
+/// the `session-survives-disable` fault keeps them.
+fn revoke_sessions(conn: &Connection, user_id: i64, faults: &FaultSet) -> rusqlite::Result<()> {
+    if faults.has(Fault::SessionSurvivesDisable) {
+        return Ok(());
+    }
     conn.prepare_cached("DELETE FROM session WHERE user_id = ?1")?
         .execute([user_id])?;
     Ok(())

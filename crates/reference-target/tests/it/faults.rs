@@ -86,6 +86,12 @@ fn test_of(fault: Fault) -> &'static str {
         Fault::DuplicateExternalId => "faults_identity::duplicate_external_id",
         Fault::AdoptProvisionedByEmail => "faults_identity::adopt_provisioned_by_email",
         Fault::UpdateTakesEmail => "faults_identity::update_takes_email",
+        // issue 16: login
+        Fault::SessionSurvivesDisable => "saml_login::session_survives_disable_keeps_the_session",
+        Fault::RequestReusable => "saml_login::request_reusable_accepts_a_second_answer",
+        Fault::OpenRedirectRelayState => {
+            "saml_login::open_redirect_follows_an_off_site_relay_state"
+        }
     }
 }
 

@@ -1538,6 +1538,99 @@ async fn node_limit_refuses_a_large_valid_response(
         .assert_refused(401, "saml.invalid-response");
 }
 
+// issue 16: login
+
+/// `session-survives-disable`: a session opened before SCIM disables (or deletes) the
+/// user keeps answering `/api/user`; the clean target ends it.
+#[rstest]
+#[case::clean_disable(&[], "disable", false)]
+#[case::clean_delete(&[], "delete", false)]
+#[case::faulty_disable(&[reference_target::Fault::SessionSurvivesDisable], "disable", true)]
+#[case::faulty_delete(&[reference_target::Fault::SessionSurvivesDisable], "delete", true)]
+#[tokio::test]
+async fn session_survives_disable_keeps_the_session(
+    #[case] faults: &[reference_target::Fault],
+    #[case] how: &str,
+    #[case] survives: bool,
+) {
+    let t = LoginTarget::start_with_faults(SYNC_ON, faults).await;
+    let id = t.provision("entra").await;
+    let cookie = t
+        .log_in_as("entra", &claims("entra"))
+        .await
+        .assert_accepted();
+    assert_eq!(t.whoami(Some(&cookie)).await.0, 200);
+    let url = format!("{BASE}/Users/{id}");
+    match how {
+        "disable" => {
+            let body = patch(json!([{"op": "replace", "path": "active", "value": false}]));
+            t.scim(reqwest::Method::PATCH, &url, Some(&body)).await;
+        }
+        _ => {
+            t.scim(reqwest::Method::DELETE, &url, None).await;
+        }
+    }
+    let (status, _) = t.whoami(Some(&cookie)).await;
+    assert_eq!(status == 200, survives, "whoami answered {status}");
+}
+
+/// `request-reusable`: a second Response (new ids) to an answered request logs in.
+#[rstest]
+#[case::clean(&[], false)]
+#[case::faulty(&[reference_target::Fault::RequestReusable], true)]
+#[tokio::test]
+async fn request_reusable_accepts_a_second_answer(
+    #[case] faults: &[reference_target::Fault],
+    #[case] accepted: bool,
+) {
+    let t = LoginTarget::start_with_faults(SYNC_ON, faults).await;
+    t.provision("okta").await;
+    let (request_id, _) = t.start_sp_login("okta", None).await;
+    let first = t.spec("okta", &t.login("okta", &claims("okta"), Some(&request_id)));
+    t.post_spec("okta", &first, Some(&request_id))
+        .await
+        .assert_accepted();
+    let again = t.spec("okta", &t.login("okta", &claims("okta"), Some(&request_id)));
+    let posted = t.post_spec("okta", &again, Some(&request_id)).await;
+    if accepted {
+        posted.assert_accepted();
+    } else {
+        posted.assert_refused(401, "saml.unknown-request");
+    }
+}
+
+/// `open-redirect-relay-state`: an off-site RelayState becomes the redirect, for an
+/// unsolicited Response and for one answering a request whose RelayState was replaced.
+#[rstest]
+#[case::clean(&[], false)]
+#[case::faulty(&[reference_target::Fault::OpenRedirectRelayState], true)]
+#[tokio::test]
+async fn open_redirect_follows_an_off_site_relay_state(
+    #[case] faults: &[reference_target::Fault],
+    #[case] follows: bool,
+) {
+    let t = LoginTarget::start_with_faults(SYNC_ON, faults).await;
+    t.provision("rfc").await;
+    let want = |relay: &str| {
+        if follows {
+            relay.to_owned()
+        } else {
+            "/".to_owned()
+        }
+    };
+    for relay in ["https://evil.test/", "//evil.test/", "/\\evil.test"] {
+        let spec = t.spec("rfc", &t.login("rfc", &claims("rfc"), None));
+        let posted = t.post_spec("rfc", &spec, Some(relay)).await;
+        posted.assert_accepted();
+        assert_eq!(posted.location(), want(relay));
+        let (request_id, _) = t.start_sp_login("rfc", None).await;
+        let spec = t.spec("rfc", &t.login("rfc", &claims("rfc"), Some(&request_id)));
+        let posted = t.post_spec("rfc", &spec, Some(relay)).await;
+        posted.assert_accepted();
+        assert_eq!(posted.location(), want(relay));
+    }
+}
+
 // issue 16: identity
 
 #[rstest]

@@ -196,6 +196,10 @@ fn https_with_the_suites_ca_and_a_cloud_namespace_passes_and_without_the_ca_fail
             "users.*",
             "--include",
             "groups.*",
+            // This target trusts no IdP, so a case that logs in cannot pass here; the one
+            // users.* case with a login step is left to the embedded runs.
+            "--exclude",
+            "users.adopt-provisioned-email/*",
         ],
         // The adoption cases seed a local user as the server admin (admin/admin by default).
         &[

@@ -249,12 +249,7 @@ impl<'a> CaseRun<'a> {
 
     /// Display names of the (live) groups the user is in.
     pub(crate) fn groups_of(&self, dir_id: &str) -> Vec<String> {
-        self.dir
-            .groups()
-            .iter()
-            .filter(|g| !g.deleted && g.members.iter().any(|m| m == dir_id))
-            .map(|g| g.display_name.clone())
-            .collect()
+        self.dir.group_names_of(dir_id)
     }
 
     /// The `externalId` the case's persona sends for `user`.

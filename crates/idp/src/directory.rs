@@ -317,6 +317,22 @@ impl Directory {
             .find(|u| u.profile.user_principal_name.eq_ignore_ascii_case(login))
     }
 
+    /// The user a KEY names, as `idp serve`'s pages and API take one: the directory `id`,
+    /// else the `userPrincipalName` (ASCII case-insensitive). Tombstones included.
+    pub fn user_by_key(&self, key: &str) -> Option<&DirUser> {
+        self.user(key).or_else(|| self.user_by_login(key))
+    }
+
+    /// Display names of the live groups user `id` is a member of, in directory order (the
+    /// groups claim of a login).
+    pub fn group_names_of(&self, id: &str) -> Vec<String> {
+        self.groups
+            .iter()
+            .filter(|g| !g.deleted && g.members.iter().any(|m| m == id))
+            .map(|g| g.display_name.clone())
+            .collect()
+    }
+
     /// The group named `display_name` that is not deleted.
     pub fn group_by_name(&self, display_name: &str) -> Option<&DirGroup> {
         self.groups

@@ -219,9 +219,7 @@ fn page_unauthorized(site: &Site) -> Response {
 /// The directory id of the user `key` names: its `id`, or its `userPrincipalName`
 /// (ASCII case-insensitive).
 pub(super) fn resolve_user<'d>(dir: &'d Directory, key: &str) -> Option<&'d str> {
-    dir.user(key)
-        .or_else(|| dir.user_by_login(key))
-        .map(|u| u.id.as_str())
+    dir.user_by_key(key).map(|u| u.id.as_str())
 }
 
 /// Why an API request or a form was refused: a status, a short code and the detail.

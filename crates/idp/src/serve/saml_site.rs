@@ -267,16 +267,13 @@ fn login_page(site: &Site, sp: &ServiceProvider, ticket: &str) -> Response {
     page::html(StatusCode::OK, page::frame(Some(site), "Sign in", &body))
 }
 
-/// A user's state as the IdP sees it.
+/// A user's state as the IdP sees it: the reason it would refuse them, or active.
 fn status(user: &DirUser) -> &'static str {
-    if user.soft_deleted {
-        "deleted (recycle bin)"
-    } else if !user.enabled {
-        "disabled"
-    } else if !user.assigned {
-        "not assigned to the app"
-    } else {
-        "active"
+    match UserRefusal::of(user) {
+        Some(UserRefusal::Deleted) => "deleted (recycle bin)",
+        Some(UserRefusal::Disabled) => "disabled",
+        Some(UserRefusal::NotAssigned) => "not assigned to the app",
+        None => "active",
     }
 }
 
@@ -417,10 +414,7 @@ async fn idp_initiated(
 /// The directory user a KEY names: the directory `id`, or the `userPrincipalName`
 /// (case-insensitive). Hard-deleted users are gone.
 pub(super) fn find_user<'d>(directory: &'d Directory, key: &str) -> Option<&'d DirUser> {
-    directory
-        .user(key)
-        .or_else(|| directory.user_by_login(key))
-        .filter(|u| !u.hard_deleted)
+    directory.user_by_key(key).filter(|u| !u.hard_deleted)
 }
 
 /// Signs the Response for `user_key` and answers with the page that posts it to `acs`.
@@ -464,12 +458,7 @@ fn respond(
         persona: site.persona,
         user,
         external_id: site.persona.external_id(user),
-        groups: directory
-            .groups()
-            .iter()
-            .filter(|g| !g.deleted && g.members.contains(&user.id))
-            .map(|g| g.display_name.clone())
-            .collect(),
+        groups: directory.group_names_of(&user.id),
         overrides: ClaimOverrides {
             uid: non_empty(&choice.uid),
             email: non_empty(&choice.email),

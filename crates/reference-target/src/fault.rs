@@ -219,6 +219,10 @@ faults! {
     RequestReusable = "request-reusable",
         "keeps an AuthnRequest outstanding after a Response answered it, so a second Response with new assertion ids logs in again",
         "request ids tracked but never consumed; the replay cache sees only assertion ids (saml-attacks.md B InResponseTo reused)";
+    // issue 16: uid values and key rollover
+    SamlUidNormalised = "saml-uid-normalised",
+        "compares the asserted uid with the provisioned externalId after trimming both and ignoring case",
+        "uid normalisation no one documented: a case variant of another user's id matches it (saml-attacks.md C; Okta ids are case-sensitive)";
 }
 
 impl fmt::Display for Fault {
@@ -277,6 +281,8 @@ impl Fault {
                 | Fault::SessionSurvivesDisable
                 | Fault::OpenRedirectRelayState
                 | Fault::RequestReusable
+                // issue 16: uid values and key rollover (saml-attacks.md rows no SAML MUST backs)
+                | Fault::SamlUidNormalised
         )
     }
 }
@@ -362,7 +368,7 @@ mod tests {
                 f.name()
             );
         }
-        assert_eq!(Fault::ALL.len(), 56);
+        assert_eq!(Fault::ALL.len(), 57);
     }
 
     /// The README's table is rendered from the docs; on a mismatch, paste the printed

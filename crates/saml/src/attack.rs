@@ -162,6 +162,11 @@ attacks! {
     XsltTransform = "xslt-transform",
     /// Issue 16 control (grafana#132763): the groups claim with 1000 more values, re-signed. Must be accepted.
     ManyGroups = "many-groups",
+    /// saml-attacks.md C "case or whitespace variant of the userUID": the signer's uid value with
+    /// the case of each letter flipped, re-signed; an SP that compares without case can match another user.
+    UidValueCaseChanged = "uid-value-case-changed",
+    /// saml-attacks.md C: the signer's uid value with a space before and after it, re-signed.
+    UidValueWhitespace = "uid-value-whitespace",
 }
 
 /// The SP check that refuses an attack the verifier lets through.
@@ -301,7 +306,8 @@ impl Attack {
         match self {
             ExpiredInsideSkew | NotYetValidInsideSkew | ManyGroups => ExpectedOutcome::Accepted,
             Replay => ExpectedOutcome::SpRejects(SpCheck::ReplayCache),
-            UidMissing | UidEmpty | UidTwoValues | UidTwoAttributes | UidNameCaseChanged => {
+            UidMissing | UidEmpty | UidTwoValues | UidTwoAttributes | UidNameCaseChanged
+            | UidValueCaseChanged | UidValueWhitespace => {
                 ExpectedOutcome::SpRejects(SpCheck::IdentityLink)
             }
             _ => ExpectedOutcome::VerifierRejects,
@@ -587,7 +593,8 @@ impl Attack {
                 sign(&spec, ctx.trusted)?
             }
             Replay => sign(&spec, ctx.trusted)?,
-            UidMissing | UidEmpty | UidTwoValues | UidTwoAttributes | UidNameCaseChanged => {
+            UidMissing | UidEmpty | UidTwoValues | UidTwoAttributes | UidNameCaseChanged
+            | UidValueCaseChanged | UidValueWhitespace => {
                 let no_uid = || AttackError::NoUidAttribute {
                     attack: name,
                     name: uid.to_owned(),
@@ -610,6 +617,20 @@ impl Attack {
                         };
                         spec.attributes.insert(at, evil);
                     }
+                    UidValueCaseChanged => {
+                        for v in spec.attributes[at].values.iter_mut() {
+                            let flipped = flip_case(v);
+                            if flipped == *v {
+                                return Err(shape(name, "the uid value has no letter to change"));
+                            }
+                            *v = flipped;
+                        }
+                    }
+                    UidValueWhitespace => {
+                        for v in spec.attributes[at].values.iter_mut() {
+                            *v = format!(" {v} ");
+                        }
+                    }
                     _ => spec.attributes[at].name = uid.to_lowercase(),
                 }
                 sign(&spec, ctx.trusted)?
@@ -627,6 +648,18 @@ impl Attack {
             spec,
         })
     }
+}
+
+/// Each letter in the other case; other characters as they are.
+fn flip_case(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c.is_lowercase() {
+            true => out.extend(c.to_uppercase()),
+            false => out.extend(c.to_lowercase()),
+        }
+    }
+    out
 }
 
 fn shape(attack: &'static str, detail: &str) -> AttackError {

@@ -49,7 +49,7 @@ fn the_catalogue_has_sixty_scenarios_across_the_areas_of_issue_6() {
 
 /// Attacks whose refusal no source requires (DESIGN.md's grading rule), judged by a
 /// `should` scenario, with the reason.
-const SHOULD_ONLY: [(&str, &str); 11] = [
+const SHOULD_ONLY: [(&str, &str); 13] = [
     (
         "rsa-sha1-signature",
         "discouraged, not forbidden; Entra and Okta offer SHA-1",
@@ -93,6 +93,14 @@ const SHOULD_ONLY: [(&str, &str); 11] = [
     (
         "xslt-transform",
         "re-signed by the trusted key; SAML Core §5.4.4 says SHOULD NOT",
+    ),
+    (
+        "uid-value-case-changed",
+        "saml-attacks.md: reject unless the SP documents normalisation",
+    ),
+    (
+        "uid-value-whitespace",
+        "saml-attacks.md: reject unless the SP documents normalisation",
     ),
 ];
 

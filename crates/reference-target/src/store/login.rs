@@ -181,6 +181,11 @@ fn check(
     // one through to the lookup's user.
     let skip_uid = faults.has(Fault::SamlLinkByEmail)
         || (asserted.is_empty() && faults.has(Fault::SamlEmptyUid));
+    // Fault `saml-uid-normalised`: both uids trimmed and compared without case.
+    let uid_equal = |stored: &str| match faults.has(Fault::SamlUidNormalised) {
+        true => stored.trim().to_lowercase() == asserted.trim().to_lowercase(),
+        false => stored == asserted,
+    };
     // Fault `sign-up-despite-reject`: a never-seen user passes both the provisioning
     // rule and allow_sign_up.
     if user.is_none()
@@ -198,7 +203,7 @@ fn check(
             Some(u) if u.is_provisioned && skip_uid => {}
             Some(u) if u.is_provisioned => {
                 let stored = stored_uid.unwrap_or_default();
-                if stored.is_empty() || stored != asserted {
+                if stored.is_empty() || !uid_equal(stored) {
                     return Err(LoginError::EXTERNAL_UID_MISMATCH);
                 }
             }
@@ -221,7 +226,7 @@ fn check(
                 if asserted.is_empty() {
                     return Err(LoginError::EMPTY_EXTERNAL_UID);
                 }
-                if stored_uid.unwrap_or_default() != asserted {
+                if !uid_equal(stored_uid.unwrap_or_default()) {
                     return Err(LoginError::MISMATCHED_EXTERNAL_UID);
                 }
             }

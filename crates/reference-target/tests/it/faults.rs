@@ -24,6 +24,7 @@ fn faulty(fault: Fault) -> RouterTarget {
 fn test_of(fault: Fault) -> &'static str {
     match fault {
         Fault::SamlLinkByEmail => "saml_login::link_by_email_accepts_another_uid",
+        Fault::SamlUidNormalised => "saml_login::uid_normalised_accepts_a_case_or_space_variant",
         Fault::SamlAcceptUnsigned
         | Fault::SamlXsw
         | Fault::SamlNoReplayCache

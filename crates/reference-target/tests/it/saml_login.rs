@@ -468,6 +468,11 @@ const ATTACK_CASES: &[(&str, &str)] = &[
     ("md5-digest", "saml.invalid-response"),
     ("xslt-transform", "saml.invalid-response"),
     ("many-groups", "-"),
+    (
+        "uid-value-case-changed",
+        "user.sync.user-externalUID-mismatch",
+    ),
+    ("uid-value-whitespace", "user.sync.user-externalUID-mismatch"),
 ];
 
 #[test]
@@ -526,6 +531,8 @@ fn attack_cases_cover_the_whole_catalogue() {
 #[case::md5_digest("md5-digest")]
 #[case::xslt_transform("xslt-transform")]
 #[case::many_groups("many-groups")]
+#[case::uid_value_case_changed("uid-value-case-changed")]
+#[case::uid_value_whitespace("uid-value-whitespace")]
 #[tokio::test]
 async fn attack(#[case] name: &str) {
     let attack: Attack = name.parse().unwrap();
@@ -1199,6 +1206,45 @@ async fn link_by_email_accepts_another_uid(
         let cookie = posted.assert_accepted();
         let (_, me) = t.whoami(Some(&cookie)).await;
         assert_eq!(me["isProvisioned"], true);
+        assert_eq!(me["email"], claims("rfc").email);
+    } else {
+        posted.assert_refused(401, "user.sync.user-externalUID-mismatch");
+    }
+}
+
+/// `saml-uid-normalised`: the provisioned uid in another case, or with spaces around it,
+/// matches under the fault and is a mismatch without it.
+#[rstest]
+#[case::clean_case(&[], true, false)]
+#[case::clean_spaces(&[], false, false)]
+#[case::normalised_case(&[reference_target::Fault::SamlUidNormalised], true, true)]
+#[case::normalised_spaces(&[reference_target::Fault::SamlUidNormalised], false, true)]
+#[tokio::test]
+async fn uid_normalised_accepts_a_case_or_space_variant(
+    #[case] faults: &[reference_target::Fault],
+    #[case] case_variant: bool,
+    #[case] accepted: bool,
+) {
+    let t = LoginTarget::start_with_faults(SYNC_ON, faults).await;
+    t.provision("rfc").await;
+    let uid = claims("rfc").uid;
+    let variant = match case_variant {
+        true => uid.to_uppercase(),
+        false => format!(" {uid} "),
+    };
+    assert_ne!(variant, uid);
+    let posted = t
+        .log_in_as(
+            "rfc",
+            &UserClaims {
+                uid: variant,
+                ..claims("rfc")
+            },
+        )
+        .await;
+    if accepted {
+        let cookie = posted.assert_accepted();
+        let (_, me) = t.whoami(Some(&cookie)).await;
         assert_eq!(me["email"], claims("rfc").email);
     } else {
         posted.assert_refused(401, "user.sync.user-externalUID-mismatch");

@@ -60,6 +60,8 @@ const CASES: &[(&str, &str)] = &[
     ("md5-digest", "WeakAlgorithm"),
     ("xslt-transform", "SignatureShape"),
     ("many-groups", "-"),
+    ("uid-value-case-changed", "-"),
+    ("uid-value-whitespace", "-"),
 ];
 
 #[test]
@@ -189,6 +191,8 @@ fn check(name: &str) {
 #[case::md5_digest("md5-digest")]
 #[case::xslt_transform("xslt-transform")]
 #[case::many_groups("many-groups")]
+#[case::uid_value_case_changed("uid-value-case-changed")]
+#[case::uid_value_whitespace("uid-value-whitespace")]
 fn attack(#[case] name: &str) {
     check(name);
 }

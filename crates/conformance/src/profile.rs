@@ -172,6 +172,11 @@ pub struct SamlSection {
     /// the same object (the reference target's `/api/reference/saml-settings`). Without
     /// it the values above are declared facts.
     pub settings_switch: Option<String>,
+    /// Whether the IdP metadata the target trusts lists the rollover certificate
+    /// (`fixtures/idp/rollover.cert.pem`) after each persona's own, as `scim-harness saml
+    /// metadata --next-cert` writes it; the certificate-rollover cases need it.
+    #[serde(default)]
+    pub trusts_rollover_key: bool,
 }
 
 fn default_allow_sign_up() -> bool {
@@ -324,7 +329,8 @@ impl AdminEndpoint {
             ProfileNeed::Saml
             | ProfileNeed::ConfigApi
             | ProfileNeed::EnterpriseExtension
-            | ProfileNeed::ExternalIdRequired => None,
+            | ProfileNeed::ExternalIdRequired
+            | ProfileNeed::RolloverKey => None,
         }
     }
 }
@@ -540,6 +546,7 @@ impl Profile {
             ProfileNeed::UserProbe => probes.is_some_and(|p| p.user_by_login.is_some()),
             ProfileNeed::EnterpriseExtension => self.supports.enterprise_extension,
             ProfileNeed::ExternalIdRequired => self.supports.requires_external_id,
+            ProfileNeed::RolloverKey => self.saml.as_ref().is_some_and(|s| s.trusts_rollover_key),
         }
     }
 

@@ -424,6 +424,16 @@ pub enum Signing {
     Both,
 }
 
+/// Which of the IdP's keys signs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LoginKey {
+    /// The IdP's next key during a certificate rollover (`fixtures/idp/rollover.*.pem`),
+    /// which the metadata the target trusts lists after the current one (`[saml]
+    /// trusts_rollover_key`).
+    Rollover,
+}
+
 /// Who starts the login.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -460,6 +470,9 @@ pub struct LoginStep {
     pub victim: Option<String>,
     /// What to sign (default: the persona's IdP default).
     pub sign: Option<Signing>,
+    /// Which key signs (default: the persona's IdP's current key).
+    #[schemars(default)]
+    pub key: Option<LoginKey>,
     /// Who starts the login (default: SP-initiated where the profile has `[saml]
     /// login_path`, as Grafana's default `allow_idp_initiated = false` needs; else
     /// IdP-initiated).

@@ -31,18 +31,23 @@ impl PersonaId {
     }
 }
 
-/// The signing keys of each SAML dialect's IdP, and a key no SP trusts (the attacker's),
-/// as `fixtures/idp/{entra,okta,rfc,attacker}.{key,cert}.pem` lay them out.
+/// The signing keys of each SAML dialect's IdP, a key no SP trusts (the attacker's), and
+/// optionally every IdP's next key (a certificate rollover), as
+/// `fixtures/idp/{entra,okta,rfc,attacker,rollover}.{key,cert}.pem` lay them out.
 #[derive(Debug)]
 pub struct IdpKeys {
     pub entra: SigningKeys,
     pub okta: SigningKeys,
     pub rfc: SigningKeys,
     pub attacker: SigningKeys,
+    /// The next key of every IdP, which its metadata lists after the current one; `None`
+    /// when the folder has no `rollover.{key,cert}.pem`.
+    pub rollover: Option<SigningKeys>,
 }
 
 impl IdpKeys {
-    /// Reads `<name>.key.pem` and `<name>.cert.pem` for each of the four keys in `dir`.
+    /// Reads `<name>.key.pem` and `<name>.cert.pem` for each of the four keys in `dir`, and
+    /// the rollover pair when `rollover.key.pem` is there.
     pub fn load(dir: &Path) -> Result<IdpKeys, saml::KeyError> {
         let one = |name: &str| {
             SigningKeys::from_pem_files(
@@ -55,6 +60,10 @@ impl IdpKeys {
             okta: one("okta")?,
             rfc: one("rfc")?,
             attacker: one("attacker")?,
+            rollover: match dir.join("rollover.key.pem").is_file() {
+                true => Some(one("rollover")?),
+                false => None,
+            },
         })
     }
 
@@ -129,6 +138,8 @@ pub struct LoginRequest<'a> {
     pub tenant: String,
     /// The AuthnRequest ID for an SP-initiated login.
     pub in_response_to: Option<String>,
+    /// Sign with the IdP's next key ([`IdpKeys::rollover`]) instead of its current one.
+    pub rollover_key: bool,
 }
 
 /// A Response ready to post.
@@ -163,6 +174,8 @@ pub enum LoginError {
         #[source]
         source: saml::AttackError,
     },
+    #[error("a login with the rollover key needs rollover.key.pem and rollover.cert.pem in the IdP key folder")]
+    NoRolloverKey,
 }
 
 /// The SP checks the validity window when the post arrives, later than the IdP mints it
@@ -193,7 +206,10 @@ pub fn issue_login_with(
     ids: &dyn saml::IdSource,
 ) -> Result<IssuedLogin, LoginError> {
     let style = request.persona.saml_style();
-    let trusted = keys.for_persona(request.persona);
+    let trusted = match request.rollover_key {
+        true => keys.rollover.as_ref().ok_or(LoginError::NoRolloverKey)?,
+        false => keys.for_persona(request.persona),
+    };
     let login = saml_login(request);
     let mut spec = saml::ResponseSpec::new(style, &login, clock, ids);
     if let Some(mode) = request.sign {

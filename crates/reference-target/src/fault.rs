@@ -222,7 +222,10 @@ faults! {
     // issue 16: uid values and key rollover
     SamlUidNormalised = "saml-uid-normalised",
         "compares the asserted uid with the provisioned externalId after trimming both and ignoring case",
-        "uid normalisation no one documented: a case variant of another user's id matches it (saml-attacks.md C; Okta ids are case-sensitive)";
+        "uid normalisation no one documented: a case variant of another user's id matches it (saml-attacks.md C; RFC 7643 §3.1: externalId is caseExact)";
+    SamlFirstCertificateOnly = "saml-first-certificate-only",
+        "trusts only the first signing certificate of an IdP's metadata, so a Response signed with the next key of a rollover is refused",
+        "one pinned certificate per IdP, which breaks every login when the IdP rolls its key over (SAML Metadata §2.4.1.1 allows several signing KeyDescriptors; Entra's certificate rollover)";
 }
 
 impl fmt::Display for Fault {
@@ -283,6 +286,7 @@ impl Fault {
                 | Fault::RequestReusable
                 // issue 16: uid values and key rollover (saml-attacks.md rows no SAML MUST backs)
                 | Fault::SamlUidNormalised
+                | Fault::SamlFirstCertificateOnly
         )
     }
 }
@@ -368,7 +372,7 @@ mod tests {
                 f.name()
             );
         }
-        assert_eq!(Fault::ALL.len(), 57);
+        assert_eq!(Fault::ALL.len(), 58);
     }
 
     /// The README's table is rendered from the docs; on a mismatch, paste the printed

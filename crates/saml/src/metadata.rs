@@ -24,6 +24,9 @@ pub struct IdpMetadata {
     /// The SingleSignOnService location, offered for HTTP-Redirect and HTTP-POST (SAML Bindings §3.4, §3.5).
     pub sso_url: String,
     pub signing_certificate: Certificate,
+    /// More signing certificates, each in a KeyDescriptor of its own after the first: the
+    /// next key during a certificate rollover, which an SP must trust beside the current one.
+    pub next_certificates: Vec<Certificate>,
     /// NameID formats the IdP supports.
     pub name_id_formats: Vec<String>,
 }
@@ -45,16 +48,19 @@ impl IdpMetadata {
             protocol_support_enumeration: Some("urn:oasis:names:tc:SAML:2.0:protocol".to_owned()),
             error_url: None,
             signature: None,
-            key_descriptors: vec![KeyDescriptor {
-                key_use: Some("signing".to_owned()),
-                key_info: KeyInfo {
-                    id: None,
-                    x509_data: Some(X509Data {
-                        certificates: vec![self.signing_certificate.to_base64()],
-                    }),
-                },
-                encryption_methods: None,
-            }],
+            key_descriptors: std::iter::once(&self.signing_certificate)
+                .chain(&self.next_certificates)
+                .map(|certificate| KeyDescriptor {
+                    key_use: Some("signing".to_owned()),
+                    key_info: KeyInfo {
+                        id: None,
+                        x509_data: Some(X509Data {
+                            certificates: vec![certificate.to_base64()],
+                        }),
+                    },
+                    encryption_methods: None,
+                })
+                .collect(),
             organization: None,
             contact_people: Vec::new(),
             artifact_resolution_service: Vec::new(),

@@ -25,6 +25,9 @@ pub struct EmbeddedTarget {
     _dir: tempfile::TempDir,
 }
 
+/// The next IdP certificate in the key folder (`fixtures/idp/rollover.cert.pem`).
+const ROLLOVER_CERT: &str = "rollover.cert.pem";
+
 impl EmbeddedTarget {
     /// Start it and wait until it listens. It trusts the IdP of every persona: metadata
     /// for `{entra,okta,rfc}.cert.pem` in `idp_keys`, with the entity ids the reference
@@ -44,6 +47,15 @@ impl EmbeddedTarget {
             .map(|s| s.idp_tenant.clone())
             .unwrap_or_default();
         let mut idp_certs = Vec::new();
+        // Every IdP's next key (a certificate rollover), when the key folder has one: the
+        // reference profile declares `trusts_rollover_key`.
+        let rollover_path = idp_keys.join(ROLLOVER_CERT);
+        let rollover = match rollover_path.is_file() {
+            true => vec![saml::Certificate::from_pem_file(&rollover_path).with_context(|| {
+                format!("reading the rollover certificate {}", rollover_path.display())
+            })?],
+            false => Vec::new(),
+        };
         for style in saml::IdpStyle::ALL {
             let name = style.name();
             let cert_path = idp_keys.join(format!("{name}.cert.pem"));
@@ -56,6 +68,7 @@ impl EmbeddedTarget {
                 entity_id: style.entity_id(&tenant),
                 sso_url: style.sso_url(&tenant),
                 signing_certificate: certificate,
+                next_certificates: rollover.clone(),
                 name_id_formats: Vec::new(),
             };
             let xml = metadata

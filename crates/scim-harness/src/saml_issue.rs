@@ -174,6 +174,10 @@ pub struct MetadataArgs {
     /// The IdP's certificate (PEM), e.g. fixtures/idp/entra.cert.pem.
     #[arg(long)]
     cert: PathBuf,
+    /// A further signing certificate to list after --cert (repeatable): the IdP's next key
+    /// during a certificate rollover, e.g. fixtures/idp/rollover.cert.pem for `saml.certificate-rollover`.
+    #[arg(long, value_name = "PEM")]
+    next_cert: Vec<PathBuf>,
     /// The tenant (Entra) or org id (Okta) that forms the entity id; must match the profile's `idp_tenant`.
     #[arg(long, default_value = "00000000-0000-0000-0000-000000000000")]
     tenant: String,
@@ -187,10 +191,19 @@ pub fn metadata(args: MetadataArgs) -> anyhow::Result<()> {
     let style = saml_style(&args.persona)?;
     let certificate = saml::Certificate::from_pem_file(&args.cert)
         .with_context(|| format!("reading the certificate {}", args.cert.display()))?;
+    let next_certificates = args
+        .next_cert
+        .iter()
+        .map(|path| {
+            saml::Certificate::from_pem_file(path)
+                .with_context(|| format!("reading the certificate {}", path.display()))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let xml = saml::IdpMetadata {
         entity_id: style.entity_id(&args.tenant),
         sso_url: style.sso_url(&args.tenant),
         signing_certificate: certificate,
+        next_certificates,
         name_id_formats: vec![style.default_name_id_format().to_string()],
     }
     .to_xml()

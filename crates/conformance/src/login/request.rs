@@ -3,7 +3,7 @@
 
 use crate::case::{CaseRun, Stop};
 use crate::profile::{join, SamlSection};
-use crate::scenario::{LoginStep, Signing};
+use crate::scenario::{LoginKey, LoginStep, Signing};
 
 /// The login `step` asks of `user`'s IdP; `in_response_to` names the SP's AuthnRequest.
 /// Overrides get the case tag; a victim is looked up like the user.
@@ -57,5 +57,6 @@ pub(super) fn idp_request<'u>(
         },
         tenant: saml_cfg.idp_tenant.clone(),
         in_response_to,
+        rollover_key: step.key == Some(LoginKey::Rollover),
     })
 }

@@ -1,7 +1,7 @@
 //! What a scenario needs from the target profile, and the `{kind:KEY}` templates of its
 //! `request` steps.
 
-use super::{LoadedScenario, RawRequest, Requirement, Step};
+use super::{LoadedScenario, LoginKey, RawRequest, Requirement, Step};
 
 impl LoadedScenario {
     /// Whether any step logs in (the case needs the profile's `[saml]`).
@@ -30,7 +30,12 @@ impl LoadedScenario {
         let mut seeded: Vec<&str> = Vec::new();
         for step in &self.scenario.steps {
             match step {
-                Step::Login(_) => add(ProfileNeed::Saml),
+                Step::Login(l) => {
+                    add(ProfileNeed::Saml);
+                    if l.key == Some(LoginKey::Rollover) {
+                        add(ProfileNeed::RolloverKey);
+                    }
+                }
                 Step::SetConfig(c) => {
                     if c.touches_scim_config() {
                         add(ProfileNeed::ConfigApi);
@@ -85,6 +90,8 @@ pub enum ProfileNeed {
     EnterpriseExtension,
     /// `[supports] requires_external_id` (`requires: [external-id-required]`).
     ExternalIdRequired,
+    /// `[saml] trusts_rollover_key` (`login: {key: rollover}`).
+    RolloverKey,
 }
 
 impl ProfileNeed {
@@ -104,6 +111,11 @@ impl ProfileNeed {
             ProfileNeed::EnterpriseExtension => {
                 "[supports] enterprise_extension = false: the target does not take the \
                  enterprise extension (RFC 7643 §4.3 is optional)"
+            }
+            ProfileNeed::RolloverKey => {
+                "no [saml] trusts_rollover_key = true: the IdP metadata the target trusts must list \
+                 fixtures/idp/rollover.cert.pem after the persona's certificate (`scim-harness saml \
+                 metadata --next-cert`)"
             }
             ProfileNeed::ExternalIdRequired => {
                 "no [supports] requires_external_id = true: the case judges a rule of the \

@@ -181,6 +181,18 @@ fn needs_name_what_the_profile_must_provide() {
     );
 }
 
+/// `login: {key: rollover}` needs the profile to declare the rollover certificate trusted.
+#[test]
+fn a_rollover_login_needs_the_rollover_key_trusted() {
+    let text = "id: saml.x\ntitle: t\nlevel: should\nsteps:\n  - add_user: {user: a}\n  - login: {user: a, key: rollover}\n";
+    let s = parse_scenario(text, "x.yaml", "saml").expect("loads");
+    assert_eq!(s.needs(), vec![ProfileNeed::Saml, ProfileNeed::RolloverKey]);
+    check_error(
+        &format!("{HEAD}  - login: {{user: a, key: next}}\n"),
+        &[":5:", "rollover"],
+    );
+}
+
 /// `concurrent` checks each of its requests as `request` does, and needs at least one.
 #[test]
 fn concurrent_requests_are_checked_one_by_one() {

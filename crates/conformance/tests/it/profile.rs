@@ -25,6 +25,9 @@ fn shipped_profiles_load() {
     // Team Sync is an ini setting in Grafana; creating users needs a server admin, so
     // it goes with basic auth, and every probe reads what an org-Admin token may.
     assert!(!g.provides(ProfileNeed::TeamSync) && g.provides(ProfileNeed::CreateUser));
+    // The embedded target's metadata lists the rollover certificate; a Grafana's does only
+    // when its owner wrote it with --next-cert and says so.
+    assert!(r.provides(ProfileNeed::RolloverKey) && !g.provides(ProfileNeed::RolloverKey));
     assert!(g.needs_admin(AdminEndpoint::CreateUser));
     for probe in [
         AdminEndpoint::UserByLogin,

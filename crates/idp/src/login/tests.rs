@@ -46,6 +46,7 @@ fn request(persona: PersonaId, user: &DirUser) -> LoginRequest<'_> {
         },
         tenant: TENANT.into(),
         in_response_to: None,
+        rollover_key: false,
     }
 }
 
@@ -133,6 +134,56 @@ fn a_login_verifies_with_the_personas_key(
     );
     assert!(issued.xml.contains("alice.mail@example.test"));
     assert!(issued.xml.contains(">Engineering<"));
+}
+
+/// `rollover_key`: signed with the next key, which a verifier trusting only the current
+/// one refuses and one trusting both (the rollover metadata) accepts; without the pair in
+/// the key folder, a clear error.
+#[test]
+fn a_rollover_login_is_signed_with_the_next_key() {
+    let keys = keys();
+    let user = alice();
+    let next = keys.rollover.as_ref().expect("fixtures/idp/rollover.*.pem");
+    let issued = issue(
+        &keys,
+        &LoginRequest {
+            rollover_key: true,
+            ..request(PersonaId::Okta, &user)
+        },
+    )
+    .unwrap();
+    assert!(verifier(&keys, PersonaId::Okta)
+        .verify(&issued.xml, ExpectedInResponseTo::Unsolicited)
+        .is_err());
+    let mut config = VerifierConfig::new(
+        PersonaId::Okta.saml_entity_id(TENANT),
+        AUDIENCE,
+        ACS,
+        vec![
+            keys.for_persona(PersonaId::Okta).certificate().clone(),
+            next.certificate().clone(),
+        ],
+    );
+    config.signature_policy = saml::SignaturePolicy::ResponseOrAssertionSigned;
+    let both = Verifier::new(config, Arc::new(FixedClock::new(NOW))).expect("verifier");
+    let seen = both
+        .verify(&issued.xml, ExpectedInResponseTo::Unsolicited)
+        .unwrap();
+    assert_eq!(seen.name_id, "alice@example.test");
+
+    let without = IdpKeys {
+        rollover: None,
+        ..keys
+    };
+    let err = issue(
+        &without,
+        &LoginRequest {
+            rollover_key: true,
+            ..request(PersonaId::Okta, &user)
+        },
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("rollover.key.pem"), "{err}");
 }
 
 #[test]

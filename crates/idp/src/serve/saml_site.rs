@@ -111,6 +111,7 @@ async fn metadata(State(site): State<Arc<Site>>) -> Response {
         entity_id: site.entity_id(),
         sso_url: site.sso_url(),
         signing_certificate: site.keys.for_persona(site.persona).certificate().clone(),
+        next_certificates: Vec::new(),
         name_id_formats: vec![style.default_name_id_format().to_owned()],
     }
     .to_xml();
@@ -470,6 +471,7 @@ fn respond(
         sp: sp.saml_sp(acs),
         tenant: site.tenant.clone(),
         in_response_to,
+        rollover_key: false,
     };
     let issued = match issue_login(&site.keys, &request) {
         Ok(issued) => issued,

@@ -2,7 +2,7 @@
 //! `saml-accept-unsigned`, `saml-xsw`, `saml-ignore-audience`, `saml-ignore-expiry`, and
 //! issue 16's `saml-conditions-expiry-only`, `saml-ignore-session-expiry`,
 //! `saml-any-confirmation-method`, `saml-keyinfo-cert-by-name` and `saml-node-limit`
-//! (in `faulty/skipped.rs`).
+//! (in `faulty/skipped.rs`), and `saml-first-certificate-only`.
 //! The correct path is [`saml::Verifier::verify`] alone; nothing here runs without a
 //! fault.
 //!
@@ -27,7 +27,7 @@ mod skipped;
 const DEFAULT_LIFETIME: Duration = Duration::minutes(5);
 
 /// The faults this module implements.
-const SAML_FAULTS: [Fault; 9] = [
+const SAML_FAULTS: [Fault; 10] = [
     Fault::SamlAcceptUnsigned,
     Fault::SamlXsw,
     Fault::SamlIgnoreAudience,
@@ -37,6 +37,7 @@ const SAML_FAULTS: [Fault; 9] = [
     Fault::SamlAnyConfirmationMethod,
     Fault::SamlKeyinfoCertByName,
     Fault::SamlNodeLimit,
+    Fault::SamlFirstCertificateOnly,
 ];
 
 /// Whether any fault in `faults` bends verification.
@@ -90,6 +91,10 @@ pub fn verify(
     if faults.has(Fault::SamlKeyinfoCertByName) {
         let named = skipped::named_like_pinned(&root, &config.pinned_certificates);
         config.pinned_certificates.extend(named);
+    }
+    // saml-first-certificate-only: of the IdP's signing certificates, the first is pinned.
+    if faults.has(Fault::SamlFirstCertificateOnly) {
+        config.pinned_certificates.truncate(1);
     }
     let bent = Verifier::new(config, Arc::new(FixedClock::new(clock)))?;
     // saml-xsw: find an assertion that some signature in the document verifies, then

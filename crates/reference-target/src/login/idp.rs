@@ -232,6 +232,7 @@ mod tests {
             entity_id: "http://www.okta.com/exk1".into(),
             sso_url: "https://example.okta.com/sso".into(),
             signing_certificate: cert.clone(),
+            next_certificates: Vec::new(),
             name_id_formats: Vec::new(),
         }
         .to_xml()

@@ -25,6 +25,7 @@ fn test_of(fault: Fault) -> &'static str {
     match fault {
         Fault::SamlLinkByEmail => "saml_login::link_by_email_accepts_another_uid",
         Fault::SamlUidNormalised => "saml_login::uid_normalised_accepts_a_case_or_space_variant",
+        Fault::SamlFirstCertificateOnly => "saml_login::first_certificate_only_refuses_the_next_key",
         Fault::SamlAcceptUnsigned
         | Fault::SamlXsw
         | Fault::SamlNoReplayCache

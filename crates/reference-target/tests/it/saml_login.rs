@@ -164,7 +164,11 @@ impl LoginTarget {
             .iter()
             .map(|p| reference_target::TrustedIdp {
                 entity_id: entity_id(p),
-                certificates: vec![keys(style(p).name()).certificate().clone()],
+                // The persona's certificate, then every IdP's next key (a rollover).
+                certificates: vec![
+                    keys(style(p).name()).certificate().clone(),
+                    keys("rollover").certificate().clone(),
+                ],
                 sso_url: Some(style(p).sso_url(&tenant(p))),
             })
             .collect();
@@ -974,6 +978,7 @@ async fn serve_trusts_idps_from_metadata_and_named_certificates() {
         entity_id: entity_id("okta"),
         sso_url: okta.sso_url(&tenant("okta")),
         signing_certificate: keys("okta").certificate().clone(),
+        next_certificates: Vec::new(),
         name_id_formats: Vec::new(),
     };
     let metadata_path = dir.path().join("okta-metadata.xml");
@@ -1210,6 +1215,32 @@ async fn link_by_email_accepts_another_uid(
     } else {
         posted.assert_refused(401, "user.sync.user-externalUID-mismatch");
     }
+}
+
+/// An IdP trusted with two certificates (a key rollover): a Response signed with the
+/// second logs in; under `saml-first-certificate-only` it is refused.
+#[rstest]
+#[case::clean(&[], true)]
+#[case::first_only(&[reference_target::Fault::SamlFirstCertificateOnly], false)]
+#[tokio::test]
+async fn first_certificate_only_refuses_the_next_key(
+    #[case] faults: &[reference_target::Fault],
+    #[case] accepted: bool,
+) {
+    let t = LoginTarget::start_with_faults(SYNC_ON, faults).await;
+    t.provision("okta").await;
+    let spec = t.spec("okta", &t.login("okta", &claims("okta"), None));
+    let xml = saml::sign_response(&spec, &keys("rollover")).unwrap();
+    let posted = t.post_xml(&xml, None).await;
+    if accepted {
+        let cookie = posted.assert_accepted();
+        let (_, me) = t.whoami(Some(&cookie)).await;
+        assert_eq!(me["email"], claims("okta").email);
+    } else {
+        posted.assert_refused(401, "saml.invalid-response");
+    }
+    // The persona's own key is trusted either way.
+    t.log_in_as("okta", &claims("okta")).await.assert_accepted();
 }
 
 /// `saml-uid-normalised`: the provisioned uid in another case, or with spaces around it,

@@ -248,6 +248,7 @@ fn metadata_names_the_entity_certificate_and_both_sso_bindings() {
         entity_id: style.entity_id(TENANT),
         sso_url: style.sso_url(TENANT),
         signing_certificate: keys.certificate().clone(),
+        next_certificates: Vec::new(),
         name_id_formats: vec![style.default_name_id_format().to_owned()],
     }
     .to_xml()

@@ -48,6 +48,39 @@ fn metadata_speaks_the_personas_dialect(
     );
 }
 
+/// `--next-cert` lists a second signing certificate, which the reference target's own
+/// metadata reader then trusts beside the first.
+#[test]
+fn metadata_lists_the_next_certificate_after_the_first() {
+    let (current, next) = (fixture("okta.cert.pem"), fixture("rollover.cert.pem"));
+    let out = saml(&[
+        "metadata",
+        "--persona",
+        "okta",
+        "--cert",
+        current.to_str().unwrap(),
+        "--next-cert",
+        next.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let idp = reference_target::parse_idp_metadata(&String::from_utf8_lossy(&out.stdout))
+        .expect("the reference target reads it");
+    let pem = |p: &std::path::Path| saml::Certificate::from_pem_file(p).unwrap();
+    assert_eq!(idp.certificates, vec![pem(&current), pem(&next)]);
+
+    let missing = saml(&[
+        "metadata",
+        "--persona",
+        "okta",
+        "--cert",
+        current.to_str().unwrap(),
+        "--next-cert",
+        "/nonexistent/next.pem",
+    ]);
+    assert!(!missing.status.success(), "{missing:?}");
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/next.pem"));
+}
+
 #[rstest]
 #[case::metadata(&["metadata", "--persona", "bogus", "--cert", "x.pem"])]
 #[case::issue(&[

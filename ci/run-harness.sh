@@ -173,6 +173,8 @@ if [ -n "$idp_keys" ]; then args+=(--idp-keys "$idp_keys"); fi
 args+=("${extra[@]+"${extra[@]}"}")
 
 mkdir -p "$out"
+# No report of an earlier run may pass for this one's.
+rm -f "$out/report.json" "$out/junit.xml" "$out/report.html" "$out/summary.md"
 echo "run-harness: $bin ${args[*]}" >&2
 set +e
 "$bin" "${args[@]}"
@@ -182,8 +184,9 @@ set -e
 # summary.md from report.json: the counts, then every case that did not pass.
 summary=$out/summary.md
 report=$out/report.json
-if [ -f "$report" ]; then
-    jq -r --argjson code "$code" '
+# A report jq cannot read (a schema this script does not know) still gets a summary, and the
+# exit code stays the harness's.
+if [ -f "$report" ] && jq -r --argjson code "$code" '
         def cell: tostring | gsub("[\r\n]+"; " ") | gsub("\\|"; "\\|");
         .summary as $s
         | [ "## scim-harness: " + (if $code == 0 then "passed" else "failed (exit \($code))" end),
@@ -218,7 +221,14 @@ if [ -f "$report" ]; then
           + (if (.stale_baseline | length) == 0 then []
              else ["### Stale baseline entries", ""] + [.stale_baseline[] | "- `\(tojson | cell)`"] + [""] end)
           + ["Reports beside this summary: `report.html`, `report.json`, `junit.xml`."]
-        | .[]' "$report" >"$summary"
+        | .[]' "$report" >"$summary"; then
+    :
+elif [ -f "$report" ]; then
+    {
+        echo "## scim-harness: exit $code"
+        echo
+        echo "jq could not read $report (see the job log); the reports are beside this summary."
+    } >"$summary"
 else
     {
         echo "## scim-harness: no report (exit $code)"

@@ -1,10 +1,11 @@
-//! Project automation (the cargo-xtask pattern): `cargo xtask test | run-scenarios | bench | mutants | tidy`.
+//! Project automation (the cargo-xtask pattern): `cargo xtask test | run-scenarios | bench | mutants | interop | ci-recipes | tidy`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context};
 
+mod ci_recipes;
 mod interop;
 mod mutants;
 mod system_packages;
@@ -25,6 +26,8 @@ commands:
   interop [-- ARGS]
                   the scim-only profile against PyPI's scim2-server (installed under target/),
                   judged with fixtures/interop/scim2-server.baseline.toml
+  ci-recipes      validate the CI recipes in ci/ (shellcheck, actionlint, check-jsonschema) and run
+                  ci/run-harness.sh against target serve and the embedded target
   tidy            check that ARCHITECTURE.md and the tree agree (crate table, server crates,
                   unsafe, `//!` lines, file length); prints every violation
 ";
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
         "mutants" => mutants::mutants(&rest),
         "tidy" => tidy::tidy(&rest),
         "interop" => interop::interop(&rest),
+        "ci-recipes" => ci_recipes::ci_recipes(&rest),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)
@@ -136,6 +140,10 @@ fn test(args: &[String]) -> anyhow::Result<ExitCode> {
     let code = interop::interop(&[])?;
     if code != ExitCode::SUCCESS {
         bail!("the interop run against {} failed", interop::SCIM2_SERVER);
+    }
+    // The recipes vendors copy into their CI, and the script they all call.
+    if ci_recipes::ci_recipes(&[])? != ExitCode::SUCCESS {
+        bail!("the CI recipes in ci/ failed their checks");
     }
     Ok(ExitCode::SUCCESS)
 }

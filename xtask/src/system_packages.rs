@@ -52,6 +52,12 @@ const TEST_ONLY: &[Requirement] = &[
     },
 ];
 
+/// The packages the build needs, as installed (each requirement's first alternative); the
+/// CI recipes' install step (`ci/install-harness.sh`) installs the same list.
+pub(crate) fn build_packages() -> Vec<&'static str> {
+    REQUIRED.iter().map(|req| req.alternatives[0]).collect()
+}
+
 /// What the build needs: installs what is missing when we are root; otherwise prints the
 /// exact command. Returns `Some(exit code)` when the caller must stop.
 pub fn ensure() -> anyhow::Result<Option<ExitCode>> {

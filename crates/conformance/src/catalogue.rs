@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use idp::PersonaId;
 
-use crate::scenario::{load_scenario, LoadedScenario};
+use crate::scenario::{parse_scenario, LoadedScenario};
 use crate::LoadError;
 
 /// The target settings a case runs under (Grafana's `[auth.scim]` / SCIMConfig spec).
@@ -124,71 +124,154 @@ pub struct Selection {
 
 const CONFIGS_FILE: &str = "configs.yaml";
 
-impl Catalogue {
-    /// Load `root/configs.yaml` and every `root/<area>/*.yaml` (sorted).
-    pub fn load(root: &Path) -> Result<Catalogue, LoadError> {
+/// A catalogue's files read into memory, from a folder ([`CatalogueFiles::read`]) or
+/// from the copy built into a binary.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogueFiles {
+    /// Where they come from, for messages: a folder, or `built-in`.
+    pub origin: String,
+    /// `configs.yaml`: its name for messages and its text; `None` when the source has none.
+    pub configs: Option<(String, String)>,
+    /// Every `<area>/*.yaml`.
+    pub scenarios: Vec<ScenarioFile>,
+}
+
+/// One scenario file of a [`CatalogueFiles`].
+#[derive(Debug, Clone)]
+pub struct ScenarioFile {
+    /// Its name in messages (`scenarios/users/lifecycle.yaml`).
+    pub path: String,
+    /// The folder it is in: the report's area.
+    pub area: String,
+    pub text: String,
+}
+
+impl CatalogueFiles {
+    /// `root/configs.yaml` (if there is one) and every `root/<area>/*.yaml` (`.yml` too).
+    pub fn read(root: &Path) -> Result<CatalogueFiles, LoadError> {
         let configs_path = root.join(CONFIGS_FILE);
-        let text = std::fs::read_to_string(&configs_path).map_err(|source| LoadError::Read {
-            path: configs_path.display().to_string(),
-            source,
-        })?;
-        let origin = configs_path.display().to_string();
-        let entries: Vec<ConfigEntry> = serde_norway::from_str(&text).map_err(|e| {
-            let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-            LoadError::Syntax {
-                file: origin.clone(),
-                line,
-                column,
-                message: e
-                    .to_string()
-                    .split(" at line ")
-                    .next()
-                    .unwrap_or("")
-                    .to_owned(),
-            }
-        })?;
-        let configs: Vec<NamedConfig> = entries
-            .into_iter()
-            .map(|e| NamedConfig {
-                name: e.name,
-                values: TargetConfig {
-                    user_sync: e.user_sync,
-                    group_sync: e.group_sync,
-                    reject_non_provisioned_users: e.reject_non_provisioned_users,
-                },
-                login: LoginSettings {
-                    allow_idp_initiated: e.allow_idp_initiated,
-                    allow_sign_up: e.allow_sign_up,
-                },
-            })
-            .collect();
-        if configs.is_empty() {
-            return Err(LoadError::Catalogue(format!("{origin}: no configurations")));
-        }
+        let configs = match configs_path.is_file() {
+            true => Some((
+                configs_path.display().to_string(),
+                std::fs::read_to_string(&configs_path).map_err(|source| LoadError::Read {
+                    path: configs_path.display().to_string(),
+                    source,
+                })?,
+            )),
+            false => None,
+        };
         let mut scenarios = Vec::new();
-        let mut areas: Vec<PathBuf> = read_dir(root)?.into_iter().filter(|p| p.is_dir()).collect();
-        areas.sort();
-        for area_dir in areas {
+        for area_dir in read_dir(root)?.into_iter().filter(|p| p.is_dir()) {
             let area = area_dir
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let mut files: Vec<PathBuf> = read_dir(&area_dir)?
-                .into_iter()
-                .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
-                .collect();
-            files.sort();
+            let files = read_dir(&area_dir)?.into_iter().filter(|p| {
+                p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml")
+            });
             for file in files {
-                scenarios.push(load_scenario(&file, &area)?);
+                let text = std::fs::read_to_string(&file).map_err(|source| LoadError::Read {
+                    path: file.display().to_string(),
+                    source,
+                })?;
+                scenarios.push(ScenarioFile {
+                    path: file.display().to_string(),
+                    area: area.clone(),
+                    text,
+                });
             }
         }
+        Ok(CatalogueFiles {
+            origin: root.display().to_string(),
+            configs,
+            scenarios,
+        })
+    }
+}
+
+impl Catalogue {
+    /// Load `root/configs.yaml` and every `root/<area>/*.yaml` (sorted).
+    pub fn load(root: &Path) -> Result<Catalogue, LoadError> {
+        Catalogue::parse(CatalogueFiles::read(root)?)
+    }
+
+    /// A catalogue from files in memory; it needs a `configs.yaml` and one scenario.
+    pub fn parse(mut files: CatalogueFiles) -> Result<Catalogue, LoadError> {
+        let Some((origin, text)) = &files.configs else {
+            return Err(LoadError::Catalogue(format!(
+                "{}: no {CONFIGS_FILE}",
+                files.origin
+            )));
+        };
+        let configs = parse_configs(origin, text)?;
+        files.scenarios.sort_by(|a, b| a.path.cmp(&b.path));
+        let scenarios = files
+            .scenarios
+            .iter()
+            .map(|f| parse_scenario(&f.text, &f.path, &f.area))
+            .collect::<Result<Vec<_>, _>>()?;
         if scenarios.is_empty() {
             return Err(LoadError::Catalogue(format!(
                 "{}: no scenario files under <area>/*.yaml",
-                root.display()
+                files.origin
             )));
         }
-        Catalogue::from_parts(root, scenarios, configs)
+        Catalogue::from_parts(Path::new(&files.origin), scenarios, configs)
+    }
+
+    /// This catalogue with `extra`'s scenarios and configurations added (`run --scenarios
+    /// DIR` beside the built-in catalogue). `extra` may leave out `configs.yaml`. A
+    /// scenario of `extra` with an id already here must be the same scenario (an identical
+    /// copy, such as a checkout's `scenarios/`), and a configuration of the same name the
+    /// same values; anything else is an error naming both files.
+    pub fn merge(self, extra: CatalogueFiles) -> Result<Catalogue, LoadError> {
+        let mut configs = self.configs;
+        if let Some((origin, text)) = &extra.configs {
+            for config in parse_configs(origin, text)? {
+                match configs.iter().find(|c| c.name == config.name) {
+                    Some(known) if *known == config => {}
+                    Some(_) => return Err(LoadError::Catalogue(format!(
+                        "{origin}: configuration `{}` differs from the one of the same name in {}",
+                        config.name,
+                        self.root.display()
+                    ))),
+                    None => configs.push(config),
+                }
+            }
+        }
+        let mut scenarios: Vec<LoadedScenario> =
+            self.scenarios.iter().map(|s| (**s).clone()).collect();
+        let mut added = 0;
+        for file in &extra.scenarios {
+            let loaded = parse_scenario(&file.text, &file.path, &file.area)?;
+            match scenarios
+                .iter()
+                .find(|s| s.scenario.id == loaded.scenario.id)
+            {
+                Some(known) if known.scenario == loaded.scenario && known.area == loaded.area => {}
+                Some(known) => {
+                    return Err(loaded.key_error(
+                        "id",
+                        format!(
+                            "scenario id `{}` is also a different scenario of {} ({}); rename \
+                             yours, or run your folder alone with --no-builtin-scenarios",
+                            loaded.scenario.id,
+                            self.root.display(),
+                            known.path
+                        ),
+                    ))
+                }
+                None => {
+                    scenarios.push(loaded);
+                    added += 1;
+                }
+            }
+        }
+        let origin = match added {
+            0 => self.root.display().to_string(),
+            _ => format!("{} and {}", self.root.display(), extra.origin),
+        };
+        Catalogue::from_parts(Path::new(&origin), scenarios, configs)
     }
 
     /// Check ids and config names across files, then sort.
@@ -283,6 +366,43 @@ impl Catalogue {
         }
         out
     }
+}
+
+/// `configs.yaml`: a non-empty list of named configurations.
+fn parse_configs(origin: &str, text: &str) -> Result<Vec<NamedConfig>, LoadError> {
+    let entries: Vec<ConfigEntry> = serde_norway::from_str(text).map_err(|e| {
+        let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+        LoadError::Syntax {
+            file: origin.to_owned(),
+            line,
+            column,
+            message: e
+                .to_string()
+                .split(" at line ")
+                .next()
+                .unwrap_or("")
+                .to_owned(),
+        }
+    })?;
+    let configs: Vec<NamedConfig> = entries
+        .into_iter()
+        .map(|e| NamedConfig {
+            name: e.name,
+            values: TargetConfig {
+                user_sync: e.user_sync,
+                group_sync: e.group_sync,
+                reject_non_provisioned_users: e.reject_non_provisioned_users,
+            },
+            login: LoginSettings {
+                allow_idp_initiated: e.allow_idp_initiated,
+                allow_sign_up: e.allow_sign_up,
+            },
+        })
+        .collect();
+    if configs.is_empty() {
+        return Err(LoadError::Catalogue(format!("{origin}: no configurations")));
+    }
+    Ok(configs)
 }
 
 fn read_dir(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {

@@ -71,8 +71,8 @@ mod scenario;
 pub use baseline::{Baseline, BaselineEntry};
 pub use case::case_tag;
 pub use catalogue::{
-    glob_match, parse_partition, Case, Catalogue, LoginSettings, NamedConfig, Selection,
-    TargetConfig,
+    glob_match, parse_partition, Case, Catalogue, CatalogueFiles, LoginSettings, NamedConfig,
+    ScenarioFile, Selection, TargetConfig,
 };
 pub use cleanup::clean;
 pub use event::{

@@ -20,7 +20,7 @@ mod needs;
 mod status;
 
 pub use flow::SessionExpect;
-pub use load::{load_scenario, parse_scenario, LoadedScenario};
+pub use load::{parse_scenario, LoadedScenario};
 pub(crate) use needs::{json_strings, templates};
 pub use needs::{ProfileNeed, TEMPLATE_KINDS};
 pub use status::Statuses;

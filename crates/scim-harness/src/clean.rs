@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use conformance::{Catalogue, RunOptions};
+use conformance::RunOptions;
 
 use crate::exit;
 use crate::run::Failure;
@@ -23,9 +23,9 @@ pub struct CleanArgs {
     /// The seed of the run whose objects to remove.
     #[arg(long)]
     seed: u64,
-    /// The scenario catalogue folder (its case ids make the tags).
-    #[arg(long, default_value = "scenarios")]
-    scenarios: PathBuf,
+    /// The catalogue whose case ids make the tags: the run's own catalogue flags.
+    #[command(flatten)]
+    catalogue: crate::catalogue::CatalogueArgs,
     /// Per-request timeout in seconds.
     #[arg(long, default_value_t = 10)]
     timeout: u64,
@@ -43,14 +43,7 @@ fn usage(error: anyhow::Error) -> Failure {
 /// `scim-harness clean`: prints the counts; exit 0, or 1 when something stayed (each
 /// named with why), 3 when the target does not answer.
 pub fn clean(args: CleanArgs) -> Result<u8, Failure> {
-    let catalogue = Catalogue::load(&args.scenarios)
-        .with_context(|| {
-            format!(
-                "loading the scenario catalogue {}",
-                args.scenarios.display()
-            )
-        })
-        .map_err(usage)?;
+    let catalogue = args.catalogue.load().map_err(usage)?;
     let tags: Vec<String> = catalogue
         .cases()
         .iter()

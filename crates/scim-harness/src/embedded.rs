@@ -51,9 +51,14 @@ impl EmbeddedTarget {
         // reference profile declares `trusts_rollover_key`.
         let rollover_path = idp_keys.join(ROLLOVER_CERT);
         let rollover = match rollover_path.is_file() {
-            true => vec![saml::Certificate::from_pem_file(&rollover_path).with_context(|| {
-                format!("reading the rollover certificate {}", rollover_path.display())
-            })?],
+            true => vec![
+                saml::Certificate::from_pem_file(&rollover_path).with_context(|| {
+                    format!(
+                        "reading the rollover certificate {}",
+                        rollover_path.display()
+                    )
+                })?,
+            ],
             false => Vec::new(),
         };
         for style in saml::IdpStyle::ALL {

@@ -42,9 +42,8 @@ pub struct RunArgs {
     /// Override the profile's base_url.
     #[arg(long, env = "SCIM_HARNESS_TARGET_URL")]
     target_url: Option<String>,
-    /// The scenario catalogue folder.
-    #[arg(long, default_value = "scenarios")]
-    scenarios: PathBuf,
+    #[command(flatten)]
+    catalogue: crate::catalogue::CatalogueArgs,
     /// Only these personas (repeatable).
     #[arg(long = "persona", value_name = "ID")]
     personas: Vec<String>,
@@ -78,9 +77,11 @@ pub struct RunArgs {
     /// Per-request timeout in seconds.
     #[arg(long, default_value_t = 10)]
     timeout: u64,
-    /// Folder with the IdP signing keys and certificates ({entra,okta,rfc,attacker}.{key,cert}.pem).
-    #[arg(long, default_value = "fixtures/idp")]
-    idp_keys: PathBuf,
+    /// Folder with the IdP signing keys and certificates
+    /// ({entra,okta,rfc,attacker}.{key,cert}.pem, optionally rollover.*); default: the
+    /// test-only keys built into the binary (fixtures/idp).
+    #[arg(long, value_name = "DIR")]
+    idp_keys: Option<PathBuf>,
     /// Inject a deliberate bug into the embedded reference target (repeatable; not with
     /// --target); `target faults` lists them.
     #[arg(long = "fault", value_name = "NAME", conflicts_with = "target")]
@@ -96,9 +97,8 @@ pub struct RunArgs {
 /// Arguments of `list`.
 #[derive(Args, Debug)]
 pub struct ListArgs {
-    /// The scenario catalogue folder.
-    #[arg(long, default_value = "scenarios")]
-    scenarios: PathBuf,
+    #[command(flatten)]
+    catalogue: crate::catalogue::CatalogueArgs,
 }
 
 /// A failure with the exit code it maps to.
@@ -114,16 +114,14 @@ fn usage(error: anyhow::Error) -> Failure {
     }
 }
 
-fn load_catalogue(dir: &Path) -> Result<Catalogue, Failure> {
-    Catalogue::load(dir)
-        .with_context(|| format!("loading the scenario catalogue {}", dir.display()))
-        .map_err(usage)
+fn load_catalogue(args: &crate::catalogue::CatalogueArgs) -> Result<Catalogue, Failure> {
+    args.load().map_err(usage)
 }
 
 /// `scim-harness list`: every case with its level, spec references and title.
 /// A reader that stops early (`list | head`) ends the listing quietly.
 pub fn list(args: ListArgs) -> Result<u8, Failure> {
-    let catalogue = load_catalogue(&args.scenarios)?;
+    let catalogue = load_catalogue(&args.catalogue)?;
     let mut out = std::io::stdout().lock();
     for case in catalogue.cases() {
         let s = &case.scenario.scenario;
@@ -173,13 +171,13 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
              embedded reference target is served over plain http"
         )));
     }
-    let catalogue = load_catalogue(&args.scenarios)?;
+    let catalogue = load_catalogue(&args.catalogue)?;
     let personas = parse_personas(&args.personas).map_err(usage)?;
     for c in &args.configs {
         if !catalogue.configs.iter().any(|k| &k.name == c) {
             return Err(usage(anyhow::anyhow!(
-                "--config {c}: not defined in {}",
-                catalogue.root.join("configs.yaml").display()
+                "--config {c}: not defined in the configs.yaml of {}",
+                catalogue.root.display()
             )));
         }
     }
@@ -257,6 +255,13 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
     runtime.block_on(async {
         let interrupt = conformance::Interrupt::default();
         watch_signals(interrupt.clone());
+        let keys =
+            crate::catalogue::IdpKeyFolder::new(args.idp_keys.as_deref()).map_err(|error| {
+                Failure {
+                    code: exit::FAILED,
+                    error,
+                }
+            })?;
         let (profile, base_url, token, admin, _embedded) = match (profile, token) {
             (Some(p), Some(t)) => {
                 let url = args
@@ -268,7 +273,7 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
             _ => {
                 let faults: reference_target::FaultSet = args.faults.iter().copied().collect();
                 let embedded =
-                    EmbeddedTarget::start(&args.idp_keys, faults, &args.connection.namespace)
+                    EmbeddedTarget::start(keys.path(), faults, &args.connection.namespace)
                         .await
                         .context("starting the embedded reference target")
                         .map_err(|error| Failure {
@@ -298,7 +303,7 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
             jobs: args.jobs,
             request_timeout,
             case_timeout: Duration::from_secs(args.timeout.max(1) * 30),
-            idp_keys: args.idp_keys.clone(),
+            idp_keys: keys.path().to_owned(),
             baseline,
             default_config: catalogue.configs[0].name.clone(),
             keep: args.keep,

@@ -1,8 +1,6 @@
 //! Reading a scenario file: YAML into [`Scenario`], then the references between its
 //! steps checked, every error with file, line and column.
 
-use std::path::Path;
-
 use super::{
     json_strings, templates, Expect, Flow, LoginExpect, LoginStep, RawRequest, ResponseExpect,
     Scenario, SetConfig, Step, TEMPLATE_KINDS,
@@ -40,15 +38,6 @@ pub fn parse_scenario(text: &str, origin: &str, area: &str) -> Result<LoadedScen
     };
     loaded.validate()?;
     Ok(loaded)
-}
-
-/// Read and parse one scenario file.
-pub fn load_scenario(path: &Path, area: &str) -> Result<LoadedScenario, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
-        path: path.display().to_string(),
-        source,
-    })?;
-    parse_scenario(&text, &path.display().to_string(), area)
 }
 
 /// What earlier steps of a scenario created, for the references of later ones.

@@ -1,7 +1,8 @@
 //! What a run needs besides the target, built into the binary so that it runs copied alone
 //! into an empty folder: the scenario catalogue (`scenarios/` at build time), with
 //! `--scenarios DIR` added to it or DIR alone with `--no-builtin-scenarios`, and the
-//! test-only IdP keys (`fixtures/idp`) unless `--idp-keys DIR`.
+//! test-only IdP keys (`fixtures/idp`) unless `--idp-keys DIR`, and the sample directory
+//! (`fixtures/directory.yaml`) of `idp serve` and `idp sync` unless `--directory FILE`.
 
 use std::path::{Path, PathBuf};
 
@@ -46,6 +47,20 @@ impl IdpKeyFolder {
             IdpKeyFolder::Given(p) => p,
             IdpKeyFolder::Builtin(d) => d.path(),
         }
+    }
+}
+
+/// `fixtures/directory.yaml`: the sample directory of `idp serve` and `idp sync`.
+const BUILTIN_DIRECTORY: &str = include_str!("../../../fixtures/directory.yaml");
+
+/// The directory at `path`, or the built-in sample directory.
+pub fn load_directory(path: Option<&Path>) -> anyhow::Result<idp::Directory> {
+    match path {
+        Some(p) => {
+            idp::Directory::load(p).with_context(|| format!("loading directory {}", p.display()))
+        }
+        None => idp::Directory::from_yaml(BUILTIN_DIRECTORY, "fixtures/directory.yaml (built in)")
+            .context("loading the built-in directory"),
     }
 }
 
@@ -168,6 +183,19 @@ mod tests {
         }
         assert_eq!(n, 10);
         idp::IdpKeys::load(folder.path()).unwrap();
+    }
+
+    /// The built-in directory is fixtures/directory.yaml.
+    #[test]
+    fn the_builtin_directory_is_the_fixture() {
+        let fixture =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/directory.yaml");
+        let (builtin, file) = (
+            load_directory(None).unwrap(),
+            load_directory(Some(&fixture)).unwrap(),
+        );
+        assert_eq!(builtin.users().len(), file.users().len());
+        assert!(!builtin.users().is_empty());
     }
 
     /// A checkout's `scenarios/` given with --scenarios adds nothing; a folder of one's

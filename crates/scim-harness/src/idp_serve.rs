@@ -47,8 +47,9 @@ pub struct ServeArgs {
     #[arg(long, default_value = saml::GRAFANA_UID_ATTRIBUTE, value_name = "NAME")]
     sp_uid_attribute: String,
     /// The directory the server starts from (YAML); its state is kept across cycles.
-    #[arg(long, default_value = "fixtures/directory.yaml")]
-    directory: PathBuf,
+    /// Default: the sample directory built into the binary (fixtures/directory.yaml).
+    #[arg(long, value_name = "FILE")]
+    directory: Option<PathBuf>,
     /// Target profile (TOML) that SCIM cycles go to, e.g. fixtures/profiles/reference.toml;
     /// without it, only SAML is served.
     #[arg(long, value_name = "PROFILE")]
@@ -66,9 +67,10 @@ pub struct ServeArgs {
     /// The tenant (Entra) or org key (Okta) that forms each persona's entity id.
     #[arg(long, default_value = "00000000-0000-0000-0000-000000000000")]
     tenant: String,
-    /// The directory holding the test signing keys ({entra,okta,rfc,attacker}.{key,cert}.pem).
-    #[arg(long, default_value = "fixtures/idp", value_name = "DIR")]
-    keys_dir: PathBuf,
+    /// The directory holding the test signing keys ({entra,okta,rfc,attacker}.{key,cert}.pem);
+    /// default: the test-only keys built into the binary (fixtures/idp).
+    #[arg(long, value_name = "DIR")]
+    keys_dir: Option<PathBuf>,
     /// Sign with this private key (PEM) instead of the test fixture's; needs --cert.
     #[arg(long, value_name = "PEM", requires = "cert")]
     key: Option<PathBuf>,
@@ -120,8 +122,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     idp::serve::check_admin_token(args.listen, args.admin_token.as_deref())?;
-    let directory = idp::Directory::load(&args.directory)
-        .with_context(|| format!("loading directory {}", args.directory.display()))?;
+    let directory = crate::catalogue::load_directory(args.directory.as_deref())?;
     let keys = load_keys(&args)?;
     let timeout = Duration::from_secs(args.timeout.max(1));
     let (target, connector) = match &args.target {
@@ -215,8 +216,9 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 /// The persona keys: the test fixtures, each replaced by --key/--cert when given.
 fn load_keys(args: &ServeArgs) -> anyhow::Result<idp::IdpKeys> {
-    let mut keys = idp::IdpKeys::load(&args.keys_dir)
-        .with_context(|| format!("loading the test IdP keys from {}", args.keys_dir.display()))?;
+    let folder = crate::catalogue::IdpKeyFolder::new(args.keys_dir.as_deref())?;
+    let mut keys = idp::IdpKeys::load(folder.path())
+        .with_context(|| format!("loading the test IdP keys from {}", folder.path().display()))?;
     if let (Some(key), Some(cert)) = (&args.key, &args.cert) {
         let own = saml::SigningKeys::from_pem_files(key, cert).with_context(|| {
             format!(

@@ -21,9 +21,10 @@ pub struct SyncArgs {
     /// Override the profile's base_url.
     #[arg(long, env = "SCIM_HARNESS_TARGET_URL")]
     target_url: Option<String>,
-    /// The IdP's directory (YAML), e.g. fixtures/directory.yaml.
-    #[arg(long)]
-    directory: PathBuf,
+    /// The IdP's directory (YAML); default: the sample directory built into the binary
+    /// (fixtures/directory.yaml).
+    #[arg(long, value_name = "FILE")]
+    directory: Option<PathBuf>,
     /// Write every exchange as one JSON object per line (secrets redacted).
     #[arg(long)]
     transcript: Option<PathBuf>,
@@ -83,8 +84,7 @@ pub fn sync(args: SyncArgs) -> anyhow::Result<bool> {
         &args.connection,
         timeout,
     )?;
-    let directory = idp::Directory::load(&args.directory)
-        .with_context(|| format!("loading directory {}", args.directory.display()))?;
+    let directory = crate::catalogue::load_directory(args.directory.as_deref())?;
     println!("persona {persona} → target {name} at {}", target.base_url);
     let file = match &args.transcript {
         Some(path) => Some(idp::JsonLinesSink::new(BufWriter::new(

@@ -1,7 +1,7 @@
 //! What a scenario needs from the target profile, and the `{kind:KEY}` templates of its
 //! `request` steps.
 
-use super::{LoadedScenario, RawRequest, Requirement, Step};
+use super::{LoadedScenario, NamedAuth, RawRequest, RequestAuth, Requirement, Step};
 
 impl LoadedScenario {
     /// Whether any step logs in (the case needs the profile's `[saml]`).
@@ -30,7 +30,12 @@ impl LoadedScenario {
         let mut seeded: Vec<&str> = Vec::new();
         for step in &self.scenario.steps {
             match step {
-                Step::Login(_) => add(ProfileNeed::Saml),
+                Step::Login(l) => {
+                    add(ProfileNeed::Saml);
+                    if l.role.is_some() {
+                        add(ProfileNeed::RoleAttribute);
+                    }
+                }
                 Step::SetConfig(c) => {
                     if c.touches_scim_config() {
                         add(ProfileNeed::ConfigApi);
@@ -49,6 +54,15 @@ impl LoadedScenario {
                         Step::Concurrent(rs) => rs.iter().collect(),
                         _ => Vec::new(),
                     };
+                    for r in &requests {
+                        match r.auth {
+                            RequestAuth::Named(NamedAuth::Admin) => add(ProfileNeed::ServerAdmin),
+                            RequestAuth::Named(NamedAuth::WrongRole) => {
+                                add(ProfileNeed::WrongRoleToken)
+                            }
+                            RequestAuth::Profile(_) => {}
+                        }
+                    }
                     let texts: Vec<&str> = requests.iter().flat_map(|r| r.strings()).collect();
                     for (kind, key) in texts.iter().flat_map(|t| templates(t)).flatten() {
                         match kind {
@@ -85,6 +99,13 @@ pub enum ProfileNeed {
     EnterpriseExtension,
     /// `[supports] requires_external_id` (`requires: [external-id-required]`).
     ExternalIdRequired,
+    /// The server admin's credentials (`request: {auth: admin}`); every profile can
+    /// send them, the run must have them.
+    ServerAdmin,
+    /// `[scim] wrong_role_token` (`request: {auth: wrong-role}`).
+    WrongRoleToken,
+    /// `[saml] role_attribute` (`login: {role}`).
+    RoleAttribute,
 }
 
 impl ProfileNeed {
@@ -108,6 +129,13 @@ impl ProfileNeed {
             ProfileNeed::ExternalIdRequired => {
                 "no [supports] requires_external_id = true: the case judges a rule of the \
                  target (Grafana's), not of RFC 7643, where externalId is OPTIONAL (§3.1)"
+            }
+            ProfileNeed::ServerAdmin => "no server admin: a request with auth: admin cannot run",
+            ProfileNeed::WrongRoleToken => {
+                "no [scim] wrong_role_token: a request with auth: wrong-role cannot run"
+            }
+            ProfileNeed::RoleAttribute => {
+                "no [saml] role_attribute: a login with a role claim cannot run"
             }
         }
     }

@@ -219,6 +219,19 @@ faults! {
     RequestReusable = "request-reusable",
         "keeps an AuthnRequest outstanding after a Response answered it, so a second Response with new assertion ids logs in again",
         "request ids tracked but never consumed; the replay cache sees only assertion ids (saml-attacks.md B InResponseTo reused)";
+    // issue 16: role and app API
+    ExternalUserEditable = "external-user-editable",
+        "PUT /api/users/:id rewrites the login, email and name of a user SCIM provisioned",
+        "the app API without Grafana's external-user guard (PR #58442: 403 \"User info cannot be updated for external Users\"), so a provisioned account drifts from its IdP";
+    TeamGuardIgnoresConfig = "team-guard-ignores-config",
+        "keeps refusing member changes and deletion of a provisioned team after group sync is switched off",
+        "the guard before Grafana PRs #111888 and #112717: an admin whose SCIM group sync is off cannot return teams to manual management";
+    RoleLessTokenAccepted = "role-less-token-accepted",
+        "serves the SCIM API to a service-account token whose account has no role",
+        "authentication without authorization: any valid token may provision (Grafana SCIM troubleshooting: insufficient permissions answer 403)";
+    SamlRoleIgnored = "saml-role-ignored",
+        "ignores the role and Grafana-admin claims of a SAML login for a user SCIM provisioned",
+        "provisioned users frozen at the default role; Grafana PR #106374 lets the assertion set their role and isGrafanaAdmin, which SCIM cannot";
 }
 
 impl fmt::Display for Fault {
@@ -277,6 +290,10 @@ impl Fault {
                 | Fault::SessionSurvivesDisable
                 | Fault::OpenRedirectRelayState
                 | Fault::RequestReusable
+                // issue 16: role and app API (Grafana code and pull requests only)
+                | Fault::ExternalUserEditable
+                | Fault::TeamGuardIgnoresConfig
+                | Fault::SamlRoleIgnored
         )
     }
 }
@@ -362,7 +379,7 @@ mod tests {
                 f.name()
             );
         }
-        assert_eq!(Fault::ALL.len(), 56);
+        assert_eq!(Fault::ALL.len(), 60);
     }
 
     /// The README's table is rendered from the docs; on a mismatch, paste the printed

@@ -226,6 +226,42 @@ pub fn create_local_user(
     Ok(conn.last_insert_rowid())
 }
 
+/// Grafana: `PUT /api/users/:id` (`handleUpdateUser`): a new login, email and name; an
+/// empty login takes the email. 400 when both are empty, 409 when another user holds
+/// the login or email (any case), 404 without the user.
+pub fn update_user_info(
+    conn: &Connection,
+    id: i64,
+    login: &str,
+    email: &str,
+    name: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    let login = if login.trim().is_empty() { email } else { login }.trim();
+    if login.is_empty() {
+        return Err(AppError::client(
+            StatusCode::BAD_REQUEST,
+            "Validation error, need to specify either username or email",
+        ));
+    }
+    let taken: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM user WHERE id <> ?1 AND (lower(login) = lower(?2) OR (?3 <> '' AND lower(email) = lower(?3))))")?
+        .query_row(params![id, login, email.trim()], |r| r.get(0))?;
+    if taken {
+        return Err(AppError::client(
+            StatusCode::CONFLICT,
+            "Update would result in user login conflict",
+        ));
+    }
+    let n = conn
+        .prepare_cached("UPDATE user SET login = ?2, email = ?3, name = ?4, updated = ?5 WHERE id = ?1")?
+        .execute(params![id, login, email.trim(), name, now])?;
+    if n == 0 {
+        return Err(AppError::client(StatusCode::NOT_FOUND, "user not found"));
+    }
+    Ok(())
+}
+
 /// Grafana: `DELETE /api/admin/users/:id`. Memberships, sessions, external-auth links
 /// and the SCIM resource go with the user (the schema cascades). `false` when there was
 /// no such user.

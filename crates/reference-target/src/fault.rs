@@ -224,8 +224,8 @@ faults! {
         "PUT /api/users/:id rewrites the login, email and name of a user SCIM provisioned",
         "the app API without Grafana's external-user guard (PR #58442: 403 \"User info cannot be updated for external Users\"), so a provisioned account drifts from its IdP";
     TeamGuardIgnoresConfig = "team-guard-ignores-config",
-        "keeps refusing member changes and deletion of a provisioned team after group sync is switched off",
-        "the guard before Grafana PRs #111888 and #112717: an admin whose SCIM group sync is off cannot return teams to manual management";
+        "guards provisioned teams by the ini file's group_sync_enabled alone, so a team stays locked after group sync is switched off in the SCIMConfig",
+        "Grafana's validateTeam, which reads only the static ini value: admins with a misconfigured SCIM could not return teams to a clean state (PRs #111888, #112717)";
     RoleLessTokenAccepted = "role-less-token-accepted",
         "serves the SCIM API to a service-account token whose account has no role",
         "authentication without authorization: any valid token may provision (Grafana SCIM troubleshooting: insufficient permissions answer 403)";

@@ -159,6 +159,11 @@ CREATE TABLE IF NOT EXISTS session (
     expires INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS session_user ON session (user_id);
+"#, r#"
+-- Grafana: org_user.role, the user's role in the organization (one organization here).
+-- A SAML login with `assertion_attribute_role` sets it (Grafana PR #106374: for
+-- provisioned users too); everyone else keeps auto_assign_org_role's Viewer.
+ALTER TABLE user ADD COLUMN org_role TEXT NOT NULL DEFAULT 'Viewer';
 "#];
 
 /// The most writes one commit carries (group commit). Under load the writer thread

@@ -23,6 +23,8 @@ pub struct AppUser {
     pub created: i64,
     pub updated: i64,
     pub last_seen_at: i64,
+    /// The role in the organization: `Viewer`, `Editor` or `Admin`.
+    pub org_role: String,
     /// `auth_module`s of the user's `user_auth` rows.
     pub auth_modules: Vec<String>,
 }
@@ -49,7 +51,7 @@ impl AppUser {
 
 const SELECT_USER: &str =
     "SELECT u.id, u.uid, u.org_id, u.login, u.email, u.name, u.is_admin, u.is_disabled,
-        u.is_provisioned, u.created, u.updated, u.last_seen_at FROM user u";
+        u.is_provisioned, u.created, u.updated, u.last_seen_at, u.org_role FROM user u";
 
 fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AppUser> {
     Ok(AppUser {
@@ -65,6 +67,7 @@ fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AppUser> {
         created: r.get(9)?,
         updated: r.get(10)?,
         last_seen_at: r.get(11)?,
+        org_role: r.get(12)?,
         auth_modules: Vec::new(),
     })
 }
@@ -259,6 +262,13 @@ pub fn update_user_info(
     if n == 0 {
         return Err(AppError::client(StatusCode::NOT_FOUND, "user not found"));
     }
+    Ok(())
+}
+
+/// A SAML login's role sync: the org role and the Grafana-admin flag.
+pub fn set_role(conn: &Connection, id: i64, org_role: &str, is_admin: bool) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE user SET org_role = ?2, is_admin = ?3 WHERE id = ?1")?
+        .execute(params![id, org_role, is_admin])?;
     Ok(())
 }
 

@@ -169,7 +169,10 @@ impl fmt::Debug for SecuritySettings {
         f.debug_struct("SecuritySettings")
             .field("admin_user", &self.admin_user)
             .field("admin_password", &"<redacted>")
-            .field("role_less_token", &self.role_less_token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "role_less_token",
+                &self.role_less_token.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }

@@ -240,7 +240,12 @@ pub fn update_user_info(
     name: &str,
     now: i64,
 ) -> Result<(), AppError> {
-    let login = if login.trim().is_empty() { email } else { login }.trim();
+    let login = if login.trim().is_empty() {
+        email
+    } else {
+        login
+    }
+    .trim();
     if login.is_empty() {
         return Err(AppError::client(
             StatusCode::BAD_REQUEST,
@@ -257,7 +262,9 @@ pub fn update_user_info(
         ));
     }
     let n = conn
-        .prepare_cached("UPDATE user SET login = ?2, email = ?3, name = ?4, updated = ?5 WHERE id = ?1")?
+        .prepare_cached(
+            "UPDATE user SET login = ?2, email = ?3, name = ?4, updated = ?5 WHERE id = ?1",
+        )?
         .execute(params![id, login, email.trim(), name, now])?;
     if n == 0 {
         return Err(AppError::client(StatusCode::NOT_FOUND, "user not found"));
@@ -266,7 +273,12 @@ pub fn update_user_info(
 }
 
 /// A SAML login's role sync: the org role and the Grafana-admin flag.
-pub fn set_role(conn: &Connection, id: i64, org_role: &str, is_admin: bool) -> rusqlite::Result<()> {
+pub fn set_role(
+    conn: &Connection,
+    id: i64,
+    org_role: &str,
+    is_admin: bool,
+) -> rusqlite::Result<()> {
     conn.prepare_cached("UPDATE user SET org_role = ?2, is_admin = ?3 WHERE id = ?1")?
         .execute(params![id, org_role, is_admin])?;
     Ok(())

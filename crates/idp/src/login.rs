@@ -251,11 +251,15 @@ fn saml_login(request: &LoginRequest<'_>) -> saml::Login {
         groups: request.groups.clone(),
     };
     let mut attributes = style.attributes_for(&claims, &request.tenant);
-    attributes.extend(o.extra_attributes.iter().map(|(name, values)| saml::Attribute {
-        name: name.clone(),
-        name_format: None,
-        values: values.clone(),
-    }));
+    attributes.extend(
+        o.extra_attributes
+            .iter()
+            .map(|(name, values)| saml::Attribute {
+                name: name.clone(),
+                name_format: None,
+                values: values.clone(),
+            }),
+    );
     for a in &mut attributes {
         if a.name == saml::GRAFANA_UID_ATTRIBUTE {
             a.name.clone_from(&request.sp.uid_attribute);

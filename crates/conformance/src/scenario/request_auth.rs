@@ -61,3 +61,27 @@ impl<'de> Deserialize<'de> for RequestAuth {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<RequestAuth, String> {
+        serde_norway::from_str(text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn auth_takes_a_flag_or_a_name() {
+        assert_eq!(parse("true"), Ok(RequestAuth::Profile(true)));
+        assert_eq!(parse("false"), Ok(RequestAuth::Profile(false)));
+        assert_eq!(parse("admin"), Ok(RequestAuth::Named(NamedAuth::Admin)));
+        assert_eq!(
+            parse("wrong-role"),
+            Ok(RequestAuth::Named(NamedAuth::WrongRole))
+        );
+        assert!(RequestAuth::default().profile_credential());
+        assert!(!RequestAuth::Named(NamedAuth::Admin).profile_credential());
+        let err = parse("root").unwrap_err();
+        assert!(err.contains("unknown auth `root`"), "{err}");
+    }
+}

@@ -26,23 +26,42 @@ impl Shared {
     pub(crate) fn authorize(
         &self,
         endpoint: AdminEndpoint,
-        mut req: Request,
+        req: Request,
     ) -> Result<Request, String> {
         if !self.opts.profile.needs_admin(endpoint) {
             return Ok(req);
         }
-        let Some(admin) = &self.opts.admin else {
+        if self.opts.admin.is_none() {
             return Err(self.admin_missing(endpoint).unwrap_or_default());
+        }
+        self.as_server_admin(req)
+    }
+
+    /// `req` sent with basic auth as the server admin instead of the profile's
+    /// credential (a `request` step's `auth: admin`); an error naming the variables when
+    /// the run has no admin credentials.
+    pub(crate) fn as_server_admin(&self, req: Request) -> Result<Request, String> {
+        let Some(admin) = &self.opts.admin else {
+            return Err(format!(
+                "a request as the server admin needs {ADMIN_USER_ENV} and {ADMIN_PASSWORD_ENV}"
+            ));
         };
         let pair = format!("{}:{}", admin.user, admin.password);
-        let value = format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(pair)
-        );
-        req.bearer = false;
-        req.headers
-            .retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
-        req.headers.push(("authorization".to_owned(), value));
-        Ok(req)
+        Ok(with_authorization(
+            req,
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(pair)
+            ),
+        ))
     }
+}
+
+/// `req` with `value` as its only `Authorization` header, and not the profile's.
+pub(crate) fn with_authorization(mut req: Request, value: String) -> Request {
+    req.bearer = false;
+    req.headers
+        .retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
+    req.headers.push(("authorization".to_owned(), value));
+    req
 }

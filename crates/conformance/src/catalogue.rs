@@ -230,11 +230,13 @@ impl Catalogue {
             for config in parse_configs(origin, text)? {
                 match configs.iter().find(|c| c.name == config.name) {
                     Some(known) if *known == config => {}
-                    Some(_) => return Err(LoadError::Catalogue(format!(
+                    Some(_) => {
+                        return Err(LoadError::Catalogue(format!(
                         "{origin}: configuration `{}` differs from the one of the same name in {}",
                         config.name,
                         self.root.display()
-                    ))),
+                    )))
+                    }
                     None => configs.push(config),
                 }
             }

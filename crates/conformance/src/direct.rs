@@ -4,13 +4,16 @@
 
 use serde_json::Value;
 
+use crate::admin::with_authorization;
 use crate::case::{CaseRun, Stop};
 use crate::event::Source;
 use crate::expect::response_mismatches;
 use crate::http::{Answer, Body, Request};
 use crate::observe::{self, id_text};
 use crate::profile::{AdminEndpoint, ConfigSection};
-use crate::scenario::{templates, RawRequest, ResponseExpect, SeedAppUser, SetConfig, Surface};
+use crate::scenario::{
+    templates, NamedAuth, RawRequest, RequestAuth, ResponseExpect, SeedAppUser, SetConfig, Surface,
+};
 use saml::binding::percent_encode;
 
 impl CaseRun<'_> {
@@ -234,10 +237,30 @@ impl CaseRun<'_> {
         let req = Request {
             method,
             url,
-            bearer: r.auth,
+            bearer: r.auth.profile_credential(),
             cookies: None,
             body,
             headers,
+        };
+        let req = match r.auth {
+            RequestAuth::Profile(_) => req,
+            RequestAuth::Named(NamedAuth::Admin) => self
+                .shared
+                .as_server_admin(req)
+                .map_err(|why| self.step_err(format!("request {} {path}: {why}", r.method)))?,
+            RequestAuth::Named(NamedAuth::WrongRole) => {
+                let token = self.shared.opts.profile.wrong_role_token();
+                match token {
+                    Ok(Some(t)) => with_authorization(req, format!("Bearer {t}")),
+                    Ok(None) => {
+                        return Err(self.step_err(format!(
+                            "request {} {path}: auth: wrong-role needs [scim] wrong_role_token",
+                            r.method
+                        )))
+                    }
+                    Err(e) => return Err(self.step_err(format!("request {path}: {e}"))),
+                }
+            }
         };
         Ok((req, path))
     }

@@ -14,8 +14,8 @@ use crate::login::{self, LoginMemory, LoginResult};
 use crate::observe::{self, id_text, LastSync};
 use crate::options::Shared;
 use crate::paging;
-use crate::profile::AdminEndpoint;
-use crate::scenario::{Expect, LoginExpect, Step, TeamExpect, UserExpect};
+use crate::profile::{AdminEndpoint, ADMIN_PASSWORD_ENV, ADMIN_USER_ENV};
+use crate::scenario::{Expect, LoginExpect, ProfileNeed, Step, TeamExpect, UserExpect};
 use crate::Level;
 
 /// A result for a case that did not run.
@@ -57,6 +57,13 @@ pub(crate) fn skip_reason(case: &Case, shared: &Shared) -> Option<String> {
             "target profile `{}` has {}",
             profile.name,
             need.describe()
+        ));
+    }
+    if needs.contains(&ProfileNeed::ServerAdmin) && shared.opts.admin.is_none() {
+        return Some(format!(
+            "target profile `{}`: a request as the server admin (auth: admin) needs \
+             {ADMIN_USER_ENV} and {ADMIN_PASSWORD_ENV}",
+            profile.name
         ));
     }
     needs

@@ -194,6 +194,7 @@ pub(crate) fn app_user_unobserved(what: &str, want: &AppExpect, seen: &Found) ->
         ("isDisabled", want.disabled.is_some()),
         ("email", want.email.is_some()),
         ("name", want.name.is_some()),
+        ("role", want.role.is_some()),
     ];
     let mut out: Vec<String> = asked
         .iter()
@@ -237,6 +238,7 @@ pub(crate) fn app_user(
         let asked = want.disabled.is_some()
             || want.email.is_some()
             || want.name.is_some()
+            || want.role.is_some()
             || want.id_is_not.is_some();
         if asked {
             f.add(format!("{what}: exists"), "true".into(), "false".into(), n);
@@ -256,13 +258,17 @@ pub(crate) fn app_user(
             );
         }
     }
-    for (key, v) in [("email", &want.email), ("name", &want.name)] {
+    for (key, v) in [
+        ("email", &want.email),
+        ("name", &want.name),
+        ("role", &want.role),
+    ] {
         let Some(v) = v.as_ref().filter(|_| j.get(key).is_some()) else {
             continue;
         };
         let want = v.replace("{tag}", tag);
         let seen = j.get(key).and_then(Value::as_str).unwrap_or_default();
-        let ok = if key == "email" {
+        let ok = if key != "name" {
             seen.eq_ignore_ascii_case(&want)
         } else {
             seen == want

@@ -102,6 +102,10 @@ pub struct ScimSection {
     /// How requests authenticate: bearer, basic or a named header. One of `token` and
     /// `auth` is required.
     pub auth: Option<AuthSpec>,
+    /// A bearer token the target knows whose account lacks the role SCIM needs (Grafana:
+    /// a service account with no basic role), for `request: {auth: wrong-role}`; without
+    /// it such cases are skipped.
+    pub wrong_role_token: Option<TokenSource>,
 }
 
 /// A secret given literally (local targets) or named by an environment variable.
@@ -177,6 +181,11 @@ pub struct SamlSection {
     /// metadata --next-cert` writes it; the certificate-rollover cases need it.
     #[serde(default)]
     pub trusts_rollover_key: bool,
+    /// The attribute the target maps roles from (Grafana's `assertion_attribute_role`),
+    /// for `login: {role}`; the value sent is the scenario's role name (`Editor`, `Admin`,
+    /// `GrafanaAdmin`), so the target's `role_values_*` must name those. Without it such
+    /// logins are skipped.
+    pub role_attribute: Option<String>,
 }
 
 fn default_allow_sign_up() -> bool {
@@ -330,7 +339,10 @@ impl AdminEndpoint {
             | ProfileNeed::ConfigApi
             | ProfileNeed::EnterpriseExtension
             | ProfileNeed::ExternalIdRequired
-            | ProfileNeed::RolloverKey => None,
+            | ProfileNeed::RolloverKey
+            | ProfileNeed::ServerAdmin
+            | ProfileNeed::WrongRoleToken
+            | ProfileNeed::RoleAttribute => None,
         }
     }
 }
@@ -547,6 +559,12 @@ impl Profile {
             ProfileNeed::EnterpriseExtension => self.supports.enterprise_extension,
             ProfileNeed::ExternalIdRequired => self.supports.requires_external_id,
             ProfileNeed::RolloverKey => self.saml.as_ref().is_some_and(|s| s.trusts_rollover_key),
+            ProfileNeed::ServerAdmin => true,
+            ProfileNeed::WrongRoleToken => self.scim.wrong_role_token.is_some(),
+            ProfileNeed::RoleAttribute => self
+                .saml
+                .as_ref()
+                .is_some_and(|s| s.role_attribute.is_some()),
         }
     }
 
@@ -571,6 +589,15 @@ impl Profile {
                 }),
             },
         }
+    }
+
+    /// Resolve `[scim] wrong_role_token`; `None` when the profile has none.
+    pub fn wrong_role_token(&self) -> Result<Option<String>, ProfileError> {
+        self.scim
+            .wrong_role_token
+            .as_ref()
+            .map(|t| self.secret(t, "scim.wrong_role_token"))
+            .transpose()
     }
 
     /// Resolve what each request presents (`[scim] token` or `auth`); never puts a

@@ -17,12 +17,14 @@ use serde::{Deserialize, Serialize};
 mod flow;
 mod load;
 mod needs;
+mod request_auth;
 mod status;
 
 pub use flow::SessionExpect;
 pub use load::{parse_scenario, LoadedScenario};
 pub(crate) use needs::{json_strings, templates};
 pub use needs::{ProfileNeed, TEMPLATE_KINDS};
+pub use request_auth::{NamedAuth, RequestAuth};
 pub use status::Statuses;
 
 /// How sure a check is (DESIGN.md "How sure a check is").
@@ -349,13 +351,10 @@ pub struct RawRequest {
     /// Further request headers.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
-    /// Send the profile's bearer token (default); `false` to test unauthenticated access.
-    #[serde(default = "yes")]
-    pub auth: bool,
-}
-
-fn yes() -> bool {
-    true
+    /// `true` (default): the profile's credential; `false`: none; `admin`: the server
+    /// admin's basic auth; `wrong-role`: `[scim] wrong_role_token`.
+    #[serde(default)]
+    pub auth: RequestAuth,
 }
 
 impl RawRequest {
@@ -489,6 +488,9 @@ pub struct LoginStep {
     /// Response (new Response and Assertion ids) instead of starting a login.
     #[serde(default)]
     pub reuse_request: bool,
+    /// A role claim (`[saml] role_attribute`) with this value, e.g. `Editor`.
+    #[schemars(default)]
+    pub role: Option<String>,
 }
 
 /// `expect`: every given part is checked; an omitted part is not.
@@ -643,6 +645,9 @@ pub struct AppExpect {
     /// The app's numeric user id must differ from this (CVE-2025-41115: not user 1).
     #[schemars(default)]
     pub id_is_not: Option<i64>,
+    /// The user's role in the organization (Grafana: `Viewer`, `Editor`, `Admin`; any case).
+    #[schemars(default)]
+    pub role: Option<String>,
 }
 
 /// An app user named by its literal login or email (values are not expanded).
@@ -669,6 +674,7 @@ impl AppUserExpect {
             email: self.email.clone(),
             name: self.name.clone(),
             id_is_not: None,
+            role: None,
         }
     }
 }

@@ -98,6 +98,8 @@ pub struct ClaimOverrides {
     pub email: Option<String>,
     /// The NameID, instead of the login.
     pub name_id: Option<String>,
+    /// Attributes added to the persona's statement (name, values), e.g. a role claim.
+    pub extra_attributes: Vec<(String, Vec<String>)>,
 }
 
 /// The identity an attack's forged parts claim (see [`saml::AttackContext::victim`]).
@@ -265,6 +267,15 @@ fn saml_login(request: &LoginRequest<'_>) -> saml::Login {
         groups: request.groups.clone(),
     };
     let mut attributes = style.attributes_for(&claims, &request.tenant);
+    attributes.extend(
+        o.extra_attributes
+            .iter()
+            .map(|(name, values)| saml::Attribute {
+                name: name.clone(),
+                name_format: None,
+                values: values.clone(),
+            }),
+    );
     for a in &mut attributes {
         if a.name == saml::GRAFANA_UID_ATTRIBUTE {
             a.name.clone_from(&request.sp.uid_attribute);

@@ -44,7 +44,8 @@ pub enum DbError {
 
 /// The schema, one entry per version; `PRAGMA user_version` records how many ran.
 /// Every statement is idempotent as well, so a half-applied version re-runs cleanly.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 -- `team` ids are AUTOINCREMENT, so a deleted team's id is never reused (ids appear in
 -- the app API). User rows are never deleted (SCIM DELETE disables), so `user` ids
 -- cannot be reused and skip that bookkeeping, as do the other tables.
@@ -159,7 +160,14 @@ CREATE TABLE IF NOT EXISTS session (
     expires INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS session_user ON session (user_id);
-"#];
+"#,
+    r#"
+-- Grafana: org_user.role, the user's role in the organization (one organization here).
+-- A SAML login with `assertion_attribute_role` sets it (Grafana PR #106374: for
+-- provisioned users too); everyone else keeps auto_assign_org_role's Viewer.
+ALTER TABLE user ADD COLUMN org_role TEXT NOT NULL DEFAULT 'Viewer';
+"#,
+];
 
 /// The most writes one commit carries (group commit). Under load the writer thread
 /// takes every queued write, up to this many, into one transaction.

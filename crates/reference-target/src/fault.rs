@@ -226,6 +226,19 @@ faults! {
     SamlFirstCertificateOnly = "saml-first-certificate-only",
         "trusts only the first signing certificate of an IdP's metadata, so a Response signed with the next key of a rollover is refused",
         "one pinned certificate per IdP, which breaks every login when the IdP rolls its key over (SAML Metadata §2.4.1.1 allows several signing KeyDescriptors; Entra's certificate rollover)";
+    // issue 16: role and app API
+    ExternalUserEditable = "external-user-editable",
+        "PUT /api/users/:id rewrites the login, email and name of a user SCIM provisioned",
+        "the app API without Grafana's external-user guard (PR #58442: 403 \"User info cannot be updated for external Users\"), so a provisioned account drifts from its IdP";
+    TeamGuardIgnoresConfig = "team-guard-ignores-config",
+        "guards provisioned teams by the ini file's group_sync_enabled alone, so a team stays locked after group sync is switched off in the SCIMConfig",
+        "Grafana's validateTeam, which reads only the static ini value: admins with a misconfigured SCIM could not return teams to a clean state (PRs #111888, #112717)";
+    RoleLessTokenAccepted = "role-less-token-accepted",
+        "serves the SCIM API to a service-account token whose account has no role",
+        "authentication without authorization: any valid token may provision (Grafana SCIM troubleshooting: insufficient permissions answer 403)";
+    SamlRoleIgnored = "saml-role-ignored",
+        "ignores the role and Grafana-admin claims of a SAML login for a user SCIM provisioned",
+        "provisioned users frozen at the default role; Grafana PR #106374 lets the assertion set their role and isGrafanaAdmin, which SCIM cannot";
 }
 
 impl fmt::Display for Fault {
@@ -287,6 +300,10 @@ impl Fault {
                 // issue 16: uid values and key rollover (saml-attacks.md rows no SAML MUST backs)
                 | Fault::SamlUidNormalised
                 | Fault::SamlFirstCertificateOnly
+                // issue 16: role and app API (Grafana code and pull requests only)
+                | Fault::ExternalUserEditable
+                | Fault::TeamGuardIgnoresConfig
+                | Fault::SamlRoleIgnored
         )
     }
 }
@@ -372,7 +389,7 @@ mod tests {
                 f.name()
             );
         }
-        assert_eq!(Fault::ALL.len(), 58);
+        assert_eq!(Fault::ALL.len(), 62);
     }
 
     /// The README's table is rendered from the docs; on a mismatch, paste the printed

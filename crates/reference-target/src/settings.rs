@@ -58,6 +58,48 @@ pub struct SamlSettings {
     /// `signature_policy` (reference target): `assertion` (default), `response-or-assertion`
     /// or `both` — which parts of a Response must be signed.
     pub signature_policy: saml::SignaturePolicy,
+    /// Grafana's role mapping: `assertion_attribute_role` and `role_values_*`.
+    pub roles: RoleMapping,
+}
+
+/// Grafana: `[auth.saml] assertion_attribute_role` (default unset: no role sync) and
+/// `role_values_editor`, `role_values_admin`, `role_values_grafana_admin` (values
+/// separated by commas or blanks). A value of the role attribute in the Grafana-admin
+/// list makes the user a Grafana admin with the org role Admin; else the first list
+/// that holds a value gives the org role; else Viewer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoleMapping {
+    pub attribute: String,
+    pub editor: Vec<String>,
+    pub admin: Vec<String>,
+    pub grafana_admin: Vec<String>,
+}
+
+impl RoleMapping {
+    /// The org role and Grafana-admin flag the role attribute's values map to; `None`
+    /// when role sync is off (no attribute configured).
+    pub fn map(&self, values: &[String]) -> Option<(&'static str, bool)> {
+        if self.attribute.is_empty() {
+            return None;
+        }
+        let any = |list: &[String]| values.iter().any(|v| list.contains(v));
+        Some(if any(&self.grafana_admin) {
+            ("Admin", true)
+        } else if any(&self.admin) {
+            ("Admin", false)
+        } else if any(&self.editor) {
+            ("Editor", false)
+        } else {
+            ("Viewer", false)
+        })
+    }
+}
+
+fn value_list(text: &str) -> Vec<String> {
+    text.split([',', ' ', '\t'])
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// How the reference target answers a refused SAML login (`[auth.saml] refusal_answer`).
@@ -85,6 +127,7 @@ impl Default for SamlSettings {
             refusal_answer: RefusalAnswer::Redirect,
             clock_skew: saml::DEFAULT_CLOCK_SKEW,
             signature_policy: saml::SignaturePolicy::AssertionSigned,
+            roles: RoleMapping::default(),
         }
     }
 }
@@ -105,6 +148,10 @@ pub struct ServerSettings {
 pub struct SecuritySettings {
     pub admin_user: String,
     pub admin_password: String,
+    /// `[service_accounts] role_less_token` (reference target only): a second bearer token, a service
+    /// account with no role, which every endpoint refuses with 403 (Grafana's SCIM
+    /// troubleshooting: insufficient permissions answer `403 Forbidden`). Unset: none.
+    pub role_less_token: Option<String>,
 }
 
 impl Default for SecuritySettings {
@@ -112,6 +159,7 @@ impl Default for SecuritySettings {
         SecuritySettings {
             admin_user: "admin".to_owned(),
             admin_password: "admin".to_owned(),
+            role_less_token: None,
         }
     }
 }
@@ -121,6 +169,10 @@ impl fmt::Debug for SecuritySettings {
         f.debug_struct("SecuritySettings")
             .field("admin_user", &self.admin_user)
             .field("admin_password", &"<redacted>")
+            .field(
+                "role_less_token",
+                &self.role_less_token.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -297,6 +349,12 @@ impl Settings {
             refusal_answer,
             clock_skew,
             signature_policy,
+            roles: RoleMapping {
+                attribute: text("auth.saml", "assertion_attribute_role", ""),
+                editor: value_list(&text("auth.saml", "role_values_editor", "")),
+                admin: value_list(&text("auth.saml", "role_values_admin", "")),
+                grafana_admin: value_list(&text("auth.saml", "role_values_grafana_admin", "")),
+            },
         };
         let settings = Settings {
             scim: ScimSettings {
@@ -328,6 +386,8 @@ impl Settings {
                     "admin_password",
                     &defaults.security.admin_password,
                 ),
+                role_less_token: Some(text("service_accounts", "role_less_token", ""))
+                    .filter(|t| !t.is_empty()),
             },
         };
         settings.validate()?;

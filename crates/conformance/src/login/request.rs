@@ -42,6 +42,10 @@ pub(super) fn idp_request<'u>(
             uid: tagged(&step.uid),
             email: tagged(&step.email),
             name_id: tagged(&step.name_id),
+            extra_attributes: match (&step.role, &saml_cfg.role_attribute) {
+                (Some(role), Some(attr)) => vec![(attr.clone(), vec![role.clone()])],
+                _ => Vec::new(),
+            },
         },
         sign: step.sign.map(|s| match s {
             Signing::Assertion => saml::SignMode::Assertion,

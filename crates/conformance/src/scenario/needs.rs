@@ -1,7 +1,7 @@
 //! What a scenario needs from the target profile, and the `{kind:KEY}` templates of its
 //! `request` steps.
 
-use super::{LoadedScenario, LoginKey, RawRequest, Requirement, Step};
+use super::{LoadedScenario, LoginKey, NamedAuth, RawRequest, RequestAuth, Requirement, Step};
 
 impl LoadedScenario {
     /// Whether any step logs in (the case needs the profile's `[saml]`).
@@ -35,6 +35,9 @@ impl LoadedScenario {
                     if l.key == Some(LoginKey::Rollover) {
                         add(ProfileNeed::RolloverKey);
                     }
+                    if l.role.is_some() {
+                        add(ProfileNeed::RoleAttribute);
+                    }
                 }
                 Step::SetConfig(c) => {
                     if c.touches_scim_config() {
@@ -54,6 +57,15 @@ impl LoadedScenario {
                         Step::Concurrent(rs) => rs.iter().collect(),
                         _ => Vec::new(),
                     };
+                    for r in &requests {
+                        match r.auth {
+                            RequestAuth::Named(NamedAuth::Admin) => add(ProfileNeed::ServerAdmin),
+                            RequestAuth::Named(NamedAuth::WrongRole) => {
+                                add(ProfileNeed::WrongRoleToken)
+                            }
+                            RequestAuth::Profile(_) => {}
+                        }
+                    }
                     let texts: Vec<&str> = requests.iter().flat_map(|r| r.strings()).collect();
                     for (kind, key) in texts.iter().flat_map(|t| templates(t)).flatten() {
                         match kind {
@@ -92,6 +104,13 @@ pub enum ProfileNeed {
     ExternalIdRequired,
     /// `[saml] trusts_rollover_key` (`login: {key: rollover}`).
     RolloverKey,
+    /// The server admin's credentials (`request: {auth: admin}`); every profile can
+    /// send them, the run must have them.
+    ServerAdmin,
+    /// `[scim] wrong_role_token` (`request: {auth: wrong-role}`).
+    WrongRoleToken,
+    /// `[saml] role_attribute` (`login: {role}`).
+    RoleAttribute,
 }
 
 impl ProfileNeed {
@@ -120,6 +139,13 @@ impl ProfileNeed {
             ProfileNeed::ExternalIdRequired => {
                 "no [supports] requires_external_id = true: the case judges a rule of the \
                  target (Grafana's), not of RFC 7643, where externalId is OPTIONAL (§3.1)"
+            }
+            ProfileNeed::ServerAdmin => "no server admin: a request with auth: admin cannot run",
+            ProfileNeed::WrongRoleToken => {
+                "no [scim] wrong_role_token: a request with auth: wrong-role cannot run"
+            }
+            ProfileNeed::RoleAttribute => {
+                "no [saml] role_attribute: a login with a role claim cannot run"
             }
         }
     }

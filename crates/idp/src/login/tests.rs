@@ -195,6 +195,7 @@ fn overrides_replace_the_directory_claims() {
         uid: Some("forged-uid".into()),
         email: Some("other@example.test".into()),
         name_id: Some("someone@example.test".into()),
+        extra_attributes: Vec::new(),
     };
     req.sp.uid_attribute = "externalUid".into();
     req.sign = Some(saml::SignMode::Response);

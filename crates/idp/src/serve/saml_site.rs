@@ -464,6 +464,7 @@ fn respond(
             uid: non_empty(&choice.uid),
             email: non_empty(&choice.email),
             name_id: non_empty(&choice.name_id),
+            extra_attributes: Vec::new(),
         },
         sign,
         attack: non_empty(&choice.attack),

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use axum::extract::Query;
 use axum::http::{StatusCode, Uri};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 
 use crate::error::AppError;
@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/user", get(users::signed_in_user))
         .route("/api/users/lookup", get(users::lookup))
         .route("/api/users/search", get(users::search))
+        .route("/api/users/{user_id}", put(users::update_user))
         .route("/api/org/users", get(org_users::list))
         .route("/api/org/users/lookup", get(org_users::lookup))
         .route("/api/admin/users", post(users::create_local))

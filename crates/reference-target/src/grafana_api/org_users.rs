@@ -13,11 +13,6 @@ use crate::state::AppState;
 use crate::store::app::{self as store, AppUser};
 use crate::timestamp::{age_string, grafana_datetime, now_millis};
 
-/// The org role every user has here. The target keeps no org roles; Grafana gives a
-/// user who joins by sign-up or SCIM `[users] auto_assign_org_role`, `Viewer` by
-/// default (assumed for SCIM-provisioned users).
-const ORG_ROLE: &str = "Viewer";
-
 /// `query` (substring of login, email or name, any case) and `limit` (≤ 0: no limit).
 async fn org_users(state: &AppState, uri: &Uri) -> Result<Vec<AppUser>, GrafanaError> {
     let params = query_map(uri)?;
@@ -52,7 +47,9 @@ pub async fn list(State(state): State<AppState>, uri: Uri) -> Result<Json<Value>
                 "name": u.name,
                 "avatarUrl": "",
                 "login": u.login,
-                "role": ORG_ROLE,
+                // `Viewer` (Grafana's `auto_assign_org_role`) unless a SAML login's
+                // role sync set another.
+                "role": u.org_role,
                 "lastSeenAt": grafana_datetime(u.last_seen_at),
                 "created": grafana_datetime(u.created),
                 "lastSeenAtAge": age_string(u.last_seen_at, now),

@@ -37,10 +37,19 @@ fn team_json(t: &Team) -> Value {
     })
 }
 
-/// Grafana's `validateTeam`: the guard reads the STATIC ini value
-/// (`cfg.Raw.Section("auth.scim").Key("group_sync_enabled")`), not the SCIMConfig.
+/// Grafana's `validateTeam`: a provisioned team is locked while group sync is on. The
+/// reference target reads the group sync setting in force (the SCIMConfig over the ini
+/// file), as Grafana's documentation promises ("disable SCIM group sync to allow manual
+/// deletion of teams"; PRs #111888, #112717); Grafana's code reads the ini value alone
+/// (`cfg.Raw.Section("auth.scim").Key("group_sync_enabled")`), which the
+/// `team-guard-ignores-config` fault reproduces.
 fn guarded(state: &AppState, team: &Team) -> bool {
-    team.is_provisioned && state.settings.scim.group_sync_enabled
+    let group_sync = if state.fault(Fault::TeamGuardIgnoresConfig) {
+        state.settings.scim.group_sync_enabled
+    } else {
+        state.scim_settings().0.group_sync_enabled
+    };
+    team.is_provisioned && group_sync
 }
 
 fn bad_request(message: &str) -> AppError {
@@ -144,7 +153,7 @@ pub async fn update(
 }
 
 /// `DELETE /api/teams/:id` → `{"message":"Team deleted"}`; refused for a provisioned
-/// team while the ini's group sync is on. Once group sync is off, provisioned teams can
+/// team while group sync is on. Once group sync is off, provisioned teams can
 /// be deleted (Grafana PRs #111888, #112717).
 pub async fn delete(
     State(state): State<AppState>,

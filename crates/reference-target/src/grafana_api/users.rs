@@ -1,5 +1,6 @@
 //! Grafana's user endpoints: `GET /api/user` (the login session), and the server-admin
-//! ones `GET /api/users/lookup`, `GET /api/users/search`, `POST /api/admin/users`,
+//! ones `GET /api/users/lookup`, `GET /api/users/search`, `PUT /api/users/:id`,
+//! `POST /api/admin/users`,
 //! `DELETE /api/admin/users/:id` (a service-account token gets 403 there,
 //! [`crate::http::auth`]).
 
@@ -187,4 +188,49 @@ pub async fn delete_user(
         return Err(AppError::client(StatusCode::NOT_FOUND, "user not found").into());
     }
     Ok(Json(json!({"message": "User deleted"})))
+}
+
+/// `PUT /api/users/:id` body (Grafana's `UpdateUserCommand`; `theme` is accepted and
+/// ignored).
+#[derive(Debug, Deserialize)]
+pub struct UpdateUserForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub login: String,
+}
+
+/// Grafana: the refusal of `handleUpdateUser` for a user with an external auth identity
+/// (PR #58442; Grafana 13 words it "Cannot update external User", grafana#125915).
+pub const EXTERNAL_USER_NOT_EDITABLE: &str = "User info cannot be updated for external Users";
+
+/// `PUT /api/users/:id` → `{"message":"User updated"}` (server admin only). A user with
+/// an external auth identity, as every user SCIM provisioned has, is refused with 403:
+/// its login, email and name belong to the IdP.
+pub async fn update_user(
+    State(state): State<AppState>,
+    Path(user_id): Path<String>,
+    body: JsonBody,
+) -> Result<Json<Value>, GrafanaError> {
+    let id = path_id(&user_id, "id")?;
+    let form: UpdateUserForm = body.form()?;
+    let guarded = !state.fault(Fault::ExternalUserEditable);
+    let now = now_millis();
+    state
+        .db
+        .write(move |tx| {
+            let user = store::user_by_id(tx, id)?
+                .ok_or_else(|| AppError::client(StatusCode::NOT_FOUND, "user not found"))?;
+            if guarded && user.is_external() {
+                return Err(AppError::client(
+                    StatusCode::FORBIDDEN,
+                    EXTERNAL_USER_NOT_EDITABLE,
+                ));
+            }
+            store::update_user_info(tx, id, &form.login, &form.email, &form.name, now)
+        })
+        .await?;
+    Ok(Json(json!({"message": "User updated"})))
 }

@@ -1,6 +1,7 @@
 //! Who a request is and what it may call, the way a Grafana deployment set up for SCIM
 //! answers: the bearer token (RFC 6750 §2.1) is a service account with the org Admin
-//! role, refused with 403 on the global user and admin APIs; HTTP basic auth
+//! role, refused with 403 on the global user and admin APIs (a second, role-less token,
+//! `[service_accounts] role_less_token`, is refused with 403 everywhere); HTTP basic auth
 //! (RFC 7617) with `[security] admin_user` / `admin_password` is the server admin and
 //! may call everything. Comparisons are constant time; no credential is logged.
 
@@ -36,6 +37,8 @@ pub enum Caller {
     ServiceAccount,
     /// Basic auth as `[security] admin_user`: the server admin (Grafana Admin).
     ServerAdmin,
+    /// `[service_accounts] role_less_token`: a service account with no role, refused everywhere.
+    RoleLess,
 }
 
 /// Whether only a server admin may call `path`. Grafana: the global user API
@@ -98,6 +101,10 @@ fn is_server_admin(security: &SecuritySettings, user: &[u8], password: &[u8]) ->
 fn caller(state: &AppState, value: Option<&HeaderValue>) -> Option<Caller> {
     let value = value?;
     if let Some(token) = bearer(value) {
+        let role_less = state.settings.security.role_less_token.as_ref();
+        if role_less.is_some_and(|t| bool::from(t.as_bytes().ct_eq(token))) {
+            return Some(Caller::RoleLess);
+        }
         return state.token.matches(token).then_some(Caller::ServiceAccount);
     }
     let (user, password) = basic(value)?;
@@ -122,6 +129,16 @@ pub async fn require_bearer(
         Some(Caller::ServiceAccount) if !server_admin_only(path) => return next.run(request).await,
         Some(Caller::ServiceAccount) => {
             return access_denied(permission_needed(request.method(), path))
+        }
+        // Fault: a valid token is enough, whatever its account may do.
+        Some(Caller::RoleLess) if state.fault(Fault::RoleLessTokenAccepted) => {
+            return next.run(request).await
+        }
+        Some(Caller::RoleLess) => {
+            return Surface::of(path).render(AppError::client(
+                StatusCode::FORBIDDEN,
+                "the service account has no role: permissions needed",
+            ))
         }
         None => {}
     }

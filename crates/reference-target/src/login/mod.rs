@@ -150,9 +150,19 @@ async fn log_in(
     let token = session.token.clone();
     let faults = state.faults.clone();
     let kept = (claims.clone(), session.clone());
+    let role = role_sync(&accepted.assertion, sp.settings());
     let outcome = state
         .db
-        .write(move |tx| store::log_in(tx, &claims, policy, &session, &faults))
+        .write(move |tx| {
+            let outcome = store::log_in(tx, &claims, policy, &session, &faults)?;
+            if let (Ok(user), Some((org_role, grafana_admin))) = (&outcome, role) {
+                // Fault: SCIM's users keep the role they were provisioned with.
+                if !(user.is_provisioned && faults.has(Fault::SamlRoleIgnored)) {
+                    crate::store::app::set_role(tx, user.id, org_role, grafana_admin)?;
+                }
+            }
+            Ok::<_, crate::error::AppError>(outcome)
+        })
         .await
         .map_err(|e| {
             tracing::error!(target: "reference_target::saml", error = %e, "login transaction failed");
@@ -227,6 +237,22 @@ pub fn claims(
         email,
         name,
     })
+}
+
+/// Grafana's role sync at login (`assertion_attribute_role`, `role_values_*`): the org
+/// role and Grafana-admin flag the assertion maps to; `None` when role sync is off. It
+/// applies to SCIM-provisioned users too, whose login, email and name stay SCIM's
+/// (Grafana PR #106374: SCIM cannot set roles).
+fn role_sync(
+    assertion: &saml::VerifiedAssertion,
+    settings: &SamlSettings,
+) -> Option<(&'static str, bool)> {
+    let values: Vec<String> = assertion
+        .attribute_values(&settings.roles.attribute)
+        .into_iter()
+        .map(|v| v.trim().to_owned())
+        .collect();
+    settings.roles.map(&values)
 }
 
 /// `GET /saml/metadata`: the SP EntityDescriptor.

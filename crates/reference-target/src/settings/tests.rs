@@ -224,8 +224,27 @@ fn the_admin_password_is_not_in_debug_output() {
     let s = SecuritySettings {
         admin_user: "root".into(),
         admin_password: "s3cret-pw".into(),
+        role_less_token: Some("no-role-s3cret".into()),
     };
     let shown = format!("{s:?}");
     assert!(shown.contains("root"), "{shown}");
     assert!(!shown.contains("s3cret-pw"), "{shown}");
+    assert!(!shown.contains("no-role-s3cret"), "{shown}");
+}
+
+#[test]
+fn role_values_map_to_the_org_role_and_admin_flag() {
+    let roles = RoleMapping {
+        attribute: "role".into(),
+        editor: vec!["Editor".into(), "dev".into()],
+        admin: vec!["Admin".into()],
+        grafana_admin: vec!["GrafanaAdmin".into()],
+    };
+    let map = |v: &[&str]| roles.map(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    assert_eq!(map(&["dev"]), Some(("Editor", false)));
+    assert_eq!(map(&["dev", "Admin"]), Some(("Admin", false)));
+    assert_eq!(map(&["GrafanaAdmin"]), Some(("Admin", true)));
+    assert_eq!(map(&[]), Some(("Viewer", false)));
+    assert_eq!(RoleMapping::default().map(&["Admin".into()]), None);
+    assert_eq!(value_list("a, b\tc  d"), ["a", "b", "c", "d"]);
 }

@@ -23,6 +23,8 @@ pub struct AppUser {
     pub created: i64,
     pub updated: i64,
     pub last_seen_at: i64,
+    /// The role in the organization: `Viewer`, `Editor` or `Admin`.
+    pub org_role: String,
     /// `auth_module`s of the user's `user_auth` rows.
     pub auth_modules: Vec<String>,
 }
@@ -49,7 +51,7 @@ impl AppUser {
 
 const SELECT_USER: &str =
     "SELECT u.id, u.uid, u.org_id, u.login, u.email, u.name, u.is_admin, u.is_disabled,
-        u.is_provisioned, u.created, u.updated, u.last_seen_at FROM user u";
+        u.is_provisioned, u.created, u.updated, u.last_seen_at, u.org_role FROM user u";
 
 fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AppUser> {
     Ok(AppUser {
@@ -65,6 +67,7 @@ fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AppUser> {
         created: r.get(9)?,
         updated: r.get(10)?,
         last_seen_at: r.get(11)?,
+        org_role: r.get(12)?,
         auth_modules: Vec::new(),
     })
 }
@@ -224,6 +227,61 @@ pub fn create_local_user(
     )?
     .execute(params![new_app_uid(), login, email, name, now, now - 10 * 365 * 24 * 3600 * 1000])?;
     Ok(conn.last_insert_rowid())
+}
+
+/// Grafana: `PUT /api/users/:id` (`handleUpdateUser`): a new login, email and name; an
+/// empty login takes the email. 400 when both are empty, 409 when another user holds
+/// the login or email (any case), 404 without the user.
+pub fn update_user_info(
+    conn: &Connection,
+    id: i64,
+    login: &str,
+    email: &str,
+    name: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    let login = if login.trim().is_empty() {
+        email
+    } else {
+        login
+    }
+    .trim();
+    if login.is_empty() {
+        return Err(AppError::client(
+            StatusCode::BAD_REQUEST,
+            "Validation error, need to specify either username or email",
+        ));
+    }
+    let taken: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM user WHERE id <> ?1 AND (lower(login) = lower(?2) OR (?3 <> '' AND lower(email) = lower(?3))))")?
+        .query_row(params![id, login, email.trim()], |r| r.get(0))?;
+    if taken {
+        return Err(AppError::client(
+            StatusCode::CONFLICT,
+            "Update would result in user login conflict",
+        ));
+    }
+    let n = conn
+        .prepare_cached(
+            "UPDATE user SET login = ?2, email = ?3, name = ?4, updated = ?5 WHERE id = ?1",
+        )?
+        .execute(params![id, login, email.trim(), name, now])?;
+    if n == 0 {
+        return Err(AppError::client(StatusCode::NOT_FOUND, "user not found"));
+    }
+    Ok(())
+}
+
+/// A SAML login's role sync: the org role and the Grafana-admin flag.
+pub fn set_role(
+    conn: &Connection,
+    id: i64,
+    org_role: &str,
+    is_admin: bool,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE user SET org_role = ?2, is_admin = ?3 WHERE id = ?1")?
+        .execute(params![id, org_role, is_admin])?;
+    Ok(())
 }
 
 /// Grafana: `DELETE /api/admin/users/:id`. Memberships, sessions, external-auth links

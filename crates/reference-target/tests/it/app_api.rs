@@ -101,18 +101,19 @@ async fn guards_refuse_changes_to_provisioned_teams_while_group_sync_is_on() {
     assert_eq!(after["email"], "g@example.com");
 }
 
-/// The guard reads the static ini value: with group sync off in the file (and on
-/// through the API, so SCIM can create the group), provisioned teams can be deleted
-/// and their members changed (Grafana PRs #111888, #112717); renaming stays refused.
+/// The guard reads the group sync setting in force: once group sync is switched off
+/// (here through the SCIMConfig, after SCIM made the team), provisioned teams can be
+/// deleted and their members changed (Grafana PRs #111888, #112717); renaming stays
+/// refused.
 #[tokio::test]
-async fn with_static_group_sync_off_provisioned_teams_can_be_deleted() {
+async fn with_group_sync_off_provisioned_teams_can_be_deleted() {
     let t =
-        Target::start("[auth.scim]\nuser_sync_enabled = true\ngroup_sync_enabled = false\n").await;
+        Target::start("[auth.scim]\nuser_sync_enabled = true\ngroup_sync_enabled = true\n").await;
+    let (team, gid, member) = provisioned_team(&t, "Loose").await;
     let r = t
-        .put(CONFIG, &json!({"spec": {"enableUserSync": true, "enableGroupSync": true, "rejectNonProvisionedUsers": false}}))
+        .put(CONFIG, &json!({"spec": {"enableUserSync": true, "enableGroupSync": false, "rejectNonProvisionedUsers": false}}))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let (team, gid, member) = provisioned_team(&t, "Loose").await;
     let other = local_user(&t, "joiner").await;
 
     assert_message(

@@ -25,7 +25,9 @@ fn test_of(fault: Fault) -> &'static str {
     match fault {
         Fault::SamlLinkByEmail => "saml_login::link_by_email_accepts_another_uid",
         Fault::SamlUidNormalised => "saml_login::uid_normalised_accepts_a_case_or_space_variant",
-        Fault::SamlFirstCertificateOnly => "saml_login::first_certificate_only_refuses_the_next_key",
+        Fault::SamlFirstCertificateOnly => {
+            "saml_login::first_certificate_only_refuses_the_next_key"
+        }
         Fault::SamlAcceptUnsigned
         | Fault::SamlXsw
         | Fault::SamlNoReplayCache
@@ -94,6 +96,11 @@ fn test_of(fault: Fault) -> &'static str {
         Fault::OpenRedirectRelayState => {
             "saml_login::open_redirect_follows_an_off_site_relay_state"
         }
+        // issue 16: role and app API
+        Fault::ExternalUserEditable => "faults_role::external_user_editable",
+        Fault::TeamGuardIgnoresConfig => "faults_role::team_guard_ignores_config",
+        Fault::RoleLessTokenAccepted => "faults_role::role_less_token_accepted",
+        Fault::SamlRoleIgnored => "saml_login::role_ignored_keeps_the_default_role",
     }
 }
 
@@ -108,6 +115,7 @@ fn every_fault_names_its_test() {
             "faults" => this_file,
             "faults_interop" => include_str!("faults_interop.rs"),
             "faults_identity" => include_str!("faults_identity.rs"),
+            "faults_role" => include_str!("faults_role.rs"),
             _ => saml_file,
         };
         assert!(

@@ -8,6 +8,7 @@ mod errors;
 mod faults;
 mod faults_identity;
 mod faults_interop;
+mod faults_role;
 mod home_page;
 mod logs;
 mod namespace;

@@ -476,7 +476,10 @@ const ATTACK_CASES: &[(&str, &str)] = &[
         "uid-value-case-changed",
         "user.sync.user-externalUID-mismatch",
     ),
-    ("uid-value-whitespace", "user.sync.user-externalUID-mismatch"),
+    (
+        "uid-value-whitespace",
+        "user.sync.user-externalUID-mismatch",
+    ),
 ];
 
 #[test]
@@ -1744,4 +1747,35 @@ async fn external_id_change_ignored_keeps_the_old_uid(
         new_uid.assert_accepted();
         old_uid.assert_refused(401, "user.sync.user-externalUID-mismatch");
     }
+}
+
+/// Grafana PR #106374: a provisioned user's login takes the role and the Grafana-admin
+/// flag from the assertion (`assertion_attribute_role`, `role_values_*`); under
+/// `saml-role-ignored` they keep the defaults.
+#[rstest]
+#[case::clean(&[], true)]
+#[case::role_ignored(&[reference_target::Fault::SamlRoleIgnored], false)]
+#[tokio::test]
+async fn role_ignored_keeps_the_default_role(
+    #[case] faults: &[reference_target::Fault],
+    #[case] synced: bool,
+) {
+    let ini = format!(
+        "{SYNC_ON}[auth.saml]\nassertion_attribute_role = role\nrole_values_editor = Editor\nrole_values_grafana_admin = GrafanaAdmin, superuser\n"
+    );
+    let t = LoginTarget::start_with_faults(&ini, faults).await;
+    t.provision("rfc").await;
+    let mut login = grafana_attributes("rfc", &t, &claims("rfc"));
+    login.attributes.push(saml::Attribute {
+        name: "role".to_owned(),
+        name_format: None,
+        values: vec!["superuser".to_owned()],
+    });
+    let cookie = t
+        .post_spec("rfc", &t.spec("rfc", &login), None)
+        .await
+        .assert_accepted();
+    let (_, me) = t.whoami(Some(&cookie)).await;
+    assert_eq!(me["isGrafanaAdmin"], synced);
+    assert_eq!(me["email"], claims("rfc").email, "SCIM keeps the email");
 }

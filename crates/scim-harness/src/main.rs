@@ -27,7 +27,7 @@ mod exit {
     /// Every case passed, warned, was skipped or was expected by the baseline.
     pub const SUCCESS: u8 = 0;
     /// The run completed and found failures (a MUST case failed or errored, a stale
-    /// baseline entry, or a sync reported errors).
+    /// baseline entry, a SHOULD case warned under `--strict`, or a sync reported errors).
     pub const FAILED: u8 = 1;
     /// A usage, scenario or profile error.
     pub const USAGE: u8 = 2;
@@ -74,6 +74,12 @@ enum Command {
     Saml {
         #[command(subcommand)]
         command: SamlCommand,
+    },
+    /// Print the shell completion script for SHELL (bash, zsh, fish, elvish, powershell),
+    /// e.g. `scim-harness completions bash > ~/.local/share/bash-completion/completions/scim-harness`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
 }
 
@@ -189,6 +195,11 @@ fn main() -> ExitCode {
             command: SamlCommand::Attacks,
         } => {
             saml_issue::list_attacks();
+            Ok(())
+        }
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "scim-harness", &mut std::io::stdout());
             Ok(())
         }
     };

@@ -56,9 +56,13 @@ pub struct RunArgs {
     /// Leave out case ids matching a glob (repeatable).
     #[arg(long = "exclude", value_name = "GLOB")]
     exclude: Vec<String>,
-    /// Report formats (repeatable); human goes to standard output, the others to --out.
-    #[arg(long = "format", value_enum, default_values_t = [FormatArg::Human])]
+    /// Report formats, comma-separated or repeated (`--format human,json,junit`); human
+    /// goes to standard output, the others to --out.
+    #[arg(long = "format", value_enum, value_delimiter = ',', default_values_t = [FormatArg::Human])]
     formats: Vec<FormatArg>,
+    /// Fail the run (exit 1) when a SHOULD case warns, not only when a MUST case fails.
+    #[arg(long)]
+    strict: bool,
     /// Folder for report.json, junit.xml and report.html.
     #[arg(long, default_value = "scim-harness-report")]
     out: PathBuf,
@@ -333,7 +337,7 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         write_reports(&formats, &collector, &args.out)?;
         Ok(if summary.interrupted {
             exit::INTERRUPTED
-        } else if summary.is_success() {
+        } else if summary.is_success() && !(args.strict && summary.warned > 0) {
             exit::SUCCESS
         } else {
             exit::FAILED

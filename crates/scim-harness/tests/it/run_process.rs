@@ -559,3 +559,55 @@ fn the_grafana_profile_seeds_local_users_only_with_the_admin_variables() {
         text(&o.stderr)
     );
 }
+
+/// `--strict`: a SHOULD case that warns fails the run (exit 1), where without it the run
+/// passes; `--format` takes a comma list.
+#[test]
+fn strict_fails_on_a_should_warning_and_formats_take_a_comma_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().display().to_string();
+    let select = [
+        "--include",
+        "saml.uid-value-whitespace/rfc/*",
+        "--fault",
+        "saml-uid-normalised",
+        "--format",
+        "human,json",
+    ];
+    let lenient = harness(&run_args(&out, &select));
+    assert_eq!(lenient.status.code(), Some(0), "{}", text(&lenient.stdout));
+    assert!(
+        text(&lenient.stdout).contains("1 warned"),
+        "{}",
+        text(&lenient.stdout)
+    );
+    assert!(dir.path().join("report.json").is_file());
+    let mut strict_args = run_args(&out, &select);
+    strict_args.push("--strict");
+    let strict = harness(&strict_args);
+    assert_eq!(strict.status.code(), Some(1), "{}", text(&strict.stdout));
+}
+
+/// `list` works from an empty folder with the built-in catalogue, and `completions`
+/// prints a script that names the subcommands.
+#[test]
+fn list_runs_from_an_empty_folder_and_completions_name_the_commands() {
+    let empty = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_scim-harness"))
+        .arg("list")
+        .current_dir(empty.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("users.lifecycle/entra/default"));
+    let c = Command::new(env!("CARGO_BIN_EXE_scim-harness"))
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    assert_eq!(c.status.code(), Some(0));
+    let script = text(&c.stdout);
+    assert!(
+        script.contains("scim-harness") && script.contains("completions"),
+        "{script}"
+    );
+}

@@ -118,8 +118,37 @@ pub struct Selection {
     pub include: Vec<String>,
     /// Case-id globs; a matching case is left out.
     pub exclude: Vec<String>,
-    /// `(k, n)`: the k-th (1-based) of n disjoint parts.
-    pub partition: Option<(usize, usize)>,
+    /// The k-th (1-based) of n disjoint parts.
+    pub partition: Option<Partition>,
+}
+
+/// `--partition K/N` or `hash:K/N`: the K-th (1-based) of N disjoint parts of the
+/// selected cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partition {
+    pub k: usize,
+    pub n: usize,
+    /// `hash:K/N`: a case's part is a hash of its id, so it stays in the same part when
+    /// cases are added or removed; `K/N` counts the selected cases round robin.
+    pub by_hash: bool,
+}
+
+impl Partition {
+    /// Whether the case at `index` of the selection, with this `id`, is in the part.
+    fn holds(&self, index: usize, id: &str) -> bool {
+        let slot = match self.by_hash {
+            true => (fnv1a(id.as_bytes()) % self.n as u64) as usize,
+            false => index % self.n,
+        };
+        slot == self.k - 1
+    }
+}
+
+/// FNV-1a, 64 bits: a fixed hash, the same in every build and on every machine.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 const CONFIGS_FILE: &str = "configs.yaml";
@@ -358,11 +387,11 @@ impl Catalogue {
             .filter(|c| sel.include.is_empty() || sel.include.iter().any(|g| glob_match(g, &c.id)))
             .filter(|c| !sel.exclude.iter().any(|g| glob_match(g, &c.id)))
             .collect();
-        if let Some((k, n)) = sel.partition {
+        if let Some(part) = sel.partition {
             out = out
                 .into_iter()
                 .enumerate()
-                .filter(|(i, _)| i % n == k - 1)
+                .filter(|(i, c)| part.holds(*i, &c.id))
                 .map(|(_, c)| c)
                 .collect();
         }
@@ -441,10 +470,14 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 }
 
 /// Parse `K/N` (1 ≤ K ≤ N).
-pub fn parse_partition(text: &str) -> Result<(usize, usize), String> {
-    let (k, n) = text
+pub fn parse_partition(text: &str) -> Result<Partition, String> {
+    let (by_hash, rest) = match text.strip_prefix("hash:") {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (k, n) = rest
         .split_once('/')
-        .ok_or_else(|| format!("partition `{text}`: expected K/N"))?;
+        .ok_or_else(|| format!("partition `{text}`: expected K/N or hash:K/N"))?;
     let k: usize = k
         .trim()
         .parse()
@@ -456,5 +489,5 @@ pub fn parse_partition(text: &str) -> Result<(usize, usize), String> {
     if k == 0 || n == 0 || k > n {
         return Err(format!("partition `{text}`: need 1 <= K <= N"));
     }
-    Ok((k, n))
+    Ok(Partition { k, n, by_hash })
 }

@@ -72,7 +72,7 @@ pub use baseline::{Baseline, BaselineEntry};
 pub use case::case_tag;
 pub use catalogue::{
     glob_match, parse_partition, Case, Catalogue, CatalogueFiles, LoginSettings, NamedConfig,
-    ScenarioFile, Selection, TargetConfig,
+    Partition, ScenarioFile, Selection, TargetConfig,
 };
 pub use cleanup::clean;
 pub use event::{

@@ -69,8 +69,10 @@ pub struct RunArgs {
     /// Seed of the names cases create; the run prints it, so `--seed` reproduces a run.
     #[arg(long)]
     seed: Option<u64>,
-    /// Run the K-th of N disjoint parts of the selected cases.
-    #[arg(long, value_name = "K/N")]
+    /// Run the K-th of N disjoint parts of the selected cases: `K/N` round robin over the
+    /// selection, `hash:K/N` by a hash of the case id (a case keeps its part when the
+    /// catalogue changes).
+    #[arg(long, value_name = "K/N|hash:K/N")]
     partition: Option<String>,
     /// Expected failures (TOML), each with a reason; a stale entry fails the run.
     #[arg(long)]

@@ -3,7 +3,9 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use conformance::{glob_match, parse_partition, Catalogue, Flow, Level, Selection, Step};
+use conformance::{
+    glob_match, parse_partition, Catalogue, Flow, Level, Partition, Selection, Step,
+};
 
 fn catalogue() -> Catalogue {
     Catalogue::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios"))
@@ -177,18 +179,21 @@ fn cases_are_scenario_by_persona_by_config_in_a_fixed_order() {
 fn selection_filters_and_partitions_are_disjoint_and_complete() {
     let c = catalogue();
     let all = c.select(&Selection::default());
-    let mut seen = Vec::new();
-    for k in 1..=3 {
-        let part = c.select(&Selection {
-            partition: Some((k, 3)),
-            ..Selection::default()
-        });
-        seen.extend(part.into_iter().map(|c| c.id));
-    }
-    seen.sort();
     let mut want: Vec<String> = all.iter().map(|c| c.id.clone()).collect();
     want.sort();
-    assert_eq!(seen, want);
+    for by_hash in [false, true] {
+        let mut seen = Vec::new();
+        for k in 1..=3 {
+            let part = c.select(&Selection {
+                partition: Some(Partition { k, n: 3, by_hash }),
+                ..Selection::default()
+            });
+            assert!(!part.is_empty(), "part {k}/3 (hash: {by_hash}) is empty");
+            seen.extend(part.into_iter().map(|c| c.id));
+        }
+        seen.sort();
+        assert_eq!(seen, want, "hash: {by_hash}");
+    }
     let okta = c.select(&Selection {
         include: vec!["users.*/okta/*".into()],
         exclude: vec!["*soft*".into()],
@@ -200,6 +205,34 @@ fn selection_filters_and_partitions_are_disjoint_and_complete() {
         .all(|c| c.id.starts_with("users.") && c.id.contains("/okta/") && !c.id.contains("soft")));
 }
 
+/// `hash:K/N` keeps a case in its part when other cases come or go: the part of every
+/// case of the catalogue is the same with one scenario left out.
+#[test]
+fn hash_partitions_are_stable_when_the_catalogue_changes() {
+    let c = catalogue();
+    let part = |sel_exclude: Vec<String>| {
+        c.select(&Selection {
+            partition: Some(Partition {
+                k: 2,
+                n: 4,
+                by_hash: true,
+            }),
+            exclude: sel_exclude,
+            ..Selection::default()
+        })
+        .into_iter()
+        .map(|c| c.id)
+        .collect::<Vec<_>>()
+    };
+    let whole = part(Vec::new());
+    let fewer = part(vec!["users.lifecycle/*".into()]);
+    let kept: Vec<String> = whole
+        .into_iter()
+        .filter(|id| !id.starts_with("users.lifecycle/"))
+        .collect();
+    assert_eq!(fewer, kept);
+}
+
 #[test]
 fn globs_and_partitions_parse() {
     assert!(glob_match("users.*", "users.lifecycle/entra/default"));
@@ -209,7 +242,19 @@ fn globs_and_partitions_parse() {
         "users.lifecycle/entra-aadopt/default"
     ));
     assert!(glob_match("a?c", "abc"));
-    assert_eq!(parse_partition("2/3"), Ok((2, 3)));
+    assert_eq!(
+        parse_partition("2/3"),
+        Ok(Partition {
+            k: 2,
+            n: 3,
+            by_hash: false
+        })
+    );
+    assert_eq!(
+        parse_partition("hash:1/4").map(|p| (p.k, p.n, p.by_hash)),
+        Ok((1, 4, true))
+    );
+    assert!(parse_partition("hash:5/4").is_err());
     assert!(parse_partition("4/3").is_err());
     assert!(parse_partition("x").is_err());
 }

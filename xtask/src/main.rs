@@ -1,10 +1,11 @@
-//! Project automation (the cargo-xtask pattern): `cargo xtask test | run-scenarios | bench | mutants | tidy`.
+//! Project automation (the cargo-xtask pattern): `cargo xtask test | run-scenarios | bench | mutants | interop | fuzz | tidy`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context};
 
+mod fuzz;
 mod interop;
 mod mutants;
 mod system_packages;
@@ -25,6 +26,10 @@ commands:
   interop [-- ARGS]
                   the scim-only profile against PyPI's scim2-server (installed under target/),
                   judged with fixtures/interop/scim2-server.baseline.toml
+  fuzz [TARGET] [--time SECS]
+                  the cargo-fuzz targets in fuzz/ (scim_filter, patch_path, saml_acs,
+                  scenario_loader, profile_loader), each for SECS s (default 600); needs
+                  the nightly toolchain and cargo-fuzz
   tidy            check that ARCHITECTURE.md and the tree agree (crate table, server crates,
                   unsafe, `//!` lines, file length); prints every violation
 ";
@@ -46,6 +51,7 @@ fn main() -> ExitCode {
         "mutants" => mutants::mutants(&rest),
         "tidy" => tidy::tidy(&rest),
         "interop" => interop::interop(&rest),
+        "fuzz" => fuzz::fuzz(&rest),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)

@@ -1,4 +1,4 @@
-//! Project automation (the cargo-xtask pattern): `cargo xtask test | run-scenarios | bench | mutants | interop | ci-recipes | tidy`.
+//! Project automation (the cargo-xtask pattern): `cargo xtask test | run-scenarios | bench | mutants | interop | ci-recipes | fuzz | tidy`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -6,6 +6,7 @@ use std::process::{Command, ExitCode};
 use anyhow::{bail, Context};
 
 mod ci_recipes;
+mod fuzz;
 mod interop;
 mod mutants;
 mod system_packages;
@@ -28,6 +29,10 @@ commands:
                   judged with fixtures/interop/scim2-server.baseline.toml
   ci-recipes      validate the CI recipes in ci/ (shellcheck, actionlint, check-jsonschema) and run
                   ci/run-harness.sh against target serve and the embedded target
+  fuzz [TARGET] [--time SECS]
+                  the cargo-fuzz targets in fuzz/ (scim_filter, patch_path, saml_acs,
+                  scenario_loader, profile_loader), each for SECS s (default 600); needs
+                  the nightly toolchain and cargo-fuzz
   tidy            check that ARCHITECTURE.md and the tree agree (crate table, server crates,
                   unsafe, `//!` lines, file length); prints every violation
 ";
@@ -50,6 +55,7 @@ fn main() -> ExitCode {
         "tidy" => tidy::tidy(&rest),
         "interop" => interop::interop(&rest),
         "ci-recipes" => ci_recipes::ci_recipes(&rest),
+        "fuzz" => fuzz::fuzz(&rest),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)

@@ -16,6 +16,13 @@ pub const NS_DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
 /// SAML Metadata §2: the metadata namespace.
 pub const NS_METADATA: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
 
+/// The deepest element nesting [`parse`] reads: libxml2's default (`xmlParserMaxDepth`,
+/// without `XML_PARSE_HUGE`), so xmlsec, which parses with libxml2, would refuse anything
+/// deeper too; a SAML Response nests about ten deep. Without it a few hundred KB of
+/// nested elements overflow the stack of whoever walks or drops the tree, and past
+/// 65,535 levels quick-xml's namespace scope counter overflows.
+pub const MAX_DEPTH: usize = 256;
+
 /// Why a document could not be read as XML.
 #[derive(Debug, thiserror::Error)]
 pub enum XmlError {
@@ -312,6 +319,12 @@ pub fn parse(xml: &str) -> Result<Element, XmlError> {
             Event::Start(start) => {
                 if root.is_some() {
                     return Err(XmlError::TrailingContent);
+                }
+                if stack.len() == MAX_DEPTH {
+                    return Err(syntax(
+                        &reader,
+                        format!("elements nested deeper than {MAX_DEPTH}"),
+                    ));
                 }
                 let element = element_from(&reader, &start).map_err(|m| syntax(&reader, m))?;
                 stack.push(element);

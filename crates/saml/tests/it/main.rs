@@ -1,6 +1,7 @@
 //! Integration tests for the saml crate: every persona × signing mode round-trips through our verifier and bergshamra, and every attack meets its expected fate.
 
 mod attacks;
+mod hostile_input;
 mod roundtrip;
 mod snapshots;
 

@@ -241,6 +241,7 @@ fn main() {
             sp: sp.clone(),
             tenant: "bench".into(),
             in_response_to: Some(format!("_f{i}")),
+            encrypt_for: None,
         };
         let start = Instant::now();
         let issued = idp::issue_login(&keys, &request).expect("signing");

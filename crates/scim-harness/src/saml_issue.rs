@@ -95,6 +95,7 @@ pub fn issue(args: IssueArgs) -> anyhow::Result<()> {
                 clock_skew: saml::DEFAULT_CLOCK_SKEW,
                 now: time::OffsetDateTime::now_utc(),
                 victim: None,
+                encrypt_for: None,
             };
             let tampered = attack
                 .apply(&spec, &ctx)

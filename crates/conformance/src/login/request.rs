@@ -57,5 +57,6 @@ pub(super) fn idp_request<'u>(
         },
         tenant: saml_cfg.idp_tenant.clone(),
         in_response_to,
+        encrypt_for: None,
     })
 }

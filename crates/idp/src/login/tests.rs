@@ -46,6 +46,7 @@ fn request(persona: PersonaId, user: &DirUser) -> LoginRequest<'_> {
         },
         tenant: TENANT.into(),
         in_response_to: None,
+        encrypt_for: None,
     }
 }
 

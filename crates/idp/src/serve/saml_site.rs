@@ -470,6 +470,7 @@ fn respond(
         sp: sp.saml_sp(acs),
         tenant: site.tenant.clone(),
         in_response_to,
+        encrypt_for: None,
     };
     let issued = match issue_login(&site.keys, &request) {
         Ok(issued) => issued,

@@ -542,6 +542,7 @@ async fn attack(#[case] name: &str) {
             clock_skew: DEFAULT_CLOCK_SKEW,
             now: NOW,
             victim: None,
+            encrypt_for: None,
         };
         // SP-initiated when the attack needs it: the request id comes from /login/saml
         // and the RelayState goes back with the post, as a browser would carry it.
@@ -1075,6 +1076,7 @@ async fn post_attack_as(t: &LoginTarget, persona: &str, name: &str) -> Posted {
         clock_skew: DEFAULT_CLOCK_SKEW,
         now: NOW,
         victim: None,
+        encrypt_for: None,
     };
     let tampered = attack
         .apply(

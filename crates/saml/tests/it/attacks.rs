@@ -60,6 +60,10 @@ const CASES: &[(&str, &str)] = &[
     ("md5-digest", "WeakAlgorithm"),
     ("xslt-transform", "SignatureShape"),
     ("many-groups", "-"),
+    ("encrypted-unsigned", "Unsigned"),
+    ("encrypted-plus-plain", "AssertionCount"),
+    ("encrypted-for-other-key", "Decrypt"),
+    ("encrypted-response-signed", "-"),
 ];
 
 #[test]
@@ -84,6 +88,7 @@ fn check(name: &str) {
     let attack: Attack = name.parse().expect("known attack");
     let (_, expected_error) = CASES.iter().find(|(n, _)| *n == name).unwrap();
     let attacker = keys("attacker");
+    let encryption = sp_encryption();
     for style in IdpStyle::ALL {
         let trusted = persona_keys(style);
         let ctx = AttackContext {
@@ -93,6 +98,7 @@ fn check(name: &str) {
             clock_skew: DEFAULT_CLOCK_SKEW,
             now: NOW,
             victim: None,
+            encrypt_for: Some(&encryption),
         };
         let base = spec(style, Some(REQUEST_ID));
         let tampered = attack
@@ -189,6 +195,10 @@ fn check(name: &str) {
 #[case::md5_digest("md5-digest")]
 #[case::xslt_transform("xslt-transform")]
 #[case::many_groups("many-groups")]
+#[case::encrypted_unsigned("encrypted-unsigned")]
+#[case::encrypted_plus_plain("encrypted-plus-plain")]
+#[case::encrypted_for_other_key("encrypted-for-other-key")]
+#[case::encrypted_response_signed("encrypted-response-signed")]
 fn attack(#[case] name: &str) {
     check(name);
 }
@@ -210,6 +220,7 @@ fn rewritten_documents_keep_a_cryptographically_valid_signature(#[case] name: &s
             clock_skew: DEFAULT_CLOCK_SKEW,
             now: NOW,
             victim: None,
+            encrypt_for: None,
         };
         let t = attack.apply(&spec(style, Some(REQUEST_ID)), &ctx).unwrap();
         let flags = bergshamra_verify(&t.xml, trusted.certificate()).unwrap();
@@ -284,6 +295,7 @@ fn apply(name: &str, style: IdpStyle) -> saml::Tampered {
     let attack: Attack = name.parse().unwrap();
     let trusted = persona_keys(style);
     let attacker = keys("attacker");
+    let encryption = sp_encryption();
     let ctx = AttackContext {
         trusted: &trusted,
         attacker: &attacker,
@@ -291,6 +303,7 @@ fn apply(name: &str, style: IdpStyle) -> saml::Tampered {
         clock_skew: DEFAULT_CLOCK_SKEW,
         now: NOW,
         victim: None,
+        encrypt_for: Some(&encryption),
     };
     attack
         .apply(&spec(style, Some(REQUEST_ID)), &ctx)
@@ -309,6 +322,7 @@ fn sp_initiated_attacks_need_an_outstanding_request() {
         clock_skew: DEFAULT_CLOCK_SKEW,
         now: NOW,
         victim: None,
+        encrypt_for: None,
     };
     assert!(Attack::InResponseToMissing.needs_sp_initiated());
     assert!(Attack::InResponseToMissing

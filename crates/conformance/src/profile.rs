@@ -172,6 +172,15 @@ pub struct SamlSection {
     /// the same object (the reference target's `/api/reference/saml-settings`). Without
     /// it the values above are declared facts.
     pub settings_switch: Option<String>,
+    /// The SP's encryption certificate (PEM; what its metadata's `KeyDescriptor
+    /// use="encryption"` carries; Grafana: `[auth.saml] certificate_path`). With it, login
+    /// steps that ask (`encrypt: true`) and the encrypted-assertion attacks encrypt the
+    /// assertion for the target; without it those cases are skipped. Relative to the
+    /// working folder.
+    pub encrypt_for: Option<std::path::PathBuf>,
+    /// The content cipher (`aes128-gcm`, `aes256-gcm`, `aes128-cbc`, `aes256-cbc`);
+    /// default: what the persona's IdP emits (Entra and Okta `aes256-cbc`, rfc `aes128-gcm`).
+    pub encryption: Option<String>,
 }
 
 fn default_allow_sign_up() -> bool {
@@ -322,6 +331,7 @@ impl AdminEndpoint {
             ProfileNeed::TeamProbe => Some(AdminEndpoint::TeamsByName),
             ProfileNeed::UserProbe => Some(AdminEndpoint::UserByLogin),
             ProfileNeed::Saml
+            | ProfileNeed::SamlEncryption
             | ProfileNeed::ConfigApi
             | ProfileNeed::EnterpriseExtension
             | ProfileNeed::ExternalIdRequired => None,
@@ -530,6 +540,9 @@ impl Profile {
         let probes = self.probes.as_ref();
         match need {
             ProfileNeed::Saml => self.saml.is_some(),
+            ProfileNeed::SamlEncryption => {
+                self.saml.as_ref().is_some_and(|s| s.encrypt_for.is_some())
+            }
             ProfileNeed::ConfigApi => self
                 .config
                 .as_ref()

@@ -476,6 +476,10 @@ pub struct LoginStep {
     /// Response (new Response and Assertion ids) instead of starting a login.
     #[serde(default)]
     pub reuse_request: bool,
+    /// Encrypt the assertion for the target (`EncryptedAssertion`, the profile's `[saml]
+    /// encrypt_for`); a case is skipped when the profile has none.
+    #[serde(default)]
+    pub encrypt: bool,
 }
 
 /// `expect`: every given part is checked; an omitted part is not.

@@ -30,7 +30,17 @@ impl LoadedScenario {
         let mut seeded: Vec<&str> = Vec::new();
         for step in &self.scenario.steps {
             match step {
-                Step::Login(_) => add(ProfileNeed::Saml),
+                Step::Login(l) => {
+                    add(ProfileNeed::Saml);
+                    let attack_encrypts = l
+                        .attack
+                        .as_deref()
+                        .and_then(|a| a.parse::<saml::Attack>().ok())
+                        .is_some_and(|a| a.needs_encryption());
+                    if l.encrypt || attack_encrypts {
+                        add(ProfileNeed::SamlEncryption);
+                    }
+                }
                 Step::SetConfig(c) => {
                     if c.touches_scim_config() {
                         add(ProfileNeed::ConfigApi);
@@ -71,6 +81,8 @@ impl LoadedScenario {
 pub enum ProfileNeed {
     /// `[saml]` and `[session]` (login steps).
     Saml,
+    /// `[saml] encrypt_for` (`login: {encrypt: true}`, the encrypted-assertion attacks).
+    SamlEncryption,
     /// `[config] method = "scim-config-api"` (`set_config` of SCIM settings).
     ConfigApi,
     /// `[config] team_sync` (`set_config: {team_sync}`).
@@ -92,6 +104,10 @@ impl ProfileNeed {
     pub fn describe(self) -> &'static str {
         match self {
             ProfileNeed::Saml => "no [saml] section: login steps cannot run",
+            ProfileNeed::SamlEncryption => {
+                "no [saml] encrypt_for: the target's encryption certificate is not known, so \
+                 no assertion can be encrypted for it"
+            }
             ProfileNeed::ConfigApi => {
                 "no [config] method = \"scim-config-api\": set_config cannot change SCIM settings"
             }

@@ -372,7 +372,7 @@ mod tests {
                 f.name()
             );
         }
-        assert_eq!(Fault::ALL.len(), 56);
+        assert_eq!(Fault::ALL.len(), 59);
     }
 
     /// The README's table is rendered from the docs; on a mismatch, paste the printed

@@ -175,8 +175,8 @@ pub struct SamlSection {
     /// The SP's encryption certificate (PEM; what its metadata's `KeyDescriptor
     /// use="encryption"` carries; Grafana: `[auth.saml] certificate_path`). With it, login
     /// steps that ask (`encrypt: true`) and the encrypted-assertion attacks encrypt the
-    /// assertion for the target; without it those cases are skipped. Relative to the
-    /// working folder.
+    /// assertion for the target; without it those cases are skipped. A relative path is
+    /// relative to the profile file's folder.
     pub encrypt_for: Option<std::path::PathBuf>,
     /// The content cipher (`aes128-gcm`, `aes256-gcm`, `aes128-cbc`, `aes256-cbc`);
     /// default: what the persona's IdP emits (Entra and Okta `aes256-cbc`, rfc `aes128-gcm`).
@@ -435,7 +435,14 @@ impl Profile {
             path: path.display().to_string(),
             source,
         })?;
-        Profile::parse(&text, &path.display().to_string())
+        let mut profile = Profile::parse(&text, &path.display().to_string())?;
+        // `[saml] encrypt_for` names a file beside the profile.
+        if let (Some(saml), Some(dir)) = (&mut profile.saml, path.parent()) {
+            if let Some(cert) = saml.encrypt_for.as_mut().filter(|c| c.is_relative()) {
+                *cert = dir.join(&*cert);
+            }
+        }
+        Ok(profile)
     }
 
     /// Parse profile text; `origin` names it in errors.

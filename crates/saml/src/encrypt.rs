@@ -144,6 +144,15 @@ impl std::fmt::Debug for EncryptionKey {
     }
 }
 
+/// Two keys are equal when their certificates are (the public key is parsed from it).
+impl PartialEq for EncryptionKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.certificate == other.certificate
+    }
+}
+
+impl Eq for EncryptionKey {}
+
 impl EncryptionKey {
     /// The key of `certificate`, which must hold an RSA public key.
     pub fn from_certificate(certificate: Certificate) -> Result<Self, EncryptError> {

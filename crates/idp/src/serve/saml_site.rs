@@ -470,7 +470,11 @@ fn respond(
         sp: sp.saml_sp(acs),
         tenant: site.tenant.clone(),
         in_response_to,
-        encrypt_for: None,
+        // The SP's metadata offers an encryption certificate: encrypt as the persona's IdP does.
+        encrypt_for: sp.encrypt_for.clone().map(|key| saml::Encryption {
+            key,
+            content: saml::ContentEncryption::for_style(site.persona.saml_style()),
+        }),
     };
     let issued = match issue_login(&site.keys, &request) {
         Ok(issued) => issued,

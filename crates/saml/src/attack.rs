@@ -258,13 +258,15 @@ pub struct Tampered {
 pub enum AttackError {
     #[error("attack {attack}: needs an SP-initiated login (a spec with InResponseTo)")]
     NeedsSpInitiated { attack: &'static str },
-    #[error("attack {attack}: needs the sp's encryption certificate (a profile's `[saml] encrypt_for`)")]
+    #[error(
+        "attack {attack}: needs the sp's encryption certificate (a profile's `[saml] encrypt_for`)"
+    )]
     NeedsEncryption { attack: &'static str },
     #[error("attack {attack}: encrypting")]
     Encrypt {
         attack: &'static str,
         #[source]
-        source: crate::encrypt::EncryptError,
+        source: Box<crate::encrypt::EncryptError>,
     },
     #[error("attack {attack}: the spec has no {what} to move")]
     NoValidityWindow {
@@ -399,7 +401,9 @@ impl Attack {
                 control::many_groups(&mut spec);
                 sign(&spec, ctx.trusted)?
             }
-            EncryptedUnsigned | EncryptedPlusPlain | EncryptedForOtherKey
+            EncryptedUnsigned
+            | EncryptedPlusPlain
+            | EncryptedForOtherKey
             | EncryptedResponseSigned => {
                 let layout = match self {
                     EncryptedUnsigned => encrypted::Layout::UnsignedInside,

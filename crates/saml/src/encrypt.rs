@@ -166,9 +166,7 @@ impl EncryptionKey {
 
     /// Reads a PEM certificate file (what SP metadata's `KeyDescriptor use="encryption"` carries).
     pub fn from_pem_file(path: impl AsRef<Path>) -> Result<Self, EncryptError> {
-        Self::from_certificate(
-            Certificate::from_pem_file(path).map_err(EncryptError::Certificate)?,
-        )
+        Self::from_certificate(Certificate::from_pem_file(path).map_err(EncryptError::Certificate)?)
     }
 
     pub fn certificate(&self) -> &Certificate {
@@ -193,13 +191,16 @@ pub fn sign_and_encrypt(
     sign_response_with(spec, keys, &mut |root| {
         encrypt_assertion_in(root, encryption).map_err(|source| SignError::Encrypt {
             id: spec.response_id.clone(),
-            source,
+            source: Box::new(source),
         })
     })
 }
 
 /// Replaces the first Assertion directly under `root` with its `EncryptedAssertion`, in place.
-pub fn encrypt_assertion_in(root: &mut Element, encryption: &Encryption) -> Result<(), EncryptError> {
+pub fn encrypt_assertion_in(
+    root: &mut Element,
+    encryption: &Encryption,
+) -> Result<(), EncryptError> {
     let at = root
         .child_index(NS_ASSERTION, "Assertion")
         .ok_or(EncryptError::NoAssertion)?;
@@ -222,7 +223,11 @@ pub fn encrypt_assertion(
     encryption: &Encryption,
 ) -> Result<Element, EncryptError> {
     let mut standalone = assertion.clone();
-    for decl in parent.attrs.iter().filter(|a| is_namespace_declaration(&a.qname)) {
+    for decl in parent
+        .attrs
+        .iter()
+        .filter(|a| is_namespace_declaration(&a.qname))
+    {
         if !standalone.attrs.iter().any(|a| a.qname == decl.qname) {
             standalone.attrs.insert(0, decl.clone());
         }

@@ -28,8 +28,9 @@ pub use attack::{
 };
 pub use clock::{Clock, FixedClock, IdSource, RandomIds, SequentialIds, SystemClock};
 pub use encrypt::{
-    decrypt_assertion, encrypt_assertion, encrypt_assertion_in, sign_and_encrypt, ContentEncryption,
-    DecryptError, DecryptionKey, EncryptError, Encryption, EncryptionKey, NS_XENC,
+    decrypt_assertion, encrypt_assertion, encrypt_assertion_in, sign_and_encrypt,
+    ContentEncryption, DecryptError, DecryptionKey, EncryptError, Encryption, EncryptionKey,
+    NS_XENC,
 };
 pub use keys::{Certificate, KeyError, SigningKeys};
 pub use metadata::{IdpMetadata, MetadataError, SpMetadata, SpMetadataError};

@@ -183,7 +183,8 @@ Location=\"{location}\" index=\"{index}\"{default}/>"
     #[test]
     fn encryption_certificates_come_from_encryption_and_unqualified_key_descriptors() {
         let pem = std::fs::read(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/target/sp.cert.pem"),
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../fixtures/target/sp.cert.pem"),
         )
         .unwrap();
         let cert = crate::Certificate::from_pem(&pem).unwrap();

@@ -39,7 +39,7 @@ pub enum SignError {
     Encrypt {
         id: String,
         #[source]
-        source: crate::encrypt::EncryptError,
+        source: Box<crate::encrypt::EncryptError>,
     },
     #[error("placing the response signature template in response {id}")]
     Template {

@@ -42,7 +42,10 @@ const SAML_FAULTS: [Fault; 9] = [
 
 /// Whether any fault in `faults` bends verification.
 pub fn applies(faults: &FaultSet) -> bool {
-    SAML_FAULTS.iter().chain(&encrypted::FAULTS).any(|f| faults.has(*f))
+    SAML_FAULTS
+        .iter()
+        .chain(&encrypted::FAULTS)
+        .any(|f| faults.has(*f))
 }
 
 /// Verify `document` with `verifier`, bent by the SAML faults in `faults`.

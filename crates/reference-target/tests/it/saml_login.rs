@@ -1729,10 +1729,17 @@ async fn an_encrypted_login_is_accepted_with_the_sp_key_only(
     t.provision(persona).await;
     let cookie = post_encrypted(&t, persona).await.assert_accepted();
     let (status, me) = t.whoami(Some(&cookie)).await;
-    assert_eq!((status, &me["email"]), (200, &json!(claims(persona).email)), "{me}");
+    assert_eq!(
+        (status, &me["email"]),
+        (200, &json!(claims(persona).email)),
+        "{me}"
+    );
     let metadata = t.client.get(t.url("/saml/metadata")).send().await.unwrap();
     let metadata = metadata.text().await.unwrap();
-    assert!(metadata.contains("KeyDescriptor use=\"encryption\""), "{metadata}");
+    assert!(
+        metadata.contains("KeyDescriptor use=\"encryption\""),
+        "{metadata}"
+    );
 
     // Without the key pair an encrypted assertion is refused, and the metadata offers none.
     let plain = LoginTarget::start(SYNC_ON).await;
@@ -1753,7 +1760,10 @@ async fn encryption_unsupported_refuses_a_valid_encrypted_login(
     faulty.provision(persona).await;
     assert_eq!(post_encrypted(&faulty, persona).await.status, 401);
     // A plain login still works.
-    faulty.log_in_as(persona, &claims(persona)).await.assert_accepted();
+    faulty
+        .log_in_as(persona, &claims(persona))
+        .await
+        .assert_accepted();
 }
 
 #[rstest]
@@ -1761,7 +1771,10 @@ async fn encryption_unsupported_refuses_a_valid_encrypted_login(
     reference_target::Fault::SamlEncryptedUnsignedAccepted,
     "encrypted-unsigned"
 )]
-#[case::plus_plain(reference_target::Fault::SamlEncryptedPlusPlain, "encrypted-plus-plain")]
+#[case::plus_plain(
+    reference_target::Fault::SamlEncryptedPlusPlain,
+    "encrypted-plus-plain"
+)]
 #[tokio::test]
 async fn an_encryption_fault_accepts_its_attack(
     #[case] fault: reference_target::Fault,
@@ -1776,12 +1789,18 @@ async fn an_encryption_fault_accepts_its_attack(
     // signed Response around an unsigned encrypted assertion only where its policy takes
     // a Response signature (the default `assertion` policy refuses it).
     for other in ["encrypted-for-other-key", "encrypted-response-signed"] {
-        assert_eq!(post_attack_as(&clean, persona, other).await.status, 401, "{other}");
+        assert_eq!(
+            post_attack_as(&clean, persona, other).await.status,
+            401,
+            "{other}"
+        );
     }
 
     let faulty = LoginTarget::start_with_faults(&decrypting_ini(), &[fault]).await;
     faulty.provision(persona).await;
-    let cookie = post_attack_as(&faulty, persona, attack).await.assert_accepted();
+    let cookie = post_attack_as(&faulty, persona, attack)
+        .await
+        .assert_accepted();
     let (status, me) = faulty.whoami(Some(&cookie)).await;
     assert_eq!(status, 200, "{me}");
     // The identity came from the forged, unsigned assertion.

@@ -4,7 +4,9 @@
 //! an assertion for it, so only a signature may make a decrypted assertion trusted.
 
 use super::{make_spec_evil, shape, AttackContext, AttackError, EVIL_ID_PREFIX};
-use crate::encrypt::{encrypt_assertion, encrypt_assertion_in, sign_and_encrypt, Encryption, EncryptionKey};
+use crate::encrypt::{
+    encrypt_assertion, encrypt_assertion_in, sign_and_encrypt, Encryption, EncryptionKey,
+};
 use crate::sign::sign_response;
 use crate::spec::{assertion_xml, ResponseSpec};
 use crate::style::SignMode;
@@ -40,7 +42,10 @@ pub(super) fn encrypted(
     let encryption = ctx
         .encrypt_for
         .ok_or(AttackError::NeedsEncryption { attack })?;
-    let encrypt_error = |source| AttackError::Encrypt { attack, source };
+    let encrypt_error = |source| AttackError::Encrypt {
+        attack,
+        source: Box::new(source),
+    };
     let sign_error = |source| AttackError::Sign { attack, source };
     let rewrite = |source| AttackError::Rewrite { attack, source };
     match layout {
@@ -69,7 +74,8 @@ pub(super) fn encrypted(
                 .cloned()
                 .ok_or_else(|| shape(attack, "forged assertion did not parse"))?;
             let wrapper_root = xml::parse(&wrapper).map_err(rewrite)?;
-            let encrypted = encrypt_assertion(&evil, &wrapper_root, encryption).map_err(encrypt_error)?;
+            let encrypted =
+                encrypt_assertion(&evil, &wrapper_root, encryption).map_err(encrypt_error)?;
             let at = root
                 .child_index(NS_ASSERTION, "Assertion")
                 .ok_or_else(|| shape(attack, "no assertion"))?;

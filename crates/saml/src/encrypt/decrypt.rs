@@ -167,7 +167,9 @@ fn cipher_value(parent: &Element) -> Result<Vec<u8>, DecryptError> {
         .child(NS_XENC, "CipherData")
         .ok_or_else(|| DecryptError::Shape(format!("{} has no CipherData", parent.local_name())))?;
     if value.child(NS_XENC, "CipherReference").is_some() {
-        return Err(DecryptError::Shape("CipherReference is not accepted".into()));
+        return Err(DecryptError::Shape(
+            "CipherReference is not accepted".into(),
+        ));
     }
     let text: String = value
         .child(NS_XENC, "CipherValue")
@@ -177,7 +179,9 @@ fn cipher_value(parent: &Element) -> Result<Vec<u8>, DecryptError> {
         .collect();
     base64::engine::general_purpose::STANDARD
         .decode(text)
-        .map_err(|_| DecryptError::Shape(format!("{} CipherValue is not base64", parent.local_name())))
+        .map_err(|_| {
+            DecryptError::Shape(format!("{} CipherValue is not base64", parent.local_name()))
+        })
 }
 
 /// XML-Enc §5.2: IV first; CBC with the padding whose last byte counts the pad (other pad bytes
@@ -196,9 +200,11 @@ fn decrypt_content(cipher: Cipher, key: &[u8], data: &[u8]) -> Result<Vec<u8>, D
                 16 => aes_gcm::Aes128Gcm::new_from_slice(key)
                     .map_err(|_| DecryptError::Failed)?
                     .decrypt(&nonce, sealed),
-                24 => aes_gcm::AesGcm::<aes::Aes192, aes_gcm::aead::consts::U12>::new_from_slice(key)
-                    .map_err(|_| DecryptError::Failed)?
-                    .decrypt(&nonce, sealed),
+                24 => {
+                    aes_gcm::AesGcm::<aes::Aes192, aes_gcm::aead::consts::U12>::new_from_slice(key)
+                        .map_err(|_| DecryptError::Failed)?
+                        .decrypt(&nonce, sealed)
+                }
                 _ => aes_gcm::Aes256Gcm::new_from_slice(key)
                     .map_err(|_| DecryptError::Failed)?
                     .decrypt(&nonce, sealed),
@@ -206,7 +212,7 @@ fn decrypt_content(cipher: Cipher, key: &[u8], data: &[u8]) -> Result<Vec<u8>, D
             opened.map_err(|_| DecryptError::Failed)
         }
         Cipher::Cbc => {
-            if data.len() < 32 || data.len() % 16 != 0 {
+            if data.len() < 32 || !data.len().is_multiple_of(16) {
                 return Err(DecryptError::Failed);
             }
             let (iv, sealed) = data.split_at(16);

@@ -35,8 +35,13 @@ fn sp_key() -> DecryptionKey {
 fn encrypted_of(xml: &str) -> Element {
     let root = xml::parse(xml).unwrap();
     assert!(root.is(NS_PROTOCOL, "Response"));
-    assert!(root.child(NS_ASSERTION, "Assertion").is_none(), "no plain assertion left");
-    root.child(NS_ASSERTION, "EncryptedAssertion").unwrap().clone()
+    assert!(
+        root.child(NS_ASSERTION, "Assertion").is_none(),
+        "no plain assertion left"
+    );
+    root.child(NS_ASSERTION, "EncryptedAssertion")
+        .unwrap()
+        .clone()
 }
 
 #[test]
@@ -49,7 +54,10 @@ fn every_cipher_and_mode_round_trips_through_our_decryptor() {
             assert!(xml.contains(content.uri()), "{content:?}");
             let plain = decrypt_assertion(&encrypted_of(&xml), &sp_key()).unwrap();
             let assertion = xml::parse(&plain).unwrap();
-            assert!(assertion.is(NS_ASSERTION, "Assertion"), "{content:?} {mode:?}");
+            assert!(
+                assertion.is(NS_ASSERTION, "Assertion"),
+                "{content:?} {mode:?}"
+            );
             assert_eq!(assertion.attr("ID"), Some(spec.assertion_id.as_str()));
             assert_eq!(
                 assertion.child(crate::xml::NS_DSIG, "Signature").is_some(),
@@ -72,7 +80,11 @@ fn bergshamra_decrypts_what_we_encrypt_and_the_signatures_still_verify() {
 
             // The Response signature covers the ciphertext: an independent verifier accepts it as sent.
             if mode.signs_response() {
-                assert_eq!(bergshamra_verify(&xml, &idp_cert), vec![true], "{content:?}");
+                assert_eq!(
+                    bergshamra_verify(&xml, &idp_cert),
+                    vec![true],
+                    "{content:?}"
+                );
             }
             let key = bergshamra::keys::loader::load_pem_auto(&sp_key_pem[start..], None).unwrap();
             let mut manager = bergshamra::KeysManager::new();
@@ -89,7 +101,11 @@ fn bergshamra_decrypts_what_we_encrypt_and_the_signatures_still_verify() {
             // The decrypted assertion's own signature verifies on its own (namespaces carried along).
             if mode.signs_assertion() {
                 let alone = assertion.to_xml();
-                assert_eq!(bergshamra_verify(&alone, &idp_cert), vec![true], "{content:?}");
+                assert_eq!(
+                    bergshamra_verify(&alone, &idp_cert),
+                    vec![true],
+                    "{content:?}"
+                );
             }
         }
     }

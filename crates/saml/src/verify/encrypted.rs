@@ -99,10 +99,7 @@ impl Verifier {
         if !assertion_raw.is(NS_ASSERTION, "Assertion") {
             return Err(VerifyError::Malformed {
                 what: "EncryptedAssertion",
-                detail: format!(
-                    "decrypts to <{}>, not an Assertion",
-                    assertion_raw.qname
-                ),
+                detail: format!("decrypts to <{}>, not an Assertion", assertion_raw.qname),
             });
         }
         check_version("assertion", &assertion_raw)?;

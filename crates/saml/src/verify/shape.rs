@@ -7,8 +7,8 @@ use base64::Engine as _;
 use samael::crypto::CryptoError;
 
 use super::{check_version, Shape, SignaturePolicy, Verifier, VerifyError};
-use crate::xmlsec_verify::XmlsecFailure;
 use crate::xml::{Element, Node, NS_ASSERTION, NS_DSIG, NS_PROTOCOL};
+use crate::xmlsec_verify::XmlsecFailure;
 
 const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
 const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
@@ -84,7 +84,11 @@ impl Verifier {
     }
 
     /// XML-DSig shape of one enveloped signature of `parent` (SAML Core §5.4.1–4).
-    pub(super) fn check_signature(&self, what: &'static str, parent: &Element) -> Result<(), VerifyError> {
+    pub(super) fn check_signature(
+        &self,
+        what: &'static str,
+        parent: &Element,
+    ) -> Result<(), VerifyError> {
         let shape = |detail: &str| VerifyError::SignatureShape {
             what,
             detail: detail.to_owned(),

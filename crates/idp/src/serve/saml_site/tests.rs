@@ -456,7 +456,10 @@ async fn an_sp_with_an_encryption_key_in_its_metadata_gets_encrypted_assertions(
         base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &value).unwrap(),
     )
     .unwrap();
-    assert!(xml.contains("EncryptedAssertion") && !xml.contains(":Assertion "), "{xml}");
+    assert!(
+        xml.contains("EncryptedAssertion") && !xml.contains(":Assertion "),
+        "{xml}"
+    );
     assert!(xml.contains(saml::ContentEncryption::Aes256Cbc.uri()));
     let cert = site.keys.for_persona(site.persona).certificate().clone();
     let mut config = saml::VerifierConfig::new(site.entity_id(), SP_ENTITY, ACS, vec![cert]);

@@ -259,7 +259,7 @@ pub enum AttackError {
     #[error("attack {attack}: needs an SP-initiated login (a spec with InResponseTo)")]
     NeedsSpInitiated { attack: &'static str },
     #[error(
-        "attack {attack}: needs the sp's encryption certificate (a profile's `[saml] encrypt_for`)"
+        "attack {attack}: needs the sp's encryption certificate (a profile's `[saml] encrypt_for`, `saml issue --encrypt-for`)"
     )]
     NeedsEncryption { attack: &'static str },
     #[error("attack {attack}: encrypting")]

@@ -91,7 +91,9 @@ pub fn issue(args: IssueArgs) -> anyhow::Result<()> {
             key: saml::EncryptionKey::from_pem_file(path)
                 .with_context(|| format!("--encrypt-for {}", path.display()))?,
             content: match &args.encryption {
-                Some(name) => name.parse().with_context(|| format!("--encryption {name}"))?,
+                Some(name) => name
+                    .parse()
+                    .with_context(|| format!("--encryption {name}"))?,
                 None => saml::ContentEncryption::for_style(style),
             },
         }),

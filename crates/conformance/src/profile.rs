@@ -186,6 +186,15 @@ pub struct SamlSection {
     /// `GrafanaAdmin`), so the target's `role_values_*` must name those. Without it such
     /// logins are skipped.
     pub role_attribute: Option<String>,
+    /// The SP's encryption certificate (PEM; what its metadata's `KeyDescriptor
+    /// use="encryption"` carries; Grafana: `[auth.saml] certificate_path`). With it, login
+    /// steps that ask (`encrypt: true`) and the encrypted-assertion attacks encrypt the
+    /// assertion for the target; without it those cases are skipped. A relative path is
+    /// relative to the profile file's folder.
+    pub encrypt_for: Option<std::path::PathBuf>,
+    /// The content cipher (`aes128-gcm`, `aes256-gcm`, `aes128-cbc`, `aes256-cbc`);
+    /// default: what the persona's IdP emits (Entra and Okta `aes256-cbc`, rfc `aes128-gcm`).
+    pub encryption: Option<String>,
 }
 
 fn default_allow_sign_up() -> bool {
@@ -336,6 +345,7 @@ impl AdminEndpoint {
             ProfileNeed::TeamProbe => Some(AdminEndpoint::TeamsByName),
             ProfileNeed::UserProbe => Some(AdminEndpoint::UserByLogin),
             ProfileNeed::Saml
+            | ProfileNeed::SamlEncryption
             | ProfileNeed::ConfigApi
             | ProfileNeed::EnterpriseExtension
             | ProfileNeed::ExternalIdRequired
@@ -443,7 +453,14 @@ impl Profile {
             path: path.display().to_string(),
             source,
         })?;
-        Profile::parse(&text, &path.display().to_string())
+        let mut profile = Profile::parse(&text, &path.display().to_string())?;
+        // `[saml] encrypt_for` names a file beside the profile.
+        if let (Some(saml), Some(dir)) = (&mut profile.saml, path.parent()) {
+            if let Some(cert) = saml.encrypt_for.as_mut().filter(|c| c.is_relative()) {
+                *cert = dir.join(&*cert);
+            }
+        }
+        Ok(profile)
     }
 
     /// Parse profile text; `origin` names it in errors.
@@ -548,6 +565,9 @@ impl Profile {
         let probes = self.probes.as_ref();
         match need {
             ProfileNeed::Saml => self.saml.is_some(),
+            ProfileNeed::SamlEncryption => {
+                self.saml.as_ref().is_some_and(|s| s.encrypt_for.is_some())
+            }
             ProfileNeed::ConfigApi => self
                 .config
                 .as_ref()

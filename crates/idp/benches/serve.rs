@@ -242,6 +242,7 @@ fn main() {
             tenant: "bench".into(),
             in_response_to: Some(format!("_f{i}")),
             rollover_key: false,
+            encrypt_for: None,
         };
         let start = Instant::now();
         let issued = idp::issue_login(&keys, &request).expect("signing");

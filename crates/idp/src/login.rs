@@ -142,6 +142,10 @@ pub struct LoginRequest<'a> {
     pub in_response_to: Option<String>,
     /// Sign with the IdP's next key ([`IdpKeys::rollover`]) instead of its current one.
     pub rollover_key: bool,
+    /// The SP's encryption certificate and cipher: the assertion is signed, then encrypted
+    /// (`EncryptedAssertion`). An attack uses it only if it is one of the encrypted-assertion
+    /// attacks ([`saml::Attack::needs_encryption`]); the others stay plain.
+    pub encrypt_for: Option<saml::Encryption>,
 }
 
 /// A Response ready to post.
@@ -218,8 +222,12 @@ pub fn issue_login_with(
         spec.sign = mode;
     }
     let Some(name) = &request.attack else {
+        let signed = match &request.encrypt_for {
+            Some(encryption) => saml::sign_and_encrypt(&spec, trusted, encryption),
+            None => saml::sign_response(&spec, trusted),
+        };
         return Ok(IssuedLogin {
-            xml: saml::sign_response(&spec, trusted).map_err(LoginError::Sign)?,
+            xml: signed.map_err(LoginError::Sign)?,
             delivery: saml::Delivery::Once,
         });
     };
@@ -234,6 +242,7 @@ pub fn issue_login_with(
             name_id: &v.name_id,
             uid: &v.uid,
         }),
+        encrypt_for: request.encrypt_for.as_ref(),
     };
     let tampered = attack
         .apply(&spec, &ctx)

@@ -239,6 +239,16 @@ faults! {
     SamlRoleIgnored = "saml-role-ignored",
         "ignores the role and Grafana-admin claims of a SAML login for a user SCIM provisioned",
         "provisioned users frozen at the default role; Grafana PR #106374 lets the assertion set their role and isGrafanaAdmin, which SCIM cannot";
+    // issue 16: encrypted assertions
+    SamlEncryptionUnsupported = "saml-encryption-unsupported",
+        "refuses every Response with an EncryptedAssertion, although its private_key_path and certificate_path are set",
+        "an SP that cannot decrypt what the IdP was told to encrypt: every login of a customer with token encryption on fails (Grafana supports encrypted assertions; crewjam/saml#270 refused valid encrypted logins)";
+    SamlEncryptedUnsignedAccepted = "saml-encrypted-unsigned-accepted",
+        "trusts a decrypted assertion without any signature when the Response carries none either",
+        "treating decryption as proof of origin, though anyone with the SP's public certificate can encrypt for it (pysaml2#55: encrypted assertions went unverified)";
+    SamlEncryptedPlusPlain = "saml-encrypted-plus-plain",
+        "verifies the plain signed assertion, then reads the first assertion of either kind, decrypting an EncryptedAssertion placed before it",
+        "an encrypted and a plain assertion in one Response, each code path trusting the other's check (saml-attacks.md A4, \"an encrypted and a plain assertion together\")";
 }
 
 impl fmt::Display for Fault {
@@ -389,7 +399,7 @@ mod tests {
                 f.name()
             );
         }
-        assert_eq!(Fault::ALL.len(), 62);
+        assert_eq!(Fault::ALL.len(), 65);
     }
 
     /// The README's table is rendered from the docs; on a mismatch, paste the printed

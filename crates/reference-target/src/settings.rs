@@ -60,6 +60,13 @@ pub struct SamlSettings {
     pub signature_policy: saml::SignaturePolicy,
     /// Grafana's role mapping: `assertion_attribute_role` and `role_values_*`.
     pub roles: RoleMapping,
+    /// Grafana: `private_key_path` — the SP's PKCS#8 private key (PEM); with it the SP
+    /// decrypts `EncryptedAssertion`s ("Configure SAML signing and encryption"). A relative
+    /// path in the ini file is relative to that file's folder.
+    pub private_key_path: Option<std::path::PathBuf>,
+    /// Grafana: `certificate_path` — the SP's certificate (PEM) for the private key; the SP
+    /// metadata carries it as `KeyDescriptor use="encryption"`.
+    pub certificate_path: Option<std::path::PathBuf>,
 }
 
 /// Grafana: `[auth.saml] assertion_attribute_role` (default unset: no role sync) and
@@ -128,6 +135,8 @@ impl Default for SamlSettings {
             clock_skew: saml::DEFAULT_CLOCK_SKEW,
             signature_policy: saml::SignaturePolicy::AssertionSigned,
             roles: RoleMapping::default(),
+            private_key_path: None,
+            certificate_path: None,
         }
     }
 }
@@ -224,6 +233,11 @@ pub enum SettingsError {
          scim group sync cannot be enabled while team sync is enabled; turn one of them off"
     )]
     GroupSyncWithTeamSync,
+    #[error(
+        "[auth.saml] private_key_path and certificate_path go together: set both (to decrypt \
+         encrypted assertions) or neither"
+    )]
+    SamlKeyPairIncomplete,
 }
 
 /// Where a setting's value came from, for error messages.
@@ -323,6 +337,20 @@ impl Settings {
         let refusal_answer = typed(&lookup, ("auth.saml", "refusal_answer"), &REFUSAL_ANSWER)?
             .unwrap_or(d.refusal_answer);
         let root_url = typed(&lookup, ("server", "root_url"), &ROOT_URL)?;
+        // A relative path in the ini file is relative to the file's folder; one in a
+        // variable, to the working folder.
+        let path = |key: &'static str| match lookup("auth.saml", key) {
+            Some((value, origin)) if !value.trim().is_empty() => {
+                let value = std::path::PathBuf::from(value.trim());
+                Some(match origin {
+                    Origin::File(file) if value.is_relative() => file
+                        .parent()
+                        .map_or_else(|| value.clone(), |dir| dir.join(&value)),
+                    _ => value,
+                })
+            }
+            _ => None,
+        };
         let saml = SamlSettings {
             assertion_attribute_external_uid: text(
                 "auth.saml",
@@ -355,6 +383,8 @@ impl Settings {
                 admin: value_list(&text("auth.saml", "role_values_admin", "")),
                 grafana_admin: value_list(&text("auth.saml", "role_values_grafana_admin", "")),
             },
+            private_key_path: path("private_key_path"),
+            certificate_path: path("certificate_path"),
         };
         let settings = Settings {
             scim: ScimSettings {
@@ -398,6 +428,9 @@ impl Settings {
     pub fn validate(&self) -> Result<(), SettingsError> {
         if self.scim.group_sync_enabled && self.team_sync.enabled {
             return Err(SettingsError::GroupSyncWithTeamSync);
+        }
+        if self.saml.private_key_path.is_some() != self.saml.certificate_path.is_some() {
+            return Err(SettingsError::SamlKeyPairIncomplete);
         }
         Ok(())
     }

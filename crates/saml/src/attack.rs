@@ -14,6 +14,7 @@ use std::str::FromStr;
 
 mod control;
 mod dsig;
+mod encrypted;
 mod resign;
 mod window;
 
@@ -31,7 +32,7 @@ pub const EVIL_NAME_ID: &str = "mallory@evil.test";
 pub const EVIL_UID: &str = "evil-uid-0000";
 /// Prefix of the forged elements' IDs. They are derived from the genuine IDs, so each forged
 /// document is new to an SP's replay cache and a refusal can only come from the check under test.
-const EVIL_ID_PREFIX: &str = "_evil";
+pub(crate) const EVIL_ID_PREFIX: &str = "_evil";
 const EVIL_URL: &str = "https://evil-sp.test/saml/acs";
 const EVIL_AUDIENCE: &str = "https://evil-sp.test/saml/metadata";
 const EVIL_ISSUER: &str = "https://evil-idp.test/";
@@ -167,6 +168,14 @@ attacks! {
     UidValueCaseChanged = "uid-value-case-changed",
     /// saml-attacks.md C: the signer's uid value with a space before and after it, re-signed.
     UidValueWhitespace = "uid-value-whitespace",
+    /// Issue 16 (pysaml2#55): the forged identity unsigned, encrypted for the SP, in an unsigned Response.
+    EncryptedUnsigned = "encrypted-unsigned",
+    /// Issue 16 (saml-attacks.md A4): the genuine signed assertion plain, the forged one encrypted before it.
+    EncryptedPlusPlain = "encrypted-plus-plain",
+    /// Issue 16: a genuine login encrypted for another key (the attacker's certificate).
+    EncryptedForOtherKey = "encrypted-for-other-key",
+    /// Issue 16 control (crewjam/saml#270): a signed Response around an unsigned encrypted assertion. Must be accepted.
+    EncryptedResponseSigned = "encrypted-response-signed",
 }
 
 /// The SP check that refuses an attack the verifier lets through.
@@ -214,6 +223,9 @@ pub struct AttackContext<'a> {
     /// identity the SP does not know. Naming a provisioned user turns an SP that reads the
     /// forged part into a visible takeover of that user, not just a stray sign-up.
     pub victim: Option<Victim<'a>>,
+    /// The SP's encryption certificate and content cipher, for the attacks on encrypted assertions
+    /// ([`Attack::needs_encryption`]); the others ignore it.
+    pub encrypt_for: Option<&'a crate::encrypt::Encryption>,
 }
 
 /// The identity an attack's forged parts claim (see [`AttackContext::victim`]).
@@ -251,6 +263,16 @@ pub struct Tampered {
 pub enum AttackError {
     #[error("attack {attack}: needs an SP-initiated login (a spec with InResponseTo)")]
     NeedsSpInitiated { attack: &'static str },
+    #[error(
+        "attack {attack}: needs the sp's encryption certificate (a profile's `[saml] encrypt_for`, `saml issue --encrypt-for`)"
+    )]
+    NeedsEncryption { attack: &'static str },
+    #[error("attack {attack}: encrypting")]
+    Encrypt {
+        attack: &'static str,
+        #[source]
+        source: Box<crate::encrypt::EncryptError>,
+    },
     #[error("attack {attack}: the spec has no {what} to move")]
     NoValidityWindow {
         attack: &'static str,
@@ -304,7 +326,9 @@ impl Attack {
     pub fn expected(&self) -> ExpectedOutcome {
         use Attack::*;
         match self {
-            ExpiredInsideSkew | NotYetValidInsideSkew | ManyGroups => ExpectedOutcome::Accepted,
+            ExpiredInsideSkew | NotYetValidInsideSkew | ManyGroups | EncryptedResponseSigned => {
+                ExpectedOutcome::Accepted
+            }
             Replay => ExpectedOutcome::SpRejects(SpCheck::ReplayCache),
             UidMissing | UidEmpty | UidTwoValues | UidTwoAttributes | UidNameCaseChanged
             | UidValueCaseChanged | UidValueWhitespace => {
@@ -319,6 +343,15 @@ impl Attack {
         matches!(
             self,
             Attack::InResponseToUnknown | Attack::InResponseToMissing
+        )
+    }
+
+    /// Whether the attack needs [`AttackContext::encrypt_for`] (an SP that decrypts).
+    pub fn needs_encryption(&self) -> bool {
+        use Attack::*;
+        matches!(
+            self,
+            EncryptedUnsigned | EncryptedPlusPlain | EncryptedForOtherKey | EncryptedResponseSigned
         )
     }
 
@@ -373,6 +406,18 @@ impl Attack {
             ManyGroups => {
                 control::many_groups(&mut spec);
                 sign(&spec, ctx.trusted)?
+            }
+            EncryptedUnsigned
+            | EncryptedPlusPlain
+            | EncryptedForOtherKey
+            | EncryptedResponseSigned => {
+                let layout = match self {
+                    EncryptedUnsigned => encrypted::Layout::UnsignedInside,
+                    EncryptedPlusPlain => encrypted::Layout::PlusPlain,
+                    EncryptedForOtherKey => encrypted::Layout::OtherKey,
+                    _ => encrypted::Layout::ResponseSignedOnly,
+                };
+                encrypted::encrypted(&mut spec, ctx, name, layout)?
             }
             Unsigned => spec.to_unsigned_xml(),
             ModifiedAfterSigning => {

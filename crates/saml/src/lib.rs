@@ -10,6 +10,7 @@ mod attack;
 pub mod binding;
 mod c14n;
 mod clock;
+mod encrypt;
 mod keys;
 mod metadata;
 mod sign;
@@ -26,6 +27,11 @@ pub use attack::{
     UnknownAttack, Victim, EVIL_NAME_ID, EVIL_UID,
 };
 pub use clock::{Clock, FixedClock, IdSource, RandomIds, SequentialIds, SystemClock};
+pub use encrypt::{
+    decrypt_assertion, encrypt_assertion, encrypt_assertion_in, sign_and_encrypt,
+    ContentEncryption, DecryptError, DecryptionKey, EncryptError, Encryption, EncryptionKey,
+    NS_XENC,
+};
 pub use keys::{Certificate, KeyError, SigningKeys};
 pub use metadata::{IdpMetadata, MetadataError, SpMetadata, SpMetadataError};
 pub use sign::{sign_response, SignError};

@@ -1,5 +1,6 @@
 //! IdP metadata (SAML Metadata §2.4.3): an EntityDescriptor with an IDPSSODescriptor, the signing certificate and the SSO endpoints, built with samael's metadata types.
 
+use base64::Engine as _;
 use samael::key_info::{KeyInfo, X509Data};
 use samael::metadata::{
     Endpoint, EntityDescriptor, IdpSsoDescriptor, KeyDescriptor, HTTP_POST_BINDING,
@@ -97,6 +98,9 @@ pub struct SpMetadata {
     /// The HTTP-POST ACS locations, the default one (`isDefault`, else the lowest
     /// `index`, §2.2.3) first.
     pub acs_urls: Vec<String>,
+    /// The certificates of its `KeyDescriptor`s for encryption: `use="encryption"` or no
+    /// `use` (SAML Metadata §2.4.1.1: a key for both), in document order.
+    pub encryption_certificates: Vec<Certificate>,
 }
 
 /// Why SP metadata could not be read.
@@ -110,6 +114,8 @@ pub enum SpMetadataError {
     NotAnSp,
     #[error("the SPSSODescriptor has no AssertionConsumerService for the HTTP-POST binding")]
     NoPostAcs,
+    #[error("a KeyDescriptor's X509Certificate is not a DER certificate in base64")]
+    Certificate,
 }
 
 impl SpMetadata {
@@ -126,6 +132,21 @@ impl SpMetadata {
             .sp_sso_descriptors
             .filter(|d| !d.is_empty())
             .ok_or(SpMetadataError::NotAnSp)?;
+        let mut encryption_certificates = Vec::new();
+        let keys = descriptors
+            .iter()
+            .flat_map(|d| d.key_descriptors.iter().flatten())
+            .filter(|k| k.key_use.as_deref().is_none_or(|u| u == "encryption"));
+        for key in keys {
+            for text in key.key_info.x509_data.iter().flat_map(|x| &x.certificates) {
+                let compact: String = text.split_ascii_whitespace().collect();
+                let der = base64::engine::general_purpose::STANDARD
+                    .decode(compact)
+                    .map_err(|_| SpMetadataError::Certificate)?;
+                encryption_certificates
+                    .push(Certificate::from_der(der).map_err(|_| SpMetadataError::Certificate)?);
+            }
+        }
         let mut services: Vec<_> = descriptors
             .into_iter()
             .flat_map(|d| d.assertion_consumer_services)
@@ -138,6 +159,7 @@ impl SpMetadata {
         Ok(SpMetadata {
             entity_id,
             acs_urls: services.into_iter().map(|s| s.location).collect(),
+            encryption_certificates,
         })
     }
 }
@@ -160,6 +182,30 @@ mod tests {
             "<md:AssertionConsumerService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:{binding}\" \
 Location=\"{location}\" index=\"{index}\"{default}/>"
         )
+    }
+
+    /// SAML Metadata §2.4.1.1: a KeyDescriptor for encryption, or without `use`, offers an
+    /// encryption key; one for signing does not.
+    #[test]
+    fn encryption_certificates_come_from_encryption_and_unqualified_key_descriptors() {
+        let pem = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../fixtures/target/sp.cert.pem"),
+        )
+        .unwrap();
+        let cert = crate::Certificate::from_pem(&pem).unwrap();
+        let key = |usage: &str| {
+            format!(
+                "<md:KeyDescriptor{usage}><ds:KeyInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">\
+<ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>",
+                cert.to_base64()
+            )
+        };
+        let post = acs("HTTP-POST", "https://sp/acs", 0, None);
+        for (usage, found) in [(" use=\"encryption\"", 1), ("", 1), (" use=\"signing\"", 0)] {
+            let meta = SpMetadata::parse(&sp(&format!("{}{post}", key(usage)))).unwrap();
+            assert_eq!(meta.encryption_certificates.len(), found, "{usage}");
+        }
     }
 
     #[test]

@@ -35,6 +35,12 @@ pub enum SignError {
         id: String,
         detail: &'static str,
     },
+    #[error("encrypting the assertion of response {id}")]
+    Encrypt {
+        id: String,
+        #[source]
+        source: Box<crate::encrypt::EncryptError>,
+    },
     #[error("placing the response signature template in response {id}")]
     Template {
         id: String,
@@ -82,6 +88,17 @@ impl Signed {
 ///
 /// `keys` is parsed once; call this in a loop to sign many responses.
 pub fn sign_response(spec: &ResponseSpec, keys: &SigningKeys) -> Result<String, SignError> {
+    sign_response_with(spec, keys, &mut |_| Ok(()))
+}
+
+/// [`sign_response`] with `between` run on the document after the assertion is signed and before the
+/// response is: where XML-Enc's sign-then-encrypt puts the encryption of the assertion (SAML Core §6.2:
+/// a Response signature then covers the `EncryptedAssertion`).
+pub(crate) fn sign_response_with(
+    spec: &ResponseSpec,
+    keys: &SigningKeys,
+    between: &mut dyn FnMut(&mut Element) -> Result<(), SignError>,
+) -> Result<String, SignError> {
     let cert_b64 = keys.certificate().to_base64();
     let template_error = |source| SignError::Template {
         id: spec.response_id.clone(),
@@ -92,6 +109,7 @@ pub fn sign_response(spec: &ResponseSpec, keys: &SigningKeys) -> Result<String, 
     if spec.sign.signs_assertion() {
         sign_element(&mut root, Signed::Assertion, spec, keys)?;
     }
+    between(&mut root)?;
     if spec.sign.signs_response() {
         let template = xml::parse(&signature_template(spec, &spec.response_id, &cert_b64))
             .map_err(template_error)?;

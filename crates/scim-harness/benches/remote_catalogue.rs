@@ -161,6 +161,9 @@ fn serve_target(root: &Path, work: &Path, public_url: &str) -> (Server, String) 
     let ini = work.join("target.ini");
     let base = std::fs::read_to_string(root.join("fixtures/target/reference.ini"))
         .unwrap_or_else(|e| fail(&format!("fixtures/target/reference.ini: {e}")));
+    // The ini's relative key paths name files beside it: point them at the fixtures.
+    let fixtures = root.join("fixtures/target");
+    let base = base.replace("= sp.", &format!("= {}/sp.", fixtures.display()));
     std::fs::write(&ini, format!("{base}\n[server]\nroot_url = {public_url}\n"))
         .unwrap_or_else(|e| fail(&format!("writing {}: {e}", ini.display())));
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_scim-harness"));

@@ -14,6 +14,10 @@ use anyhow::Context;
 /// The reference profile and ini, built into the binary so `run` works from any folder.
 const REFERENCE_PROFILE: &str = include_str!("../../../fixtures/profiles/reference.toml");
 const REFERENCE_INI: &str = include_str!("../../../fixtures/target/reference.ini");
+/// The reference ini's SP key pair (TEST-ONLY, fixtures/README.md), written beside the ini
+/// it names them from: the target decrypts encrypted assertions, the run encrypts for it.
+const SP_KEY: &str = include_str!("../../../fixtures/target/sp.key.pem");
+const SP_CERT: &str = include_str!("../../../fixtures/target/sp.cert.pem");
 
 /// A running in-process target; stopped when dropped.
 pub struct EmbeddedTarget {
@@ -21,6 +25,8 @@ pub struct EmbeddedTarget {
     pub token: String,
     /// The server admin (`[security] admin_user` / `admin_password`); never printed.
     pub admin: conformance::AdminCredentials,
+    /// The SP encryption certificate the target decrypts for (in the temporary folder).
+    sp_cert: std::path::PathBuf,
     _running: reference_target::RunningTarget,
     _dir: tempfile::TempDir,
 }
@@ -89,6 +95,10 @@ impl EmbeddedTarget {
             uuid::Uuid::new_v4().simple()
         );
         let admin = embedded_admin(|name| std::env::var(name).ok());
+        for (name, text) in [("sp.key.pem", SP_KEY), ("sp.cert.pem", SP_CERT)] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        }
         let ini = dir.path().join("reference.ini");
         let ini_text = format!(
             "{REFERENCE_INI}\n[security]\nadmin_user = {}\nadmin_password = {}\n",
@@ -112,6 +122,7 @@ impl EmbeddedTarget {
             base_url: running.base_url(),
             token,
             admin,
+            sp_cert: dir.path().join("sp.cert.pem"),
             _running: running,
             _dir: dir,
         })
@@ -121,6 +132,9 @@ impl EmbeddedTarget {
     pub fn profile(&self) -> anyhow::Result<conformance::Profile> {
         let mut p = reference_profile()?;
         p.base_url = self.base_url.clone();
+        if let Some(saml) = &mut p.saml {
+            saml.encrypt_for = Some(self.sp_cert.clone());
+        }
         Ok(p)
     }
 }

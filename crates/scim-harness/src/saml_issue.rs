@@ -50,6 +50,14 @@ pub struct IssueArgs {
     /// The attribute the SP reads the user's uid from, for the uid attacks.
     #[arg(long, default_value = saml::GRAFANA_UID_ATTRIBUTE)]
     uid_attribute: String,
+    /// Encrypt the (signed) assertion for this SP certificate (PEM): `EncryptedAssertion`;
+    /// the encrypted-assertion attacks need it.
+    #[arg(long, value_name = "PEM")]
+    encrypt_for: Option<PathBuf>,
+    /// The content cipher with --encrypt-for: aes128-gcm, aes256-gcm, aes128-cbc, aes256-cbc
+    /// (default: the persona's IdP's).
+    #[arg(long, requires = "encrypt_for")]
+    encryption: Option<String>,
     /// Where to write the Response XML (default: standard output).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -77,9 +85,24 @@ pub fn issue(args: IssueArgs) -> anyhow::Result<()> {
     if let Some(mode) = &args.sign {
         spec.sign = mode.parse().with_context(|| format!("--sign {mode}"))?;
     }
-    let xml = match &args.attack {
-        None => saml::sign_response(&spec, &keys).context("signing the response")?,
-        Some(name) => {
+    let encryption = match &args.encrypt_for {
+        None => None,
+        Some(path) => Some(saml::Encryption {
+            key: saml::EncryptionKey::from_pem_file(path)
+                .with_context(|| format!("--encrypt-for {}", path.display()))?,
+            content: match &args.encryption {
+                Some(name) => name
+                    .parse()
+                    .with_context(|| format!("--encryption {name}"))?,
+                None => saml::ContentEncryption::for_style(style),
+            },
+        }),
+    };
+    let xml = match (&args.attack, &encryption) {
+        (None, None) => saml::sign_response(&spec, &keys).context("signing the response")?,
+        (None, Some(encryption)) => saml::sign_and_encrypt(&spec, &keys, encryption)
+            .context("signing and encrypting the response")?,
+        (Some(name), _) => {
             let attack: saml::Attack = name
                 .parse()
                 .map_err(|err| anyhow::anyhow!("--attack {name}: {err}"))?;
@@ -95,6 +118,7 @@ pub fn issue(args: IssueArgs) -> anyhow::Result<()> {
                 clock_skew: saml::DEFAULT_CLOCK_SKEW,
                 now: time::OffsetDateTime::now_utc(),
                 victim: None,
+                encrypt_for: encryption.as_ref(),
             };
             let tampered = attack
                 .apply(&spec, &ctx)

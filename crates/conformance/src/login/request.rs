@@ -33,6 +33,16 @@ pub(super) fn idp_request<'u>(
         true => join(&shared.opts.base_url, &saml_cfg.sp_entity_id),
         false => saml_cfg.sp_entity_id.clone(),
     };
+    // The profile's encryption certificate, for a step that asks or an attack that needs it.
+    let attack_encrypts = step
+        .attack
+        .as_deref()
+        .and_then(|a| a.parse::<saml::Attack>().ok())
+        .is_some_and(|a| a.needs_encryption());
+    let encrypt_for = match (&saml_cfg.encrypt_for, step.encrypt || attack_encrypts) {
+        (Some(path), true) => Some(encryption(path, saml_cfg.encryption.as_deref(), run)?),
+        _ => None,
+    };
     Ok(idp::LoginRequest {
         persona: run.persona(),
         user,
@@ -62,5 +72,31 @@ pub(super) fn idp_request<'u>(
         tenant: saml_cfg.idp_tenant.clone(),
         in_response_to,
         rollover_key: step.key == Some(LoginKey::Rollover),
+        encrypt_for,
     })
+}
+
+/// The profile's `[saml] encrypt_for` certificate and `encryption` cipher (default: what
+/// the persona's IdP emits).
+fn encryption(
+    path: &std::path::Path,
+    cipher: Option<&str>,
+    run: &CaseRun<'_>,
+) -> Result<saml::Encryption, Stop> {
+    let content = match cipher {
+        Some(name) => name
+            .parse::<saml::ContentEncryption>()
+            .map_err(|e| run.step_err(format!("[saml] encryption: {e}")))?,
+        None => saml::ContentEncryption::for_style(run.persona().saml_style()),
+    };
+    let key = saml::EncryptionKey::from_pem_file(path).map_err(|e| {
+        run.step_err(format!(
+            "[saml] encrypt_for {}: {e}{}",
+            path.display(),
+            std::error::Error::source(&e)
+                .map(|s| format!(": {s}"))
+                .unwrap_or_default()
+        ))
+    })?;
+    Ok(saml::Encryption { key, content })
 }

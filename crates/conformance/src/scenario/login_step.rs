@@ -81,4 +81,8 @@ pub struct LoginStep {
     /// A role claim (`[saml] role_attribute`) with this value, e.g. `Editor`.
     #[schemars(default)]
     pub role: Option<String>,
+    /// Encrypt the assertion for the target (`EncryptedAssertion`, the profile's `[saml]
+    /// encrypt_for`); a case is skipped when the profile has none.
+    #[serde(default)]
+    pub encrypt: bool,
 }

@@ -38,6 +38,14 @@ impl LoadedScenario {
                     if l.role.is_some() {
                         add(ProfileNeed::RoleAttribute);
                     }
+                    let attack_encrypts = l
+                        .attack
+                        .as_deref()
+                        .and_then(|a| a.parse::<saml::Attack>().ok())
+                        .is_some_and(|a| a.needs_encryption());
+                    if l.encrypt || attack_encrypts {
+                        add(ProfileNeed::SamlEncryption);
+                    }
                 }
                 Step::SetConfig(c) => {
                     if c.touches_scim_config() {
@@ -88,6 +96,8 @@ impl LoadedScenario {
 pub enum ProfileNeed {
     /// `[saml]` and `[session]` (login steps).
     Saml,
+    /// `[saml] encrypt_for` (`login: {encrypt: true}`, the encrypted-assertion attacks).
+    SamlEncryption,
     /// `[config] method = "scim-config-api"` (`set_config` of SCIM settings).
     ConfigApi,
     /// `[config] team_sync` (`set_config: {team_sync}`).
@@ -118,6 +128,10 @@ impl ProfileNeed {
     pub fn describe(self) -> &'static str {
         match self {
             ProfileNeed::Saml => "no [saml] section: login steps cannot run",
+            ProfileNeed::SamlEncryption => {
+                "no [saml] encrypt_for: the target's encryption certificate is not known, so \
+                 no assertion can be encrypted for it"
+            }
             ProfileNeed::ConfigApi => {
                 "no [config] method = \"scim-config-api\": set_config cannot change SCIM settings"
             }

@@ -47,6 +47,7 @@ fn request(persona: PersonaId, user: &DirUser) -> LoginRequest<'_> {
         tenant: TENANT.into(),
         in_response_to: None,
         rollover_key: false,
+        encrypt_for: None,
     }
 }
 

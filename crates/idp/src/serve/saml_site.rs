@@ -473,6 +473,11 @@ fn respond(
         tenant: site.tenant.clone(),
         in_response_to,
         rollover_key: false,
+        // The SP's metadata offers an encryption certificate: encrypt as the persona's IdP does.
+        encrypt_for: sp.encrypt_for.clone().map(|key| saml::Encryption {
+            key,
+            content: saml::ContentEncryption::for_style(site.persona.saml_style()),
+        }),
     };
     let issued = match issue_login(&site.keys, &request) {
         Ok(issued) => issued,

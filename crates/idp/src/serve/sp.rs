@@ -14,6 +14,9 @@ pub struct ServiceProvider {
     /// The attribute the SP reads the user's uid from (Grafana's
     /// `assertion_attribute_external_uid`).
     pub uid_attribute: String,
+    /// The SP's encryption key from its metadata (the first RSA certificate of a
+    /// `KeyDescriptor use="encryption"` or without `use`): logins for it are encrypted.
+    pub encrypt_for: Option<saml::EncryptionKey>,
 }
 
 /// Why an SP could not be configured.
@@ -42,6 +45,7 @@ impl ServiceProvider {
             entity_id: entity_id.into(),
             acs_urls: vec![acs_url.into()],
             uid_attribute: saml::GRAFANA_UID_ATTRIBUTE.to_owned(),
+            encrypt_for: None,
         }
     }
 
@@ -55,6 +59,10 @@ impl ServiceProvider {
             entity_id: meta.entity_id,
             acs_urls: meta.acs_urls,
             uid_attribute: saml::GRAFANA_UID_ATTRIBUTE.to_owned(),
+            encrypt_for: meta
+                .encryption_certificates
+                .into_iter()
+                .find_map(|c| saml::EncryptionKey::from_certificate(c).ok()),
         })
     }
 

@@ -2,7 +2,8 @@
 //! `saml-accept-unsigned`, `saml-xsw`, `saml-ignore-audience`, `saml-ignore-expiry`, and
 //! issue 16's `saml-conditions-expiry-only`, `saml-ignore-session-expiry`,
 //! `saml-any-confirmation-method`, `saml-keyinfo-cert-by-name` and `saml-node-limit`
-//! (in `faulty/skipped.rs`), and `saml-first-certificate-only`.
+//! (in `faulty/skipped.rs`), `saml-first-certificate-only`, and the encrypted-assertion
+//! faults (in `faulty/encrypted.rs`).
 //! The correct path is [`saml::Verifier::verify`] alone; nothing here runs without a
 //! fault.
 //!
@@ -20,6 +21,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::fault::{Fault, FaultSet};
 
+mod encrypted;
 mod skipped;
 
 /// How long a naively read assertion without any NotOnOrAfter is held in the replay
@@ -42,7 +44,10 @@ const SAML_FAULTS: [Fault; 10] = [
 
 /// Whether any fault in `faults` bends verification.
 pub fn applies(faults: &FaultSet) -> bool {
-    SAML_FAULTS.iter().any(|f| faults.has(*f))
+    SAML_FAULTS
+        .iter()
+        .chain(&encrypted::FAULTS)
+        .any(|f| faults.has(*f))
 }
 
 /// Verify `document` with `verifier`, bent by the SAML faults in `faults`.
@@ -57,6 +62,10 @@ pub fn verify(
         // Not XML: the verifier says why.
         return verifier.verify(document, expected);
     };
+    // Issue 16's encrypted-assertion faults (faulty/encrypted.rs).
+    if let Some(result) = encrypted::bend(verifier, &root, expected, faults, now) {
+        return result;
+    }
     // saml-node-limit: a cap on the whole document, before anything is verified.
     if faults.has(Fault::SamlNodeLimit) {
         skipped::node_limit(&root)?;

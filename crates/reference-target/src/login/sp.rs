@@ -84,6 +84,8 @@ pub struct ServiceProvider {
     acs_url: String,
     secure_cookies: bool,
     settings: SamlSettings,
+    /// `[auth.saml] certificate_path`: the SP's encryption certificate, for its metadata.
+    encryption_certificate: Option<saml::Certificate>,
     idps: Vec<Idp>,
     clock: Arc<dyn saml::Clock>,
     /// Assertion id → until when it must be refused.
@@ -124,6 +126,24 @@ impl ServiceProvider {
         let root = config.root_url.trim_end_matches('/');
         let entity_id = format!("{root}/saml/metadata");
         let acs_url = format!("{root}/saml/acs");
+        // Grafana: `private_key_path` / `certificate_path` ("Configure SAML signing and
+        // encryption"): with them the SP decrypts EncryptedAssertions.
+        let decryption_key = settings
+            .private_key_path
+            .as_ref()
+            .map(saml::DecryptionKey::from_pem_file)
+            .transpose()
+            .map_err(saml::VerifyError::Decrypt)?;
+        let encryption_certificate = settings
+            .certificate_path
+            .as_ref()
+            .map(|path| {
+                saml::Certificate::from_pem_file(path).map_err(|e| saml::VerifyError::Malformed {
+                    what: "[auth.saml] certificate_path",
+                    detail: format!("{}: {e}", path.display()),
+                })
+            })
+            .transpose()?;
         let idps = config
             .trusted_idps
             .into_iter()
@@ -137,6 +157,7 @@ impl ServiceProvider {
                 cfg.signature_policy = settings.signature_policy;
                 cfg.clock_skew = settings.clock_skew;
                 cfg.max_document_bytes = crate::MAX_BODY_BYTES;
+                cfg.decryption_key.clone_from(&decryption_key);
                 Ok(Idp {
                     verifier: Verifier::new(cfg, Arc::clone(&config.clock))?,
                     trusted,
@@ -153,6 +174,7 @@ impl ServiceProvider {
             entity_id,
             acs_url,
             settings,
+            encryption_certificate,
             idps,
             clock: config.clock,
             replay: Mutex::new(ReplayCache::default()),
@@ -215,12 +237,25 @@ impl ServiceProvider {
         self.secure_cookies
     }
 
-    /// SAML Metadata §2.4.4: this SP's EntityDescriptor, one HTTP-POST ACS.
+    /// SAML Metadata §2.4.4: this SP's EntityDescriptor, one HTTP-POST ACS, and with
+    /// `certificate_path` its encryption certificate (§2.4.1.1 `KeyDescriptor use="encryption"`).
     pub fn metadata_xml(&self) -> String {
+        let key_descriptor = self
+            .encryption_certificate
+            .as_ref()
+            .map(|cert| {
+                format!(
+                    "<md:KeyDescriptor use=\"encryption\"><ds:KeyInfo xmlns:ds=\"{}\"><ds:X509Data>\
+<ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>",
+                    saml::xml::NS_DSIG,
+                    cert.to_base64()
+                )
+            })
+            .unwrap_or_default();
         format!(
             "<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" entityID=\"{entity}\">\
 <md:SPSSODescriptor AuthnRequestsSigned=\"false\" WantAssertionsSigned=\"{want}\" \
-protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">\
+protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">{key_descriptor}\
 <md:NameIDFormat>{NAME_ID_TRANSIENT}</md:NameIDFormat>\
 <md:AssertionConsumerService Binding=\"{HTTP_POST_BINDING}\" Location=\"{acs}\" index=\"1\" isDefault=\"true\"/>\
 </md:SPSSODescriptor></md:EntityDescriptor>",

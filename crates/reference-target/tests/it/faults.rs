@@ -93,6 +93,13 @@ fn test_of(fault: Fault) -> &'static str {
         // issue 16: login
         Fault::SessionSurvivesDisable => "saml_login::session_survives_disable_keeps_the_session",
         Fault::RequestReusable => "saml_login::request_reusable_accepts_a_second_answer",
+        // issue 16: encrypted assertions
+        Fault::SamlEncryptionUnsupported => {
+            "saml_login::encryption_unsupported_refuses_a_valid_encrypted_login"
+        }
+        Fault::SamlEncryptedUnsignedAccepted | Fault::SamlEncryptedPlusPlain => {
+            "saml_login::an_encryption_fault_accepts_its_attack"
+        }
         Fault::OpenRedirectRelayState => {
             "saml_login::open_redirect_follows_an_off_site_relay_state"
         }

@@ -480,6 +480,12 @@ const ATTACK_CASES: &[(&str, &str)] = &[
         "uid-value-whitespace",
         "user.sync.user-externalUID-mismatch",
     ),
+    ("encrypted-unsigned", "saml.invalid-response"),
+    ("encrypted-plus-plain", "saml.invalid-response"),
+    ("encrypted-for-other-key", "saml.invalid-response"),
+    // A control the catalogue accepts under a policy that takes a Response signature; the
+    // reference target's default `signature_policy = assertion` refuses it (an info case).
+    ("encrypted-response-signed", "saml.invalid-response"),
 ];
 
 #[test]
@@ -540,15 +546,20 @@ fn attack_cases_cover_the_whole_catalogue() {
 #[case::many_groups("many-groups")]
 #[case::uid_value_case_changed("uid-value-case-changed")]
 #[case::uid_value_whitespace("uid-value-whitespace")]
+#[case::encrypted_unsigned("encrypted-unsigned")]
+#[case::encrypted_plus_plain("encrypted-plus-plain")]
+#[case::encrypted_for_other_key("encrypted-for-other-key")]
+#[case::encrypted_response_signed("encrypted-response-signed")]
 #[tokio::test]
 async fn attack(#[case] name: &str) {
     let attack: Attack = name.parse().unwrap();
     let (_, message_id) = ATTACK_CASES.iter().find(|(n, _)| *n == name).unwrap();
     let attacker = keys("attacker");
-    let t = LoginTarget::start(SYNC_ON).await;
+    let t = LoginTarget::start(&decrypting_ini()).await;
     for persona in ATTACK_PERSONAS {
         t.provision(persona).await;
         let trusted = keys(style(persona).name());
+        let encryption = sp_encryption(persona);
         let ctx = AttackContext {
             trusted: &trusted,
             attacker: &attacker,
@@ -556,6 +567,7 @@ async fn attack(#[case] name: &str) {
             clock_skew: DEFAULT_CLOCK_SKEW,
             now: NOW,
             victim: None,
+            encrypt_for: Some(&encryption),
         };
         // SP-initiated when the attack needs it: the request id comes from /login/saml
         // and the RelayState goes back with the post, as a browser would carry it.
@@ -570,6 +582,9 @@ async fn attack(#[case] name: &str) {
             .unwrap_or_else(|e| panic!("{name}/{persona}: {e}"));
         let posted = t.post_xml(&tampered.xml, relay.as_deref()).await;
         match tampered.expected {
+            ExpectedOutcome::Accepted if *message_id != "-" => {
+                posted.assert_refused(401, message_id);
+            }
             ExpectedOutcome::Accepted => {
                 let cookie = posted.assert_accepted();
                 let (status, me) = t.whoami(Some(&cookie)).await;
@@ -1083,6 +1098,7 @@ async fn post_attack_as(t: &LoginTarget, persona: &str, name: &str) -> Posted {
     let attack: Attack = name.parse().unwrap();
     let attacker = keys("attacker");
     let trusted = keys(style(persona).name());
+    let encryption = sp_encryption(persona);
     let ctx = AttackContext {
         trusted: &trusted,
         attacker: &attacker,
@@ -1090,6 +1106,7 @@ async fn post_attack_as(t: &LoginTarget, persona: &str, name: &str) -> Posted {
         clock_skew: DEFAULT_CLOCK_SKEW,
         now: NOW,
         victim: None,
+        encrypt_for: Some(&encryption),
     };
     let tampered = attack
         .apply(
@@ -1778,4 +1795,125 @@ async fn role_ignored_keeps_the_default_role(
     let (_, me) = t.whoami(Some(&cookie)).await;
     assert_eq!(me["isGrafanaAdmin"], synced);
     assert_eq!(me["email"], claims("rfc").email, "SCIM keeps the email");
+}
+
+// Issue 16: encrypted assertions.
+
+/// The reference target's TEST-ONLY SP key pair (fixtures/target).
+fn sp_fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/target")
+        .join(name)
+}
+
+/// The target's certificate with the persona's IdP's content cipher.
+fn sp_encryption(persona: &str) -> saml::Encryption {
+    saml::Encryption {
+        key: saml::EncryptionKey::from_pem_file(sp_fixture("sp.cert.pem")).unwrap(),
+        content: saml::ContentEncryption::for_style(style(persona)),
+    }
+}
+
+/// SYNC_ON with Grafana's `private_key_path` / `certificate_path` set.
+fn decrypting_ini() -> String {
+    format!(
+        "{SYNC_ON}[auth.saml]\nprivate_key_path = {}\ncertificate_path = {}\n",
+        sp_fixture("sp.key.pem").display(),
+        sp_fixture("sp.cert.pem").display()
+    )
+}
+
+/// A valid login of `persona`'s user, its assertion encrypted for the target.
+async fn post_encrypted(t: &LoginTarget, persona: &str) -> Posted {
+    let spec = t.spec(persona, &t.login(persona, &claims(persona), None));
+    let xml = saml::sign_and_encrypt(&spec, &keys(style(persona).name()), &sp_encryption(persona))
+        .unwrap();
+    t.post_xml(&xml, None).await
+}
+
+#[rstest]
+#[tokio::test]
+async fn an_encrypted_login_is_accepted_with_the_sp_key_only(
+    #[values("entra", "okta", "rfc")] persona: &str,
+) {
+    let t = LoginTarget::start(&decrypting_ini()).await;
+    t.provision(persona).await;
+    let cookie = post_encrypted(&t, persona).await.assert_accepted();
+    let (status, me) = t.whoami(Some(&cookie)).await;
+    assert_eq!(
+        (status, &me["email"]),
+        (200, &json!(claims(persona).email)),
+        "{me}"
+    );
+    let metadata = t.client.get(t.url("/saml/metadata")).send().await.unwrap();
+    let metadata = metadata.text().await.unwrap();
+    assert!(
+        metadata.contains("KeyDescriptor use=\"encryption\""),
+        "{metadata}"
+    );
+
+    // Without the key pair an encrypted assertion is refused, and the metadata offers none.
+    let plain = LoginTarget::start(SYNC_ON).await;
+    plain.provision(persona).await;
+    assert_eq!(post_encrypted(&plain, persona).await.status, 401);
+}
+
+#[rstest]
+#[tokio::test]
+async fn encryption_unsupported_refuses_a_valid_encrypted_login(
+    #[values("entra", "okta", "rfc")] persona: &str,
+) {
+    let faulty = LoginTarget::start_with_faults(
+        &decrypting_ini(),
+        &[reference_target::Fault::SamlEncryptionUnsupported],
+    )
+    .await;
+    faulty.provision(persona).await;
+    assert_eq!(post_encrypted(&faulty, persona).await.status, 401);
+    // A plain login still works.
+    faulty
+        .log_in_as(persona, &claims(persona))
+        .await
+        .assert_accepted();
+}
+
+#[rstest]
+#[case::unsigned_inside(
+    reference_target::Fault::SamlEncryptedUnsignedAccepted,
+    "encrypted-unsigned"
+)]
+#[case::plus_plain(
+    reference_target::Fault::SamlEncryptedPlusPlain,
+    "encrypted-plus-plain"
+)]
+#[tokio::test]
+async fn an_encryption_fault_accepts_its_attack(
+    #[case] fault: reference_target::Fault,
+    #[case] attack: &str,
+    #[values("entra", "okta", "rfc")] persona: &str,
+) {
+    let clean = LoginTarget::start(&decrypting_ini()).await;
+    clean.provision(persona).await;
+    let refused = post_attack_as(&clean, persona, attack).await;
+    assert_eq!(refused.status, 401, "clean target: {}", refused.body);
+    // The clean target refuses a login encrypted for another key, and still accepts a
+    // signed Response around an unsigned encrypted assertion only where its policy takes
+    // a Response signature (the default `assertion` policy refuses it).
+    for other in ["encrypted-for-other-key", "encrypted-response-signed"] {
+        assert_eq!(
+            post_attack_as(&clean, persona, other).await.status,
+            401,
+            "{other}"
+        );
+    }
+
+    let faulty = LoginTarget::start_with_faults(&decrypting_ini(), &[fault]).await;
+    faulty.provision(persona).await;
+    let cookie = post_attack_as(&faulty, persona, attack)
+        .await
+        .assert_accepted();
+    let (status, me) = faulty.whoami(Some(&cookie)).await;
+    assert_eq!(status, 200, "{me}");
+    // The identity came from the forged, unsigned assertion.
+    assert_ne!(me["email"], claims(persona).email, "{me}");
 }

@@ -4,8 +4,11 @@
 
 use base64::Engine as _;
 
-use super::{check_version, Shape, Verifier, VerifyError};
+use samael::crypto::CryptoError;
+
+use super::{check_version, Shape, SignaturePolicy, Verifier, VerifyError};
 use crate::xml::{Element, Node, NS_ASSERTION, NS_DSIG, NS_PROTOCOL};
+use crate::xmlsec_verify::XmlsecFailure;
 
 const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
 const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
@@ -81,7 +84,11 @@ impl Verifier {
     }
 
     /// XML-DSig shape of one enveloped signature of `parent` (SAML Core §5.4.1–4).
-    fn check_signature(&self, what: &'static str, parent: &Element) -> Result<(), VerifyError> {
+    pub(super) fn check_signature(
+        &self,
+        what: &'static str,
+        parent: &Element,
+    ) -> Result<(), VerifyError> {
         let shape = |detail: &str| VerifyError::SignatureShape {
             what,
             detail: detail.to_owned(),
@@ -202,7 +209,7 @@ fn check_algorithm(
     })
 }
 
-fn reject_comments(el: &Element) -> Result<(), VerifyError> {
+pub(super) fn reject_comments(el: &Element) -> Result<(), VerifyError> {
     for child in &el.children {
         match child {
             Node::Comment(_) => return Err(VerifyError::Comment(el.local_name().to_owned())),
@@ -214,7 +221,7 @@ fn reject_comments(el: &Element) -> Result<(), VerifyError> {
 }
 
 /// The local name of the element holding the first Signature that is neither the Response's nor the Assertion's own.
-fn signature_parent_name(root: &Element) -> Option<String> {
+pub(super) fn signature_parent_name(root: &Element) -> Option<String> {
     fn walk(el: &Element, may_hold_signature: bool, is_root: bool) -> Option<String> {
         for child in el.elements() {
             if child.is(NS_DSIG, "Signature") && !may_hold_signature {
@@ -228,4 +235,35 @@ fn signature_parent_name(root: &Element) -> Option<String> {
         None
     }
     walk(root, true, true)
+}
+
+/// Step 3: the signature policy over which parts carry a signature.
+pub(super) fn check_policy(policy: SignaturePolicy, shape: &Shape) -> Result<(), VerifyError> {
+    match (policy, shape.response_signed, shape.assertion_signed) {
+        (_, false, false) => Err(VerifyError::Unsigned),
+        (SignaturePolicy::AssertionSigned | SignaturePolicy::BothSigned, _, false) => {
+            Err(VerifyError::AssertionUnsigned)
+        }
+        (SignaturePolicy::BothSigned, false, _) => Err(VerifyError::ResponseUnsigned),
+        _ => Ok(()),
+    }
+}
+
+/// Step 4's failures, named.
+pub(super) fn xmlsec_error(e: XmlsecFailure) -> VerifyError {
+    match e {
+        XmlsecFailure::Invalid => VerifyError::SignatureInvalid(CryptoError::InvalidSignature),
+        XmlsecFailure::Parse => VerifyError::Xmlsec("libxml2 could not parse the document"),
+        XmlsecFailure::BadId => {
+            VerifyError::Xmlsec("an ID attribute is not an NCName or is not unique")
+        }
+        XmlsecFailure::Internal => VerifyError::Xmlsec("xmlsec failed"),
+    }
+}
+
+/// Whether an `EncryptedAssertion` sits anywhere in the document.
+pub(super) fn has_encrypted_assertion(root: &Element) -> bool {
+    let mut found = Vec::new();
+    root.descendants(NS_ASSERTION, "EncryptedAssertion", &mut found);
+    !found.is_empty()
 }

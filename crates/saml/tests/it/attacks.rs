@@ -62,6 +62,10 @@ const CASES: &[(&str, &str)] = &[
     ("many-groups", "-"),
     ("uid-value-case-changed", "-"),
     ("uid-value-whitespace", "-"),
+    ("encrypted-unsigned", "Unsigned"),
+    ("encrypted-plus-plain", "AssertionCount"),
+    ("encrypted-for-other-key", "Decrypt"),
+    ("encrypted-response-signed", "-"),
 ];
 
 #[test]
@@ -86,6 +90,7 @@ fn check(name: &str) {
     let attack: Attack = name.parse().expect("known attack");
     let (_, expected_error) = CASES.iter().find(|(n, _)| *n == name).unwrap();
     let attacker = keys("attacker");
+    let encryption = sp_encryption();
     for style in IdpStyle::ALL {
         let trusted = persona_keys(style);
         let ctx = AttackContext {
@@ -95,6 +100,7 @@ fn check(name: &str) {
             clock_skew: DEFAULT_CLOCK_SKEW,
             now: NOW,
             victim: None,
+            encrypt_for: Some(&encryption),
         };
         let base = spec(style, Some(REQUEST_ID));
         let tampered = attack
@@ -193,6 +199,10 @@ fn check(name: &str) {
 #[case::many_groups("many-groups")]
 #[case::uid_value_case_changed("uid-value-case-changed")]
 #[case::uid_value_whitespace("uid-value-whitespace")]
+#[case::encrypted_unsigned("encrypted-unsigned")]
+#[case::encrypted_plus_plain("encrypted-plus-plain")]
+#[case::encrypted_for_other_key("encrypted-for-other-key")]
+#[case::encrypted_response_signed("encrypted-response-signed")]
 fn attack(#[case] name: &str) {
     check(name);
 }
@@ -214,6 +224,7 @@ fn rewritten_documents_keep_a_cryptographically_valid_signature(#[case] name: &s
             clock_skew: DEFAULT_CLOCK_SKEW,
             now: NOW,
             victim: None,
+            encrypt_for: None,
         };
         let t = attack.apply(&spec(style, Some(REQUEST_ID)), &ctx).unwrap();
         let flags = bergshamra_verify(&t.xml, trusted.certificate()).unwrap();
@@ -288,6 +299,7 @@ fn apply(name: &str, style: IdpStyle) -> saml::Tampered {
     let attack: Attack = name.parse().unwrap();
     let trusted = persona_keys(style);
     let attacker = keys("attacker");
+    let encryption = sp_encryption();
     let ctx = AttackContext {
         trusted: &trusted,
         attacker: &attacker,
@@ -295,6 +307,7 @@ fn apply(name: &str, style: IdpStyle) -> saml::Tampered {
         clock_skew: DEFAULT_CLOCK_SKEW,
         now: NOW,
         victim: None,
+        encrypt_for: Some(&encryption),
     };
     attack
         .apply(&spec(style, Some(REQUEST_ID)), &ctx)
@@ -313,6 +326,7 @@ fn sp_initiated_attacks_need_an_outstanding_request() {
         clock_skew: DEFAULT_CLOCK_SKEW,
         now: NOW,
         victim: None,
+        encrypt_for: None,
     };
     assert!(Attack::InResponseToMissing.needs_sp_initiated());
     assert!(Attack::InResponseToMissing

@@ -1,6 +1,7 @@
-//! Integration tests for the saml crate: every persona × signing mode round-trips through our verifier and bergshamra, and every attack meets its expected fate.
+//! Integration tests for the saml crate: every persona × signing mode round-trips through our verifier and bergshamra, encrypted or not, and every attack meets its expected fate.
 
 mod attacks;
+mod encrypted;
 mod hostile_input;
 mod roundtrip;
 mod snapshots;
@@ -26,6 +27,19 @@ pub fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../fixtures/idp")
         .join(name)
+}
+
+/// The reference target's TEST-ONLY SP encryption certificate, with the persona-neutral AES-256-CBC.
+pub fn sp_encryption() -> saml::Encryption {
+    saml::Encryption {
+        key: saml::EncryptionKey::from_pem_file(fixture("../target/sp.cert.pem")).expect("sp cert"),
+        content: saml::ContentEncryption::Aes256Cbc,
+    }
+}
+
+/// The reference target's TEST-ONLY SP decryption key.
+pub fn sp_decryption_key() -> saml::DecryptionKey {
+    saml::DecryptionKey::from_pem_file(fixture("../target/sp.key.pem")).expect("sp key")
 }
 
 pub fn keys(name: &str) -> SigningKeys {
@@ -86,6 +100,7 @@ pub fn verifier_with(
 ) -> Verifier {
     let mut config = VerifierConfig::new(style.entity_id(TENANT), SP_ENTITY_ID, ACS, pinned);
     config.signature_policy = policy;
+    config.decryption_key = Some(sp_decryption_key());
     Verifier::new(config, Arc::new(FixedClock::new(NOW))).expect("verifier")
 }
 

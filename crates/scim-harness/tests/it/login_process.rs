@@ -38,7 +38,9 @@ fn a_target_refusing_with_a_status_is_judged_by_status_and_message_id() {
     std::fs::write(
         &ini,
         "[auth.scim]\nuser_sync_enabled = true\ngroup_sync_enabled = true\n\
-         [auth.saml]\nrefusal_answer = json\n",
+         [auth.saml]\nrefusal_answer = json\n\
+         assertion_attribute_role = role\nrole_values_editor = Editor\n\
+         role_values_admin = Admin\nrole_values_grafana_admin = GrafanaAdmin\n",
     )
     .unwrap();
     let mut child = harness()

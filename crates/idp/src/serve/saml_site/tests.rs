@@ -420,3 +420,54 @@ async fn several_personas_live_under_their_prefixes() {
     config.personas = vec![PersonaId::Okta, PersonaId::Okta];
     assert!(sites(&config).unwrap_err().to_string().contains("twice"));
 }
+
+/// Issue 16: an SP whose metadata offers an encryption key gets its assertions encrypted
+/// (as the persona's IdP does), which its key decrypts.
+#[tokio::test]
+async fn an_sp_with_an_encryption_key_in_its_metadata_gets_encrypted_assertions() {
+    let cert = saml::Certificate::from_pem_file(fixtures().join("target/sp.cert.pem")).unwrap();
+    let metadata = format!(
+        "<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" entityID=\"{SP_ENTITY}\">\
+<md:SPSSODescriptor protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">\
+<md:KeyDescriptor use=\"encryption\"><ds:KeyInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:X509Data>\
+<ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>\
+<md:AssertionConsumerService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" Location=\"{ACS}\" index=\"0\"/>\
+</md:SPSSODescriptor></md:EntityDescriptor>",
+        cert.to_base64()
+    );
+    let sp = ServiceProvider::from_metadata(&metadata, "test metadata").unwrap();
+    assert!(sp.encrypt_for.is_some());
+    let config = ServeConfig {
+        personas: vec![PersonaId::Entra],
+        directory: directory(),
+        public_url: "http://idp.test".into(),
+        tenant: "tenant-1".into(),
+        service_providers: vec![sp],
+        keys: Arc::new(IdpKeys::load(&fixtures().join("idp")).unwrap()),
+        target: None,
+        interval: None,
+        admin_token: None,
+    };
+    let site = sites(&config).unwrap().remove(0);
+    let (status, post) = get(&site, "/saml/init?user=a-1").await;
+    assert_eq!(status, StatusCode::OK, "{post}");
+    let value = form_value(&post, "SAMLResponse");
+    let xml = String::from_utf8(
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &value).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        xml.contains("EncryptedAssertion") && !xml.contains(":Assertion "),
+        "{xml}"
+    );
+    assert!(xml.contains(saml::ContentEncryption::Aes256Cbc.uri()));
+    let cert = site.keys.for_persona(site.persona).certificate().clone();
+    let mut config = saml::VerifierConfig::new(site.entity_id(), SP_ENTITY, ACS, vec![cert]);
+    config.decryption_key =
+        Some(saml::DecryptionKey::from_pem_file(fixtures().join("target/sp.key.pem")).unwrap());
+    let assertion = saml::Verifier::new(config, Arc::new(saml::SystemClock))
+        .unwrap()
+        .verify_post_value(&value, saml::ExpectedInResponseTo::Unsolicited)
+        .unwrap();
+    assert_eq!(assertion.name_id, "alice@contoso.example");
+}

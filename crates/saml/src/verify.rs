@@ -333,18 +333,7 @@ impl Verifier {
         expected: ExpectedInResponseTo<'_>,
     ) -> Result<VerifiedAssertion, VerifyError> {
         let cfg = &self.config;
-        if xml.len() > cfg.max_document_bytes {
-            return Err(VerifyError::TooLarge {
-                len: xml.len(),
-                max: cfg.max_document_bytes,
-            });
-        }
-        // saml-attacks.md A6/A7: refuse before any parser sees the bytes.
-        if contains_ignore_ascii_case(xml.as_bytes(), b"<!DOCTYPE")
-            || contains_ignore_ascii_case(xml.as_bytes(), b"<!ENTITY")
-        {
-            return Err(VerifyError::Doctype);
-        }
+        refuse_before_parsing(xml, cfg)?;
         let raw = xml::parse(xml).map_err(|e| match e {
             XmlError::Doctype => VerifyError::Doctype,
             e => VerifyError::Xml(e),
@@ -666,6 +655,23 @@ impl Verifier {
         }
         Ok((noa, scd_irt.map(str::to_owned)))
     }
+}
+
+/// What is refused before any parser sees the bytes: a document over the size limit, and
+/// (saml-attacks.md A6/A7) any DOCTYPE or ENTITY declaration.
+pub(crate) fn refuse_before_parsing(xml: &str, cfg: &VerifierConfig) -> Result<(), VerifyError> {
+    if xml.len() > cfg.max_document_bytes {
+        return Err(VerifyError::TooLarge {
+            len: xml.len(),
+            max: cfg.max_document_bytes,
+        });
+    }
+    if contains_ignore_ascii_case(xml.as_bytes(), b"<!DOCTYPE")
+        || contains_ignore_ascii_case(xml.as_bytes(), b"<!ENTITY")
+    {
+        return Err(VerifyError::Doctype);
+    }
+    Ok(())
 }
 
 /// Validity edge, SAML Core §2.5.1.2: valid from NotBefore inclusive. With skew `s` the instant is accepted

@@ -478,6 +478,31 @@ fn resolved(ns: ResolveResult<'_>) -> Result<Option<String>, String> {
     }
 }
 
+/// A Response's `InResponseTo`, else the first bearer `SubjectConfirmationData`'s: what
+/// an SP reads, before verifying anything, to find the AuthnRequest (and so the IdP's
+/// verifier) a Response answers. The verifier checks it again on the signed content.
+pub fn response_in_response_to(response: &Element) -> Option<&str> {
+    if let Some(id) = response.attr("InResponseTo") {
+        return Some(id);
+    }
+    let mut found = Vec::new();
+    response.descendants(NS_ASSERTION, "SubjectConfirmationData", &mut found);
+    found.into_iter().find_map(|d| d.attr("InResponseTo"))
+}
+
+/// A Response's `Issuer`, else its first Assertion's: which trusted IdP's verifier an
+/// unsolicited Response goes to.
+pub fn response_issuer(response: &Element) -> Option<String> {
+    response
+        .child(NS_ASSERTION, "Issuer")
+        .or_else(|| {
+            response
+                .child(NS_ASSERTION, "Assertion")?
+                .child(NS_ASSERTION, "Issuer")
+        })
+        .map(|i| i.text().trim().to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

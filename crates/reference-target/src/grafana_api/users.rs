@@ -145,10 +145,11 @@ pub async fn search(State(state): State<AppState>, uri: Uri) -> Result<Json<Valu
     ))
 }
 
-/// `POST /api/admin/users` body. A `password` is accepted and ignored: the target has
-/// no password login.
+/// The user fields of `POST /api/admin/users` (a `password` is accepted and ignored: the
+/// target has no password login) and of `PUT /api/users/:id` (Grafana's
+/// `UpdateUserCommand`; `theme` is accepted and ignored).
 #[derive(Debug, Deserialize)]
-pub struct CreateUserForm {
+pub struct UserForm {
     #[serde(default)]
     pub name: String,
     #[serde(default)]
@@ -163,7 +164,7 @@ pub async fn create_local(
     State(state): State<AppState>,
     body: JsonBody,
 ) -> Result<Json<Value>, GrafanaError> {
-    let form: CreateUserForm = body.form()?;
+    let form: UserForm = body.form()?;
     let now = now_millis();
     let id = state
         .db
@@ -190,18 +191,6 @@ pub async fn delete_user(
     Ok(Json(json!({"message": "User deleted"})))
 }
 
-/// `PUT /api/users/:id` body (Grafana's `UpdateUserCommand`; `theme` is accepted and
-/// ignored).
-#[derive(Debug, Deserialize)]
-pub struct UpdateUserForm {
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub email: String,
-    #[serde(default)]
-    pub login: String,
-}
-
 /// Grafana: the refusal of `handleUpdateUser` for a user with an external auth identity
 /// (PR #58442; Grafana 13 words it "Cannot update external User", grafana#125915).
 pub const EXTERNAL_USER_NOT_EDITABLE: &str = "User info cannot be updated for external Users";
@@ -215,7 +204,7 @@ pub async fn update_user(
     body: JsonBody,
 ) -> Result<Json<Value>, GrafanaError> {
     let id = path_id(&user_id, "id")?;
-    let form: UpdateUserForm = body.form()?;
+    let form: UserForm = body.form()?;
     let guarded = !state.fault(Fault::ExternalUserEditable);
     let now = now_millis();
     state

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use base64::Engine as _;
-use saml::xml::{self, attr_escaped, text_escaped, Element, NS_ASSERTION};
+use saml::xml::{self, attr_escaped, text_escaped, NS_ASSERTION};
 use saml::{ExpectedInResponseTo, VerifiedAssertion, Verifier, VerifierConfig};
 use time::{Duration, OffsetDateTime};
 
@@ -365,7 +365,7 @@ Destination=\"{dest}\" AssertionConsumerServiceURL=\"{acs}\" ProtocolBinding=\"{
             None => {
                 // Only to pick the verifier: it re-parses and checks everything itself.
                 let raw = xml::parse(&document).map_err(|e| invalid(&e))?;
-                match in_response_to(&raw) {
+                match xml::response_in_response_to(&raw) {
                     Some(id) => {
                         let (idp, id) = self.outstanding(id, now).ok_or_else(|| {
                             tracing::info!(target: "reference_target::saml", in_response_to = id, "no such outstanding request");
@@ -381,7 +381,7 @@ Destination=\"{dest}\" AssertionConsumerServiceURL=\"{acs}\" ProtocolBinding=\"{
                         return Err(LoginError::IDP_INITIATED_DISABLED);
                     }
                     None => {
-                        let issuer = issuer(&raw).unwrap_or_default();
+                        let issuer = xml::response_issuer(&raw).unwrap_or_default();
                         let idp = self
                             .idps
                             .iter()
@@ -466,26 +466,6 @@ Destination=\"{dest}\" AssertionConsumerServiceURL=\"{acs}\" ProtocolBinding=\"{
             }
         }
     }
-}
-
-/// `InResponseTo` on the Response, else on the first SubjectConfirmationData.
-fn in_response_to(root: &Element) -> Option<&str> {
-    if let Some(id) = root.attr("InResponseTo") {
-        return Some(id);
-    }
-    let mut found = Vec::new();
-    root.descendants(NS_ASSERTION, "SubjectConfirmationData", &mut found);
-    found.into_iter().find_map(|d| d.attr("InResponseTo"))
-}
-
-/// The Response's Issuer, else its Assertion's.
-fn issuer(root: &Element) -> Option<String> {
-    root.child(NS_ASSERTION, "Issuer")
-        .or_else(|| {
-            root.child(NS_ASSERTION, "Assertion")?
-                .child(NS_ASSERTION, "Issuer")
-        })
-        .map(|i| i.text().trim().to_owned())
 }
 
 /// A `RelayState` or `redirectTo` is followed only when it is a path on this site:

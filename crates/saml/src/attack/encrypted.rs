@@ -3,12 +3,12 @@
 //! authentication: anyone holding the SP's certificate (it is public, in the SP metadata) can encrypt
 //! an assertion for it, so only a signature may make a decrypted assertion trusted.
 
-use super::{make_spec_evil, shape, AttackContext, AttackError, EVIL_ID_PREFIX};
+use super::{forged_assertion, make_spec_evil, shape, AttackContext, AttackError};
 use crate::encrypt::{
     encrypt_assertion, encrypt_assertion_in, sign_and_encrypt, Encryption, EncryptionKey,
 };
 use crate::sign::sign_response;
-use crate::spec::{assertion_xml, ResponseSpec};
+use crate::spec::ResponseSpec;
 use crate::style::SignMode;
 use crate::xml::{self, Node, NS_ASSERTION};
 
@@ -59,21 +59,7 @@ pub(super) fn encrypted(
             spec.sign = SignMode::Assertion;
             let mut root = xml::parse(&sign_response(spec, ctx.trusted).map_err(sign_error)?)
                 .map_err(rewrite)?;
-            let mut evil_spec = spec.clone();
-            evil_spec.assertion_id = format!("{EVIL_ID_PREFIX}{}", spec.assertion_id);
-            make_spec_evil(&mut evil_spec, ctx.uid_attribute, ctx.forged_identity());
-            // Parsed inside a wrapper that declares what the Response declares (the plain style's `saml:`).
-            let wrapper = format!(
-                "<w xmlns:saml=\"{NS_ASSERTION}\">{}</w>",
-                assertion_xml(&evil_spec, None)
-            );
-            let evil = xml::parse(&wrapper)
-                .map_err(rewrite)?
-                .elements()
-                .next()
-                .cloned()
-                .ok_or_else(|| shape(attack, "forged assertion did not parse"))?;
-            let wrapper_root = xml::parse(&wrapper).map_err(rewrite)?;
+            let (evil, wrapper_root) = forged_assertion(spec, ctx, attack)?;
             let encrypted =
                 encrypt_assertion(&evil, &wrapper_root, encryption).map_err(encrypt_error)?;
             let at = root

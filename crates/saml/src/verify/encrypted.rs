@@ -18,8 +18,7 @@
 
 use super::shape::{check_policy, reject_comments, signature_parent_name, xmlsec_error};
 use super::{
-    check_version, contains_ignore_ascii_case, same_id, ExpectedInResponseTo, Shape,
-    VerifiedAssertion, Verifier, VerifyError,
+    check_version, same_id, ExpectedInResponseTo, Shape, VerifiedAssertion, Verifier, VerifyError,
 };
 use crate::encrypt::decrypt_assertion;
 use crate::xml::{self, Element, XmlError, NS_ASSERTION, NS_DSIG, NS_PROTOCOL};
@@ -81,17 +80,7 @@ impl Verifier {
         let plaintext = decrypt_assertion(encrypted, key).map_err(VerifyError::Decrypt)?;
 
         // 4. The decrypted assertion gets a document's checks.
-        if plaintext.len() > cfg.max_document_bytes {
-            return Err(VerifyError::TooLarge {
-                len: plaintext.len(),
-                max: cfg.max_document_bytes,
-            });
-        }
-        if contains_ignore_ascii_case(plaintext.as_bytes(), b"<!DOCTYPE")
-            || contains_ignore_ascii_case(plaintext.as_bytes(), b"<!ENTITY")
-        {
-            return Err(VerifyError::Doctype);
-        }
+        super::refuse_before_parsing(&plaintext, cfg)?;
         let assertion_raw = xml::parse(&plaintext).map_err(|e| match e {
             XmlError::Doctype => VerifyError::Doctype,
             e => VerifyError::Xml(e),

@@ -43,7 +43,7 @@ use crate::xmlsec_verify::PinnedKeys;
 mod encrypted;
 mod shape;
 
-use shape::{check_policy, has_encrypted_assertion, xmlsec_error};
+use shape::{check_policy, has_encrypted_assertion, parse_signed, xmlsec_error};
 
 const ISSUER_FORMAT_ENTITY: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity";
 
@@ -350,12 +350,7 @@ impl Verifier {
         let predigests = self.pinned_keys.verify(xml).map_err(xmlsec_error)?;
         let mut signed_parts = predigests
             .into_iter()
-            .map(|bytes| {
-                let text = String::from_utf8(bytes).map_err(|_| {
-                    VerifyError::SignedContent("signed content is not utf-8".into())
-                })?;
-                xml::parse(&text).map_err(|e| VerifyError::SignedContent(e.to_string()))
-            })
+            .map(|bytes| parse_signed(bytes, "content"))
             .collect::<Result<Vec<Element>, VerifyError>>()?;
         // One signed part, or with both signed exactly one that is the Response (which holds the other).
         let signed = if signed_parts.len() == 1 {

@@ -16,7 +16,9 @@
 //! 5. The assertion's own signature is verified on the plaintext and identity read only from what was
 //!    signed, then the protocol checks of [`Verifier::check_content`].
 
-use super::shape::{check_policy, reject_comments, signature_parent_name, xmlsec_error};
+use super::shape::{
+    check_policy, parse_signed, reject_comments, signature_parent_name, xmlsec_error,
+};
 use super::{
     check_version, same_id, ExpectedInResponseTo, Shape, VerifiedAssertion, Verifier, VerifyError,
 };
@@ -137,10 +139,7 @@ impl Verifier {
         if parts.len() != 1 {
             return Err(VerifyError::SignatureInvalid(CryptoError::InvalidSignature));
         }
-        let bytes = parts.pop().unwrap_or_default();
-        let text = String::from_utf8(bytes)
-            .map_err(|_| VerifyError::SignedContent(format!("signed {what} is not utf-8")))?;
-        xml::parse(&text).map_err(|e| VerifyError::SignedContent(e.to_string()))
+        parse_signed(parts.pop().unwrap_or_default(), what)
     }
 }
 

@@ -249,6 +249,14 @@ pub(super) fn check_policy(policy: SignaturePolicy, shape: &Shape) -> Result<(),
     }
 }
 
+/// What xmlsec says one Reference covered (its pre-digest bytes), parsed; `what` names it
+/// in errors.
+pub(super) fn parse_signed(bytes: Vec<u8>, what: &str) -> Result<Element, VerifyError> {
+    let text = String::from_utf8(bytes)
+        .map_err(|_| VerifyError::SignedContent(format!("signed {what} is not utf-8")))?;
+    crate::xml::parse(&text).map_err(|e| VerifyError::SignedContent(e.to_string()))
+}
+
 /// Step 4's failures, named.
 pub(super) fn xmlsec_error(e: XmlsecFailure) -> VerifyError {
     match e {

@@ -14,7 +14,7 @@ use crate::run::Failure;
 /// Arguments of `clean`.
 #[derive(Args, Debug)]
 pub struct CleanArgs {
-    /// Target profile (TOML).
+    /// Target profile: a TOML file, or the name of a shipped one (`target profiles`).
     #[arg(long)]
     target: PathBuf,
     /// Override the profile's base_url.

@@ -28,6 +28,9 @@ pub struct ConnectionArgs {
     /// The client certificate's private key (PEM).
     #[arg(long, value_name = "PEM", requires = "client_cert")]
     pub client_key: Option<PathBuf>,
+    /// Where a shipped profile named by `--target NAME` is written for the run.
+    #[arg(skip)]
+    pub shipped: crate::profiles::ShippedFolder,
 }
 
 impl ConnectionArgs {
@@ -36,13 +39,15 @@ impl ConnectionArgs {
         !self.ca_certs.is_empty() || self.insecure || self.client_cert.is_some()
     }
 
-    /// Load the target profile at `path` and [`ConnectionArgs::apply`] the flags to it.
+    /// Load the target profile at `path` (a file, or the name of a shipped profile) and
+    /// [`ConnectionArgs::apply`] the flags to it.
     pub fn load_profile(
         &self,
         path: &std::path::Path,
         connect_timeout: Duration,
     ) -> anyhow::Result<(Profile, idp::Connector)> {
-        let mut profile = Profile::load(path).context("loading the target profile")?;
+        let path = self.shipped.resolve(path)?;
+        let mut profile = Profile::load(&path).context("loading the target profile")?;
         let connector = self.apply(&mut profile, connect_timeout)?;
         Ok((profile, connector))
     }

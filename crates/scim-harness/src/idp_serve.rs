@@ -50,7 +50,7 @@ pub struct ServeArgs {
     /// Default: the sample directory built into the binary (fixtures/directory.yaml).
     #[arg(long, value_name = "FILE")]
     directory: Option<PathBuf>,
-    /// Target profile (TOML) that SCIM cycles go to, e.g. fixtures/profiles/reference.toml;
+    /// Target profile that SCIM cycles go to: a TOML file, or a shipped one by name;
     /// without it, only SAML is served.
     #[arg(long, value_name = "PROFILE")]
     target: Option<PathBuf>,

@@ -15,7 +15,7 @@ pub struct SyncArgs {
     /// Persona that sends the traffic: entra, entra-aadopt, okta, okta-oin, rfc.
     #[arg(long)]
     persona: String,
-    /// Target profile (TOML), e.g. fixtures/profiles/reference.toml.
+    /// Target profile: a TOML file, or the name of a shipped one (`target profiles`).
     #[arg(long)]
     target: PathBuf,
     /// Override the profile's base_url.
@@ -61,7 +61,8 @@ pub fn scim_target(
     connection: &crate::connection::ConnectionArgs,
     timeout: std::time::Duration,
 ) -> anyhow::Result<(idp::ScimTarget, idp::Connector, String)> {
-    let mut profile = Profile::load(profile)?;
+    // A shipped profile (`--target grafana`) needs no file of its own beyond the run.
+    let mut profile = Profile::load(&connection.shipped.resolve(profile)?)?;
     let credential = profile.credential()?;
     let connector = connection.apply(&mut profile, timeout)?;
     let mut target = idp::ScimTarget::new(profile.scim_base(target_url), "");

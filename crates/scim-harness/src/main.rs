@@ -19,6 +19,7 @@ mod connection;
 mod embedded;
 mod idp_serve;
 mod idp_sync;
+mod profiles;
 mod run;
 mod saml_issue;
 
@@ -109,6 +110,12 @@ enum TargetCommand {
     Serve(Box<ServeArgs>),
     /// List the fault switches (`--fault NAME`): name and the bug each reproduces.
     Faults,
+    /// List the target profiles built into the binary (`--target NAME`), or print one to
+    /// copy and edit.
+    Profiles {
+        /// The profile to print.
+        name: Option<String>,
+    },
 }
 
 #[derive(Args)]
@@ -175,6 +182,9 @@ fn main() -> ExitCode {
             list_faults();
             Ok(())
         }
+        Command::Target {
+            command: TargetCommand::Profiles { name },
+        } => list_profiles(name.as_deref()),
         Command::Idp {
             command: IdpCommand::Sync(args),
         } => match idp_sync::sync(*args) {
@@ -308,6 +318,28 @@ fn list_faults() {
         let _ = writeln!(out, "{:<width$}  {level}{}", fault.name(), fault.doc());
     }
     let _ = out.flush();
+}
+
+/// `scim-harness target profiles [NAME]`: the shipped profiles with what each is for, or
+/// the text of one.
+fn list_profiles(name: Option<&str>) -> anyhow::Result<()> {
+    match name {
+        Some(name) => match profiles::text(name) {
+            Some(text) => print!("{text}"),
+            None => anyhow::bail!(
+                "no shipped profile `{name}` (shipped: {})",
+                profiles::names().join(", ")
+            ),
+        },
+        None => {
+            let names = profiles::names();
+            let width = names.iter().map(|n| n.len()).max().unwrap_or(0);
+            for name in names {
+                println!("{name:<width$}  {}", profiles::summary(name));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Tells the user (and scripts reading stdout) where the target listens.

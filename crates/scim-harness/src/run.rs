@@ -36,7 +36,8 @@ impl FormatArg {
 /// Arguments of `run` (DESIGN.md "Command line").
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// Target profile (TOML); without it the embedded reference target is started.
+    /// Target profile: a TOML file, or the name of a shipped one (`target profiles`);
+    /// without it the embedded reference target is started.
     #[arg(long)]
     target: Option<PathBuf>,
     /// Override the profile's base_url.

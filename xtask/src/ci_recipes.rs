@@ -15,7 +15,7 @@ use std::process::{Child, Command, ExitCode};
 use anyhow::Context;
 use serde_json::Value;
 
-use crate::{cargo, run, system_packages, target_dir, workspace_root};
+use crate::{run, system_packages, target_dir, workspace_root};
 
 #[cfg(test)]
 mod tests;
@@ -319,8 +319,7 @@ fn run_script(
 fn exercise(work: &Path, problems: &mut Vec<String>) -> anyhow::Result<()> {
     system_packages::ensure_tool("jq")?;
     system_packages::ensure_tool("curl")?;
-    run(cargo().args(["build", "--locked", "--package", "scim-harness"]))?;
-    let bin = target_dir().join("debug/scim-harness");
+    let (bin, _) = crate::harness_binary()?;
 
     // 1. A vendor's service (here target serve) started just before the script, which waits
     //    for it; the token in a variable of another name; the step summary appended to.

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
-use crate::{cargo, harness_run, run, target_dir, workspace_root};
+use crate::{harness_run, run, target_dir, workspace_root};
 
 /// The peer and its version: a change of version is a change of the baseline's subject.
 pub(crate) const SCIM2_SERVER: &str = "scim2-server==0.8.3";
@@ -46,7 +46,7 @@ impl Drop for Peer {
 
 pub(crate) fn interop(args: &[String]) -> anyhow::Result<ExitCode> {
     let exe = scim2_server()?;
-    run(cargo().args(["build", "--locked", "--package", "scim-harness"]))?;
+    let (binary, _) = crate::harness_binary()?;
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .context("finding a free loopback port")?
@@ -70,7 +70,7 @@ pub(crate) fn interop(args: &[String]) -> anyhow::Result<ExitCode> {
     let root = workspace_root();
     let url = format!("http://127.0.0.1:{port}");
     println!("interop: {SCIM2_SERVER} at {url}, profile fixtures/profiles/scim-only.toml");
-    let status = harness_run(&target_dir().join("debug/scim-harness"))
+    let status = harness_run(&binary)
         .arg("--target")
         .arg(root.join("fixtures/profiles/scim-only.toml"))
         .args(["--target-url", &url, "--seed", "1"])

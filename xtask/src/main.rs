@@ -115,6 +115,52 @@ pub(crate) fn harness_run(binary: &Path) -> Command {
     cmd
 }
 
+/// Builds `scim-harness` in the dev profile, the build `cargo xtask test` made (README "One
+/// build"), and returns its path with the names of the units that had to be compiled.
+/// After `cargo test --workspace` that list is empty: the `workspace-hack` crate gives
+/// every package the features the test build resolves.
+pub(crate) fn harness_binary() -> anyhow::Result<(PathBuf, Vec<String>)> {
+    let mut cmd = cargo();
+    cmd.args([
+        "build",
+        "--locked",
+        "--package",
+        "scim-harness",
+        "--message-format",
+        "json-render-diagnostics",
+    ])
+    .stdout(std::process::Stdio::piped());
+    let output = cmd
+        .spawn()
+        .and_then(|child| child.wait_with_output())
+        .with_context(|| format!("starting {cmd:?}"))?;
+    if !output.status.success() {
+        bail!("{cmd:?} failed with {}", output.status);
+    }
+    let mut compiled = Vec::new();
+    let mut binary = None;
+    for line in output.stdout.split(|b| *b == b'\n') {
+        let Ok(message) = serde_json::from_slice::<serde_json::Value>(line) else {
+            continue;
+        };
+        if message["reason"] != "compiler-artifact" {
+            continue;
+        }
+        if message["fresh"] == false {
+            let id = message["package_id"].as_str().unwrap_or("?");
+            let kind = message["target"]["kind"][0].as_str().unwrap_or("?");
+            compiled.push(format!("{} ({kind})", id.rsplit('/').next().unwrap_or(id)));
+        }
+        if message["target"]["name"] == "scim-harness" {
+            if let Some(exe) = message["executable"].as_str() {
+                binary = Some(PathBuf::from(exe));
+            }
+        }
+    }
+    let binary = binary.unwrap_or_else(|| target_dir().join("debug/scim-harness"));
+    Ok((binary, compiled))
+}
+
 pub(crate) fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cmd.current_dir(workspace_root());
@@ -141,6 +187,18 @@ fn test(args: &[String]) -> anyhow::Result<ExitCode> {
         // Snapshots are reviewed by people; a test run never writes them.
         .env("INSTA_UPDATE", "no");
     run(&mut cmd)?;
+    // One build serves both README commands: the harness the tests built is the one
+    // `run-scenarios`, interop and the recipes run, so building it compiles nothing.
+    let (_, compiled) = harness_binary()?;
+    if !compiled.is_empty() {
+        bail!(
+            "building scim-harness after the tests compiled {} unit(s) again ({}): the \
+             workspace-hack crate is out of date; run `cargo hakari generate` (cargo install \
+             cargo-hakari) and commit crates/workspace-hack",
+            compiled.len(),
+            compiled.join(", ")
+        );
+    }
     // The catalogue against an independent RFC 7644 server: a verdict no source supports
     // shows up here as a failure the baseline cannot explain.
     let code = interop::interop(&[])?;
@@ -154,24 +212,18 @@ fn test(args: &[String]) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `cargo xtask run-scenarios [ARGS]`: build the harness (release), then run the whole
-/// catalogue over every persona and config against the embedded reference target.
+/// `cargo xtask run-scenarios [ARGS]`: build the harness (the dev build `cargo xtask test`
+/// made, so nothing is compiled after it), then run the whole catalogue over every persona
+/// and config against the embedded reference target.
 /// Reports go to `target/scim-harness/`; extra arguments go to `scim-harness run`.
 /// The exit code is the runner's (README "Exit codes").
 fn run_scenarios(args: &[String]) -> anyhow::Result<ExitCode> {
     if let Some(code) = system_packages::ensure()? {
         return Ok(code);
     }
-    run(cargo().args([
-        "build",
-        "--locked",
-        "--release",
-        "--package",
-        "scim-harness",
-    ]))?;
+    let (binary, _) = harness_binary()?;
     let out = target_dir().join("scim-harness");
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let binary = target_dir().join("release/scim-harness");
     let mut cmd = harness_run(&binary);
     cmd.args([
         "--format", "human", "--format", "json", "--format", "junit", "--format", "html",

@@ -320,6 +320,8 @@ fn workspace_crates(metadata: &Value) -> Result<Vec<WorkspaceCrate>, String> {
             let dep_folder = dep["path"]
                 .as_str()
                 .and_then(|p| folder_of(&format!("{p}/Cargo.toml")));
+            // The hakari crate is a build artefact every crate depends on, not a layer.
+            let dep_folder = dep_folder.filter(|f| f != "workspace-hack");
             if let (true, Some(dep_folder)) = (normal, dep_folder) {
                 depends_on.insert(dep_folder);
             }

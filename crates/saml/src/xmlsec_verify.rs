@@ -107,10 +107,15 @@ impl PinnedKeys {
         ensure_xmlsec_initialised(first);
         let mut pinned = PinnedKeys { keys: Vec::new() };
         for cert in certificates {
-            let spki = openssl::x509::X509::from_der(cert.der())
-                .and_then(|x| x.public_key())
-                .and_then(|k| k.public_key_to_der())
-                .ok()?;
+            let spki = {
+                use x509_cert::der::Encode as _;
+                let parsed = cert.parsed().ok()?;
+                parsed
+                    .tbs_certificate
+                    .subject_public_key_info
+                    .to_der()
+                    .ok()?
+            };
             let len = c_long::try_from(spki.len()).ok()?;
             // SAFETY: `spki` is a live buffer of `len` bytes; the function only reads it.
             let key = unsafe { shs_key_from_spki(spki.as_ptr(), len) };

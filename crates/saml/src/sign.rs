@@ -2,7 +2,7 @@
 //!
 //! The document is one this crate wrote, so the signer canonicalizes it itself (exclusive c14n, [`crate::c14n`])
 //! and signs with RustCrypto's `rsa` (PKCS#1 v1.5, blinded), with the key parsed once in [`SigningKeys`]. Nothing here verifies:
-//! the tests check every persona and signing mode with xmlsec (our [`Verifier`](crate::Verifier)) and with
+//! the tests check every persona and signing mode with our [`Verifier`](crate::Verifier) and with
 //! bergshamra, an independent XML-DSig implementation.
 
 use base64::Engine as _;

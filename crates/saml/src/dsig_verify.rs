@@ -306,4 +306,6 @@ fn is_ncname(s: &str) -> bool {
 }
 
 #[cfg(test)]
+mod cross_check;
+#[cfg(test)]
 mod tests;

@@ -11,37 +11,40 @@ struct Requirement {
     why: &'static str,
 }
 
-/// What the build needs (see ../shared/reference/samael-notes.md for the SAML stack).
-const REQUIRED: &[Requirement] = &[
+/// What the build of the `scim-harness` binary needs: no system package. Its SAML stack is pure Rust
+/// (RustCrypto, our own XML-DSig), SQLite is bundled and TLS is rustls; `ldd` of the binary names only
+/// the C runtime (crates/scim-harness/tests/it/linked_libraries.rs).
+const REQUIRED: &[Requirement] = &[];
+
+/// What the tests need beyond the build. samael, idp's test peer that reads our metadata with a
+/// parser we did not write, builds only with its `xmlsec` feature (0.0.22), which needs the SAML C
+/// stack's development files and libclang for bindgen; and the browser test
+/// (`crates/scim-harness/tests/it/browser.rs`) drives Debian's Chromium over WebDriver.
+const TEST_ONLY: &[Requirement] = &[
     Requirement {
         alternatives: &["pkg-config"],
-        why: "locating C libraries for -sys crates",
+        why: "locating C libraries for samael's -sys crates (a test-only dependency)",
     },
     Requirement {
         alternatives: &["libssl-dev"],
-        why: "openssl headers (samael, xmlsec)",
+        why: "openssl headers (samael, a test-only dependency)",
     },
     Requirement {
         alternatives: &["libxml2-dev"],
-        why: "libxml2 headers (samael)",
+        why: "libxml2 headers (samael, a test-only dependency)",
     },
     Requirement {
         alternatives: &["libxmlsec1-dev"],
-        why: "xmlsec1 headers (samael's xmlsec feature)",
+        why: "xmlsec1 headers (samael's xmlsec feature, a test-only dependency)",
     },
     Requirement {
         alternatives: &["libclang-dev", "libclang1-14"],
-        why: "libclang for bindgen (samael)",
+        why: "libclang for bindgen (samael, a test-only dependency)",
     },
     Requirement {
         alternatives: &["libclang-common-14-dev"],
-        why: "clang's builtin headers for bindgen",
+        why: "clang's builtin headers for bindgen (samael, a test-only dependency)",
     },
-];
-
-/// What the tests need beyond the build: the browser test
-/// (`crates/scim-harness/tests/it/browser.rs`) drives Debian's Chromium over WebDriver.
-const TEST_ONLY: &[Requirement] = &[
     Requirement {
         alternatives: &["chromium"],
         why: "the browser test's headless browser (/usr/bin/chromium)",
@@ -78,8 +81,9 @@ fn ensure_all(lists: &[&[Requirement]]) -> anyhow::Result<Option<ExitCode>> {
     {
         eprintln!(
             "note: dpkg-query not found; not a Debian system, so system packages are not checked \
-             (the build needs pkg-config, openssl, libxml2, xmlsec1 and libclang development \
-             files; the browser test needs chromium and chromium-driver)"
+             (the build needs none; the tests need pkg-config, openssl, libxml2, xmlsec1 and \
+             libclang development files for samael, and chromium and chromium-driver for the \
+             browser test)"
         );
         return Ok(None);
     }

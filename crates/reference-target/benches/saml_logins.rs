@@ -12,7 +12,7 @@
 //! (b) End to end: fresh signed Responses (new IDs and instants each, the saml crate's
 //!     signer) for users provisioned over SCIM, each POSTed to `/saml/acs` of an in-process
 //!     target on a loopback socket (keep-alive, up to 8 in flight); every login must answer 302
-//!     with a session cookie, so each one is verified (xmlsec), checked against Grafana's user
+//!     with a session cookie, so each one is verified (saml's pure-Rust XML-DSig), checked against Grafana's user
 //!     rules and given a session row in SQLite. Two minting threads feed a bounded queue,
 //!     as an IdP would beside the SP; the target's runtime has two workers. IdP, SP and the
 //!     HTTP client all share this machine's cores, so the comparison is whole-login work on
@@ -106,16 +106,24 @@ struct Raw {
 
 fn raw_signing_rate(window: Duration) -> Raw {
     let pem = std::fs::read(fixture("rfc.key.pem")).expect("rfc key");
-    let key = openssl::pkey::PKey::private_key_from_pem(&pem).expect("parse key");
+    let pem = std::str::from_utf8(&pem).expect("rfc key is utf-8");
+    // The signer saml uses: RustCrypto's rsa, PKCS#1 v1.5 with SHA-256, blinded.
+    let key = <rsa::RsaPrivateKey as rsa::pkcs8::DecodePrivateKey>::from_pkcs8_pem(pem)
+        .expect("parse key");
     let message = [0x5au8; 64];
     let cpu = cpu_time(Cpu::Thread);
     let start = Instant::now();
     let mut n = 0u32;
     while start.elapsed() < window {
-        let mut signer =
-            openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &key).unwrap();
-        signer.update(&message).unwrap();
-        std::hint::black_box(signer.sign_to_vec().unwrap());
+        let hashed = <sha2::Sha256 as sha2::Digest>::digest(message);
+        let signature = key
+            .sign_with_rng(
+                &mut rsa::rand_core::OsRng,
+                rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
+                &hashed,
+            )
+            .unwrap();
+        std::hint::black_box(signature);
         n += 1;
     }
     Raw {

@@ -1,8 +1,8 @@
 //! Exclusive XML canonicalization without comments (W3C Exc-C14N, `http://www.w3.org/2001/10/xml-exc-c14n#`)
 //! of one element of an [`xml::Element`](crate::xml::Element) tree, as the signer needs it.
 //!
-//! Used only on documents this crate wrote itself, to compute digests and SignedInfo bytes when signing.
-//! Verification never relies on it: the verifier hands the document to xmlsec.
+//! The signer computes digests and SignedInfo bytes with it, and the verifier ([`crate::dsig_verify`]) the same
+//! on what it receives; the tests check it against bergshamra's canonicalizer.
 //!
 //! What the tree gives and what this module relies on:
 //! - every element and attribute carries its resolved namespace URI (the parser refuses undeclared prefixes);

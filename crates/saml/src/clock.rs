@@ -52,16 +52,17 @@ pub trait IdSource: Send + Sync {
     fn next_id(&self) -> u128;
 }
 
-/// 128 random bits per id from OpenSSL's CSPRNG.
+/// 128 random bits per id from the operating system's CSPRNG (getrandom, through `rsa`'s `OsRng`).
 /// SAML Core §1.3.4: identifiers must have a negligible chance of collision.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RandomIds;
 
 impl IdSource for RandomIds {
     fn next_id(&self) -> u128 {
+        use rsa::rand_core::RngCore as _;
         let mut buf = [0u8; 16];
-        // rand_bytes only fails if the CSPRNG is not seeded, which OpenSSL 3 treats as fatal anyway.
-        openssl::rand::rand_bytes(&mut buf).expect("openssl csprng");
+        // OsRng panics only if the operating system has no random source at all.
+        rsa::rand_core::OsRng.fill_bytes(&mut buf);
         u128::from_be_bytes(buf)
     }
 }

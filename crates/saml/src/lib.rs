@@ -1,4 +1,4 @@
-//! SAML 2.0 for scim-harness: Responses shaped like Entra ID, Okta or a plain IdP and signed (exclusive c14n, RSA with OpenSSL),
+//! SAML 2.0 for scim-harness: Responses shaped like Entra ID, Okta or a plain IdP and signed (exclusive c14n, RSA PKCS#1 v1.5 with RustCrypto),
 //! IdP metadata, a service-provider verifier that reads only what was signed, and the tamper catalogue.
 //!
 //! No network IO. Time and ids come from [`Clock`] and [`IdSource`] so tests are deterministic.
@@ -10,6 +10,7 @@ mod attack;
 pub mod binding;
 mod c14n;
 mod clock;
+mod dsig_verify;
 mod encrypt;
 mod keys;
 mod metadata;
@@ -20,7 +21,6 @@ mod style;
 mod test_support;
 mod verify;
 pub mod xml;
-mod xmlsec_verify;
 
 pub use attack::{
     Attack, AttackContext, AttackError, Delivery, ExpectedOutcome, SpCheck, Tampered,
@@ -44,6 +44,6 @@ pub use style::{
     ENTRA_OBJECT_ID, GRAFANA_UID_ATTRIBUTE,
 };
 pub use verify::{
-    check_not_before, check_not_on_or_after, ExpectedInResponseTo, SignaturePolicy,
-    VerifiedAssertion, Verifier, VerifierConfig, VerifyError, DEFAULT_CLOCK_SKEW,
+    check_not_before, check_not_on_or_after, ExpectedInResponseTo, SignatureFailure,
+    SignaturePolicy, VerifiedAssertion, Verifier, VerifierConfig, VerifyError, DEFAULT_CLOCK_SKEW,
 };

@@ -1,14 +1,17 @@
-//! IdP metadata (SAML Metadata §2.4.3): an EntityDescriptor with an IDPSSODescriptor, the signing certificate and the SSO endpoints, built with samael's metadata types.
+//! SAML metadata (SAML Metadata §2): the IdP's EntityDescriptor we publish (an IDPSSODescriptor with the signing
+//! certificates and the SSO endpoints), and the parts of an SP's EntityDescriptor an IdP needs, read with
+//! [`crate::xml`] (which refuses any DOCTYPE).
 
 use base64::Engine as _;
-use samael::key_info::{KeyInfo, X509Data};
-use samael::metadata::{
-    Endpoint, EntityDescriptor, IdpSsoDescriptor, KeyDescriptor, HTTP_POST_BINDING,
-    HTTP_REDIRECT_BINDING,
-};
-use samael::traits::ToXml;
 
 use crate::keys::Certificate;
+use crate::xml::{self, attr_escaped, text_escaped, Element, NS_DSIG, NS_METADATA};
+
+/// SAML Bindings §3.4: HTTP-Redirect.
+const HTTP_REDIRECT_BINDING: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
+/// SAML Bindings §3.5: HTTP-POST.
+const HTTP_POST_BINDING: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
+const PROTOCOL_SUPPORT: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
 
 /// Why metadata could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -34,59 +37,45 @@ pub struct IdpMetadata {
 
 impl IdpMetadata {
     /// Writes the EntityDescriptor XML.
-    /// SAML Metadata §2.4.1.1: the KeyDescriptor has `use="signing"` and carries the certificate in KeyInfo/X509Data;
-    /// §2.4.3: `WantAuthnRequestsSigned` is false, the harness's IdP does not check request signatures.
+    /// SAML Metadata §2.4.1.1: each KeyDescriptor has `use="signing"` and carries its certificate in KeyInfo/X509Data;
+    /// §2.4.3: `WantAuthnRequestsSigned` is false, the harness's IdP does not check request signatures. The
+    /// children follow the schema's order (§2.4.2 SSODescriptorType's NameIDFormat, then §2.4.3's
+    /// SingleSignOnService).
     pub fn to_xml(&self) -> Result<String, MetadataError> {
-        let endpoint = |binding: &str| Endpoint {
-            binding: binding.to_owned(),
-            location: self.sso_url.clone(),
-            response_location: None,
-        };
-        let descriptor = IdpSsoDescriptor {
-            id: None,
-            valid_until: None,
-            cache_duration: None,
-            protocol_support_enumeration: Some("urn:oasis:names:tc:SAML:2.0:protocol".to_owned()),
-            error_url: None,
-            signature: None,
-            key_descriptors: std::iter::once(&self.signing_certificate)
-                .chain(&self.next_certificates)
-                .map(|certificate| KeyDescriptor {
-                    key_use: Some("signing".to_owned()),
-                    key_info: KeyInfo {
-                        id: None,
-                        x509_data: Some(X509Data {
-                            certificates: vec![certificate.to_base64()],
-                        }),
-                    },
-                    encryption_methods: None,
-                })
-                .collect(),
-            organization: None,
-            contact_people: Vec::new(),
-            artifact_resolution_service: Vec::new(),
-            single_logout_services: Vec::new(),
-            manage_name_id_services: Vec::new(),
-            name_id_formats: self.name_id_formats.clone(),
-            want_authn_requests_signed: Some(false),
-            single_sign_on_services: vec![
-                endpoint(HTTP_REDIRECT_BINDING),
-                endpoint(HTTP_POST_BINDING),
-            ],
-            name_id_mapping_services: Vec::new(),
-            assertion_id_request_services: Vec::new(),
-            attribute_profiles: Vec::new(),
-            attributes: Vec::new(),
-        };
-        let entity = EntityDescriptor {
-            entity_id: Some(self.entity_id.clone()),
-            idp_sso_descriptors: Some(vec![descriptor]),
-            ..EntityDescriptor::default()
-        };
-        entity.to_string().map_err(|e| MetadataError {
-            entity_id: self.entity_id.clone(),
-            message: e.to_string(),
-        })
+        if self.entity_id.is_empty() {
+            return Err(MetadataError {
+                entity_id: self.entity_id.clone(),
+                message: "the entity id is empty".into(),
+            });
+        }
+        let mut out = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><md:EntityDescriptor xmlns:md=\"{NS_METADATA}\" \
+xmlns:ds=\"{NS_DSIG}\" entityID=\"{}\"><md:IDPSSODescriptor WantAuthnRequestsSigned=\"false\" \
+protocolSupportEnumeration=\"{PROTOCOL_SUPPORT}\">",
+            attr_escaped(&self.entity_id)
+        );
+        for certificate in std::iter::once(&self.signing_certificate).chain(&self.next_certificates)
+        {
+            out.push_str(&format!(
+                "<md:KeyDescriptor use=\"signing\"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{}\
+</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>",
+                certificate.to_base64()
+            ));
+        }
+        for format in &self.name_id_formats {
+            out.push_str(&format!(
+                "<md:NameIDFormat>{}</md:NameIDFormat>",
+                text_escaped(format)
+            ));
+        }
+        for binding in [HTTP_REDIRECT_BINDING, HTTP_POST_BINDING] {
+            out.push_str(&format!(
+                "<md:SingleSignOnService Binding=\"{binding}\" Location=\"{}\"/>",
+                attr_escaped(&self.sso_url)
+            ));
+        }
+        out.push_str("</md:IDPSSODescriptor></md:EntityDescriptor>");
+        Ok(out)
     }
 }
 
@@ -119,27 +108,40 @@ pub enum SpMetadataError {
 }
 
 impl SpMetadata {
-    /// Reads an SP's EntityDescriptor with samael's metadata parser.
+    /// Reads an SP's EntityDescriptor: its entityID, the HTTP-POST AssertionConsumerServices of its
+    /// SPSSODescriptors, and their encryption certificates.
     pub fn parse(text: &str) -> Result<SpMetadata, SpMetadataError> {
-        let entity: EntityDescriptor = text
-            .parse()
-            .map_err(|e| SpMetadataError::Parse(format!("{e}")))?;
-        let entity_id = entity
-            .entity_id
+        let parse = |detail: String| SpMetadataError::Parse(detail);
+        let root = xml::parse(text).map_err(|e| parse(e.to_string()))?;
+        if !root.is(NS_METADATA, "EntityDescriptor") {
+            return Err(parse(format!(
+                "the root element is <{}>, expected an md:EntityDescriptor",
+                root.qname
+            )));
+        }
+        let entity_id = root
+            .attr("entityID")
             .filter(|e| !e.trim().is_empty())
-            .ok_or(SpMetadataError::NoEntityId)?;
-        let descriptors = entity
-            .sp_sso_descriptors
-            .filter(|d| !d.is_empty())
-            .ok_or(SpMetadataError::NotAnSp)?;
+            .ok_or(SpMetadataError::NoEntityId)?
+            .to_owned();
+        let descriptors: Vec<&Element> = root
+            .children_named(NS_METADATA, "SPSSODescriptor")
+            .collect();
+        if descriptors.is_empty() {
+            return Err(SpMetadataError::NotAnSp);
+        }
         let mut encryption_certificates = Vec::new();
         let keys = descriptors
             .iter()
-            .flat_map(|d| d.key_descriptors.iter().flatten())
-            .filter(|k| k.key_use.as_deref().is_none_or(|u| u == "encryption"));
+            .flat_map(|d| d.children_named(NS_METADATA, "KeyDescriptor"))
+            .filter(|k| k.attr("use").is_none_or(|u| u == "encryption"));
         for key in keys {
-            for text in key.key_info.x509_data.iter().flat_map(|x| &x.certificates) {
-                let compact: String = text.split_ascii_whitespace().collect();
+            let certificates = key
+                .children_named(NS_DSIG, "KeyInfo")
+                .flat_map(|k| k.children_named(NS_DSIG, "X509Data"))
+                .flat_map(|x| x.children_named(NS_DSIG, "X509Certificate"));
+            for certificate in certificates {
+                let compact: String = certificate.text().split_ascii_whitespace().collect();
                 let der = base64::engine::general_purpose::STANDARD
                     .decode(compact)
                     .map_err(|_| SpMetadataError::Certificate)?;
@@ -147,18 +149,40 @@ impl SpMetadata {
                     .push(Certificate::from_der(der).map_err(|_| SpMetadataError::Certificate)?);
             }
         }
-        let mut services: Vec<_> = descriptors
-            .into_iter()
-            .flat_map(|d| d.assertion_consumer_services)
-            .filter(|s| s.binding == HTTP_POST_BINDING)
-            .collect();
-        services.sort_by_key(|s| (s.is_default != Some(true), s.index));
+        // SAML Metadata §2.2.3 IndexedEndpointType: `index` is required, `isDefault` an xs:boolean.
+        let mut services = Vec::new();
+        for service in descriptors
+            .iter()
+            .flat_map(|d| d.children_named(NS_METADATA, "AssertionConsumerService"))
+        {
+            let index: u32 = service
+                .attr("index")
+                .and_then(|i| i.trim().parse().ok())
+                .ok_or_else(|| parse("an AssertionConsumerService has no numeric index".into()))?;
+            let is_default = match service.attr("isDefault").map(str::trim) {
+                Some("true" | "1") => true,
+                None | Some("false" | "0") => false,
+                Some(other) => {
+                    return Err(parse(format!("isDefault {other:?} is not an xs:boolean")))
+                }
+            };
+            let location = service
+                .attr("Location")
+                .ok_or_else(|| parse("an AssertionConsumerService has no Location".into()))?;
+            if service.attr("Binding") == Some(HTTP_POST_BINDING) {
+                services.push((!is_default, index, location.to_owned()));
+            }
+        }
+        services.sort_by_key(|(not_default, index, _)| (*not_default, *index));
         if services.is_empty() {
             return Err(SpMetadataError::NoPostAcs);
         }
         Ok(SpMetadata {
             entity_id,
-            acs_urls: services.into_iter().map(|s| s.location).collect(),
+            acs_urls: services
+                .into_iter()
+                .map(|(_, _, location)| location)
+                .collect(),
             encryption_certificates,
         })
     }
@@ -241,5 +265,57 @@ Location=\"{location}\" index=\"{index}\"{default}/>"
         let no_id =
             sp(&acs("HTTP-POST", "https://app/acs", 0, None)).replace(" entityID=\"urn:app\"", "");
         assert_eq!(SpMetadata::parse(&no_id), Err(SpMetadataError::NoEntityId));
+    }
+
+    /// SAML Metadata §2.4.2–3: NameIDFormat before SingleSignOnService, attribute values escaped.
+    #[test]
+    fn idp_metadata_follows_the_schema_order_and_escapes_values() {
+        let pem = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../fixtures/idp/rfc.cert.pem"),
+        )
+        .unwrap();
+        let md = crate::IdpMetadata {
+            entity_id: "https://idp.test/?a=1&b=\"2\"".into(),
+            sso_url: "https://idp.test/sso?x=<y>".into(),
+            signing_certificate: crate::Certificate::from_pem(&pem).unwrap(),
+            next_certificates: Vec::new(),
+            name_id_formats: vec!["urn:f".into()],
+        }
+        .to_xml()
+        .unwrap();
+        let root = crate::xml::parse(&md).unwrap();
+        assert_eq!(root.attr("entityID"), Some("https://idp.test/?a=1&b=\"2\""));
+        let idp = root.child(super::NS_METADATA, "IDPSSODescriptor").unwrap();
+        assert_eq!(idp.attr("WantAuthnRequestsSigned"), Some("false"));
+        let names: Vec<&str> = idp.elements().map(|e| e.local_name()).collect();
+        assert_eq!(
+            names,
+            [
+                "KeyDescriptor",
+                "NameIDFormat",
+                "SingleSignOnService",
+                "SingleSignOnService"
+            ]
+        );
+        let sso = idp
+            .child(super::NS_METADATA, "SingleSignOnService")
+            .unwrap();
+        assert_eq!(sso.attr("Location"), Some("https://idp.test/sso?x=<y>"));
+    }
+
+    #[test]
+    fn an_acs_without_index_or_with_a_bad_is_default_is_refused() {
+        let no_index = sp("<md:AssertionConsumerService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" Location=\"https://a\"/>");
+        assert!(matches!(
+            SpMetadata::parse(&no_index),
+            Err(SpMetadataError::Parse(_))
+        ));
+        let bad = sp(&acs("HTTP-POST", "https://a", 0, None))
+            .replace("index=\"0\"", "index=\"0\" isDefault=\"yes\"");
+        assert!(matches!(
+            SpMetadata::parse(&bad),
+            Err(SpMetadataError::Parse(_))
+        ));
     }
 }

@@ -1,12 +1,14 @@
 //! Signing a Response: the assertion, the response, or both, each as an enveloped signature placed after its Issuer.
 //!
 //! The document is one this crate wrote, so the signer canonicalizes it itself (exclusive c14n, [`crate::c14n`])
-//! and signs with OpenSSL directly, with the key parsed once in [`SigningKeys`]. Nothing here verifies:
-//! the tests check every persona and signing mode with xmlsec (our [`Verifier`](crate::Verifier)) and with
+//! and signs with RustCrypto's `rsa` (PKCS#1 v1.5, blinded), with the key parsed once in [`SigningKeys`]. Nothing here verifies:
+//! the tests check every persona and signing mode with our [`Verifier`](crate::Verifier) and with
 //! bergshamra, an independent XML-DSig implementation.
 
 use base64::Engine as _;
-use openssl::hash::MessageDigest;
+use rsa::rand_core::OsRng;
+use rsa::Pkcs1v15Sign;
+use sha1::Digest as _;
 
 use crate::c14n::{self, Subset};
 use crate::keys::SigningKeys;
@@ -27,7 +29,7 @@ pub enum SignError {
         what: &'static str,
         id: String,
         #[source]
-        source: openssl::error::ErrorStack,
+        source: Box<rsa::Error>,
     },
     #[error("signing the {what} of response {id}: {detail}")]
     Shape {
@@ -141,7 +143,7 @@ fn sign_element(
     let crypto = |source| SignError::Crypto {
         what,
         id: spec.response_id.clone(),
-        source,
+        source: Box::new(source),
     };
 
     // XML-DSig §3.1.1: the Reference digest over the element, its own Signature removed (§6.6.4), in exclusive c14n.
@@ -173,7 +175,7 @@ fn sign_element(
             &inclusive_prefixes(reference),
         )
         .ok_or_else(|| shape("element not in the document"))?;
-        openssl::hash::hash(digest_of(spec.digest_algorithm), &canonical).map_err(crypto)?
+        digest(spec.digest_algorithm, &canonical)
     };
     set_in_signature(
         root,
@@ -196,17 +198,9 @@ fn sign_element(
             .ok_or_else(|| shape("SignedInfo is not canonicalized with exclusive c14n"))?;
         let canonical = exc_c14n(root, signed_info, None, &prefix_list(method))
             .ok_or_else(|| shape("SignedInfo not in the document"))?;
-        // Every SignatureMethod the builder writes is RSA PKCS#1 v1.5 (SignatureAlgorithm).
-        if keys.private_key().id() != openssl::pkey::Id::RSA {
-            return Err(shape("the signing key is not an RSA key"));
-        }
-        let mut signer = openssl::sign::Signer::new(
-            digest_of_signature(spec.signature_algorithm),
-            keys.private_key(),
-        )
-        .map_err(crypto)?;
-        signer.update(&canonical).map_err(crypto)?;
-        signer.sign_to_vec().map_err(crypto)?
+        // Every SignatureMethod the builder writes is RSA PKCS#1 v1.5 (SignatureAlgorithm), and
+        // SigningKeys holds only RSA keys.
+        rsa_sign(keys, spec.signature_algorithm, &canonical).map_err(crypto)?
     };
     set_in_signature(root, which, &["SignatureValue"], &signature_value)
         .ok_or_else(|| shape("no SignatureValue in the template"))?;
@@ -273,19 +267,32 @@ fn set_in_signature(root: &mut Element, which: Signed, path: &[&str], bytes: &[u
     Some(())
 }
 
-fn digest_of(algorithm: DigestAlgorithm) -> MessageDigest {
+/// The DigestMethod's hash of `bytes` (XML-DSig §6.2.1, XML-Enc §5.7.2).
+pub(crate) fn digest(algorithm: DigestAlgorithm, bytes: &[u8]) -> Vec<u8> {
     match algorithm {
-        DigestAlgorithm::Sha256 => MessageDigest::sha256(),
-        DigestAlgorithm::Sha1 => MessageDigest::sha1(),
+        DigestAlgorithm::Sha256 => sha2::Sha256::digest(bytes).to_vec(),
+        DigestAlgorithm::Sha1 => sha1::Sha1::digest(bytes).to_vec(),
     }
 }
 
-/// RSA PKCS#1 v1.5 with this hash (RFC 6931 §2.3.2; XML-DSig §6.4.2 for rsa-sha1).
-fn digest_of_signature(algorithm: SignatureAlgorithm) -> MessageDigest {
-    match algorithm {
-        SignatureAlgorithm::RsaSha256 => MessageDigest::sha256(),
-        SignatureAlgorithm::RsaSha1 => MessageDigest::sha1(),
-    }
+/// RSA PKCS#1 v1.5 with this hash (RFC 6931 §2.3.2; XML-DSig §6.4.2 for rsa-sha1), blinded.
+pub(crate) fn rsa_sign(
+    keys: &SigningKeys,
+    algorithm: SignatureAlgorithm,
+    bytes: &[u8],
+) -> Result<Vec<u8>, rsa::Error> {
+    let (scheme, hashed) = match algorithm {
+        SignatureAlgorithm::RsaSha256 => (
+            Pkcs1v15Sign::new::<sha2::Sha256>(),
+            sha2::Sha256::digest(bytes).to_vec(),
+        ),
+        SignatureAlgorithm::RsaSha1 => (
+            Pkcs1v15Sign::new::<sha1::Sha1>(),
+            sha1::Sha1::digest(bytes).to_vec(),
+        ),
+    };
+    keys.private_key()
+        .sign_with_rng(&mut OsRng, scheme, &hashed)
 }
 
 #[cfg(test)]

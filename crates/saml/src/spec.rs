@@ -264,7 +264,7 @@ const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
 const ISSUER_FORMAT_ENTITY: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity";
 
 /// An enveloped-signature template (XML-DSig §2, SAML Core §5.4): exclusive c14n, one Reference to `#id`,
-/// the enveloped and exc-c14n transforms, empty DigestValue/SignatureValue for xmlsec to fill, and the certificate in KeyInfo.
+/// the enveloped and exc-c14n transforms, empty DigestValue/SignatureValue for the signer to fill, and the certificate in KeyInfo.
 pub(crate) fn signature_template(spec: &ResponseSpec, id: &str, cert_b64: &str) -> String {
     let ds = names(spec.style).ds;
     let decl = if ds.is_empty() {

@@ -9,9 +9,10 @@
 //!    only exclusive c14n and the enveloped transform, no SHA-1, certificates in `KeyInfo` equal to a pinned one
 //!    (saml-attacks.md A1–A8);
 //! 3. the signature policy (which parts must be signed);
-//! 4. xmlsec ([`crate::xmlsec_verify`], the pinned public keys parsed once) verifies **every** signature with the
-//!    pinned keys only, allowing only exclusive c14n, the enveloped transform, RSA-SHA2 and SHA-2 digests, and
-//!    returns the pre-digest bytes, i.e. the exclusive-c14n form of exactly what was signed;
+//! 4. the XML-DSig verifier ([`crate::dsig_verify`], pure Rust, the pinned public keys parsed once) verifies
+//!    **every** signature with the pinned keys only, allowing only exclusive c14n, the enveloped transform,
+//!    RSA-SHA2 and SHA-2 digests and one Reference to the parent's `ID`, and returns the pre-digest bytes,
+//!    i.e. the exclusive-c14n form of exactly what was signed;
 //! 5. identity and conditions are read **only from that signed form** (XSW, saml-attacks.md A3), and its `ID`
 //!    must be the `ID` of the element in place; envelope fields (Status, Destination, InResponseTo) come from the
 //!    signed Response when it is signed, else from the raw Response;
@@ -31,19 +32,18 @@
 use std::sync::Arc;
 
 use base64::Engine as _;
-use samael::crypto::CryptoError;
 use time::{Duration, OffsetDateTime};
 
 use crate::clock::Clock;
+use crate::dsig_verify::PinnedKeys;
 use crate::keys::Certificate;
 use crate::spec::{parse_instant, CM_BEARER, STATUS_SUCCESS};
 use crate::xml::{self, Element, XmlError, NS_ASSERTION, NS_PROTOCOL};
-use crate::xmlsec_verify::PinnedKeys;
 
 mod encrypted;
 mod shape;
 
-use shape::{check_policy, has_encrypted_assertion, parse_signed, xmlsec_error};
+use shape::{check_policy, dsig_error, has_encrypted_assertion, parse_signed};
 
 const ISSUER_FORMAT_ENTITY: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity";
 
@@ -198,9 +198,7 @@ pub enum VerifyError {
     #[error("the response is not signed, and the policy requires a response signature")]
     ResponseUnsigned,
     #[error("verifying the signatures against the pinned certificates")]
-    SignatureInvalid(#[source] CryptoError),
-    #[error("verifying the signatures: {0}")]
-    Xmlsec(&'static str),
+    SignatureInvalid(#[source] SignatureFailure),
     #[error("verifier config: the public key of a pinned certificate cannot be loaded")]
     PinnedKey,
     #[error("reading the signed content: {0}")]
@@ -263,10 +261,19 @@ pub enum VerifyError {
     Malformed { what: &'static str, detail: String },
 }
 
+/// Why step 4 did not accept the signatures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureFailure {
+    #[error("a signature is of a shape or algorithm not accepted, or no pinned key verifies it (digest or signature value)")]
+    Invalid,
+    #[error("an ID attribute is not an NCName or is not unique")]
+    BadId,
+}
+
 /// Verifies SAML Responses for one SP against one IdP.
 pub struct Verifier {
     config: VerifierConfig,
-    /// The pinned certificates' public keys, parsed once for xmlsec.
+    /// The pinned certificates' public keys, parsed once.
     pinned_keys: PinnedKeys,
     clock: Arc<dyn Clock>,
 }
@@ -339,15 +346,15 @@ impl Verifier {
             e => VerifyError::Xml(e),
         })?;
         if self.config.decryption_key.is_some() && has_encrypted_assertion(&raw) {
-            return self.verify_encrypted(xml, &raw, expected);
+            return self.verify_encrypted(&raw, expected);
         }
         let shape = self.check_shape(&raw)?;
 
         check_policy(cfg.signature_policy, &shape)?;
 
-        // xmlsec verifies every Signature with the pinned keys only (a key on the context means KeyInfo is
-        // never used to find a key) and hands back the pre-digest bytes of what each Reference covered.
-        let predigests = self.pinned_keys.verify(xml).map_err(xmlsec_error)?;
+        // Every Signature verified with the pinned keys only (KeyInfo is never used to find a key); what comes
+        // back is the pre-digest bytes of what each Reference covered.
+        let predigests = self.pinned_keys.verify(&raw).map_err(dsig_error)?;
         let mut signed_parts = predigests
             .into_iter()
             .map(|bytes| parse_signed(bytes, "content"))
@@ -366,7 +373,7 @@ impl Verifier {
                 None
             }
         }
-        .ok_or(VerifyError::SignatureInvalid(CryptoError::InvalidSignature))?;
+        .ok_or(VerifyError::SignatureInvalid(SignatureFailure::Invalid))?;
 
         let (envelope, assertion): (&Element, &Element) = if signed.is(NS_PROTOCOL, "Response") {
             same_id("response", signed.attr("ID"), shape.response_id.as_deref())?;
@@ -380,7 +387,7 @@ impl Verifier {
             (&signed, assertion)
         } else if signed.is(NS_ASSERTION, "Assertion") {
             if shape.response_signed {
-                // Two signatures verified but xmlsec returned the assertion: not a shape we produce or accept.
+                // Two signatures verified but the Response was not among what they covered: not a shape we produce or accept.
                 return Err(VerifyError::SignedContent(
                     "both parts signed but the response was not the signed root".into(),
                 ));

@@ -17,7 +17,7 @@ pub const NS_DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
 pub const NS_METADATA: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
 
 /// The deepest element nesting [`parse`] reads: libxml2's default (`xmlParserMaxDepth`,
-/// without `XML_PARSE_HUGE`), so xmlsec, which parses with libxml2, would refuse anything
+/// without `XML_PARSE_HUGE`), so xmlsec and other libxml2-based SPs would refuse anything
 /// deeper too; a SAML Response nests about ten deep. Without it a few hundred KB of
 /// nested elements overflow the stack of whoever walks or drops the tree, and past
 /// 65,535 levels quick-xml's namespace scope counter overflows.

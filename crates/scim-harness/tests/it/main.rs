@@ -5,6 +5,7 @@ mod cleanup_process;
 mod faults_process;
 mod idp_serve_process;
 mod interrupt_process;
+mod linked_libraries;
 mod login_process;
 mod profiles_process;
 mod run_process;

@@ -4,10 +4,10 @@
 //! cap on the document's size in elements (`saml-node-limit`).
 
 use base64::Engine as _;
-use openssl::x509::X509;
 use saml::xml::{Element, NS_ASSERTION, NS_DSIG};
 use saml::{Certificate, VerifierConfig, VerifyError};
 use time::OffsetDateTime;
+use x509_cert::der::{Decode as _, Encode as _};
 
 use crate::fault::{Fault, FaultSet};
 
@@ -124,9 +124,9 @@ fn instant(
 /// `saml-keyinfo-cert-by-name`: every KeyInfo certificate in the document that is not
 /// pinned but has a pinned certificate's subject, issuer and serial number.
 pub(super) fn named_like_pinned(root: &Element, pinned: &[Certificate]) -> Vec<Certificate> {
-    let pinned: Vec<X509> = pinned
+    let pinned: Vec<(Vec<u8>, CertName)> = pinned
         .iter()
-        .filter_map(|c| X509::from_der(c.der()).ok())
+        .filter_map(|c| Some((c.der().to_vec(), cert_name(c.der())?)))
         .collect();
     let mut in_key_info = Vec::new();
     root.descendants(NS_DSIG, "X509Certificate", &mut in_key_info);
@@ -136,12 +136,10 @@ pub(super) fn named_like_pinned(root: &Element, pinned: &[Certificate]) -> Vec<C
         let Ok(der) = base64::engine::general_purpose::STANDARD.decode(b64) else {
             continue;
         };
-        let Ok(cert) = X509::from_der(&der) else {
+        let Some(name) = cert_name(&der) else {
             continue;
         };
-        let named_alike = pinned
-            .iter()
-            .any(|p| p.to_der().ok().as_deref() != Some(&der[..]) && same_name(p, &cert));
+        let named_alike = pinned.iter().any(|(p, n)| *p != der && *n == name);
         if named_alike {
             out.extend(Certificate::from_der(der).ok());
         }
@@ -149,16 +147,16 @@ pub(super) fn named_like_pinned(root: &Element, pinned: &[Certificate]) -> Vec<C
     out
 }
 
-fn same_name(a: &X509, b: &X509) -> bool {
-    let name = |x: &X509| {
-        (
-            x.subject_name().to_der().ok(),
-            x.issuer_name().to_der().ok(),
-            x.serial_number().to_bn().ok().map(|n| n.to_vec()),
-        )
-    };
-    let (na, nb) = (name(a), name(b));
-    na.0.is_some() && na.1.is_some() && na.2.is_some() && na == nb
+/// A certificate's subject and issuer (DER) and serial number.
+type CertName = (Vec<u8>, Vec<u8>, Vec<u8>);
+
+fn cert_name(der: &[u8]) -> Option<CertName> {
+    let tbs = x509_cert::Certificate::from_der(der).ok()?.tbs_certificate;
+    Some((
+        tbs.subject.to_der().ok()?,
+        tbs.issuer.to_der().ok()?,
+        tbs.serial_number.as_bytes().to_vec(),
+    ))
 }
 
 /// `saml-node-limit`: refuses a document of more than [`NODE_LIMIT`] elements.

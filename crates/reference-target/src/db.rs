@@ -184,6 +184,20 @@ CREATE TABLE IF NOT EXISTS saml_assertion (
 );
 CREATE INDEX IF NOT EXISTS saml_assertion_until ON saml_assertion (until);
 "#,
+    r#"
+-- Issue 19: a session is stored as the SHA-256 of its cookie value (hex), so the
+-- database holds nothing that logs anyone in. Sessions stored before held the value
+-- itself and end here.
+DROP TABLE IF EXISTS session;
+CREATE TABLE IF NOT EXISTS session (
+    token_hash TEXT    PRIMARY KEY,
+    user_id    INTEGER NOT NULL REFERENCES user (id) ON DELETE CASCADE,
+    created    INTEGER NOT NULL,
+    expires    INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS session_user ON session (user_id);
+CREATE INDEX IF NOT EXISTS session_expires ON session (expires);
+"#,
 ];
 
 /// The most writes one commit carries (group commit). Under load the writer thread

@@ -655,6 +655,29 @@ async fn a_forged_session_cookie_is_not_a_login() {
     assert_eq!(t.whoami(None).await.0, 401);
 }
 
+/// Issue 19: the database holds the session's hash, never the cookie value, and the
+/// hash is no cookie.
+#[tokio::test]
+async fn sessions_are_stored_hashed() {
+    let t = LoginTarget::start(SYNC_ON).await;
+    t.provision("okta").await;
+    let cookie = t.log_in_as("okta", &claims("okta")).await.assert_accepted();
+    assert_eq!(t.whoami(Some(&cookie)).await.0, 200);
+    let stored: String = rusqlite::Connection::open(&t.db)
+        .unwrap()
+        .query_row("SELECT token_hash FROM session", [], |r| r.get(0))
+        .unwrap();
+    assert_ne!(stored, cookie);
+    assert_eq!(t.whoami(Some(&stored)).await.0, 401);
+    for file in ["target.db", "target.db-wal"] {
+        let bytes = std::fs::read(t.dir.path().join(file)).unwrap_or_default();
+        assert!(
+            !bytes.windows(cookie.len()).any(|w| w == cookie.as_bytes()),
+            "{file} holds the session cookie"
+        );
+    }
+}
+
 #[tokio::test]
 async fn same_email_with_another_uid_is_a_mismatch() {
     let t = LoginTarget::start(SYNC_ON).await;

@@ -13,6 +13,7 @@ mod faulty;
 mod home;
 pub mod idp;
 mod page;
+mod refusals;
 pub mod sp;
 
 use axum::extract::rejection::FormRejection;

@@ -4,7 +4,6 @@
 //! requests and the replay cache live in the database ([`crate::store::saml`]), so they
 //! survive a restart.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use base64::Engine as _;
@@ -17,6 +16,7 @@ use crate::fault::{Fault, FaultSet};
 use crate::login::error::LoginError;
 use crate::store::saml::{self as store, StoredRequest};
 use crate::login::idp::TrustedIdp;
+use crate::login::refusals::PendingRefusals;
 use crate::settings::SamlSettings;
 
 /// How long an AuthnRequest stays answerable.
@@ -91,8 +91,8 @@ pub struct ServiceProvider {
     /// The switches in force.
     switches: Mutex<LoginSwitches>,
     /// `login_error` cookie value → the refusal it stands for, until when: the cookie
-    /// is opaque, only this process can read it.
-    refusals: Mutex<HashMap<String, (LoginError, OffsetDateTime)>>,
+    /// is opaque, only this process can read it. At most [`MAX_PENDING_REFUSALS`].
+    refusals: Mutex<PendingRefusals>,
 }
 
 impl std::fmt::Debug for ServiceProvider {
@@ -163,7 +163,7 @@ impl ServiceProvider {
                 allow_sign_up: settings.allow_sign_up,
                 allow_idp_initiated: settings.allow_idp_initiated,
             }),
-            refusals: Mutex::new(HashMap::new()),
+            refusals: Mutex::new(PendingRefusals::new(MAX_PENDING_REFUSALS)),
             secure_cookies: root.starts_with("https://"),
             entity_id,
             acs_url,
@@ -201,28 +201,14 @@ impl ServiceProvider {
     pub fn remember_refusal(&self, error: LoginError) -> String {
         let now = self.clock.now();
         let token = uuid::Uuid::new_v4().simple().to_string();
-        let mut refusals = lock(&self.refusals);
-        if refusals.len() >= MAX_PENDING_REFUSALS {
-            refusals.retain(|_, (_, until)| *until > now);
-            if refusals.len() >= MAX_PENDING_REFUSALS {
-                let oldest = refusals
-                    .iter()
-                    .min_by_key(|(_, (_, until))| *until)
-                    .map(|(k, _)| k.clone());
-                if let Some(oldest) = oldest {
-                    refusals.remove(&oldest);
-                }
-            }
-        }
-        refusals.insert(token.clone(), (error, now + LOGIN_ERROR_LIFETIME));
+        lock(&self.refusals).keep(token.clone(), error, now + LOGIN_ERROR_LIFETIME, now);
         token
     }
 
     /// The refusal a `login_error` cookie stands for, once: it is forgotten when read.
     pub fn take_refusal(&self, token: &str) -> Option<LoginError> {
         let now = self.clock.now();
-        let (error, until) = lock(&self.refusals).remove(token)?;
-        (until > now).then_some(error)
+        lock(&self.refusals).take(token, now)
     }
 
     /// Whether the session cookie gets `Secure` (the root URL is https).

@@ -167,6 +167,37 @@ CREATE INDEX IF NOT EXISTS session_user ON session (user_id);
 -- provisioned users too); everyone else keeps auto_assign_org_role's Viewer.
 ALTER TABLE user ADD COLUMN org_role TEXT NOT NULL DEFAULT 'Viewer';
 "#,
+    r#"
+-- The SAML SP's state (issue 19), so a restart never reopens a replay window:
+-- AuthnRequests issued and not yet answered (SAML Profiles §4.1.4.3: InResponseTo
+-- names one), and the assertion ids already used until they expire (§4.1.4.5).
+CREATE TABLE IF NOT EXISTS saml_request (
+    id            TEXT    PRIMARY KEY,
+    idp_entity_id TEXT    NOT NULL,
+    return_to     TEXT    NOT NULL,
+    expires       INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS saml_request_expires ON saml_request (expires);
+CREATE TABLE IF NOT EXISTS saml_assertion (
+    id    TEXT    PRIMARY KEY,
+    until INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS saml_assertion_until ON saml_assertion (until);
+"#,
+    r#"
+-- Issue 19: a session is stored as the SHA-256 of its cookie value (hex), so the
+-- database holds nothing that logs anyone in. Sessions stored before held the value
+-- itself and end here.
+DROP TABLE IF EXISTS session;
+CREATE TABLE IF NOT EXISTS session (
+    token_hash TEXT    PRIMARY KEY,
+    user_id    INTEGER NOT NULL REFERENCES user (id) ON DELETE CASCADE,
+    created    INTEGER NOT NULL,
+    expires    INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS session_user ON session (user_id);
+CREATE INDEX IF NOT EXISTS session_expires ON session (expires);
+"#,
 ];
 
 /// The most writes one commit carries (group commit). Under load the writer thread

@@ -15,6 +15,7 @@ mod error;
 mod fault;
 mod grafana_api;
 mod http;
+mod limits;
 mod login;
 mod running;
 mod scim_api;
@@ -39,6 +40,7 @@ pub use login::error::LoginError;
 pub use login::idp::{
     parse_metadata as parse_idp_metadata, IdpError, IdpSource, IdpSourceSyntax, TrustedIdp,
 };
+pub use limits::MAX_VALUES_PER_ATTRIBUTE;
 pub use login::sp::LoginConfig;
 pub use running::{spawn, spawn_app, RunningTarget};
 pub use settings::{

@@ -86,7 +86,7 @@ impl AppState {
             anyhow::bail!("opening the reference target: the bearer token must not be empty");
         }
         settings.validate()?;
-        let db = Db::open(db)?;
+        let db = Arc::new(Db::open(db)?);
         let stored = db
             .read_blocking(|tx| {
                 Ok(crate::store::config::get(
@@ -105,13 +105,13 @@ impl AppState {
             trusted_idps: Vec::new(),
             clock: Arc::new(saml::SystemClock),
         };
-        let sp = ServiceProvider::new(login, settings.saml.clone())
+        let sp = ServiceProvider::new(login, settings.saml.clone(), Arc::clone(&db))
             .context("setting up the saml service provider")?;
         Ok(AppState {
             team_sync: Arc::new(tokio::sync::Mutex::new(settings.team_sync.enabled)),
             faults: Arc::new(FaultSet::none()),
             login: Arc::new(sp),
-            db: Arc::new(db),
+            db,
             settings: Arc::new(settings),
             token: Arc::new(BearerToken(token.into_bytes())),
             startup_config: stored,
@@ -158,7 +158,7 @@ impl AppState {
     /// clock); `[auth.saml]` comes from the settings given to [`AppState::open`].
     /// Without it no IdP is trusted and every SAML login is refused.
     pub fn with_login(mut self, login: LoginConfig) -> anyhow::Result<AppState> {
-        let sp = ServiceProvider::new(login, self.settings.saml.clone())
+        let sp = ServiceProvider::new(login, self.settings.saml.clone(), Arc::clone(&self.db))
             .context("setting up the saml service provider")?;
         self.login = Arc::new(sp);
         Ok(self)

@@ -55,6 +55,7 @@ use crate::path::{AttrPath, PatchPath};
 use crate::schema::{coerce_value, Mutability, ResourceSchema};
 
 mod document;
+mod index;
 mod remove;
 mod set;
 mod target;

@@ -82,6 +82,7 @@ pub fn app(state: AppState) -> Router {
             auth::require_bearer,
         ))
         .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
+        .layer(middleware::from_fn(refuse_long_uris))
         .layer(middleware::from_fn(log::log_request))
         .with_state(state);
     if plain_errors {
@@ -89,6 +90,27 @@ pub fn app(state: AppState) -> Router {
     } else {
         router
     }
+}
+
+/// The longest request target (path and query) served: Apache's `LimitRequestLine` and
+/// nginx's default header buffer (8 KiB), which a Grafana behind either proxy gets at
+/// most. Longer ones are `414` with the surface's error body (issue 19). hyper refuses
+/// a request target of 64 KiB or more itself, before any of this code runs, with a `414`
+/// and no body.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// `414 URI Too Long` in the surface's error shape for a request target over
+/// [`MAX_URI_BYTES`], before authentication.
+async fn refuse_long_uris(request: Request, next: Next) -> Response {
+    let length = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |p| p.as_str().len());
+    if length <= MAX_URI_BYTES {
+        return next.run(request).await;
+    }
+    let message = format!("the request target is {length} bytes, over the {MAX_URI_BYTES}-byte limit");
+    Surface::of(request.uri().path()).render(AppError::client(StatusCode::URI_TOO_LONG, message))
 }
 
 /// The `plain-error-bodies` fault: SCIM errors leave as `text/plain` with the bare

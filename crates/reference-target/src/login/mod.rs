@@ -13,6 +13,7 @@ mod faulty;
 mod home;
 pub mod idp;
 mod page;
+mod refusals;
 pub mod sp;
 
 use axum::extract::rejection::FormRejection;
@@ -129,7 +130,9 @@ async fn log_in(
         .filter(|r| !r.trim().is_empty())
         .ok_or(LoginError::MISSING_RESPONSE)?;
     let sp = &state.login;
-    let accepted = sp.accept(&response, form.relay_state.as_deref(), &state.faults)?;
+    let accepted = sp
+        .accept(&response, form.relay_state.as_deref(), &state.faults)
+        .await?;
     let claims = claims(&accepted.assertion, sp.settings())?;
     let (scim, _) = state.scim_settings();
     let policy = LoginPolicy {
@@ -272,10 +275,13 @@ async fn start_login(State(state): State<AppState>, uri: Uri) -> Response {
         Ok(p) => p,
         Err(_) => return LoginError::NO_SSO_URL.into_response(),
     };
-    let location = state.login.start_login(
-        params.get("idp").map(String::as_str),
-        params.get("redirectTo").map(String::as_str),
-    );
+    let location = state
+        .login
+        .start_login(
+            params.get("idp").map(String::as_str),
+            params.get("redirectTo").map(String::as_str),
+        )
+        .await;
     match location.map(|l| HeaderValue::from_str(&l)) {
         Ok(Ok(location)) => {
             let mut response = StatusCode::FOUND.into_response();

@@ -1,8 +1,9 @@
 //! The SAML service provider: one verifier per trusted IdP, chosen by the outstanding
 //! request or the Response's Issuer; outstanding AuthnRequests (InResponseTo tracking);
-//! the replay cache; SP metadata and the HTTP-Redirect AuthnRequest.
+//! the replay cache; SP metadata and the HTTP-Redirect AuthnRequest. Outstanding
+//! requests and the replay cache live in the database ([`crate::store::saml`]), so they
+//! survive a restart.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use base64::Engine as _;
@@ -10,15 +11,18 @@ use saml::xml::{self, attr_escaped, text_escaped, NS_ASSERTION};
 use saml::{ExpectedInResponseTo, VerifiedAssertion, Verifier, VerifierConfig};
 use time::{Duration, OffsetDateTime};
 
+use crate::db::Db;
 use crate::fault::{Fault, FaultSet};
 use crate::login::error::LoginError;
+use crate::store::saml::{self as store, StoredRequest};
 use crate::login::idp::TrustedIdp;
+use crate::login::refusals::PendingRefusals;
 use crate::settings::SamlSettings;
 
 /// How long an AuthnRequest stays answerable.
 pub const AUTHN_REQUEST_LIFETIME: Duration = Duration::minutes(10);
 /// The most AuthnRequests outstanding at once (`GET /login/saml` needs no credentials);
-/// past it the oldest is forgotten.
+/// past it the oldest is forgotten. Ten minutes of requests at 16 a second.
 pub const MAX_OUTSTANDING_REQUESTS: usize = 10_000;
 /// How long a refusal's `login_error` cookie stays readable (Grafana: `MaxAge: 60`).
 pub const LOGIN_ERROR_LIFETIME: Duration = Duration::seconds(60);
@@ -53,12 +57,6 @@ struct Idp {
     verifier: Verifier,
 }
 
-struct Outstanding {
-    idp: usize,
-    return_to: String,
-    expires: OffsetDateTime,
-}
-
 /// A Response that passed every SAML check; the user rules come next.
 #[derive(Debug)]
 pub struct Accepted {
@@ -88,15 +86,13 @@ pub struct ServiceProvider {
     encryption_certificate: Option<saml::Certificate>,
     idps: Vec<Idp>,
     clock: Arc<dyn saml::Clock>,
-    /// Assertion id → until when it must be refused.
-    replay: Mutex<ReplayCache>,
-    /// AuthnRequest id → who it went to, where to return, until when.
-    requests: Mutex<HashMap<String, Outstanding>>,
+    /// Outstanding AuthnRequests and the replay cache (`saml_request`, `saml_assertion`).
+    db: Arc<Db>,
     /// The switches in force.
     switches: Mutex<LoginSwitches>,
     /// `login_error` cookie value → the refusal it stands for, until when: the cookie
-    /// is opaque, only this process can read it.
-    refusals: Mutex<HashMap<String, (LoginError, OffsetDateTime)>>,
+    /// is opaque, only this process can read it. At most [`MAX_PENDING_REFUSALS`].
+    refusals: Mutex<PendingRefusals>,
 }
 
 impl std::fmt::Debug for ServiceProvider {
@@ -109,20 +105,18 @@ impl std::fmt::Debug for ServiceProvider {
     }
 }
 
-#[derive(Default)]
-struct ReplayCache {
-    seen: HashMap<String, OffsetDateTime>,
-    /// Size at which expired entries are swept next.
-    sweep_at: usize,
-}
-
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl ServiceProvider {
     /// The SP for `config`; one verifier per trusted IdP, pinned to its certificates only.
-    pub fn new(config: LoginConfig, settings: SamlSettings) -> Result<Self, saml::VerifyError> {
+    /// Its outstanding requests and replay cache are kept in `db`.
+    pub(crate) fn new(
+        config: LoginConfig,
+        settings: SamlSettings,
+        db: Arc<Db>,
+    ) -> Result<Self, saml::VerifyError> {
         let root = config.root_url.trim_end_matches('/');
         let entity_id = format!("{root}/saml/metadata");
         let acs_url = format!("{root}/saml/acs");
@@ -169,7 +163,7 @@ impl ServiceProvider {
                 allow_sign_up: settings.allow_sign_up,
                 allow_idp_initiated: settings.allow_idp_initiated,
             }),
-            refusals: Mutex::new(HashMap::new()),
+            refusals: Mutex::new(PendingRefusals::new(MAX_PENDING_REFUSALS)),
             secure_cookies: root.starts_with("https://"),
             entity_id,
             acs_url,
@@ -177,8 +171,7 @@ impl ServiceProvider {
             encryption_certificate,
             idps,
             clock: config.clock,
-            replay: Mutex::new(ReplayCache::default()),
-            requests: Mutex::new(HashMap::new()),
+            db,
         })
     }
 
@@ -208,28 +201,14 @@ impl ServiceProvider {
     pub fn remember_refusal(&self, error: LoginError) -> String {
         let now = self.clock.now();
         let token = uuid::Uuid::new_v4().simple().to_string();
-        let mut refusals = lock(&self.refusals);
-        if refusals.len() >= MAX_PENDING_REFUSALS {
-            refusals.retain(|_, (_, until)| *until > now);
-            if refusals.len() >= MAX_PENDING_REFUSALS {
-                let oldest = refusals
-                    .iter()
-                    .min_by_key(|(_, (_, until))| *until)
-                    .map(|(k, _)| k.clone());
-                if let Some(oldest) = oldest {
-                    refusals.remove(&oldest);
-                }
-            }
-        }
-        refusals.insert(token.clone(), (error, now + LOGIN_ERROR_LIFETIME));
+        lock(&self.refusals).keep(token.clone(), error, now + LOGIN_ERROR_LIFETIME, now);
         token
     }
 
     /// The refusal a `login_error` cookie stands for, once: it is forgotten when read.
     pub fn take_refusal(&self, token: &str) -> Option<LoginError> {
         let now = self.clock.now();
-        let (error, until) = lock(&self.refusals).remove(token)?;
-        (until > now).then_some(error)
+        lock(&self.refusals).take(token, now)
     }
 
     /// Whether the session cookie gets `Secure` (the root URL is https).
@@ -268,7 +247,7 @@ protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">{key_descrip
     /// SP-initiated login (SAML Profiles §4.1.3, Bindings §3.4): an AuthnRequest to the IdP
     /// named `idp` (its entity id) or, without one, the first trusted IdP with an SSO URL,
     /// recorded as outstanding. Returns the redirect URL; `RelayState` is the request id.
-    pub fn start_login(
+    pub async fn start_login(
         &self,
         idp: Option<&str>,
         return_to: Option<&str>,
@@ -305,27 +284,28 @@ Destination=\"{dest}\" AssertionConsumerServiceURL=\"{acs}\" ProtocolBinding=\"{
                 tracing::error!(target: "reference_target::saml", error = %e, "encoding an AuthnRequest");
                 LoginError::INTERNAL
             })?;
-        let mut requests = lock(&self.requests);
-        if requests.len() >= MAX_OUTSTANDING_REQUESTS {
-            requests.retain(|_, r| r.expires > now);
-            if requests.len() >= MAX_OUTSTANDING_REQUESTS {
-                let oldest = requests
-                    .iter()
-                    .min_by_key(|(_, r)| r.expires)
-                    .map(|(k, _)| k.clone());
-                if let Some(oldest) = oldest {
-                    requests.remove(&oldest);
-                }
-            }
-        }
-        requests.insert(
-            id,
-            Outstanding {
-                idp: index,
-                return_to: safe_return_path(return_to).to_owned(),
-                expires: now + AUTHN_REQUEST_LIFETIME,
-            },
-        );
+        let stored = StoredRequest {
+            idp_entity_id: self.idps[index].trusted.entity_id.clone(),
+            return_to: safe_return_path(return_to).to_owned(),
+        };
+        let expires = (now + AUTHN_REQUEST_LIFETIME).unix_timestamp();
+        let now = now.unix_timestamp();
+        self.db
+            .write(move |tx| {
+                Ok(store::insert_request(
+                    tx,
+                    &id,
+                    &stored,
+                    expires,
+                    now,
+                    MAX_OUTSTANDING_REQUESTS,
+                )?)
+            })
+            .await
+            .map_err(|e| {
+                tracing::error!(target: "reference_target::saml", error = %e, "recording an AuthnRequest");
+                LoginError::INTERNAL
+            })?;
         Ok(location)
     }
 
@@ -340,7 +320,7 @@ Destination=\"{dest}\" AssertionConsumerServiceURL=\"{acs}\" ProtocolBinding=\"{
     ///
     /// `faults` bend the verification (`crate::login::faulty`) and the replay cache;
     /// empty for the correct SP.
-    pub fn accept(
+    pub async fn accept(
         &self,
         saml_response: &str,
         relay_state: Option<&str>,
@@ -358,7 +338,10 @@ Destination=\"{dest}\" AssertionConsumerServiceURL=\"{acs}\" ProtocolBinding=\"{
             String::from_utf8(bytes).map_err(|_| invalid(&"SAMLResponse is not utf-8"))?;
         let now = self.clock.now();
 
-        let bound = relay_state.and_then(|rs| self.outstanding(rs, now));
+        let bound = match relay_state {
+            Some(rs) => self.outstanding(rs, now).await?,
+            None => None,
+        };
         let relay_names_request = bound.is_some();
         let (idp, request) = match bound {
             Some((idp, id)) => (idp, Some(id)),
@@ -367,7 +350,7 @@ Destination=\"{dest}\" AssertionConsumerServiceURL=\"{acs}\" ProtocolBinding=\"{
                 let raw = xml::parse(&document).map_err(|e| invalid(&e))?;
                 match xml::response_in_response_to(&raw) {
                     Some(id) => {
-                        let (idp, id) = self.outstanding(id, now).ok_or_else(|| {
+                        let (idp, id) = self.outstanding(id, now).await?.ok_or_else(|| {
                             tracing::info!(target: "reference_target::saml", in_response_to = id, "no such outstanding request");
                             LoginError::UNKNOWN_REQUEST
                         })?;
@@ -407,23 +390,46 @@ Destination=\"{dest}\" AssertionConsumerServiceURL=\"{acs}\" ProtocolBinding=\"{
         }
         .map_err(|e| invalid(&format!("{:#}", anyhow::Error::new(e))))?;
 
-        // SAML Profiles §4.1.4.5: an assertion is used once.
-        if !faults.has(Fault::SamlNoReplayCache) {
-            self.remember(&assertion, now)?;
-        }
-        let return_to = match &request {
-            Some(id) => {
-                let mut requests = lock(&self.requests);
-                // The `request-reusable` fault leaves the request outstanding.
-                let used = match faults.has(Fault::RequestReusable) {
-                    true => requests.get(id).map(|r| r.return_to.clone()),
-                    false => requests.remove(id).map(|r| r.return_to),
+        // SAML Profiles §4.1.4.5: an assertion is used once (the `saml-no-replay-cache`
+        // fault forgets it); the request it answers is answered once (the
+        // `request-reusable` fault leaves it outstanding). One write, so two posts of one
+        // Response cannot both pass.
+        let remember = (!faults.has(Fault::SamlNoReplayCache)).then(|| {
+            (
+                assertion.assertion_id.clone(),
+                (assertion.not_on_or_after + self.settings.clock_skew).unix_timestamp(),
+            )
+        });
+        let keep_request = faults.has(Fault::RequestReusable);
+        let answered = request.clone();
+        let now_s = now.unix_timestamp();
+        let used = self
+            .db
+            .write(move |tx| {
+                if let Some((id, until)) = &remember {
+                    if !store::remember_assertion(tx, id, *until, now_s)? {
+                        tracing::info!(target: "reference_target::saml", assertion = %id, "replayed assertion");
+                        return Ok(Err(LoginError::REPLAYED));
+                    }
+                }
+                let Some(id) = answered else {
+                    return Ok(Ok(None));
                 };
-                used.ok_or_else(|| {
-                    tracing::info!(target: "reference_target::saml", request = %id, "request answered twice");
-                    LoginError::UNKNOWN_REQUEST
-                })?
-            }
+                match store::take_request(tx, &id, keep_request)? {
+                    Some(return_to) => Ok(Ok(Some(return_to))),
+                    None => {
+                        tracing::info!(target: "reference_target::saml", request = %id, "request answered twice");
+                        Ok(Err(LoginError::UNKNOWN_REQUEST))
+                    }
+                }
+            })
+            .await
+            .map_err(|e| {
+                tracing::error!(target: "reference_target::saml", error = %e, "recording a used assertion");
+                LoginError::INTERNAL
+            })??;
+        let return_to = match used {
+            Some(return_to) => return_to,
             None => safe_return_path(relay_state).to_owned(),
         };
         // The `open-redirect-relay-state` fault follows a RelayState that names no request.
@@ -439,32 +445,30 @@ Destination=\"{dest}\" AssertionConsumerServiceURL=\"{acs}\" ProtocolBinding=\"{
         })
     }
 
-    /// The IdP index of a live outstanding request, and its id.
-    fn outstanding(&self, id: &str, now: OffsetDateTime) -> Option<(usize, String)> {
-        let requests = lock(&self.requests);
-        let r = requests.get(id).filter(|r| r.expires > now)?;
-        Some((r.idp, id.to_owned()))
-    }
-
-    /// Records the assertion id until its NotOnOrAfter plus the skew (after which the
-    /// verifier refuses it anyway); refuses one already recorded.
-    fn remember(&self, a: &VerifiedAssertion, now: OffsetDateTime) -> Result<(), LoginError> {
-        let mut cache = lock(&self.replay);
-        if cache.seen.len() >= cache.sweep_at {
-            cache.seen.retain(|_, until| *until > now);
-            cache.sweep_at = (cache.seen.len() * 2).max(1024);
-        }
-        let until = a.not_on_or_after + self.settings.clock_skew;
-        match cache.seen.get(&a.assertion_id) {
-            Some(old) if *old > now => {
-                tracing::info!(target: "reference_target::saml", assertion = %a.assertion_id, "replayed assertion");
-                Err(LoginError::REPLAYED)
-            }
-            _ => {
-                cache.seen.insert(a.assertion_id.clone(), until);
-                Ok(())
-            }
-        }
+    /// The IdP index of a live outstanding request, and its id; `None` when there is no
+    /// such request or its IdP is no longer trusted.
+    async fn outstanding(
+        &self,
+        id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<(usize, String)>, LoginError> {
+        let owned = id.to_owned();
+        let now = now.unix_timestamp();
+        let found = self
+            .db
+            .read(move |tx| Ok(store::outstanding_request(tx, &owned, now)?))
+            .await
+            .map_err(|e| {
+                tracing::error!(target: "reference_target::saml", error = %e, "reading an AuthnRequest");
+                LoginError::INTERNAL
+            })?;
+        Ok(found.and_then(|r| {
+            let idp = self
+                .idps
+                .iter()
+                .position(|i| i.trusted.entity_id == r.idp_entity_id)?;
+            Some((idp, id.to_owned()))
+        }))
     }
 }
 

@@ -132,6 +132,7 @@ fn user_write(state: &AppState, body: JsonBody) -> Result<UserWrite, AppError> {
     if state.fault(Fault::IgnoreFalseString) {
         false_string_reads_true(&mut json);
     }
+    crate::limits::check_user(&json)?;
     UserWrite::from_user(User::from_json(json)?)
 }
 
@@ -230,6 +231,7 @@ pub async fn patch(
 ) -> Result<Response, AppError> {
     require_user_sync(&state)?;
     let mut request = PatchRequest::from_json(body.json()?)?;
+    crate::limits::check_user_patch(&request)?;
     if state.fault(Fault::IgnoreFalseString) {
         false_string_reads_true_in_patch(&mut request);
     }
@@ -248,6 +250,7 @@ pub async fn patch(
             refuse_add_without_target(&resource, &request)?;
         }
         scim::patch::apply(&mut resource, &request, schema())?;
+        crate::limits::check_user(&resource)?;
         let write = UserWrite::from_user(User::from_json(resource)?)?;
         store::replace(tx, &id, write, MissingExternalId::Refuse, now, faults)
     })

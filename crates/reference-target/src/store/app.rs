@@ -303,8 +303,10 @@ pub fn session_user(
     allow_disabled: bool,
 ) -> rusqlite::Result<Option<AppUser>> {
     let user_id: Option<i64> = conn
-        .prepare_cached("SELECT user_id FROM session WHERE token = ?1 AND expires > ?2")?
-        .query_row(params![token, now], |r| r.get(0))
+        .prepare_cached("SELECT user_id FROM session WHERE token_hash = ?1 AND expires > ?2")?
+        .query_row(params![crate::store::login::token_hash(token), now], |r| {
+            r.get(0)
+        })
         .optional()?;
     let Some(user_id) = user_id else {
         return Ok(None);

@@ -85,15 +85,7 @@ pub fn log_in(
     };
     conn.prepare_cached("UPDATE user SET last_seen_at = ?1 WHERE id = ?2")?
         .execute(params![session.now, user_id])?;
-    conn.prepare_cached(
-        "INSERT INTO session (token, user_id, created, expires) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![
-        session.token,
-        user_id,
-        session.now,
-        session.expires
-    ])?;
+    insert_session(conn, user_id, session)?;
     let user = user_by_id(conn, user_id)?
         .ok_or_else(|| AppError::invariant("a user vanished inside its login transaction"))?;
     Ok(Ok(user))
@@ -110,16 +102,38 @@ pub fn open_session_despite_refusal(
     let Some((user, _)) = find_user(conn, claims)? else {
         return Ok(false);
     };
+    insert_session(conn, user.id, session)?;
+    Ok(true)
+}
+
+/// What the `session` table keys a session by: the SHA-256 of its cookie value, in
+/// lowercase hex. The cookie carries the token; the table only its hash, so reading the
+/// database gives no one a session.
+pub fn token_hash(token: &str) -> String {
+    use sha2::Digest as _;
+    use std::fmt::Write as _;
+    let digest = sha2::Sha256::digest(token.as_bytes());
+    digest.iter().fold(String::with_capacity(64), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    })
+}
+
+/// Stores `session` for `user_id` under its token's hash; expired sessions are purged
+/// first, so the table holds live sessions only.
+fn insert_session(conn: &Connection, user_id: i64, session: &NewSession) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM session WHERE expires <= ?1")?
+        .execute([session.now])?;
     conn.prepare_cached(
-        "INSERT INTO session (token, user_id, created, expires) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO session (token_hash, user_id, created, expires) VALUES (?1, ?2, ?3, ?4)",
     )?
     .execute(params![
-        session.token,
-        user.id,
+        token_hash(&session.token),
+        user_id,
         session.now,
         session.expires
     ])?;
-    Ok(true)
+    Ok(())
 }
 
 /// Grafana's `getUser`: `user_auth` by (`auth_id`, `auth.saml`), then the user by email,

@@ -7,6 +7,7 @@ pub mod config;
 pub mod groups;
 pub mod listing;
 pub mod login;
+pub mod saml;
 pub mod users;
 
 use rusqlite::{Connection, OptionalExtension, ToSql};

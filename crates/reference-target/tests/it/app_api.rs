@@ -397,8 +397,8 @@ async fn a_session_row_signs_the_user_in() {
         .unwrap();
     t.sql()
         .execute(
-            "INSERT INTO session (token, user_id, created, expires) VALUES ('tok-1', ?1, 0, 9999999999999)",
-            [id],
+            "INSERT INTO session (token_hash, user_id, created, expires) VALUES (?1, ?2, 0, 9999999999999)",
+            rusqlite::params![crate::support::session_hash("tok-1"), id],
         )
         .unwrap();
     let r = reqwest::Client::new()

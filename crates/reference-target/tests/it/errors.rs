@@ -317,6 +317,36 @@ async fn a_body_over_one_mebibyte_is_413_with_a_scim_body() {
     assert_eq!(r.status, 201, "{}", r.body);
 }
 
+/// Issue 19: a request target over the limit is 414 with the surface's error body, over a
+/// real socket (so hyper's own parsing is in the way too).
+#[tokio::test]
+async fn a_uri_over_the_limit_is_414_with_an_error_body() {
+    let t = crate::support::Target::start(SYNC_ON).await;
+    let filter = |len: usize| {
+        let prefix = format!("{BASE}/Users?filter=userName%20eq%20%22");
+        let pad = len - prefix.len() - "%22".len();
+        format!("{prefix}{}%22", "a".repeat(pad))
+    };
+    let limit = 8 * 1024;
+    let r = t.get(&filter(limit + 1)).await;
+    r.assert_scim_error(414, None);
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("8192-byte limit"),
+        "{}",
+        r.body
+    );
+    // At the limit the request is served: no such user.
+    let r = t.get(&filter(limit)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["totalResults"], 0);
+    // The app API answers in its own shape.
+    let r = t
+        .get(&format!("/api/org/users?query={}", "a".repeat(limit)))
+        .await;
+    assert_eq!(r.status, 414);
+    assert!(r.body["message"].is_string(), "{}", r.body);
+}
+
 #[rstest]
 #[case::no_header(None)]
 #[case::wrong_token(Some("Bearer wrong"))]

@@ -46,9 +46,9 @@ impl Home {
         let sql = rusqlite::Connection::open(&self.db).unwrap();
         let inserted = sql
             .execute(
-                "INSERT INTO session (token, user_id, created, expires)
+                "INSERT INTO session (token_hash, user_id, created, expires)
                  SELECT ?1, id, 0, ?2 FROM user WHERE login = ?3",
-                rusqlite::params![token, expires, user_name],
+                rusqlite::params![crate::support::session_hash(&token), expires, user_name],
             )
             .unwrap();
         assert_eq!(inserted, 1, "no app user with login {user_name}");

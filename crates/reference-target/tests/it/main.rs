@@ -10,6 +10,7 @@ mod faults_identity;
 mod faults_interop;
 mod faults_role;
 mod home_page;
+mod limits;
 mod logs;
 mod namespace;
 mod saml_login;

@@ -135,8 +135,10 @@ struct LoginTarget {
     addr: std::net::SocketAddr,
     db: PathBuf,
     client: reqwest::Client,
-    _running: reference_target::RunningTarget,
-    _dir: tempfile::TempDir,
+    running: reference_target::RunningTarget,
+    dir: tempfile::TempDir,
+    ini: String,
+    faults: Vec<reference_target::Fault>,
 }
 
 impl LoginTarget {
@@ -146,7 +148,30 @@ impl LoginTarget {
 
     /// [`LoginTarget::start`] with fault switches on.
     async fn start_with_faults(ini: &str, faults: &[reference_target::Fault]) -> LoginTarget {
-        let dir = tempfile::tempdir().unwrap();
+        let listen = "127.0.0.1:0".parse().unwrap();
+        LoginTarget::start_in(tempfile::tempdir().unwrap(), listen, ini, faults).await
+    }
+
+    /// Stops this target and starts another on the same address and database file.
+    async fn restart(self) -> LoginTarget {
+        let LoginTarget {
+            addr,
+            running,
+            dir,
+            ini,
+            faults,
+            ..
+        } = self;
+        running.stop().await.unwrap();
+        LoginTarget::start_in(dir, addr, &ini, &faults).await
+    }
+
+    async fn start_in(
+        dir: tempfile::TempDir,
+        listen: std::net::SocketAddr,
+        ini: &str,
+        faults: &[reference_target::Fault],
+    ) -> LoginTarget {
         let ini_path = dir.path().join("grafana.ini");
         std::fs::write(&ini_path, ini).unwrap();
         let db = dir.path().join("target.db");
@@ -172,9 +197,9 @@ impl LoginTarget {
                 sso_url: Some(style(p).sso_url(&tenant(p))),
             })
             .collect();
-        let faults: reference_target::FaultSet = faults.iter().copied().collect();
+        let fault_set: reference_target::FaultSet = faults.iter().copied().collect();
         let db_path = db.clone();
-        let running = reference_target::spawn_app("127.0.0.1:0".parse().unwrap(), move |addr| {
+        let running = reference_target::spawn_app(listen, move |addr| {
             Ok(
                 reference_target::AppState::open(&db_path, settings, TOKEN.to_owned())?
                     .with_login(reference_target::LoginConfig {
@@ -182,7 +207,7 @@ impl LoginTarget {
                         trusted_idps: trusted,
                         clock: Arc::new(FixedClock::new(NOW)),
                     })?
-                    .with_faults(faults),
+                    .with_faults(fault_set),
             )
         })
         .await
@@ -194,8 +219,10 @@ impl LoginTarget {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
-            _running: running,
-            _dir: dir,
+            running,
+            dir,
+            ini: ini.to_owned(),
+            faults: faults.to_vec(),
         }
     }
 
@@ -628,6 +655,29 @@ async fn a_forged_session_cookie_is_not_a_login() {
     assert_eq!(t.whoami(None).await.0, 401);
 }
 
+/// Issue 19: the database holds the session's hash, never the cookie value, and the
+/// hash is no cookie.
+#[tokio::test]
+async fn sessions_are_stored_hashed() {
+    let t = LoginTarget::start(SYNC_ON).await;
+    t.provision("okta").await;
+    let cookie = t.log_in_as("okta", &claims("okta")).await.assert_accepted();
+    assert_eq!(t.whoami(Some(&cookie)).await.0, 200);
+    let stored: String = rusqlite::Connection::open(&t.db)
+        .unwrap()
+        .query_row("SELECT token_hash FROM session", [], |r| r.get(0))
+        .unwrap();
+    assert_ne!(stored, cookie);
+    assert_eq!(t.whoami(Some(&stored)).await.0, 401);
+    for file in ["target.db", "target.db-wal"] {
+        let bytes = std::fs::read(t.dir.path().join(file)).unwrap_or_default();
+        assert!(
+            !bytes.windows(cookie.len()).any(|w| w == cookie.as_bytes()),
+            "{file} holds the session cookie"
+        );
+    }
+}
+
 #[tokio::test]
 async fn same_email_with_another_uid_is_a_mismatch() {
     let t = LoginTarget::start(SYNC_ON).await;
@@ -902,6 +952,32 @@ async fn sp_initiated_login_answers_its_request_once() {
         .assert_refused(401, "saml.unknown-request");
     // Nor without the RelayState.
     t.post_spec("okta", &again, None)
+        .await
+        .assert_refused(401, "saml.unknown-request");
+}
+
+/// Issue 19: the replay cache and the outstanding requests are in the database, so a
+/// restart reopens no replay window, and a request issued before it is answered once.
+#[tokio::test]
+async fn a_restart_keeps_the_replay_cache_and_the_outstanding_requests() {
+    let t = LoginTarget::start(SYNC_ON).await;
+    t.provision("okta").await;
+    let spec = t.spec("okta", &t.login("okta", &claims("okta"), None));
+    let response = saml::sign_response(&spec, &keys("okta")).unwrap();
+    t.post_xml(&response, None).await.assert_accepted();
+    let (request_id, _) = t.start_sp_login("okta", Some("/after-restart")).await;
+    let t = t.restart().await;
+    t.post_xml(&response, None)
+        .await
+        .assert_refused(401, "saml.replayed-assertion");
+    let answer = t.spec("okta", &t.login("okta", &claims("okta"), Some(&request_id)));
+    let answer = saml::sign_response(&answer, &keys("okta")).unwrap();
+    let posted = t.post_xml(&answer, Some(&request_id)).await;
+    posted.assert_accepted();
+    assert_eq!(posted.location(), "/after-restart");
+    let t = t.restart().await;
+    let again = t.spec("okta", &t.login("okta", &claims("okta"), Some(&request_id)));
+    t.post_spec("okta", &again, Some(&request_id))
         .await
         .assert_refused(401, "saml.unknown-request");
 }

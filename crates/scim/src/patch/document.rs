@@ -93,6 +93,23 @@ pub(super) fn take_key(obj: &mut Map<String, Value>, key: &str) -> Option<Value>
     found
 }
 
+/// The elements of the array under `key` (matched as [`find_key`] does), moved out and
+/// an empty array left in their place, so the caller can [`put_key`] them back in the
+/// same position without copying them. `None` when `key` holds no array.
+pub(super) fn take_array(obj: &mut Map<String, Value>, key: &str) -> Option<Vec<Value>> {
+    let found = match obj.contains_key(key) {
+        true => obj.get_mut(key),
+        false => obj
+            .iter_mut()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v),
+    };
+    match found {
+        Some(Value::Array(items)) => Some(std::mem::take(items)),
+        _ => None,
+    }
+}
+
 /// Set `key` to `value` in place of any case variant, keeping its position if present.
 pub(super) fn put_key(obj: &mut Map<String, Value>, key: &str, value: Value) {
     if let Some(existing) = obj.keys().find(|k| k.eq_ignore_ascii_case(key)).cloned() {

@@ -7,7 +7,8 @@ use crate::model::find_key;
 use crate::schema::Mutability;
 
 use super::document::{prune_extension, put_key, take_key};
-use super::set::{element_matches, same_element};
+use super::index::ElementIndex;
+use super::set::element_matches;
 use super::target::{Container, Target};
 
 /// RFC 7644 §3.5.2.2 remove.
@@ -108,9 +109,10 @@ pub(super) fn remove(
             .collect();
         let value_def = target.def.and_then(|d| d.sub_attribute("value"));
         if let Some(Value::Array(items)) = find_key(container, &target.name).cloned() {
+            let listed_index = ElementIndex::new(value_def, &listed);
             let kept: Vec<Value> = items
                 .into_iter()
-                .filter(|e| !listed.iter().any(|l| same_element(value_def, e, l)))
+                .filter(|e| listed_index.find(&listed, e).is_none())
                 .collect();
             if kept.is_empty() {
                 take_key(container, &target.name);

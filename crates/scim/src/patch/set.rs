@@ -7,7 +7,10 @@ use crate::filter::{CompareOp, Filter};
 use crate::model::{find_key, PatchOpKind};
 use crate::schema::{coerce_single, coerce_value, AttrType, AttributeDef, Mutability};
 
-use super::document::{container_mut, entry_object, prune_extension, put_key, take_key};
+use super::document::{
+    container_mut, entry_object, prune_extension, put_key, take_array, take_key,
+};
+use super::index::ElementIndex;
 use super::target::Target;
 
 fn coerce(def: Option<&AttributeDef>, value: &Value, label: &str) -> Result<Value, ScimError> {
@@ -78,17 +81,22 @@ pub(super) fn set(
                     Value::Array(items) => items,
                     single => vec![single],
                 };
-                let mut items = match (kind, find_key(container, &target.name)) {
-                    (PatchOpKind::Add, Some(Value::Array(items))) => items.clone(),
+                // Taken, not copied: the attribute is put back in its place below.
+                let mut items = match kind {
+                    PatchOpKind::Add => take_array(container, &target.name).unwrap_or_default(),
                     _ => Vec::new(),
                 };
                 let value_def = target.def.and_then(|d| d.sub_attribute("value"));
+                let mut index = ElementIndex::new(value_def, &items);
                 for item in new_items {
-                    match items.iter().position(|e| same_element(value_def, e, &item)) {
+                    match index.find(&items, &item) {
                         // Already present: a replace keeps the newer copy, an add keeps the old.
                         Some(i) if kind == PatchOpKind::Replace => items[i] = item,
                         Some(_) => {}
-                        None => items.push(item),
+                        None => {
+                            index.insert(&item, items.len());
+                            items.push(item);
+                        }
                     }
                 }
                 normalize_primary(&mut items);

@@ -319,6 +319,11 @@ pub struct SyncStep {
     /// every cached id and sent value and re-matches each object by filter.
     #[serde(default)]
     pub restart: bool,
+    /// From this cycle on, the persona sends these captured request forms instead of its
+    /// documented ones (fixtures/captured/; forms of another persona are ignored). Given,
+    /// it replaces the forms an earlier `sync` asked for.
+    #[schemars(default)]
+    pub forms: Option<Vec<idp::Form>>,
 }
 
 /// Which of the target's HTTP surfaces a raw request goes to.

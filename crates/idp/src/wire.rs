@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Map, Value};
 
+use crate::dialect::{Dialect, Form};
 use crate::directory::{DirGroup, DirUser};
 use crate::persona::{Family, PersonaId};
 use crate::transport::{JsonText, RequestBody};
@@ -190,10 +191,16 @@ pub(crate) fn user_attrs(persona: PersonaId, user: &DirUser) -> Attrs {
 /// body is the engine's largest and most frequent, and built as a `Value` tree (an
 /// allocation and a hashed key per member) it cost more CPU than sending it. The
 /// transcript shows Okta's password as `[redacted]`.
-pub(crate) fn create_user_body(persona: PersonaId, a: &Attrs, password: &str) -> RequestBody {
+pub(crate) fn create_user_body(
+    persona: PersonaId,
+    dialect: Dialect,
+    a: &Attrs,
+    password: &str,
+) -> RequestBody {
     let body = |password| {
         JsonText::serialized(&CreateUser {
             persona,
+            dialect,
             a,
             password,
         })
@@ -207,6 +214,7 @@ pub(crate) fn create_user_body(persona: PersonaId, a: &Attrs, password: &str) ->
 /// The create body of [`create_user_body`]; members without a value are left out.
 struct CreateUser<'a> {
     persona: PersonaId,
+    dialect: Dialect,
     a: &'a Attrs,
     password: &'a str,
 }
@@ -224,10 +232,11 @@ impl Serialize for CreateUser<'_> {
             Some(f) => b.serialize_entry(key, &f),
             None => Ok(()),
         };
-        let email = |b: &mut S::SerializeMap, order| match a.get(&Attr::WorkEmail) {
-            Some(mail) => b.serialize_entry("emails", &[WorkEmail { mail, order }]),
-            None => Ok(()),
-        };
+        let email =
+            |b: &mut S::SerializeMap, order: &'static [EmailKey]| match a.get(&Attr::WorkEmail) {
+                Some(mail) => b.serialize_entry("emails", &[WorkEmail { mail, order }]),
+                None => Ok(()),
+            };
         let none: [&str; 0] = [];
         match self.persona.family() {
             // entra-scim.md §1.2 "Create": enterprise URN always listed, meta.resourceType,
@@ -238,10 +247,16 @@ impl Serialize for CreateUser<'_> {
                 opt(&mut b, "userName", Attr::UserName)?;
                 b.serialize_entry("active", &true)?;
                 opt(&mut b, "displayName", Attr::DisplayName)?;
-                email(&mut b, [EmailKey::Primary, EmailKey::Type, EmailKey::Value])?;
+                email(
+                    &mut b,
+                    &[EmailKey::Primary, EmailKey::Type, EmailKey::Value],
+                )?;
                 b.serialize_entry("meta", &Fields::Fixed(&[("resourceType", "User")]))?;
                 object(&mut b, "name", FORMATTED_NAME)?;
-                b.serialize_entry("roles", &none)?;
+                // Captured creates without it: Form::EntraCreateWithoutRoles.
+                if !self.dialect.has(Form::EntraCreateWithoutRoles) {
+                    b.serialize_entry("roles", &none)?;
+                }
                 opt(&mut b, "title", Attr::Title)?;
                 object(&mut b, ENTERPRISE, ENTERPRISE_FIELDS)?;
             }
@@ -250,7 +265,14 @@ impl Serialize for CreateUser<'_> {
                 b.serialize_entry("schemas", &[USER_SCHEMA])?;
                 opt(&mut b, "userName", Attr::UserName)?;
                 object(&mut b, "name", OKTA_NAME)?;
-                email(&mut b, [EmailKey::Primary, EmailKey::Value, EmailKey::Type])?;
+                if self.dialect.has(Form::OktaEmailWithoutType) {
+                    email(&mut b, &[EmailKey::Primary, EmailKey::Value])?;
+                } else {
+                    email(
+                        &mut b,
+                        &[EmailKey::Primary, EmailKey::Value, EmailKey::Type],
+                    )?;
+                }
                 opt(&mut b, "displayName", Attr::DisplayName)?;
                 b.serialize_entry("locale", "en-US")?;
                 opt(&mut b, "externalId", Attr::ExternalId)?;
@@ -270,7 +292,10 @@ impl Serialize for CreateUser<'_> {
                 object(&mut b, "name", FORMATTED_NAME)?;
                 opt(&mut b, "displayName", Attr::DisplayName)?;
                 opt(&mut b, "title", Attr::Title)?;
-                email(&mut b, [EmailKey::Value, EmailKey::Type, EmailKey::Primary])?;
+                email(
+                    &mut b,
+                    &[EmailKey::Value, EmailKey::Type, EmailKey::Primary],
+                )?;
                 b.serialize_entry("active", &true)?;
                 object(&mut b, ENTERPRISE, ENTERPRISE_FIELDS)?;
             }
@@ -345,15 +370,16 @@ enum EmailKey {
     Value,
 }
 
-/// `{"primary": true, "type": "work", "value": mail}`, the keys in `order`.
+/// `{"primary": true, "type": "work", "value": mail}`, the keys in `order` (a key left
+/// out of `order` is not sent).
 struct WorkEmail<'a> {
     mail: &'a str,
-    order: [EmailKey; 3],
+    order: &'static [EmailKey],
 }
 
 impl Serialize for WorkEmail<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(3))?;
+        let mut m = s.serialize_map(Some(self.order.len()))?;
         for key in self.order {
             match key {
                 EmailKey::Primary => m.serialize_entry("primary", &true)?,
@@ -397,20 +423,33 @@ pub(crate) struct ActiveChange {
     pub present: bool,
 }
 
-/// `PATCH /Users/{id}` for Entra (entra-scim.md §1.4, §1.5, §2 table).
+/// `PATCH /Users/{id}` for Entra (entra-scim.md §1.4, §1.5, §2 table), with the
+/// captured forms of `dialect`: `Add` for every change ([`Form::EntraAddOnUpdate`]),
+/// `Add` for `active` ([`Form::EntraActiveAdd`]), `"false"` ([`Form::EntraActiveLowercase`]).
 pub(crate) fn entra_user_patch(
     aadopt: bool,
+    dialect: Dialect,
     changes: &[EntraChange],
     active: Option<ActiveChange>,
 ) -> Value {
-    let kind = |present: bool| entra_op(aadopt, if present { "replace" } else { "add" });
+    let add_always = dialect.has(Form::EntraAddOnUpdate);
+    let kind = |present: bool| {
+        entra_op(
+            aadopt,
+            if present && !add_always {
+                "replace"
+            } else {
+                "add"
+            },
+        )
+    };
     let mut ops = Vec::new();
     if aadopt {
         // Filtered paths stay separate; absent attributes are single `add`s with a
         // path; present ones go into one path-less `replace` with dotted/URN keys.
         let mut merged = Map::new();
         for c in changes {
-            if c.attr.is_filtered() || !c.present {
+            if c.attr.is_filtered() || !c.present || add_always {
                 ops.push(json!({"op": kind(c.present), "path": c.attr.path(), "value": c.value}));
             } else {
                 merged.insert(c.attr.path(), json!(c.value));
@@ -426,12 +465,17 @@ pub(crate) fn entra_user_patch(
     }
     if let Some(a) = active {
         // entra-scim.md §1.5 [COMPAT]: string "True"/"False" without the flag.
-        let value = if aadopt {
-            json!(a.active)
-        } else {
-            json!(if a.active { "True" } else { "False" })
+        let value = match (aadopt, dialect.has(Form::EntraActiveLowercase)) {
+            (true, _) => json!(a.active),
+            (false, false) => json!(if a.active { "True" } else { "False" }),
+            (false, true) => json!(if a.active { "true" } else { "false" }),
         };
-        ops.push(json!({"op": kind(a.present), "path": "active", "value": value}));
+        let op = if dialect.has(Form::EntraActiveAdd) {
+            entra_op(aadopt, "add")
+        } else {
+            kind(a.present)
+        };
+        ops.push(json!({"op": op, "path": "active", "value": value}));
     }
     patch(ops)
 }
@@ -595,8 +639,15 @@ pub(crate) fn rename_group_patch(persona: PersonaId, target_id: &str, name: &str
 }
 
 /// Entra's member PATCH: a value array for add and (unflagged) remove, one filtered
-/// `remove` per member with the flag (entra-scim.md §1.7, §2 table).
-pub(crate) fn entra_members_patch(aadopt: bool, add: bool, ids: &[String]) -> Value {
+/// `remove` per member with the flag (entra-scim.md §1.7, §2 table). An unflagged remove
+/// leaves out `"$ref": null` with [`Form::EntraRemoveWithoutRef`] and is spelt `remove`
+/// with [`Form::EntraRemoveLowercase`].
+pub(crate) fn entra_members_patch(
+    aadopt: bool,
+    dialect: Dialect,
+    add: bool,
+    ids: &[String],
+) -> Value {
     if add {
         let values: Vec<Value> = ids
             .iter()
@@ -619,13 +670,20 @@ pub(crate) fn entra_members_patch(aadopt: bool, add: bool, ids: &[String]) -> Va
             .collect();
         patch(ops)
     } else {
+        let lower = dialect.has(Form::EntraRemoveLowercase);
+        let bare = lower || dialect.has(Form::EntraRemoveWithoutRef);
         let values: Vec<Value> = ids
             .iter()
-            .map(|id| json!({"$ref": null, "value": id}))
+            .map(|id| {
+                if bare {
+                    json!({"value": id})
+                } else {
+                    json!({"$ref": null, "value": id})
+                }
+            })
             .collect();
-        patch(vec![
-            json!({"op": "Remove", "path": "members", "value": values}),
-        ])
+        let op = if lower { "remove" } else { "Remove" };
+        patch(vec![json!({"op": op, "path": "members", "value": values})])
     }
 }
 
@@ -644,13 +702,51 @@ pub(crate) struct OktaMember {
     pub display: String,
 }
 
-/// okta-scim.md §4 "Membership change (AIW apps)" [R20]: the full member list.
-pub(crate) fn okta_group_put(name: &str, members: &[OktaMember]) -> Value {
+/// okta-scim.md §4 "Membership change (AIW apps)" [R20]: the full member list. With
+/// `echo` (the target id, [`Form::OktaGroupPutEcho`]) the body carries `id` and members
+/// with `display: null`, as captured (scimgateway#95).
+pub(crate) fn okta_group_put(name: &str, members: &[OktaMember], echo: Option<&str>) -> Value {
     let members: Vec<Value> = members
         .iter()
-        .map(|m| json!({"value": m.id, "display": m.display}))
+        .map(|m| match echo {
+            Some(_) => json!({"value": m.id, "display": null}),
+            None => json!({"value": m.id, "display": m.display}),
+        })
         .collect();
-    json!({"schemas": [GROUP_SCHEMA], "displayName": name, "members": members})
+    match echo {
+        Some(id) => {
+            json!({"schemas": [GROUP_SCHEMA], "id": id, "displayName": name, "members": members})
+        }
+        None => json!({"schemas": [GROUP_SCHEMA], "displayName": name, "members": members}),
+    }
+}
+
+fn okta_member_values(members: &[OktaMember]) -> Vec<Value> {
+    members
+        .iter()
+        .map(|m| json!({"value": m.id, "display": m.display}))
+        .collect()
+}
+
+/// [`Form::OktaMemberReplace`]: the whole member list in one `replace` on `members`
+/// (SCIM-SDK#757, scim-for-keycloak#144); RFC 7644 §3.5.2.3.
+pub(crate) fn okta_members_replace(members: &[OktaMember]) -> Value {
+    patch(vec![
+        json!({"op": "replace", "path": "members", "value": okta_member_values(members)}),
+    ])
+}
+
+/// [`Form::OktaMemberReplacePathless`]: members, id and displayName in one path-less
+/// `replace` (scimgateway#113); RFC 7644 §3.5.2.3 without a path.
+pub(crate) fn okta_members_replace_pathless(
+    target_id: &str,
+    name: &str,
+    members: &[OktaMember],
+) -> Value {
+    patch(vec![json!({
+        "op": "replace",
+        "value": {"members": okta_member_values(members), "id": target_id, "displayName": name},
+    })])
 }
 
 /// okta-scim.md §4 "Membership change (OIN/PATCH apps)" [R20]: removes with a filter

@@ -33,6 +33,11 @@ pub(crate) enum Attr {
     Formatted,
     EmployeeNumber,
     Department,
+    /// Entra's default mappings (entra-scim.md §5), issue 17 item 4.
+    PreferredLanguage,
+    WorkPhone,
+    MobilePhone,
+    Office,
 }
 
 /// The values a persona maps for one user; an absent key means "no value".
@@ -82,7 +87,7 @@ impl PackedAttrs {
 
 impl Attr {
     /// Every attribute, in declaration order (`Attr::ALL[a as usize] == a`).
-    const ALL: [Attr; 10] = [
+    const ALL: [Attr; 14] = [
         Attr::UserName,
         Attr::ExternalId,
         Attr::DisplayName,
@@ -93,6 +98,10 @@ impl Attr {
         Attr::Formatted,
         Attr::EmployeeNumber,
         Attr::Department,
+        Attr::PreferredLanguage,
+        Attr::WorkPhone,
+        Attr::MobilePhone,
+        Attr::Office,
     ];
 
     /// The PATCH path (entra-scim.md §5 table).
@@ -108,11 +117,18 @@ impl Attr {
             Attr::Formatted => "name.formatted".into(),
             Attr::EmployeeNumber => format!("{ENTERPRISE}:employeeNumber"),
             Attr::Department => format!("{ENTERPRISE}:department"),
+            Attr::PreferredLanguage => "preferredLanguage".into(),
+            Attr::WorkPhone => "phoneNumbers[type eq \"work\"].value".into(),
+            Attr::MobilePhone => "phoneNumbers[type eq \"mobile\"].value".into(),
+            Attr::Office => "addresses[type eq \"work\"].formatted".into(),
         }
     }
 
     fn is_filtered(self) -> bool {
-        self == Attr::WorkEmail
+        matches!(
+            self,
+            Attr::WorkEmail | Attr::WorkPhone | Attr::MobilePhone | Attr::Office
+        )
     }
 
     /// The current value in a target's JSON representation of the user.
@@ -128,6 +144,12 @@ impl Attr {
             Attr::Formatted => s(user.pointer("/name/formatted")),
             Attr::EmployeeNumber => s(user.get(ENTERPRISE).and_then(|e| e.get("employeeNumber"))),
             Attr::Department => s(user.get(ENTERPRISE).and_then(|e| e.get("department"))),
+            Attr::PreferredLanguage => s(user.get("preferredLanguage")),
+            Attr::WorkPhone => s(typed(user, "phoneNumbers", "work").and_then(|e| e.get("value"))),
+            Attr::MobilePhone => {
+                s(typed(user, "phoneNumbers", "mobile").and_then(|e| e.get("value")))
+            }
+            Attr::Office => s(typed(user, "addresses", "work").and_then(|e| e.get("formatted"))),
             Attr::WorkEmail => {
                 let emails = user.get("emails")?.as_array()?;
                 let work = emails.iter().find(|e| {
@@ -139,6 +161,15 @@ impl Attr {
             }
         }
     }
+}
+
+/// The element of the multi-valued `attr` whose `type` is `kind` (case-insensitive).
+fn typed<'v>(user: &'v Value, attr: &str, kind: &str) -> Option<&'v Value> {
+    user.get(attr)?.as_array()?.iter().find(|e| {
+        e.get("type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.eq_ignore_ascii_case(kind))
+    })
 }
 
 /// The manager's current value in a target's JSON: a bare string or `{"value": …}`.
@@ -182,6 +213,12 @@ pub(crate) fn user_attrs(persona: PersonaId, user: &DirUser) -> Attrs {
             put(Attr::Formatted, Some(&formatted));
             put(Attr::EmployeeNumber, p.employee_id.as_ref());
             put(Attr::Department, p.department.as_ref());
+            if persona.family() == Family::Entra {
+                put(Attr::PreferredLanguage, p.preferred_language.as_ref());
+                put(Attr::WorkPhone, p.business_phone.as_ref());
+                put(Attr::MobilePhone, p.mobile_phone.as_ref());
+                put(Attr::Office, p.office_location.as_ref());
+            }
         }
     }
     a
@@ -258,6 +295,10 @@ impl Serialize for CreateUser<'_> {
                     b.serialize_entry("roles", &none)?;
                 }
                 opt(&mut b, "title", Attr::Title)?;
+                // entra-scim.md §5 default mappings; the order among them is ours.
+                opt(&mut b, "preferredLanguage", Attr::PreferredLanguage)?;
+                typed_list(&mut b, a, "phoneNumbers", PHONES)?;
+                typed_list(&mut b, a, "addresses", ADDRESSES)?;
                 object(&mut b, ENTERPRISE, ENTERPRISE_FIELDS)?;
             }
             // okta-scim.md §3 "Create" [R20]: password always sent, locale, groups [].
@@ -302,6 +343,36 @@ impl Serialize for CreateUser<'_> {
         }
         b.end()
     }
+}
+
+/// Entra's phone numbers on create: (attribute, type, sub-attribute).
+const PHONES: &[(Attr, &str, &str)] = &[
+    (Attr::WorkPhone, "work", "value"),
+    (Attr::MobilePhone, "mobile", "value"),
+];
+
+/// Entra's addresses on create.
+const ADDRESSES: &[(Attr, &str, &str)] = &[(Attr::Office, "work", "formatted")];
+
+/// `key: [{"type": t, sub: value}, …]` for the entries of `entries` with a value; left
+/// out when none has one.
+fn typed_list<M: SerializeMap>(
+    b: &mut M,
+    a: &Attrs,
+    key: &str,
+    entries: &[(Attr, &str, &str)],
+) -> Result<(), M::Error> {
+    let items: Vec<BTreeMap<&str, &str>> = entries
+        .iter()
+        .filter_map(|(attr, kind, sub)| {
+            a.get(attr)
+                .map(|v| BTreeMap::from([("type", *kind), (*sub, v.as_str())]))
+        })
+        .collect();
+    if items.is_empty() {
+        return Ok(());
+    }
+    b.serialize_entry(key, &items)
 }
 
 /// The name object's members on an Entra or rfc create, in order.

@@ -167,3 +167,40 @@ fn okta_captured_member_forms() {
         json!({"schemas":[GROUP_SCHEMA],"id":"g1","displayName":"G","members":[{"value":"u1","display":null}]}).to_string()
     );
 }
+
+#[test]
+fn entra_default_mappings_go_into_the_create_and_filtered_paths() {
+    let mut u = DirUser::new("0a21f0f2", "ida@example.com");
+    u.profile.preferred_language = Some("en-GB".into());
+    u.profile.business_phone = Some("+44 1".into());
+    u.profile.mobile_phone = Some("+44 2".into());
+    u.profile.office_location = Some("18/2111".into());
+    let a = user_attrs(PersonaId::Entra, &u);
+    let body = create_user_body(PersonaId::Entra, Dialect::DOCUMENTED, &a, "")
+        .sent
+        .value();
+    assert_eq!(body["preferredLanguage"], "en-GB");
+    assert_eq!(
+        body["phoneNumbers"],
+        json!([{"type":"work","value":"+44 1"},{"type":"mobile","value":"+44 2"}])
+    );
+    assert_eq!(
+        body["addresses"],
+        json!([{"formatted":"18/2111","type":"work"}])
+    );
+    // Okta and the rfc persona do not map them.
+    assert!(!user_attrs(PersonaId::Okta, &u).contains_key(&Attr::WorkPhone));
+    assert!(!user_attrs(PersonaId::Rfc, &u).contains_key(&Attr::Office));
+    let current = json!({"phoneNumbers":[{"type":"Work","value":"+44 0"}]});
+    assert_eq!(Attr::WorkPhone.read(&current).as_deref(), Some("+44 0"));
+    assert_eq!(Attr::MobilePhone.read(&current), None);
+    let changes = [EntraChange {
+        attr: Attr::MobilePhone,
+        present: false,
+        value: "+44 2".into(),
+    }];
+    assert_eq!(
+        entra_user_patch(true, Dialect::DOCUMENTED, &changes, None)["Operations"],
+        json!([{"op":"add","path":"phoneNumbers[type eq \"mobile\"].value","value":"+44 2"}])
+    );
+}

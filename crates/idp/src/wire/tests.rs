@@ -1,5 +1,6 @@
 //! Unit tests for request bodies.
 
+use super::members::member_filter;
 use super::*;
 
 #[test]

@@ -106,6 +106,10 @@ impl CaseRun<'_> {
         p.display_name = u.display_name.as_ref().map(|v| self.expand(v));
         p.job_title = u.job_title.as_ref().map(|v| self.expand(v));
         p.department = u.department.as_ref().map(|v| self.expand(v));
+        p.preferred_language = u.preferred_language.as_ref().map(|v| self.expand(v));
+        p.business_phone = u.business_phone.as_ref().map(|v| self.expand(v));
+        p.mobile_phone = u.mobile_phone.as_ref().map(|v| self.expand(v));
+        p.office_location = u.office_location.as_ref().map(|v| self.expand(v));
         self.dir.add_user(user).map_err(|e| self.dir_err(e))?;
         self.ids.users.insert(u.user.clone(), id);
         Ok(())
@@ -123,6 +127,12 @@ impl CaseRun<'_> {
             x(&u.job_title),
             x(&u.department),
         );
+        let defaults = (
+            x(&u.preferred_language),
+            x(&u.business_phone),
+            x(&u.mobile_phone),
+            x(&u.office_location),
+        );
         self.dir
             .update_user(&id, |p| {
                 if let Some(v) = login {
@@ -135,6 +145,10 @@ impl CaseRun<'_> {
                     (&mut p.display_name, display),
                     (&mut p.job_title, title),
                     (&mut p.department, dept),
+                    (&mut p.preferred_language, defaults.0),
+                    (&mut p.business_phone, defaults.1),
+                    (&mut p.mobile_phone, defaults.2),
+                    (&mut p.office_location, defaults.3),
                 ];
                 for (slot, v) in given_values {
                     if v.is_some() {

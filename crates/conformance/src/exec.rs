@@ -176,6 +176,9 @@ impl CaseSteps<'_> {
                 if s.restart {
                     self.cx.engine.restart();
                 }
+                if let Some(forms) = &s.forms {
+                    self.cx.engine.set_forms(forms);
+                }
                 self.sync(s.allow_errors).await
             }
             Step::Login(l) => {

@@ -237,6 +237,17 @@ pub struct NewUser {
     pub job_title: Option<String>,
     #[schemars(default)]
     pub department: Option<String>,
+    /// Entra's default mappings (entra-scim.md §5): `preferredLanguage`, the work and
+    /// mobile `phoneNumbers`, the work address's `formatted` (office). Only the Entra
+    /// personas send them.
+    #[schemars(default)]
+    pub preferred_language: Option<String>,
+    #[schemars(default)]
+    pub business_phone: Option<String>,
+    #[schemars(default)]
+    pub mobile_phone: Option<String>,
+    #[schemars(default)]
+    pub office_location: Option<String>,
     /// The IdP's object id, which every persona sends as `externalId`; default a GUID
     /// unique to the case.
     #[schemars(default)]
@@ -262,6 +273,17 @@ pub struct UserChange {
     pub job_title: Option<String>,
     #[schemars(default)]
     pub department: Option<String>,
+    /// Entra's default mappings (entra-scim.md §5): `preferredLanguage`, the work and
+    /// mobile `phoneNumbers`, the work address's `formatted` (office). Only the Entra
+    /// personas send them.
+    #[schemars(default)]
+    pub preferred_language: Option<String>,
+    #[schemars(default)]
+    pub business_phone: Option<String>,
+    #[schemars(default)]
+    pub mobile_phone: Option<String>,
+    #[schemars(default)]
+    pub office_location: Option<String>,
 }
 
 /// `create_group`.
@@ -319,6 +341,11 @@ pub struct SyncStep {
     /// every cached id and sent value and re-matches each object by filter.
     #[serde(default)]
     pub restart: bool,
+    /// From this cycle on, the persona sends these captured request forms instead of its
+    /// documented ones (fixtures/captured/; forms of another persona are ignored). Given,
+    /// it replaces the forms an earlier `sync` asked for.
+    #[schemars(default)]
+    pub forms: Option<Vec<idp::Form>>,
 }
 
 /// Which of the target's HTTP surfaces a raw request goes to.

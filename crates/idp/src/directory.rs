@@ -57,6 +57,14 @@ pub struct UserProfile {
     pub employee_id: Option<String>,
     /// Directory id of the manager.
     pub manager: Option<String>,
+    /// Entra `preferredLanguage` (entra-scim.md §5 default mapping).
+    pub preferred_language: Option<String>,
+    /// Entra `telephoneNumber` → `phoneNumbers[type eq "work"].value` (§5).
+    pub business_phone: Option<String>,
+    /// Entra `mobile` → `phoneNumbers[type eq "mobile"].value` (§5).
+    pub mobile_phone: Option<String>,
+    /// Entra `physicalDeliveryOfficeName` → `addresses[type eq "work"].formatted` (§5).
+    pub office_location: Option<String>,
 }
 
 /// One person in the directory.
@@ -181,6 +189,14 @@ struct UserEntry {
     employee_id: Option<String>,
     #[serde(default)]
     manager: Option<String>,
+    #[serde(default)]
+    preferred_language: Option<String>,
+    #[serde(default)]
+    business_phone: Option<String>,
+    #[serde(default)]
+    mobile_phone: Option<String>,
+    #[serde(default)]
+    office_location: Option<String>,
     #[serde(default = "yes")]
     enabled: bool,
     #[serde(default)]
@@ -255,6 +271,10 @@ impl Directory {
                     department: u.department,
                     employee_id: u.employee_id,
                     manager: u.manager,
+                    preferred_language: u.preferred_language,
+                    business_phone: u.business_phone,
+                    mobile_phone: u.mobile_phone,
+                    office_location: u.office_location,
                 },
                 enabled: u.enabled,
                 soft_deleted: u.soft_deleted,

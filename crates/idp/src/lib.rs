@@ -23,6 +23,7 @@
 //! behaviour cites its section. Where the sheets are silent, the crate README-level
 //! choices are documented on the item that makes them.
 
+mod dialect;
 mod directory;
 mod login;
 mod persona;
@@ -31,6 +32,7 @@ mod sync;
 mod transport;
 mod wire;
 
+pub use dialect::{Dialect, Form};
 pub use directory::{
     derive_okta_id, fnv, guid_from, strip_location, DirGroup, DirUser, Directory, DirectoryError,
     Generate, UserProfile,

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Map, Value};
 
+use crate::dialect::{Dialect, Form};
 use crate::directory::{DirGroup, DirUser};
 use crate::persona::{Family, PersonaId};
 use crate::transport::{JsonText, RequestBody};
@@ -32,6 +33,11 @@ pub(crate) enum Attr {
     Formatted,
     EmployeeNumber,
     Department,
+    /// Entra's default mappings (entra-scim.md §5), issue 17 item 4.
+    PreferredLanguage,
+    WorkPhone,
+    MobilePhone,
+    Office,
 }
 
 /// The values a persona maps for one user; an absent key means "no value".
@@ -81,7 +87,7 @@ impl PackedAttrs {
 
 impl Attr {
     /// Every attribute, in declaration order (`Attr::ALL[a as usize] == a`).
-    const ALL: [Attr; 10] = [
+    const ALL: [Attr; 14] = [
         Attr::UserName,
         Attr::ExternalId,
         Attr::DisplayName,
@@ -92,6 +98,10 @@ impl Attr {
         Attr::Formatted,
         Attr::EmployeeNumber,
         Attr::Department,
+        Attr::PreferredLanguage,
+        Attr::WorkPhone,
+        Attr::MobilePhone,
+        Attr::Office,
     ];
 
     /// The PATCH path (entra-scim.md §5 table).
@@ -107,11 +117,18 @@ impl Attr {
             Attr::Formatted => "name.formatted".into(),
             Attr::EmployeeNumber => format!("{ENTERPRISE}:employeeNumber"),
             Attr::Department => format!("{ENTERPRISE}:department"),
+            Attr::PreferredLanguage => "preferredLanguage".into(),
+            Attr::WorkPhone => "phoneNumbers[type eq \"work\"].value".into(),
+            Attr::MobilePhone => "phoneNumbers[type eq \"mobile\"].value".into(),
+            Attr::Office => "addresses[type eq \"work\"].formatted".into(),
         }
     }
 
     fn is_filtered(self) -> bool {
-        self == Attr::WorkEmail
+        matches!(
+            self,
+            Attr::WorkEmail | Attr::WorkPhone | Attr::MobilePhone | Attr::Office
+        )
     }
 
     /// The current value in a target's JSON representation of the user.
@@ -127,6 +144,12 @@ impl Attr {
             Attr::Formatted => s(user.pointer("/name/formatted")),
             Attr::EmployeeNumber => s(user.get(ENTERPRISE).and_then(|e| e.get("employeeNumber"))),
             Attr::Department => s(user.get(ENTERPRISE).and_then(|e| e.get("department"))),
+            Attr::PreferredLanguage => s(user.get("preferredLanguage")),
+            Attr::WorkPhone => s(typed(user, "phoneNumbers", "work").and_then(|e| e.get("value"))),
+            Attr::MobilePhone => {
+                s(typed(user, "phoneNumbers", "mobile").and_then(|e| e.get("value")))
+            }
+            Attr::Office => s(typed(user, "addresses", "work").and_then(|e| e.get("formatted"))),
             Attr::WorkEmail => {
                 let emails = user.get("emails")?.as_array()?;
                 let work = emails.iter().find(|e| {
@@ -138,6 +161,15 @@ impl Attr {
             }
         }
     }
+}
+
+/// The element of the multi-valued `attr` whose `type` is `kind` (case-insensitive).
+fn typed<'v>(user: &'v Value, attr: &str, kind: &str) -> Option<&'v Value> {
+    user.get(attr)?.as_array()?.iter().find(|e| {
+        e.get("type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.eq_ignore_ascii_case(kind))
+    })
 }
 
 /// The manager's current value in a target's JSON: a bare string or `{"value": …}`.
@@ -181,6 +213,12 @@ pub(crate) fn user_attrs(persona: PersonaId, user: &DirUser) -> Attrs {
             put(Attr::Formatted, Some(&formatted));
             put(Attr::EmployeeNumber, p.employee_id.as_ref());
             put(Attr::Department, p.department.as_ref());
+            if persona.family() == Family::Entra {
+                put(Attr::PreferredLanguage, p.preferred_language.as_ref());
+                put(Attr::WorkPhone, p.business_phone.as_ref());
+                put(Attr::MobilePhone, p.mobile_phone.as_ref());
+                put(Attr::Office, p.office_location.as_ref());
+            }
         }
     }
     a
@@ -190,10 +228,16 @@ pub(crate) fn user_attrs(persona: PersonaId, user: &DirUser) -> Attrs {
 /// body is the engine's largest and most frequent, and built as a `Value` tree (an
 /// allocation and a hashed key per member) it cost more CPU than sending it. The
 /// transcript shows Okta's password as `[redacted]`.
-pub(crate) fn create_user_body(persona: PersonaId, a: &Attrs, password: &str) -> RequestBody {
+pub(crate) fn create_user_body(
+    persona: PersonaId,
+    dialect: Dialect,
+    a: &Attrs,
+    password: &str,
+) -> RequestBody {
     let body = |password| {
         JsonText::serialized(&CreateUser {
             persona,
+            dialect,
             a,
             password,
         })
@@ -207,6 +251,7 @@ pub(crate) fn create_user_body(persona: PersonaId, a: &Attrs, password: &str) ->
 /// The create body of [`create_user_body`]; members without a value are left out.
 struct CreateUser<'a> {
     persona: PersonaId,
+    dialect: Dialect,
     a: &'a Attrs,
     password: &'a str,
 }
@@ -224,10 +269,11 @@ impl Serialize for CreateUser<'_> {
             Some(f) => b.serialize_entry(key, &f),
             None => Ok(()),
         };
-        let email = |b: &mut S::SerializeMap, order| match a.get(&Attr::WorkEmail) {
-            Some(mail) => b.serialize_entry("emails", &[WorkEmail { mail, order }]),
-            None => Ok(()),
-        };
+        let email =
+            |b: &mut S::SerializeMap, order: &'static [EmailKey]| match a.get(&Attr::WorkEmail) {
+                Some(mail) => b.serialize_entry("emails", &[WorkEmail { mail, order }]),
+                None => Ok(()),
+            };
         let none: [&str; 0] = [];
         match self.persona.family() {
             // entra-scim.md §1.2 "Create": enterprise URN always listed, meta.resourceType,
@@ -238,11 +284,21 @@ impl Serialize for CreateUser<'_> {
                 opt(&mut b, "userName", Attr::UserName)?;
                 b.serialize_entry("active", &true)?;
                 opt(&mut b, "displayName", Attr::DisplayName)?;
-                email(&mut b, [EmailKey::Primary, EmailKey::Type, EmailKey::Value])?;
+                email(
+                    &mut b,
+                    &[EmailKey::Primary, EmailKey::Type, EmailKey::Value],
+                )?;
                 b.serialize_entry("meta", &Fields::Fixed(&[("resourceType", "User")]))?;
                 object(&mut b, "name", FORMATTED_NAME)?;
-                b.serialize_entry("roles", &none)?;
+                // Captured creates without it: Form::EntraCreateWithoutRoles.
+                if !self.dialect.has(Form::EntraCreateWithoutRoles) {
+                    b.serialize_entry("roles", &none)?;
+                }
                 opt(&mut b, "title", Attr::Title)?;
+                // entra-scim.md §5 default mappings; the order among them is ours.
+                opt(&mut b, "preferredLanguage", Attr::PreferredLanguage)?;
+                typed_list(&mut b, a, "phoneNumbers", PHONES)?;
+                typed_list(&mut b, a, "addresses", ADDRESSES)?;
                 object(&mut b, ENTERPRISE, ENTERPRISE_FIELDS)?;
             }
             // okta-scim.md §3 "Create" [R20]: password always sent, locale, groups [].
@@ -250,7 +306,14 @@ impl Serialize for CreateUser<'_> {
                 b.serialize_entry("schemas", &[USER_SCHEMA])?;
                 opt(&mut b, "userName", Attr::UserName)?;
                 object(&mut b, "name", OKTA_NAME)?;
-                email(&mut b, [EmailKey::Primary, EmailKey::Value, EmailKey::Type])?;
+                if self.dialect.has(Form::OktaEmailWithoutType) {
+                    email(&mut b, &[EmailKey::Primary, EmailKey::Value])?;
+                } else {
+                    email(
+                        &mut b,
+                        &[EmailKey::Primary, EmailKey::Value, EmailKey::Type],
+                    )?;
+                }
                 opt(&mut b, "displayName", Attr::DisplayName)?;
                 b.serialize_entry("locale", "en-US")?;
                 opt(&mut b, "externalId", Attr::ExternalId)?;
@@ -270,13 +333,46 @@ impl Serialize for CreateUser<'_> {
                 object(&mut b, "name", FORMATTED_NAME)?;
                 opt(&mut b, "displayName", Attr::DisplayName)?;
                 opt(&mut b, "title", Attr::Title)?;
-                email(&mut b, [EmailKey::Value, EmailKey::Type, EmailKey::Primary])?;
+                email(
+                    &mut b,
+                    &[EmailKey::Value, EmailKey::Type, EmailKey::Primary],
+                )?;
                 b.serialize_entry("active", &true)?;
                 object(&mut b, ENTERPRISE, ENTERPRISE_FIELDS)?;
             }
         }
         b.end()
     }
+}
+
+/// Entra's phone numbers on create: (attribute, type, sub-attribute).
+const PHONES: &[(Attr, &str, &str)] = &[
+    (Attr::WorkPhone, "work", "value"),
+    (Attr::MobilePhone, "mobile", "value"),
+];
+
+/// Entra's addresses on create.
+const ADDRESSES: &[(Attr, &str, &str)] = &[(Attr::Office, "work", "formatted")];
+
+/// `key: [{"type": t, sub: value}, …]` for the entries of `entries` with a value; left
+/// out when none has one.
+fn typed_list<M: SerializeMap>(
+    b: &mut M,
+    a: &Attrs,
+    key: &str,
+    entries: &[(Attr, &str, &str)],
+) -> Result<(), M::Error> {
+    let items: Vec<BTreeMap<&str, &str>> = entries
+        .iter()
+        .filter_map(|(attr, kind, sub)| {
+            a.get(attr)
+                .map(|v| BTreeMap::from([("type", *kind), (*sub, v.as_str())]))
+        })
+        .collect();
+    if items.is_empty() {
+        return Ok(());
+    }
+    b.serialize_entry(key, &items)
 }
 
 /// The name object's members on an Entra or rfc create, in order.
@@ -345,15 +441,16 @@ enum EmailKey {
     Value,
 }
 
-/// `{"primary": true, "type": "work", "value": mail}`, the keys in `order`.
+/// `{"primary": true, "type": "work", "value": mail}`, the keys in `order` (a key left
+/// out of `order` is not sent).
 struct WorkEmail<'a> {
     mail: &'a str,
-    order: [EmailKey; 3],
+    order: &'static [EmailKey],
 }
 
 impl Serialize for WorkEmail<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(3))?;
+        let mut m = s.serialize_map(Some(self.order.len()))?;
         for key in self.order {
             match key {
                 EmailKey::Primary => m.serialize_entry("primary", &true)?,
@@ -397,20 +494,33 @@ pub(crate) struct ActiveChange {
     pub present: bool,
 }
 
-/// `PATCH /Users/{id}` for Entra (entra-scim.md §1.4, §1.5, §2 table).
+/// `PATCH /Users/{id}` for Entra (entra-scim.md §1.4, §1.5, §2 table), with the
+/// captured forms of `dialect`: `Add` for every change ([`Form::EntraAddOnUpdate`]),
+/// `Add` for `active` ([`Form::EntraActiveAdd`]), `"false"` ([`Form::EntraActiveLowercase`]).
 pub(crate) fn entra_user_patch(
     aadopt: bool,
+    dialect: Dialect,
     changes: &[EntraChange],
     active: Option<ActiveChange>,
 ) -> Value {
-    let kind = |present: bool| entra_op(aadopt, if present { "replace" } else { "add" });
+    let add_always = dialect.has(Form::EntraAddOnUpdate);
+    let kind = |present: bool| {
+        entra_op(
+            aadopt,
+            if present && !add_always {
+                "replace"
+            } else {
+                "add"
+            },
+        )
+    };
     let mut ops = Vec::new();
     if aadopt {
         // Filtered paths stay separate; absent attributes are single `add`s with a
         // path; present ones go into one path-less `replace` with dotted/URN keys.
         let mut merged = Map::new();
         for c in changes {
-            if c.attr.is_filtered() || !c.present {
+            if c.attr.is_filtered() || !c.present || add_always {
                 ops.push(json!({"op": kind(c.present), "path": c.attr.path(), "value": c.value}));
             } else {
                 merged.insert(c.attr.path(), json!(c.value));
@@ -426,12 +536,17 @@ pub(crate) fn entra_user_patch(
     }
     if let Some(a) = active {
         // entra-scim.md §1.5 [COMPAT]: string "True"/"False" without the flag.
-        let value = if aadopt {
-            json!(a.active)
-        } else {
-            json!(if a.active { "True" } else { "False" })
+        let value = match (aadopt, dialect.has(Form::EntraActiveLowercase)) {
+            (true, _) => json!(a.active),
+            (false, false) => json!(if a.active { "True" } else { "False" }),
+            (false, true) => json!(if a.active { "true" } else { "false" }),
         };
-        ops.push(json!({"op": kind(a.present), "path": "active", "value": value}));
+        let op = if dialect.has(Form::EntraActiveAdd) {
+            entra_op(aadopt, "add")
+        } else {
+            kind(a.present)
+        };
+        ops.push(json!({"op": op, "path": "active", "value": value}));
     }
     patch(ops)
 }
@@ -594,81 +709,11 @@ pub(crate) fn rename_group_patch(persona: PersonaId, target_id: &str, name: &str
     }
 }
 
-/// Entra's member PATCH: a value array for add and (unflagged) remove, one filtered
-/// `remove` per member with the flag (entra-scim.md §1.7, §2 table).
-pub(crate) fn entra_members_patch(aadopt: bool, add: bool, ids: &[String]) -> Value {
-    if add {
-        let values: Vec<Value> = ids
-            .iter()
-            .map(|id| {
-                if aadopt {
-                    json!({"value": id})
-                } else {
-                    json!({"$ref": null, "value": id})
-                }
-            })
-            .collect();
-        return patch(vec![
-            json!({"op": entra_op(aadopt, "add"), "path": "members", "value": values}),
-        ]);
-    }
-    if aadopt {
-        let ops = ids
-            .iter()
-            .map(|id| json!({"op": "remove", "path": member_filter(id)}))
-            .collect();
-        patch(ops)
-    } else {
-        let values: Vec<Value> = ids
-            .iter()
-            .map(|id| json!({"$ref": null, "value": id}))
-            .collect();
-        patch(vec![
-            json!({"op": "Remove", "path": "members", "value": values}),
-        ])
-    }
-}
-
-/// `members[value eq "…"]`.
-pub(crate) fn member_filter(id: &str) -> String {
-    format!(
-        "members[value eq \"{}\"]",
-        id.replace('\\', "\\\\").replace('"', "\\\"")
-    )
-}
-
-/// One member as Okta writes it: target id and userName (okta-scim.md §4).
-#[derive(Debug, Clone)]
-pub(crate) struct OktaMember {
-    pub id: String,
-    pub display: String,
-}
-
-/// okta-scim.md §4 "Membership change (AIW apps)" [R20]: the full member list.
-pub(crate) fn okta_group_put(name: &str, members: &[OktaMember]) -> Value {
-    let members: Vec<Value> = members
-        .iter()
-        .map(|m| json!({"value": m.id, "display": m.display}))
-        .collect();
-    json!({"schemas": [GROUP_SCHEMA], "displayName": name, "members": members})
-}
-
-/// okta-scim.md §4 "Membership change (OIN/PATCH apps)" [R20]: removes with a filter
-/// path each, then one `add` with an array. The rfc persona uses the same form.
-pub(crate) fn okta_members_patch(removes: &[String], adds: &[OktaMember]) -> Value {
-    let mut ops: Vec<Value> = removes
-        .iter()
-        .map(|id| json!({"op": "remove", "path": member_filter(id)}))
-        .collect();
-    if !adds.is_empty() {
-        let values: Vec<Value> = adds
-            .iter()
-            .map(|m| json!({"value": m.id, "display": m.display}))
-            .collect();
-        ops.push(json!({"op": "add", "path": "members", "value": values}));
-    }
-    patch(ops)
-}
+mod members;
+pub(crate) use members::{
+    entra_members_patch, okta_group_put, okta_members_patch, okta_members_replace,
+    okta_members_replace_pathless, OktaMember,
+};
 
 #[cfg(test)]
 mod tests;

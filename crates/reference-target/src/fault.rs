@@ -249,6 +249,16 @@ faults! {
     SamlEncryptedPlusPlain = "saml-encrypted-plus-plain",
         "verifies the plain signed assertion, then reads the first assertion of either kind, decrypting an EncryptedAssertion placed before it",
         "an encrypted and a plain assertion in one Response, each code path trusting the other's check (saml-attacks.md A4, \"an encrypted and a plain assertion together\")";
+    // issue 17: targets that take only one of the forms real IdPs send
+    MemberReplaceRefused = "member-replace-refused",
+        "refuses a group PATCH that replaces members (path `members`, or `members` in a path-less value) with 501",
+        "a target that implements only add and remove on members, so Okta OIN's replace of the member list fails (scim-for-keycloak#144: \"patch-REPLACE-operation not supported for group.members\")";
+    AddOnPresentAttributeRefused = "add-on-present-attribute-refused",
+        "refuses a user PATCH `add` on an attribute the user already holds (`active` included) with 400 invalidValue",
+        "a target that reads `add` as create-only, so Entra's captured Add on active or on a set attribute fails (rancher#54025: Add on active rejected, the user stayed active)";
+    ExternalIdFilterUnsupported = "externalid-filter-unsupported",
+        "refuses a list filter that names externalId with 400 invalidFilter",
+        "a target that filters on userName only, so Entra tenants that match users by externalId fail their provisioning (OctopusDeploy Issues#9841; authentik#25987)";
 }
 
 impl fmt::Display for Fault {
@@ -314,6 +324,9 @@ impl Fault {
                 | Fault::ExternalUserEditable
                 | Fault::TeamGuardIgnoresConfig
                 | Fault::SamlRoleIgnored
+                // issue 17: forms known from captures only (no source requires them)
+                | Fault::MemberReplaceRefused
+                | Fault::AddOnPresentAttributeRefused
         )
     }
 }
@@ -399,7 +412,7 @@ mod tests {
                 f.name()
             );
         }
-        assert_eq!(Fault::ALL.len(), 65);
+        assert_eq!(Fault::ALL.len(), 68);
     }
 
     /// The README's table is rendered from the docs; on a mismatch, paste the printed

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Mutex;
 
+use crate::dialect::{Dialect, Form};
 use crate::directory::Directory;
 use crate::persona::PersonaId;
 use crate::transport::{Exchange, Http, ScimTarget, TranscriptSink};
@@ -40,6 +41,8 @@ pub(super) struct GroupLink {
 /// each [`SyncEngine::cycle`] after the first sends only what changed.
 pub struct SyncEngine {
     persona: PersonaId,
+    /// The captured forms this engine sends (issue 17); documented ones by default.
+    dialect: Dialect,
     http: Http,
     users: BTreeMap<String, UserLink>,
     groups: BTreeMap<String, GroupLink>,
@@ -66,6 +69,7 @@ impl SyncEngine {
     pub fn new(persona: PersonaId, target: ScimTarget) -> SyncEngine {
         SyncEngine {
             persona,
+            dialect: Dialect::DOCUMENTED,
             http: Http::new(persona, target),
             users: BTreeMap::new(),
             groups: BTreeMap::new(),
@@ -78,6 +82,17 @@ impl SyncEngine {
 
     pub fn persona(&self) -> PersonaId {
         self.persona
+    }
+
+    /// Send the captured `forms` that apply to this persona from the next request on,
+    /// instead of the documented ones (the others are ignored; see [`Form::applies_to`]).
+    pub fn set_forms(&mut self, forms: &[Form]) {
+        self.dialect = Dialect::of(self.persona, forms);
+    }
+
+    /// The captured forms this engine sends.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
     }
 
     /// The target id cached for a directory user.
@@ -143,6 +158,7 @@ impl SyncEngine {
     fn pass<'s>(&'s mut self, sink: &'s mut dyn TranscriptSink) -> Pass<'s> {
         Pass {
             persona: self.persona,
+            dialect: self.dialect,
             http: &self.http,
             users: Mutex::new(&mut self.users),
             groups: Mutex::new(&mut self.groups),

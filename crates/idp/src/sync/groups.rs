@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use reqwest::Method;
 use serde_json::Value;
 
+use crate::dialect::Form;
 use crate::directory::{DirGroup, Directory};
 use crate::persona::{Family, PersonaId, RequestKind};
 use crate::wire::{self, OktaMember};
@@ -216,7 +217,11 @@ impl Pass<'_> {
             PersonaId::Okta => {
                 self.get_by_id(&path).await?;
                 let all: Vec<OktaMember> = desired.iter().map(member).collect();
-                let body = wire::okta_group_put(&group.display_name, &all);
+                let echo = self
+                    .dialect
+                    .has(Form::OktaGroupPutEcho)
+                    .then_some(link.target_id.as_str());
+                let body = wire::okta_group_put(&group.display_name, &all, echo);
                 self.write(Method::PUT, &path, body, "put group").await?;
                 self.set_members(group, desired_set);
                 if link.display_name != group.display_name {
@@ -230,6 +235,28 @@ impl Pass<'_> {
             // okta-scim.md §4 "Rename (OIN)": the replace of id and displayName "is
             // triggered each time there's a group membership update operation"; then
             // removes and adds, at most MEMBER_BATCH changes a request.
+            PersonaId::OktaOin
+                if self.dialect.has(Form::OktaMemberReplace)
+                    || self.dialect.has(Form::OktaMemberReplacePathless) =>
+            {
+                let all: Vec<OktaMember> = desired.iter().map(member).collect();
+                let body = if self.dialect.has(Form::OktaMemberReplacePathless) {
+                    wire::okta_members_replace_pathless(&link.target_id, &group.display_name, &all)
+                } else {
+                    let rename = wire::rename_group_patch(
+                        self.persona,
+                        &link.target_id,
+                        &group.display_name,
+                    );
+                    self.write(Method::PATCH, &path, rename, "patch group")
+                        .await?;
+                    wire::okta_members_replace(&all)
+                };
+                self.write(Method::PATCH, &path, body, "replace group members")
+                    .await?;
+                self.set_members(group, desired_set);
+                self.note_members(c, group, &link.target_id, adds.len(), removes.len());
+            }
             PersonaId::OktaOin | PersonaId::Rfc => {
                 if self.persona == PersonaId::OktaOin {
                     let body = wire::rename_group_patch(
@@ -280,7 +307,7 @@ impl Pass<'_> {
                 for (add, list) in [(true, &adds), (false, &removes)] {
                     for chunk in list.chunks(MEMBER_BATCH) {
                         let ids: Vec<String> = chunk.iter().map(|m| member(m).id).collect();
-                        let body = wire::entra_members_patch(aadopt, add, &ids);
+                        let body = wire::entra_members_patch(aadopt, self.dialect, add, &ids);
                         self.write(Method::PATCH, &path, body, "patch group members")
                             .await?;
                         if let Some(l) = self.groups().get_mut(&group.id) {

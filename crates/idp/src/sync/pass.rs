@@ -136,6 +136,7 @@ const HELD_OBJECTS: usize = 1024;
 /// between awaits, never across one.
 pub(super) struct Pass<'a> {
     pub(super) persona: PersonaId,
+    pub(super) dialect: crate::dialect::Dialect,
     pub(super) http: &'a Http,
     pub(super) users: Mutex<&'a mut BTreeMap<String, UserLink>>,
     pub(super) groups: Mutex<&'a mut BTreeMap<String, GroupLink>>,

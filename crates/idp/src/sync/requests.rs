@@ -4,6 +4,8 @@
 use reqwest::Method;
 use serde_json::Value;
 
+use crate::dialect::Form;
+use crate::directory::DirUser;
 use crate::persona::{encode_segment, eq_filter, Family, RequestKind};
 use crate::transport::{Reply, RequestBody, TransportError};
 
@@ -128,11 +130,30 @@ impl Pass<'_> {
         Ok(())
     }
 
+    /// Match a directory user: by `userName`, or by `externalId` with
+    /// [`Form::EntraLookupExternalId`].
+    pub(super) async fn lookup_user(&self, user: &DirUser) -> Step<Option<Value>> {
+        if self.dialect.has(Form::EntraLookupExternalId) {
+            let id = self.persona.external_id(user);
+            return self.lookup_by(ObjectKind::User, "externalId", &id).await;
+        }
+        self.lookup(ObjectKind::User, &user.profile.user_principal_name)
+            .await
+    }
+
     /// Lookup by filter; `Ok(None)` when nothing matches.
     pub(super) async fn lookup(&self, kind: ObjectKind, value: &str) -> Step<Option<Value>> {
-        let (resource, attr) = match kind {
-            ObjectKind::User => ("Users", "userName"),
-            ObjectKind::Group => ("Groups", "displayName"),
+        let attr = match kind {
+            ObjectKind::User => "userName",
+            ObjectKind::Group => "displayName",
+        };
+        self.lookup_by(kind, attr, value).await
+    }
+
+    async fn lookup_by(&self, kind: ObjectKind, attr: &str, value: &str) -> Step<Option<Value>> {
+        let resource = match kind {
+            ObjectKind::User => "Users",
+            ObjectKind::Group => "Groups",
         };
         let filter = self.persona.encode_query(&eq_filter(attr, value));
         let path = match (self.persona.family(), kind) {

@@ -44,11 +44,11 @@ impl Pass<'_> {
     async fn provision_user(&self, user: &DirUser, c: &mut Cycle) -> Step<()> {
         let attrs = wire::user_attrs(self.persona, user);
         let login = &user.profile.user_principal_name;
-        if let Some(found) = self.lookup(ObjectKind::User, login).await? {
+        if let Some(found) = self.lookup_user(user).await? {
             return self.link_user(user, found, c).await;
         }
         let password = self.password();
-        let body = wire::create_user_body(self.persona, &attrs, &password);
+        let body = wire::create_user_body(self.persona, self.dialect, &attrs, &password);
         let reply = self
             .call_with(Method::POST, RequestKind::Write, "/Users", Some(body))
             .await?;
@@ -234,7 +234,8 @@ impl Pass<'_> {
                 present: current.get("active").is_some(),
             });
         if !changes.is_empty() || active.is_some() {
-            let body = wire::entra_user_patch(self.persona.aadopt(), &changes, active);
+            let body =
+                wire::entra_user_patch(self.persona.aadopt(), self.dialect, &changes, active);
             self.write(Method::PATCH, &path, body, "patch user").await?;
         }
         self.note_user_change(c, user, Some(desired), Some(wants_active), &link.target_id);

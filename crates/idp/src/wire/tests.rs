@@ -1,5 +1,6 @@
 //! Unit tests for request bodies.
 
+use super::members::member_filter;
 use super::*;
 
 #[test]
@@ -11,6 +12,7 @@ fn entra_ops_are_capitalised_and_active_is_a_string() {
     }];
     let body = entra_user_patch(
         false,
+        Dialect::DOCUMENTED,
         &changes,
         Some(ActiveChange {
             active: false,
@@ -44,7 +46,7 @@ fn aadopt_merges_present_attributes_into_one_pathless_replace() {
             value: "7".into(),
         },
     ];
-    let body = entra_user_patch(true, &changes, None);
+    let body = entra_user_patch(true, Dialect::DOCUMENTED, &changes, None);
     assert_eq!(
         body["Operations"],
         json!([
@@ -105,4 +107,101 @@ fn packed_attrs_give_back_what_was_packed() {
     b.remove(&Attr::Title);
     b.insert(Attr::Department, "R&D".into());
     assert!(!packed.holds(&b));
+}
+
+#[test]
+fn entra_captured_forms_change_ops_and_values() {
+    let changes = [EntraChange {
+        attr: Attr::Title,
+        present: true,
+        value: "Boss".into(),
+    }];
+    let active = Some(ActiveChange {
+        active: false,
+        present: true,
+    });
+    let forms = [
+        Form::EntraAddOnUpdate,
+        Form::EntraActiveAdd,
+        Form::EntraActiveLowercase,
+    ];
+    let body = entra_user_patch(
+        false,
+        Dialect::of(PersonaId::Entra, &forms),
+        &changes,
+        active,
+    );
+    assert_eq!(
+        body["Operations"],
+        json!([{"op":"Add","path":"title","value":"Boss"},
+               {"op":"Add","path":"active","value":"false"}])
+    );
+    let ids = ["u1".to_owned()];
+    let bare = Dialect::of(PersonaId::Entra, &[Form::EntraRemoveWithoutRef]);
+    assert_eq!(
+        entra_members_patch(false, bare, false, &ids)["Operations"],
+        json!([{"op":"Remove","path":"members","value":[{"value":"u1"}]}])
+    );
+    let lower = Dialect::of(PersonaId::Entra, &[Form::EntraRemoveLowercase]);
+    assert_eq!(
+        entra_members_patch(false, lower, false, &ids)["Operations"],
+        json!([{"op":"remove","path":"members","value":[{"value":"u1"}]}])
+    );
+}
+
+#[test]
+fn okta_captured_member_forms() {
+    let m = [OktaMember {
+        id: "u1".into(),
+        display: "a@x".into(),
+    }];
+    assert_eq!(
+        okta_members_replace(&m)["Operations"],
+        json!([{"op":"replace","path":"members","value":[{"value":"u1","display":"a@x"}]}])
+    );
+    assert_eq!(
+        okta_members_replace_pathless("g1", "G", &m)["Operations"],
+        json!([{"op":"replace","value":{"members":[{"value":"u1","display":"a@x"}],"id":"g1","displayName":"G"}}])
+    );
+    assert_eq!(
+        okta_group_put("G", &m, Some("g1")).to_string(),
+        json!({"schemas":[GROUP_SCHEMA],"id":"g1","displayName":"G","members":[{"value":"u1","display":null}]}).to_string()
+    );
+}
+
+#[test]
+fn entra_default_mappings_go_into_the_create_and_filtered_paths() {
+    let mut u = DirUser::new("0a21f0f2", "ida@example.com");
+    u.profile.preferred_language = Some("en-GB".into());
+    u.profile.business_phone = Some("+44 1".into());
+    u.profile.mobile_phone = Some("+44 2".into());
+    u.profile.office_location = Some("18/2111".into());
+    let a = user_attrs(PersonaId::Entra, &u);
+    let body = create_user_body(PersonaId::Entra, Dialect::DOCUMENTED, &a, "")
+        .sent
+        .value();
+    assert_eq!(body["preferredLanguage"], "en-GB");
+    assert_eq!(
+        body["phoneNumbers"],
+        json!([{"type":"work","value":"+44 1"},{"type":"mobile","value":"+44 2"}])
+    );
+    assert_eq!(
+        body["addresses"],
+        json!([{"formatted":"18/2111","type":"work"}])
+    );
+    // Okta and the rfc persona do not map them.
+    assert!(!user_attrs(PersonaId::Okta, &u).contains_key(&Attr::WorkPhone));
+    assert!(!user_attrs(PersonaId::Rfc, &u).contains_key(&Attr::Office));
+    let current = json!({"phoneNumbers":[{"type":"Work","value":"+44 0"}]});
+    assert_eq!(Attr::WorkPhone.read(&current).as_deref(), Some("+44 0"));
+    assert_eq!(Attr::MobilePhone.read(&current), None);
+    let changes = [EntraChange {
+        attr: Attr::MobilePhone,
+        present: false,
+        value: "+44 2".into(),
+    }];
+    assert_eq!(
+        entra_user_patch(true, Dialect::DOCUMENTED, &changes, None)["Operations"],
+        json!([{"op":"add","path":"phoneNumbers[type eq \"mobile\"].value","value":"+44 2"}])
+    );
 }

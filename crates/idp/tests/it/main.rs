@@ -1,6 +1,7 @@
 //! Integration tests of the mock IdP: fidelity against the sheets, lifecycle snapshots,
 //! the reference target over a real socket, and hostile peers.
 
+mod captured;
 mod credentials;
 mod fidelity;
 mod hostile;

@@ -101,6 +101,35 @@ fn member_faults(request: &mut PatchRequest, faults: &FaultSet) {
     }
 }
 
+/// The `member-replace-refused` fault: a `replace` naming `members` (as its path or a
+/// key of its path-less value) is answered 501, as a target without it would.
+fn refuse_member_replace(request: &PatchRequest) -> Result<(), AppError> {
+    let names_members = |op: &scim::model::PatchOperation| {
+        op.path
+            .as_deref()
+            .is_some_and(|p| p.trim().eq_ignore_ascii_case("members"))
+            || (op.path.is_none()
+                && op
+                    .value
+                    .as_ref()
+                    .and_then(Value::as_object)
+                    .is_some_and(|o| o.keys().any(|k| k.eq_ignore_ascii_case("members"))))
+    };
+    if request
+        .operations
+        .iter()
+        .any(|op| op.op == PatchOpKind::Replace && names_members(op))
+    {
+        return Err(scim::ScimError::new(
+            501,
+            None,
+            "patch replace is not supported for group members",
+        )
+        .into());
+    }
+    Ok(())
+}
+
 /// The `readd-member-conflict` fault (`readd`): an `add` on `members` naming a current
 /// member is refused with `409 uniqueness`; the `remove-non-member-fails` fault
 /// (`remove_absent`): a `remove` on `members` whose value names a user who is no member
@@ -247,6 +276,9 @@ pub async fn patch(
     require_group_sync(&state)?;
     let mut request = PatchRequest::from_json(body.json()?)?;
     member_faults(&mut request, &state.faults);
+    if state.fault(Fault::MemberReplaceRefused) {
+        refuse_member_replace(&request)?;
+    }
     let member_checks = (
         state.fault(Fault::ReaddMemberConflict),
         state.fault(Fault::RemoveNonMemberFails),

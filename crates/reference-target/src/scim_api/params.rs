@@ -137,6 +137,15 @@ impl ListQuery {
         let filter = match param(pairs, "filter").map(str::trim) {
             None | Some("") => None,
             // Fault: the already decoded filter is form-decoded again; `+` becomes a space.
+            // Fault: filters on externalId refused, as a userName-only target does.
+            Some(f)
+                if faults.has(Fault::ExternalIdFilterUnsupported)
+                    && f.to_ascii_lowercase().contains("externalid") =>
+            {
+                return Err(ScimError::invalid_filter(format!(
+                    "the filter '{f}' is not supported"
+                )));
+            }
             Some(f) if faults.has(Fault::FilterPlusAsSpace) => {
                 Some(Filter::parse_for(&f.replace('+', " "), schema)?)
             }

@@ -125,6 +125,35 @@ fn refuse_add_without_target(resource: &Value, request: &PatchRequest) -> Result
     Ok(())
 }
 
+/// The `add-on-present-attribute-refused` fault: an `add` with a path whose attribute
+/// the user already holds (`active`, `emails[…].value`, a URN-qualified attribute) is
+/// refused with `invalidValue`.
+fn refuse_add_on_present(resource: &Value, request: &PatchRequest) -> Result<(), AppError> {
+    let holds = |path: &str| {
+        let (object, attr) = match path.rsplit_once(':') {
+            Some((urn, attr)) if path.starts_with("urn:") => (resource.get(urn), attr),
+            _ => (Some(resource), path),
+        };
+        let name = attr.split(['[', '.']).next().unwrap_or_default().trim();
+        object.and_then(Value::as_object).is_some_and(|o| {
+            o.iter()
+                .any(|(k, v)| k.eq_ignore_ascii_case(name) && !v.is_null())
+        })
+    };
+    for op in &request.operations {
+        if op.op != scim::model::PatchOpKind::Add {
+            continue;
+        }
+        if let Some(path) = op.path.as_deref().filter(|p| holds(p)) {
+            return Err(scim::ScimError::invalid_value(format!(
+                "add is not supported for `{path}`, which has a value"
+            ))
+            .into());
+        }
+    }
+    Ok(())
+}
+
 /// What a POST or PUT body asks to store; under the `ignore-false-string` fault a
 /// string `active` reads as `true`.
 fn user_write(state: &AppState, body: JsonBody) -> Result<UserWrite, AppError> {
@@ -248,6 +277,9 @@ pub async fn patch(
         let mut resource = store::resource(&rec, None, &stored_base);
         if faults.has(Fault::AddFilteredPathNoTarget) {
             refuse_add_without_target(&resource, &request)?;
+        }
+        if faults.has(Fault::AddOnPresentAttributeRefused) {
+            refuse_add_on_present(&resource, &request)?;
         }
         scim::patch::apply(&mut resource, &request, schema())?;
         crate::limits::check_user(&resource)?;

@@ -108,6 +108,10 @@ fn test_of(fault: Fault) -> &'static str {
         Fault::TeamGuardIgnoresConfig => "faults_role::team_guard_ignores_config",
         Fault::RoleLessTokenAccepted => "faults_role::role_less_token_accepted",
         Fault::SamlRoleIgnored => "saml_login::role_ignored_keeps_the_default_role",
+        // issue 17: captured forms
+        Fault::MemberReplaceRefused => "faults_captured::member_replace_refused",
+        Fault::AddOnPresentAttributeRefused => "faults_captured::add_on_present_attribute_refused",
+        Fault::ExternalIdFilterUnsupported => "faults_captured::externalid_filter_unsupported",
     }
 }
 
@@ -123,6 +127,7 @@ fn every_fault_names_its_test() {
             "faults_interop" => include_str!("faults_interop.rs"),
             "faults_identity" => include_str!("faults_identity.rs"),
             "faults_role" => include_str!("faults_role.rs"),
+            "faults_captured" => include_str!("faults_captured.rs"),
             _ => saml_file,
         };
         assert!(

@@ -6,6 +6,7 @@ mod config;
 mod discovery;
 mod errors;
 mod faults;
+mod faults_captured;
 mod faults_identity;
 mod faults_interop;
 mod faults_role;

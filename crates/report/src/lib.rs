@@ -5,15 +5,23 @@
 //! Architecture Invariant: reporters consume only [`RunEvent`]s; nothing here talks to a
 //! target or reads a scenario file.
 
+mod exchange;
 mod html;
 mod json;
 mod junit;
+mod model;
 mod pretty;
 mod terminal;
 
 pub use html::escape as escape_html;
 pub use html::html;
-pub use json::{json, REPORT_SCHEMA};
+pub use exchange::{failing_exchange, EXCERPT_LINES};
+pub use json::json;
+pub use model::{
+    report_schema_json, CaseOutcome, CaseReport, CleanupReport, ExchangeReport, FailingExchange,
+    LeftBehindReport, MismatchReport, Report, ReportSummary, RunMeta, RunSelection,
+    SourceReport, StaleEntry, TranscriptReport, Verdict, REPORT_SCHEMA,
+};
 pub use junit::junit;
 pub use pretty::{pretty_json, pretty_xml};
 pub use terminal::{stderr_is_terminal, Palette, Terminal};
@@ -23,6 +31,8 @@ use conformance::{CaseResult, RunEvent, RunInfo, Summary};
 /// Everything a run emitted, kept for the file reporters.
 #[derive(Debug, Clone, Default)]
 pub struct Collector {
+    /// What the command line asked for; set by the binary, not by events.
+    pub meta: RunMeta,
     pub info: Option<RunInfo>,
     pub cases: Vec<CaseResult>,
     /// Baseline entries that match no case: (pattern, reason).

@@ -258,6 +258,7 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         .context("starting the async runtime")
         .map_err(usage)?;
     let formats: Vec<report::Format> = args.formats.iter().map(|f| f.format()).collect();
+    let meta = run_meta(&args, &catalogue);
     runtime.block_on(async {
         let interrupt = conformance::Interrupt::default();
         watch_signals(interrupt.clone());
@@ -322,6 +323,7 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
             human && report::stderr_is_terminal(),
         );
         let mut collector = report::Collector::new();
+        collector.meta = meta;
         let summary = conformance::run(cases, &all_cases, opts, |event: RunEvent| {
             if human {
                 terminal.event(&event);
@@ -345,6 +347,35 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
             exit::FAILED
         })
     })
+}
+
+/// What the reports record of the command line: version, start time, selection and the
+/// catalogue's digest.
+fn run_meta(args: &RunArgs, catalogue: &Catalogue) -> report::RunMeta {
+    let now = time::OffsetDateTime::now_utc();
+    let started_at = now
+        .replace_nanosecond(0)
+        .unwrap_or(now)
+        .format(&time::format_description::well_known::Rfc3339)
+        .ok();
+    let shown = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+    report::RunMeta {
+        harness_version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+        started_at,
+        catalogue_digest: Some(crate::catalogue::digest(catalogue)),
+        strict: args.strict,
+        selection: report::RunSelection {
+            personas: args.personas.clone(),
+            configs: args.configs.clone(),
+            include: args.include.clone(),
+            exclude: args.exclude.clone(),
+            partition: args.partition.clone(),
+            faults: args.faults.iter().map(|f| f.name().to_owned()).collect(),
+            baseline: shown(&args.baseline),
+            scenarios: shown(&args.catalogue.scenarios),
+            no_builtin_scenarios: args.catalogue.no_builtin_scenarios,
+        },
+    }
 }
 
 /// The first SIGINT or SIGTERM stops the run from starting cases (running ones finish,

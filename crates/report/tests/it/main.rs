@@ -7,6 +7,8 @@ use conformance::{
 };
 use report::{Collector, Format, Palette, Terminal};
 
+mod schema;
+
 fn exchange(body: serde_json::Value) -> idp::Exchange {
     idp::Exchange {
         seq: 1,
@@ -275,17 +277,18 @@ fn an_interrupted_run_is_marked_incomplete_in_every_format() {
 /// The terminal's text for the sample run, finished with `summary`.
 fn terminal_with(summary: &conformance::Summary) -> String {
     let mut out = Vec::new();
-    let mut t = report::Terminal::new(&mut out, report::Palette::plain(), false);
-    for e in events() {
-        if let RunEvent::RunFinished { duration_ms, .. } = e {
-            t.event(&RunEvent::RunFinished {
-                summary: summary.clone(),
-                duration_ms,
-            });
-        } else {
-            t.event(&e);
+    {
+        let mut t = report::Terminal::new(&mut out, report::Palette::plain(), false);
+        for e in events() {
+            if let RunEvent::RunFinished { duration_ms, .. } = e {
+                t.event(&RunEvent::RunFinished {
+                    summary: summary.clone(),
+                    duration_ms,
+                });
+            } else {
+                t.event(&e);
+            }
         }
     }
-    drop(t);
     String::from_utf8(out).unwrap()
 }

@@ -6,6 +6,7 @@ mod faults_process;
 mod idp_serve_process;
 mod interrupt_process;
 mod login_process;
+mod report_process;
 mod run_process;
 mod saml_process;
 mod serve_process;

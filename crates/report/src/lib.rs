@@ -13,16 +13,16 @@ mod model;
 mod pretty;
 mod terminal;
 
+pub use exchange::{failing_exchange, EXCERPT_LINES};
 pub use html::escape as escape_html;
 pub use html::html;
-pub use exchange::{failing_exchange, EXCERPT_LINES};
 pub use json::json;
+pub use junit::junit;
 pub use model::{
     report_schema_json, CaseOutcome, CaseReport, CleanupReport, ExchangeReport, FailingExchange,
-    LeftBehindReport, MismatchReport, Report, ReportSummary, RunMeta, RunSelection,
-    SourceReport, StaleEntry, TranscriptReport, Verdict, REPORT_SCHEMA,
+    LeftBehindReport, MismatchReport, Report, ReportSummary, RunMeta, RunSelection, SourceReport,
+    StaleEntry, TranscriptReport, Verdict, REPORT_SCHEMA,
 };
-pub use junit::junit;
 pub use pretty::{pretty_json, pretty_xml};
 pub use terminal::{stderr_is_terminal, Palette, Terminal};
 

@@ -139,9 +139,79 @@ fn json_report_has_the_documented_shape() {
     insta::assert_snapshot!("report_json", report::json(&collected()));
 }
 
+/// The sample run with the metadata the binary sets.
+fn collected_with_meta() -> Collector {
+    let mut c = collected();
+    c.meta = report::RunMeta {
+        harness_version: Some("9.8.7".into()),
+        started_at: Some("2026-12-06T18:41:25Z".into()),
+        catalogue_digest: Some("ab".repeat(32)),
+        ..Default::default()
+    };
+    c
+}
+
+/// What GitLab's and dorny/test-reporter's JUnit parsers read (junit.rs says which):
+/// properties on every suite, time on every suite and case, a timestamp on the suite,
+/// and the failing exchange in the failure's text, not only in its message.
+#[test]
+fn junit_carries_properties_times_and_the_failing_exchange() {
+    let x = report::junit(&collected_with_meta());
+    for p in [
+        "<property name=\"seed\" value=\"7\"/>",
+        "<property name=\"target\" value=\"reference\"/>",
+        "<property name=\"harness_version\" value=\"9.8.7\"/>",
+        "<property name=\"personas\" value=\"entra\"/>",
+    ] {
+        assert_eq!(x.matches(p).count(), 3, "{p} on each of the 3 suites: {x}");
+    }
+    assert!(x.contains(&format!(
+        "name=\"catalogue_digest\" value=\"{}\"",
+        "ab".repeat(32)
+    )));
+    assert_eq!(
+        x.matches("timestamp=\"2026-12-06T18:41:25").count(),
+        4,
+        "{x}"
+    );
+    assert_eq!(x.matches("<testcase ").count(), 3);
+    assert_eq!(
+        x.matches("<testcase ").count(),
+        x.matches("<testcase name=\"entra/default\" classname=\"")
+            .count()
+    );
+    for tc in x.split("<testcase ").skip(1) {
+        assert!(
+            tc.split('>').next().unwrap().contains("time=\"0.012\""),
+            "{tc}"
+        );
+    }
+    for ts in x.split("<testsuite ").skip(1) {
+        assert!(
+            ts.split('>').next().unwrap().contains("time=\"0.012\""),
+            "{ts}"
+        );
+    }
+    let failure = x
+        .split("<failure")
+        .nth(1)
+        .and_then(|f| f.split("</failure>").next())
+        .expect("a failure element with text");
+    let text = failure.split_once('>').unwrap().1;
+    assert!(
+        text.contains("exchange #1: GET http://t/Users/1 -&gt; 200"),
+        "{text}"
+    );
+    assert!(text.contains("&quot;active&quot;: true"), "{text}");
+    assert!(
+        text.contains("step 3: user alice: active: expected false, observed true"),
+        "{text}"
+    );
+}
+
 #[test]
 fn junit_reports_failures_and_skips() {
-    let x = report::junit(&collected());
+    let x = report::junit(&collected_with_meta());
     assert!(x.contains("<testsuites"), "{x}");
     assert!(
         x.contains("<failure") && x.contains("user alice: active"),

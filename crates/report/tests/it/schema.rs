@@ -23,9 +23,18 @@ fn the_schema_describes_the_report() {
     let schema: serde_json::Value =
         serde_json::from_str(&report::report_schema_json()).expect("the schema is JSON");
     assert_eq!(schema["title"], "scim-harness report");
-    for key in ["schema", "harness_version", "started_at", "selection", "catalogue_digest", "cases"] {
+    for key in [
+        "schema",
+        "harness_version",
+        "started_at",
+        "selection",
+        "catalogue_digest",
+        "cases",
+    ] {
         assert!(
-            schema["required"].as_array().is_some_and(|r| r.iter().any(|k| k == key)),
+            schema["required"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|k| k == key)),
             "{key} is required: {schema}"
         );
     }

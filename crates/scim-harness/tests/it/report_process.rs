@@ -66,7 +66,10 @@ fn report_json_of_a_real_run_is_valid_against_the_published_schema() {
         .iter_errors(&report)
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect();
-    assert!(errors.is_empty(), "report.json against the schema: {errors:#?}");
+    assert!(
+        errors.is_empty(),
+        "report.json against the schema: {errors:#?}"
+    );
 
     assert_eq!(report["schema"], "scim-harness/report/v1");
     assert_eq!(report["harness_version"], env!("CARGO_PKG_VERSION"));
@@ -74,7 +77,9 @@ fn report_json_of_a_real_run_is_valid_against_the_published_schema() {
     time::OffsetDateTime::parse(started, &time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|e| panic!("started_at {started}: {e}"));
     assert!(started.ends_with('Z'), "UTC: {started}");
-    let digest = report["catalogue_digest"].as_str().expect("catalogue_digest");
+    let digest = report["catalogue_digest"]
+        .as_str()
+        .expect("catalogue_digest");
     assert!(
         digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()),
         "{digest}"
@@ -105,5 +110,46 @@ fn report_json_of_a_real_run_is_valid_against_the_published_schema() {
     assert!(
         !validator.is_valid(&broken),
         "a string duration must be refused"
+    );
+}
+
+/// A real run's junit.xml: every suite has the run's properties, a timestamp and a time;
+/// the failing case's failure text shows the exchange that failed it.
+#[test]
+fn junit_of_a_real_run_carries_properties_and_the_failing_exchange() {
+    let run = SmallRun::new("junit");
+    let x = run.read("junit.xml");
+    let suites = x.matches("<testsuite ").count();
+    assert_eq!(suites, 2, "{x}");
+    for p in [
+        "seed\" value=\"7\"",
+        "target\" value=\"reference\"",
+        "catalogue_digest\"",
+    ] {
+        assert_eq!(x.matches(p).count(), suites, "{p}: {x}");
+    }
+    assert_eq!(
+        x.matches(&format!(
+            "harness_version\" value=\"{}\"",
+            env!("CARGO_PKG_VERSION")
+        ))
+        .count(),
+        suites
+    );
+    for tag in x.split("<testsuite ").skip(1) {
+        let head = tag.split('>').next().unwrap();
+        assert!(
+            head.contains("timestamp=\"") && head.contains(" time=\""),
+            "{head}"
+        );
+    }
+    let failing = x
+        .split("<testcase ")
+        .find(|t| t.contains("classname=\"config.token-without-role\""))
+        .expect("the failing case");
+    assert!(failing.contains("<failure"), "{failing}");
+    assert!(
+        failing.contains("exchange #") && failing.contains("POST http://127.0.0.1:"),
+        "{failing}"
     );
 }

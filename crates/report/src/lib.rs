@@ -11,6 +11,7 @@ mod json;
 mod junit;
 mod model;
 mod pretty;
+mod summary;
 mod terminal;
 
 pub use exchange::{failing_exchange, EXCERPT_LINES};
@@ -24,6 +25,7 @@ pub use model::{
     StaleEntry, TranscriptReport, Verdict, REPORT_SCHEMA,
 };
 pub use pretty::{pretty_json, pretty_xml};
+pub use summary::summary_md;
 pub use terminal::{stderr_is_terminal, Palette, Terminal};
 
 use conformance::{CaseResult, RunEvent, RunInfo, Summary};
@@ -95,6 +97,8 @@ pub enum Format {
     Json,
     Junit,
     Html,
+    /// `summary.md`, for a CI job's summary page.
+    Summary,
 }
 
 impl Format {
@@ -105,6 +109,7 @@ impl Format {
             Format::Json => Some("report.json"),
             Format::Junit => Some("junit.xml"),
             Format::Html => Some("report.html"),
+            Format::Summary => Some("summary.md"),
         }
     }
 
@@ -115,6 +120,7 @@ impl Format {
             Format::Json => Some(json(c)),
             Format::Junit => Some(junit(c)),
             Format::Html => Some(html(c)),
+            Format::Summary => Some(summary_md(c)),
         }
     }
 }

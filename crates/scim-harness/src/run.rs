@@ -20,6 +20,9 @@ pub enum FormatArg {
     Json,
     Junit,
     Html,
+    /// `summary.md` (also written whenever another file format is).
+    #[value(name = "md", alias = "summary")]
+    Md,
 }
 
 impl FormatArg {
@@ -29,6 +32,7 @@ impl FormatArg {
             FormatArg::Json => report::Format::Json,
             FormatArg::Junit => report::Format::Junit,
             FormatArg::Html => report::Format::Html,
+            FormatArg::Md => report::Format::Summary,
         }
     }
 }
@@ -57,13 +61,14 @@ pub struct RunArgs {
     #[arg(long = "exclude", value_name = "GLOB")]
     exclude: Vec<String>,
     /// Report formats, comma-separated or repeated (`--format human,json,junit`); human
-    /// goes to standard output, the others to --out.
+    /// goes to standard output, the others to --out (`md`: summary.md, which every run
+    /// that writes a file format writes too).
     #[arg(long = "format", value_enum, value_delimiter = ',', default_values_t = [FormatArg::Human])]
     formats: Vec<FormatArg>,
     /// Fail the run (exit 1) when a SHOULD case warns, not only when a MUST case fails.
     #[arg(long)]
     strict: bool,
-    /// Folder for report.json, junit.xml and report.html.
+    /// Folder for report.json, junit.xml, report.html and summary.md.
     #[arg(long, default_value = "scim-harness-report")]
     out: PathBuf,
     /// Seed of the names cases create; the run prints it, so `--seed` reproduces a run.
@@ -417,7 +422,14 @@ fn write_reports(
     out: &Path,
 ) -> Result<(), Failure> {
     let mut written = Vec::new();
-    for f in formats {
+    let mut formats = formats.to_vec();
+    // summary.md goes with any report file, for the CI job that reads the folder.
+    if formats.iter().any(|f| f.file_name().is_some())
+        && !formats.contains(&report::Format::Summary)
+    {
+        formats.push(report::Format::Summary);
+    }
+    for f in &formats {
         let (Some(name), Some(text)) = (f.file_name(), f.render(c)) else {
             continue;
         };

@@ -284,6 +284,7 @@ fn file_formats_have_file_names() {
     assert_eq!(Format::Json.file_name(), Some("report.json"));
     assert_eq!(Format::Junit.file_name(), Some("junit.xml"));
     assert_eq!(Format::Html.file_name(), Some("report.html"));
+    assert_eq!(Format::Summary.file_name(), Some("summary.md"));
     assert!(Format::Human.render(&collected()).is_none());
 }
 
@@ -361,4 +362,72 @@ fn terminal_with(summary: &conformance::Summary) -> String {
         }
     }
     String::from_utf8(out).unwrap()
+}
+
+/// summary.md: the verdict with its exit code first, every count, the MUST failure before
+/// the warnings with its id and one-line reason, skipped cases by reason, the verdict in
+/// words; a pipe or newline in a reason cannot break the table.
+#[test]
+fn summary_md_puts_must_failures_first_and_ends_with_the_verdict() {
+    let mut c = collected_with_meta();
+    c.cases[2].reason = Some("no [saml]\nsecond | line".into());
+    let mut warn = c.cases[0].clone();
+    warn.id = "users.w/entra/default".into();
+    warn.outcome = Outcome::Warn;
+    warn.level = Level::Should;
+    warn.reason = Some("a SHOULD miss".into());
+    c.cases.insert(0, warn);
+    c.summary.warned += 1;
+    c.summary.total += 1;
+    let md = report::summary_md(&c);
+    let lines: Vec<&str> = md.lines().collect();
+    assert_eq!(lines[0], "## scim-harness: failed (exit 1)", "{md}");
+    for row in [
+        "| passed | 1 |",
+        "| failed | 1 |",
+        "| warned | 1 |",
+        "| skipped | 1 |",
+        "| **total** | **4** |",
+    ] {
+        assert!(lines.contains(&row), "{row}: {md}");
+    }
+    let fail = md
+        .find("| fail | must | `users.b/entra/default` | step 3: user alice: active")
+        .expect("the MUST failure with its reason");
+    let warned = md
+        .find("| warn | should | `users.w/entra/default` | a SHOULD miss |")
+        .expect("the warning");
+    assert!(fail < warned, "failures first: {md}");
+    assert!(
+        md.contains("| 1 | no [saml] second \\| line | `users.c/entra/default` |"),
+        "{md}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("**Verdict: failed** (exit 1): 1 MUST case(s) failed")),
+        "{md}"
+    );
+    assert!(md.contains("started 2026-12-06T18:41:25Z") && md.contains("catalogue `abababababab`"));
+    insta::assert_snapshot!("summary_md", md);
+}
+
+/// A run without failures says passed, exit 0, and names its warnings; with `--strict`
+/// the same warnings fail it.
+#[test]
+fn summary_md_verdict_follows_strict() {
+    let mut c = collected();
+    c.cases.retain(|r| r.outcome != Outcome::Fail);
+    c.cases[0].outcome = Outcome::Warn;
+    c.summary = Summary::default();
+    for r in &c.cases {
+        c.summary.add(r);
+    }
+    let md = report::summary_md(&c);
+    assert!(md.starts_with("## scim-harness: passed\n"), "{md}");
+    assert!(md.contains("(`--strict` would fail them)"), "{md}");
+    c.meta.strict = true;
+    let md = report::summary_md(&c);
+    assert!(md.starts_with("## scim-harness: failed (exit 1)\n"), "{md}");
+    assert!(md.contains("1 case(s) warned under --strict"), "{md}");
 }

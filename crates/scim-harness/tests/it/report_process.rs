@@ -153,3 +153,28 @@ fn junit_of_a_real_run_carries_properties_and_the_failing_exchange() {
         "{failing}"
     );
 }
+
+/// summary.md is written beside any report file without being asked for, opens with the
+/// verdict and exit code, and lists the MUST failure by id before the verdict line;
+/// `--format md` alone writes it and nothing else.
+#[test]
+fn summary_md_is_written_beside_the_reports() {
+    let run = SmallRun::new("human,json");
+    let md = run.read("summary.md");
+    assert!(md.starts_with("## scim-harness: failed (exit 1)\n"), "{md}");
+    assert!(
+        md.contains("| failed | 1 |") && md.contains("| **total** | **6** |"),
+        "{md}"
+    );
+    let failure = md
+        .find(&format!("`{FAILING_CASE}`"))
+        .expect("the failing case");
+    let verdict = md
+        .find("**Verdict: failed** (exit 1)")
+        .expect("the verdict");
+    assert!(failure < verdict, "{md}");
+
+    let only = SmallRun::new("md");
+    assert!(only.path("summary.md").is_file());
+    assert!(!only.path("report.json").exists() && !only.path("junit.xml").exists());
+}

@@ -16,7 +16,7 @@ mod terminal;
 
 pub use exchange::{failing_exchange, EXCERPT_LINES};
 pub use html::escape as escape_html;
-pub use html::html;
+pub use html::{html, BODY_BUDGET as HTML_BODY_BUDGET};
 pub use json::json;
 pub use junit::junit;
 pub use model::{

@@ -231,13 +231,86 @@ fn html_escapes_everything_and_has_filters() {
     assert!(h.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(h.contains("&lt;b&gt;title&lt;/b&gt;"));
     assert!(h.contains("id=\"fo\"") && h.contains("id=\"fp\"") && h.contains("id=\"fa\""));
-    // The SAML document is pretty-printed (indented) and escaped.
+    // The SAML document is pretty-printed (indented) and escaped, inside a case's lazy
+    // body (a JSON string).
     assert!(h.contains("&lt;samlp:Response"), "{h}");
-    assert!(h.contains("\n  &lt;a&gt;1&lt;/a&gt;"), "indented xml");
+    assert!(h.contains("\\n  &lt;a&gt;1&lt;/a&gt;"), "indented xml");
     assert_eq!(
         h.matches("<script>").count(),
         1,
         "only the page's own script"
+    );
+}
+
+/// A body holding `</script>` (a target's text, escaped or raw in a JSON value) cannot end
+/// its blob early: every `<` in a blob is `\u003c`.
+#[test]
+fn html_case_bodies_cannot_close_their_script_element() {
+    let mut c = collected();
+    c.cases[1].reason = Some("</script><script>alert(2)</script>".into());
+    c.cases[1].notes = vec!["</SCRIPT >".into()];
+    let h = report::html(&c);
+    let blobs: Vec<&str> = h
+        .split("<script type=\"application/json\"")
+        .skip(1)
+        .map(|b| b.split("</script>").next().unwrap())
+        .collect();
+    assert_eq!(blobs.len(), 3);
+    for b in &blobs {
+        assert!(!b.to_ascii_lowercase().contains("</script"), "{b}");
+        let json = b.split_once('>').unwrap().1;
+        let body: String = serde_json::from_str(json).expect("a blob is one JSON string");
+        assert!(!body.contains("<script>"), "{body}");
+    }
+    assert_eq!(
+        h.matches("</script>").count(),
+        4,
+        "3 blobs and the page's script"
+    );
+}
+
+/// The matrix: one row per persona, one column per area, each cell the worst outcome of
+/// its cases with a link that filters the list to them; the cases follow, failures first.
+#[test]
+fn html_opens_on_the_matrix_and_lists_failures_first() {
+    let mut c = collected();
+    c.cases[2].persona = "okta".into();
+    c.cases[2].area = "groups".into();
+    let h = report::html(&c);
+    let matrix = h.find("id=\"matrix\"").expect("the matrix");
+    let cases = h.find("id=\"cases\"").expect("the case list");
+    assert!(matrix < cases);
+    assert!(
+        h.contains(
+            "<td class=\"m-fail\" data-outcome=\"fail\" data-persona=\"entra\" data-area=\"users\""
+        ),
+        "{h}"
+    );
+    assert!(
+        h.contains("<a href=\"#cell:entra:users\">fail 1/2</a>"),
+        "{h}"
+    );
+    assert!(h.contains("data-outcome=\"skip\" data-persona=\"okta\" data-area=\"groups\""));
+    assert!(h.contains("<td class=\"none\" data-persona=\"okta\" data-area=\"users\">"));
+    let order: Vec<&str> = h
+        .split("<details class=\"case\"")
+        .skip(1)
+        .map(|d| {
+            d.split("data-id=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "users.b/entra/default",
+            "users.c/entra/default",
+            "users.a/entra/default"
+        ]
     );
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ci/run-harness.sh: the one entry point every CI recipe in ci/ calls (ci/README.md).
-# Waits for the target to answer, runs `scim-harness run` with every report format,
-# writes summary.md from report.json (jq), appends it to $GITHUB_STEP_SUMMARY when set,
+# Waits for the target to answer, runs `scim-harness run` with every report format
+# (which writes summary.md beside them), appends summary.md to $GITHUB_STEP_SUMMARY when set,
 # and exits with the harness's exit code (README "Exit codes"; 3 also when the target
 # never answered within the wait timeout).
 set -euo pipefail
@@ -116,9 +116,6 @@ esac
 if ! command -v "$bin" >/dev/null 2>&1; then
     die_usage "the scim-harness binary \`$bin\` was not found (install it: ci/install-harness.sh)"
 fi
-if ! command -v jq >/dev/null 2>&1; then
-    die_usage "jq is needed to write summary.md (Debian: apt-get install jq; ci/install-harness.sh installs it)"
-fi
 
 # The token goes to the harness in the variable the profiles read; it is never printed.
 if [ "$token_env" != SCIM_HARNESS_TOKEN ]; then
@@ -181,59 +178,15 @@ set +e
 code=$?
 set -e
 
-# summary.md from report.json: the counts, then every case that did not pass.
+# summary.md: the harness writes it beside its reports (verdict, counts, MUST failures,
+# SHOULD warnings, skipped cases by reason); a run that ended before writing reports (a
+# usage error, an unreachable target) gets a short one here.
 summary=$out/summary.md
-report=$out/report.json
-# A report jq cannot read (a schema this script does not know) still gets a summary, and the
-# exit code stays the harness's.
-if [ -f "$report" ] && jq -r --argjson code "$code" '
-        def cell: tostring | gsub("[\r\n]+"; " ") | gsub("\\|"; "\\|");
-        .summary as $s
-        | [ "## scim-harness: " + (if $code == 0 then "passed" else "failed (exit \($code))" end),
-            "",
-            "Target `\(.target | cell)` at \(.base_url | cell), seed \(.seed), \(.duration_ms) ms"
-              + (if $s.interrupted then "; **interrupted**: the cases not started were skipped" else "" end)
-              + (if .insecure then "; certificate not checked (--insecure)" else "" end) + ".",
-            "",
-            "| outcome | cases |",
-            "|---|---:|",
-            "| passed | \($s.passed) |",
-            "| failed | \($s.failed) |",
-            "| warned | \($s.warned) |",
-            "| skipped | \($s.skipped) |",
-            "| errored | \($s.errored) |",
-            "| expected (baseline) | \($s.expected) |",
-            "| stale baseline entries | \($s.stale_baseline) |",
-            "| **total** | **\($s.total)** |",
-            ""
-          ]
-          + (if $s.cleanup == null then ["Cleanup: off (--keep).", ""]
-             else ["Cleanup: removed \($s.cleanup.removed), left behind \($s.cleanup.left_behind | length).", ""] end)
-          + ([.cases[] | select(.outcome == "fail" or .outcome == "error" or .outcome == "warn")] as $bad
-             | if ($bad | length) == 0 then []
-               else ["### Cases that did not pass" + (if ($bad | length) > 50 then " (first 50 of \($bad | length))" else "" end),
-                     "",
-                     "| outcome | level | case | reason |",
-                     "|---|---|---|---|"]
-                    + [$bad[:50][] | "| \(.outcome) | \(.level) | `\(.id | cell)` | \(.reason // "" | cell) |"]
-                    + [""]
-               end)
-          + (if (.stale_baseline | length) == 0 then []
-             else ["### Stale baseline entries", ""] + [.stale_baseline[] | "- `\(tojson | cell)`"] + [""] end)
-          + ["Reports beside this summary: `report.html`, `report.json`, `junit.xml`."]
-        | .[]' "$report" >"$summary"; then
-    :
-elif [ -f "$report" ]; then
-    {
-        echo "## scim-harness: exit $code"
-        echo
-        echo "jq could not read $report (see the job log); the reports are beside this summary."
-    } >"$summary"
-else
+if [ ! -f "$summary" ]; then
     {
         echo "## scim-harness: no report (exit $code)"
         echo
-        echo "The run wrote no report.json; its standard error says why (exit codes: README \"Exit codes\")."
+        echo "The run wrote no reports; its standard error says why (exit codes: README \"Exit codes\")."
     } >"$summary"
 fi
 echo "run-harness: summary in $summary" >&2

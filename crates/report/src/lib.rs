@@ -5,17 +5,27 @@
 //! Architecture Invariant: reporters consume only [`RunEvent`]s; nothing here talks to a
 //! target or reads a scenario file.
 
+mod exchange;
 mod html;
 mod json;
 mod junit;
+mod model;
 mod pretty;
+mod summary;
 mod terminal;
 
+pub use exchange::{failing_exchange, EXCERPT_LINES};
 pub use html::escape as escape_html;
-pub use html::html;
-pub use json::{json, REPORT_SCHEMA};
+pub use html::{html, BODY_BUDGET as HTML_BODY_BUDGET};
+pub use json::json;
 pub use junit::junit;
+pub use model::{
+    report_schema_json, CaseOutcome, CaseReport, CleanupReport, ExchangeReport, FailingExchange,
+    LeftBehindReport, MismatchReport, Report, ReportSummary, RunMeta, RunSelection, SourceReport,
+    StaleEntry, TranscriptReport, Verdict, REPORT_SCHEMA,
+};
 pub use pretty::{pretty_json, pretty_xml};
+pub use summary::summary_md;
 pub use terminal::{stderr_is_terminal, Palette, Terminal};
 
 use conformance::{CaseResult, RunEvent, RunInfo, Summary};
@@ -23,6 +33,8 @@ use conformance::{CaseResult, RunEvent, RunInfo, Summary};
 /// Everything a run emitted, kept for the file reporters.
 #[derive(Debug, Clone, Default)]
 pub struct Collector {
+    /// What the command line asked for; set by the binary, not by events.
+    pub meta: RunMeta,
     pub info: Option<RunInfo>,
     pub cases: Vec<CaseResult>,
     /// Baseline entries that match no case: (pattern, reason).
@@ -85,6 +97,8 @@ pub enum Format {
     Json,
     Junit,
     Html,
+    /// `summary.md`, for a CI job's summary page.
+    Summary,
 }
 
 impl Format {
@@ -95,6 +109,7 @@ impl Format {
             Format::Json => Some("report.json"),
             Format::Junit => Some("junit.xml"),
             Format::Html => Some("report.html"),
+            Format::Summary => Some("summary.md"),
         }
     }
 
@@ -105,6 +120,7 @@ impl Format {
             Format::Json => Some(json(c)),
             Format::Junit => Some(junit(c)),
             Format::Html => Some(html(c)),
+            Format::Summary => Some(summary_md(c)),
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::io::{IsTerminal, Write};
 
-use conformance::{CaseResult, Outcome, RunEvent, TranscriptEntry};
+use conformance::{CaseResult, Outcome, RunEvent};
 
 /// ANSI colours per outcome; [`Palette::plain`] for files and pipes.
 #[derive(Debug, Clone, Copy)]
@@ -61,8 +61,6 @@ impl Palette {
 
 /// Width of the status column (`EXPECTED`).
 const STATUS_WIDTH: usize = 8;
-/// Lines of a response body shown under a failure.
-const BODY_LINES: usize = 20;
 
 /// Prints events as they arrive.
 pub struct Terminal<W: Write> {
@@ -224,7 +222,7 @@ impl<W: Write> Terminal<W> {
             } else if let Some(n) = m.exchange {
                 shown.push(n);
                 if let Some(entry) = case.transcript.iter().find(|e| e.n() == n) {
-                    for line in exchange_lines(entry) {
+                    for line in crate::exchange::summarise(entry).lines() {
                         writeln!(self.out, "{pad}  {}{line}{}", p.dim, p.reset)?;
                     }
                 }
@@ -256,48 +254,6 @@ fn diff(expected: &str, observed: &str) -> Vec<String> {
             format!("{sign} {}", c.value().trim_end_matches('\n'))
         })
         .collect()
-}
-
-/// The exchange that showed a mismatch: request line, status, and the start of the body.
-fn exchange_lines(entry: &TranscriptEntry) -> Vec<String> {
-    match entry {
-        TranscriptEntry::Http { n, exchange, .. } => {
-            let status = exchange.status.map_or_else(
-                || {
-                    exchange
-                        .error
-                        .clone()
-                        .unwrap_or_else(|| "no response".into())
-                },
-                |s| s.to_string(),
-            );
-            let mut lines = vec![format!(
-                "exchange #{n}: {} {} -> {status}",
-                exchange.method, exchange.url
-            )];
-            let body = match (&exchange.response_json, &exchange.response_text) {
-                (Some(j), _) => crate::pretty_json(&j.value()),
-                (None, Some(t)) => t.clone(),
-                _ => String::new(),
-            };
-            let all: Vec<&str> = body.lines().collect();
-            lines.extend(all.iter().take(BODY_LINES).map(|l| format!("  {l}")));
-            if all.len() > BODY_LINES {
-                lines.push(format!(
-                    "  … {} more lines in the report",
-                    all.len() - BODY_LINES
-                ));
-            }
-            lines
-        }
-        TranscriptEntry::Saml { n, attack, .. } => vec![format!(
-            "saml document #{n}{}",
-            attack
-                .as_ref()
-                .map(|a| format!(" (attack {a})"))
-                .unwrap_or_default()
-        )],
-    }
 }
 
 /// Whether standard error is a terminal (for the progress line).

@@ -145,9 +145,60 @@ pub fn builtin_files() -> CatalogueFiles {
     }
 }
 
+/// SHA-256 (lowercase hex) over a loaded catalogue, the report's `catalogue_digest`: its
+/// configurations in file order, then each scenario's id, area and file text, sorted by
+/// id. Each part is length-prefixed, so no two catalogues share a byte stream; file
+/// names are left out, so the built-in catalogue and a checkout's identical
+/// `--scenarios scenarios/` have one digest.
+pub fn digest(catalogue: &Catalogue) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    let mut part = |text: &str| {
+        hash.update((text.len() as u64).to_be_bytes());
+        hash.update(text.as_bytes());
+    };
+    for c in &catalogue.configs {
+        part("config");
+        part(&c.name);
+        part(&c.values.to_string());
+        part(&c.login.to_string());
+    }
+    let mut scenarios: Vec<_> = catalogue.scenarios.iter().collect();
+    scenarios.sort_by(|a, b| a.scenario.id.cmp(&b.scenario.id));
+    for s in scenarios {
+        part("scenario");
+        part(&s.scenario.id);
+        part(&s.area);
+        part(s.text());
+    }
+    format!("{:x}", hash.finalize())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The digest is the catalogue's, not its files' names: the built-in catalogue and a
+    /// checkout's `scenarios/` given as `--scenarios` agree; one scenario more changes it.
+    #[test]
+    fn the_digest_follows_the_scenarios_not_their_file_names() {
+        let builtin = digest(&CatalogueArgs::default().load().unwrap());
+        assert_eq!(builtin.len(), 64);
+        let same = CatalogueArgs {
+            scenarios: Some(source_scenarios()),
+            no_builtin_scenarios: false,
+        };
+        assert_eq!(digest(&same.load().unwrap()), builtin);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("vendor")).unwrap();
+        let own = "id: vendor.mine\ntitle: mine\nlevel: info\npersonas: [rfc]\nspec: [\"ours\"]\nsteps:\n  - add_user: {user: a}\n  - sync: {}\n";
+        std::fs::write(dir.path().join("vendor/mine.yaml"), own).unwrap();
+        let more = CatalogueArgs {
+            scenarios: Some(dir.path().to_owned()),
+            no_builtin_scenarios: false,
+        };
+        assert_ne!(digest(&more.load().unwrap()), builtin);
+    }
 
     fn source_scenarios() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scenarios")

@@ -20,6 +20,9 @@ pub enum FormatArg {
     Json,
     Junit,
     Html,
+    /// `summary.md` (also written whenever another file format is).
+    #[value(name = "md", alias = "summary")]
+    Md,
 }
 
 impl FormatArg {
@@ -29,6 +32,7 @@ impl FormatArg {
             FormatArg::Json => report::Format::Json,
             FormatArg::Junit => report::Format::Junit,
             FormatArg::Html => report::Format::Html,
+            FormatArg::Md => report::Format::Summary,
         }
     }
 }
@@ -58,13 +62,14 @@ pub struct RunArgs {
     #[arg(long = "exclude", value_name = "GLOB")]
     exclude: Vec<String>,
     /// Report formats, comma-separated or repeated (`--format human,json,junit`); human
-    /// goes to standard output, the others to --out.
+    /// goes to standard output, the others to --out (`md`: summary.md, which every run
+    /// that writes a file format writes too).
     #[arg(long = "format", value_enum, value_delimiter = ',', default_values_t = [FormatArg::Human])]
     formats: Vec<FormatArg>,
     /// Fail the run (exit 1) when a SHOULD case warns, not only when a MUST case fails.
     #[arg(long)]
     strict: bool,
-    /// Folder for report.json, junit.xml and report.html.
+    /// Folder for report.json, junit.xml, report.html and summary.md.
     #[arg(long, default_value = "scim-harness-report")]
     out: PathBuf,
     /// Seed of the names cases create; the run prints it, so `--seed` reproduces a run.
@@ -259,6 +264,7 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         .context("starting the async runtime")
         .map_err(usage)?;
     let formats: Vec<report::Format> = args.formats.iter().map(|f| f.format()).collect();
+    let meta = run_meta(&args, &catalogue);
     runtime.block_on(async {
         let interrupt = conformance::Interrupt::default();
         watch_signals(interrupt.clone());
@@ -323,6 +329,7 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
             human && report::stderr_is_terminal(),
         );
         let mut collector = report::Collector::new();
+        collector.meta = meta;
         let summary = conformance::run(cases, &all_cases, opts, |event: RunEvent| {
             if human {
                 terminal.event(&event);
@@ -346,6 +353,35 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
             exit::FAILED
         })
     })
+}
+
+/// What the reports record of the command line: version, start time, selection and the
+/// catalogue's digest.
+fn run_meta(args: &RunArgs, catalogue: &Catalogue) -> report::RunMeta {
+    let now = time::OffsetDateTime::now_utc();
+    let started_at = now
+        .replace_nanosecond(0)
+        .unwrap_or(now)
+        .format(&time::format_description::well_known::Rfc3339)
+        .ok();
+    let shown = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+    report::RunMeta {
+        harness_version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+        started_at,
+        catalogue_digest: Some(crate::catalogue::digest(catalogue)),
+        strict: args.strict,
+        selection: report::RunSelection {
+            personas: args.personas.clone(),
+            configs: args.configs.clone(),
+            include: args.include.clone(),
+            exclude: args.exclude.clone(),
+            partition: args.partition.clone(),
+            faults: args.faults.iter().map(|f| f.name().to_owned()).collect(),
+            baseline: shown(&args.baseline),
+            scenarios: shown(&args.catalogue.scenarios),
+            no_builtin_scenarios: args.catalogue.no_builtin_scenarios,
+        },
+    }
 }
 
 /// The first SIGINT or SIGTERM stops the run from starting cases (running ones finish,
@@ -387,7 +423,14 @@ fn write_reports(
     out: &Path,
 ) -> Result<(), Failure> {
     let mut written = Vec::new();
-    for f in formats {
+    let mut formats = formats.to_vec();
+    // summary.md goes with any report file, for the CI job that reads the folder.
+    if formats.iter().any(|f| f.file_name().is_some())
+        && !formats.contains(&report::Format::Summary)
+    {
+        formats.push(report::Format::Summary);
+    }
+    for f in &formats {
         let (Some(name), Some(text)) = (f.file_name(), f.render(c)) else {
             continue;
         };

@@ -54,6 +54,11 @@ struct Known<'s> {
 }
 
 impl LoadedScenario {
+    /// The file's text as loaded (the report's catalogue digest covers it).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
     /// The error for a semantic problem in step `index` (0-based).
     fn step_error(&self, index: usize, message: String) -> LoadError {
         let (line, column) = locate_step(&self.text, index);

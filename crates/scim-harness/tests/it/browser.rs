@@ -10,6 +10,7 @@
 //! without them these tests fail and say so.
 
 mod driver;
+mod report_page;
 mod servers;
 
 use driver::{free_port, Browser, Chromedriver};

@@ -7,6 +7,7 @@ mod idp_serve_process;
 mod interrupt_process;
 mod linked_libraries;
 mod login_process;
+mod report_process;
 mod profiles_process;
 mod run_process;
 mod saml_process;

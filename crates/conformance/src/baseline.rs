@@ -82,6 +82,18 @@ impl Baseline {
             .collect()
     }
 
+    /// The outcome [`Baseline::apply`] gives a case, without changing it.
+    pub fn judged(&self, result: &CaseResult) -> Outcome {
+        if self.entry_for(&result.id).is_none() {
+            return result.outcome;
+        }
+        match result.outcome {
+            Outcome::Fail | Outcome::Warn | Outcome::Error => Outcome::Expected,
+            Outcome::Pass => Outcome::Fail,
+            other => other,
+        }
+    }
+
     /// Turn a case's own outcome into the run's: an expected failure becomes
     /// `expected`; a listed case that passed becomes `fail` (the entry is stale).
     pub fn apply(&self, result: &mut CaseResult) {

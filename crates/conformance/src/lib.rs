@@ -23,6 +23,7 @@
 //!     default_config: catalogue.configs[0].name.clone(),
 //!     keep: false,
 //!     interrupt: conformance::Interrupt::default(),
+//!     max_fail: None,
 //! };
 //! let summary = conformance::run(cases, &catalogue.cases(), opts, |event| println!("{event:?}")).await?;
 //! # Ok(()) }
@@ -79,7 +80,7 @@ pub use event::{
     CaseResult, Cleanup, LeftBehind, Mismatch, Outcome, RunEvent, RunInfo, Source, Summary,
     TranscriptEntry,
 };
-pub use options::{Interrupt, RunError, RunOptions};
+pub use options::{Interrupt, MaxFail, RunError, RunOptions, StopReason};
 pub use profile::{
     AdminCredentials, AdminEndpoint, AdminSection, AuthSpec, ConfigMethod, ConfigSection, Probes,
     Profile, ProfileError, Refusal, SamlSection, ScimSection, SessionSection, Supports, TlsSection,

@@ -14,7 +14,7 @@ use crate::config::{self, ConfigVerdict};
 use crate::event::{CaseResult, Outcome, RunEvent, RunInfo, Summary};
 use crate::exec;
 use crate::http::{Client, Request};
-use crate::options::{RunError, RunOptions, Shared};
+use crate::options::{RunError, RunOptions, Shared, StopReason};
 
 /// Any HTTP answer from the SCIM base means the target is up; no answer within the
 /// timeout, or a refused connection, is "unreachable" (exit 3).
@@ -79,7 +79,7 @@ pub async fn run(
         let group = &cases[start..end];
         start = end;
         let verdict = if shared.opts.interrupt.raised() {
-            ConfigVerdict::Skip(INTERRUPTED.to_owned())
+            ConfigVerdict::Skip(shared.not_run_reason())
         } else {
             config::prepare_config(&shared, &group[0].config, &mut changed).await
         };
@@ -96,11 +96,12 @@ pub async fn run(
         };
         for c in group {
             let r = exec::not_run(c, &shared, outcome, reason.clone(), transcript.clone());
+            shared.case_finished(&r);
             emit(&shared, r, &mut summary, &mut sink);
         }
     }
     config::restore_config(&shared, changed).await;
-    summary.interrupted = shared.opts.interrupt.raised();
+    summary.interrupted = shared.opts.interrupt.reason() == Some(StopReason::Interrupted);
     if !shared.opts.keep {
         summary.cleanup = Some(shared.cleanup.lock().map(|c| c.clone()).unwrap_or_default());
     }
@@ -119,9 +120,6 @@ pub async fn run(
     });
     Ok(summary)
 }
-
-/// The reason of a case an interrupted run did not start.
-const INTERRUPTED: &str = "not run: the run was interrupted (Ctrl-C) before this case started";
 
 fn emit(
     shared: &Shared,
@@ -200,7 +198,7 @@ async fn drive(
             tokio::spawn(async move {
                 let _permit = semaphore.acquire_owned().await.ok()?;
                 if shared.opts.interrupt.raised() {
-                    let reason = INTERRUPTED.to_owned();
+                    let reason = shared.not_run_reason();
                     return Some(exec::not_run(
                         &case,
                         &shared,
@@ -209,7 +207,9 @@ async fn drive(
                         Vec::new(),
                     ));
                 }
-                Some(exec::run_case(&case, &shared).await)
+                let result = exec::run_case(&case, &shared).await;
+                shared.case_finished(&result);
+                Some(result)
             }),
         ));
     }
@@ -225,7 +225,7 @@ async fn drive(
 /// changes nothing, so nothing is read or put back for it.
 async fn run_exclusive(shared: &Arc<Shared>, case: Case) -> CaseResult {
     if shared.opts.interrupt.raised() {
-        let reason = INTERRUPTED.to_owned();
+        let reason = shared.not_run_reason();
         return exec::not_run(&case, shared, Outcome::Skip, reason, Vec::new());
     }
     if let Some(reason) = exec::skip_reason(&case, shared) {
@@ -244,6 +244,7 @@ async fn run_exclusive(shared: &Arc<Shared>, case: Case) -> CaseResult {
             None => e,
         });
     }
+    shared.case_finished(&result);
     result
 }
 

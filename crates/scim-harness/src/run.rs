@@ -63,6 +63,11 @@ pub struct RunArgs {
     /// Fail the run (exit 1) when a SHOULD case warns, not only when a MUST case fails.
     #[arg(long)]
     strict: bool,
+    /// Stop starting cases after N failed ones (with --strict, warned ones count too);
+    /// running cases finish, cleanup runs, and the cases not run are reported as skipped
+    /// with that reason.
+    #[arg(long, value_name = "N")]
+    max_fail: Option<usize>,
     /// Folder for report.json, junit.xml and report.html.
     #[arg(long, default_value = "scim-harness-report")]
     out: PathBuf,
@@ -196,6 +201,11 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
     if args.jobs == 0 {
         return Err(usage(anyhow::anyhow!("--jobs must be at least 1")));
     }
+    if args.max_fail == Some(0) {
+        return Err(usage(anyhow::anyhow!(
+            "--max-fail must be at least 1 (leave it out to run every case)"
+        )));
+    }
     let selection = Selection {
         personas,
         configs: args.configs.clone(),
@@ -314,6 +324,10 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
             default_config: catalogue.configs[0].name.clone(),
             keep: args.keep,
             interrupt: interrupt.clone(),
+            max_fail: args.max_fail.map(|limit| conformance::MaxFail {
+                limit,
+                count_warnings: args.strict,
+            }),
         };
         let human = formats.contains(&report::Format::Human);
         let mut terminal = report::Terminal::new(
@@ -322,7 +336,17 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
             human && report::stderr_is_terminal(),
         );
         let mut collector = report::Collector::new();
+        let mut not_run = 0usize;
         let summary = conformance::run(cases, &all_cases, opts, |event: RunEvent| {
+            if let RunEvent::CaseFinished(r) = &event {
+                if r.outcome == conformance::Outcome::Skip
+                    && r.reason
+                        .as_deref()
+                        .is_some_and(|w| w.contains("(--max-fail "))
+                {
+                    not_run += 1;
+                }
+            }
             if human {
                 terminal.event(&event);
             }
@@ -337,6 +361,13 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
             other => usage(anyhow::Error::new(other)),
         })?;
         write_reports(&formats, &collector, &args.out)?;
+        if interrupt.reason() == Some(conformance::StopReason::MaxFail) {
+            let limit = args.max_fail.unwrap_or_default();
+            eprintln!(
+                "stopped: {limit} failed (--max-fail {limit}); {not_run} cases were not run \
+                 and are reported as skipped with that reason"
+            );
+        }
         Ok(if summary.interrupted {
             exit::INTERRUPTED
         } else if summary.is_success() && !(args.strict && summary.warned > 0) {

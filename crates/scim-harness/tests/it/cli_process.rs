@@ -1,0 +1,123 @@
+//! The CI-facing flags of `run` and `list` as processes: `--max-fail`, `--write-baseline`
+//! and outcome-naming baselines, `list`'s selection and JSON, progress and colour.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::target_process::assert_exit;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The binary with the repository's catalogue, no inherited harness settings, and these
+/// environment variables.
+fn harness_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_scim-harness"))
+        .args(args)
+        .arg("--scenarios")
+        .arg(root().join("scenarios"))
+        .env_remove("SCIM_HARNESS_TARGET_URL")
+        .env_remove("SCIM_HARNESS_ADMIN_USER")
+        .env_remove("SCIM_HARNESS_ADMIN_PASSWORD")
+        .env_remove("RUST_LOG")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("CLICOLOR")
+        .envs(env.iter().copied())
+        .output()
+        .expect("running scim-harness")
+}
+
+fn harness(args: &[&str]) -> Output {
+    harness_env(args, &[])
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Status lines (`    FAIL [ 0.012s] id`) with this status.
+fn with_status(stdout: &str, status: &str) -> Vec<String> {
+    let prefix = format!("{status:>8} [");
+    stdout
+        .lines()
+        .filter(|l| l.starts_with(&prefix))
+        .map(|l| l.rsplit(' ').next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Every case this fault makes fail, run one at a time: the run stops after the first
+/// failure, the rest are reported as skipped with the reason, and the exit code is that
+/// of a failed run.
+#[test]
+fn max_fail_stops_starting_cases_and_reports_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().display().to_string();
+    let include = "saml.encrypted-*";
+    let o = harness(&[
+        "run",
+        "--out",
+        &out,
+        "--seed",
+        "7",
+        "--jobs",
+        "1",
+        "--include",
+        include,
+        "--fault",
+        "saml-encryption-unsupported",
+        "--max-fail",
+        "1",
+    ]);
+    assert_exit(&o, 1);
+    let stdout = text(&o.stdout);
+    let selected: usize = stdout
+        .strip_prefix("running ")
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a `running N cases` line: {stdout}"));
+    assert!(selected > 3, "{stdout}");
+    assert_eq!(with_status(&stdout, "FAIL").len(), 1, "{stdout}");
+    let not_run = stdout
+        .matches("not run: the run stopped starting cases after 1 failed (--max-fail 1)")
+        .count();
+    let passed = with_status(&stdout, "PASS").len();
+    assert_eq!(1 + passed + not_run, selected, "{stdout}");
+    assert!(not_run > 0, "{stdout}");
+    assert!(
+        stdout.contains(&format!("{selected} cases: {passed} passed, 1 failed")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("CLEANUP cleanup: removed"), "{stdout}");
+    assert!(!stdout.contains("STOPPED"), "not an interrupt: {stdout}");
+    assert!(
+        text(&o.stderr).contains("--max-fail 1"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+/// Without failures the limit changes nothing; `--max-fail 0` is a usage error.
+#[test]
+fn max_fail_without_failures_runs_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().display().to_string();
+    let run = |n: &str| {
+        harness(&[
+            "run",
+            "--out",
+            &out,
+            "--seed",
+            "7",
+            "--include",
+            "users.lifecycle/*",
+            "--max-fail",
+            n,
+        ])
+    };
+    let o = run("1");
+    assert_exit(&o, 0);
+    assert!(!text(&o.stdout).contains("not run"), "{}", text(&o.stdout));
+    assert_exit(&run("0"), 2);
+}

@@ -69,7 +69,7 @@ mod profile;
 mod runner;
 mod scenario;
 
-pub use baseline::{Baseline, BaselineEntry};
+pub use baseline::{Baseline, BaselineEntry, ExpectedOutcome};
 pub use case::case_tag;
 pub use catalogue::{
     glob_match, parse_partition, Case, Catalogue, CatalogueFiles, LoginSettings, NamedConfig,

@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod baseline_draft;
 mod catalogue;
 mod clean;
 mod connection;

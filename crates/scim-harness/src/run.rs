@@ -82,6 +82,11 @@ pub struct RunArgs {
     /// Expected failures (TOML), each with a reason; a stale entry fails the run.
     #[arg(long)]
     baseline: Option<PathBuf>,
+    /// Write a baseline of this run's failures, warnings and errors to FILE (each new
+    /// entry names the outcome and has a placeholder reason to replace); the entries of
+    /// --baseline that still apply are kept.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
     /// Cases running at once.
     #[arg(long, default_value_t = 8)]
     jobs: usize,
@@ -231,6 +236,18 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         .transpose()
         .context("loading the baseline")
         .map_err(usage)?;
+    if let Some(b) = &baseline {
+        let todo = b.placeholders();
+        if todo > 0 {
+            eprintln!(
+                "warning: baseline {}: {todo} entries still have the placeholder reason \
+                 `TODO: …`; say why each outcome is expected",
+                b.origin
+            );
+        }
+    }
+    let mut draft = crate::baseline_draft::BaselineDraft::new(baseline.clone());
+    let mut outdated: Vec<String> = Vec::new();
     let request_timeout = Duration::from_secs(args.timeout.max(1));
     let (profile, connector) = match &args.target {
         Some(path) => {
@@ -320,7 +337,7 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
             request_timeout,
             case_timeout: Duration::from_secs(args.timeout.max(1) * 30),
             idp_keys: keys.path().to_owned(),
-            baseline,
+            baseline: baseline.clone(),
             default_config: catalogue.configs[0].name.clone(),
             keep: args.keep,
             interrupt: interrupt.clone(),
@@ -339,6 +356,19 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         let mut not_run = 0usize;
         let summary = conformance::run(cases, &all_cases, opts, |event: RunEvent| {
             if let RunEvent::CaseFinished(r) = &event {
+                draft.case(r);
+                if let Some(e) = baseline.as_ref().and_then(|b| b.outdated(r)) {
+                    let pattern = match e.case == r.id {
+                        true => String::new(),
+                        false => format!("entry `{}` ", e.case),
+                    };
+                    outdated.push(format!(
+                        "{}: {pattern}expects {}, now {}",
+                        r.id,
+                        e.outcome.map_or("a failure", |o| o.as_str()),
+                        r.outcome.as_str()
+                    ));
+                }
                 if r.outcome == conformance::Outcome::Skip
                     && r.reason
                         .as_deref()
@@ -361,6 +391,22 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
             other => usage(anyhow::Error::new(other)),
         })?;
         write_reports(&formats, &collector, &args.out)?;
+        if !outdated.is_empty() {
+            eprintln!(
+                "baseline: {} cases did better than their entry expects (outdated entries, \
+                 not failures; update or remove them):",
+                outdated.len()
+            );
+            for line in outdated.iter().take(20) {
+                eprintln!("  {line}");
+            }
+            if outdated.len() > 20 {
+                eprintln!("  … and {} more", outdated.len() - 20);
+            }
+        }
+        if let Some(path) = &args.write_baseline {
+            write_baseline(path, draft, &all_cases, seed, summary.interrupted)?;
+        }
         if interrupt.reason() == Some(conformance::StopReason::MaxFail) {
             let limit = args.max_fail.unwrap_or_default();
             eprintln!(
@@ -409,6 +455,49 @@ fn watch_signals(interrupt: conformance::Interrupt) {
             );
         }
     });
+}
+
+/// `--write-baseline FILE`.
+fn write_baseline(
+    path: &Path,
+    draft: crate::baseline_draft::BaselineDraft,
+    all_cases: &[conformance::Case],
+    seed: u64,
+    interrupted: bool,
+) -> Result<(), Failure> {
+    let (baseline, added) = draft.finish(all_cases);
+    let header = format!(
+        "Expected outcomes, written by `scim-harness run --write-baseline` (seed {seed}){}.\n\
+         Replace each `{}` with why that outcome is expected (a vendor ticket, a\n\
+         documented deviation); give it to `scim-harness run --baseline FILE`.",
+        if interrupted {
+            "; the run was interrupted, so cases it did not start are missing"
+        } else {
+            ""
+        },
+        conformance::Baseline::REASON_PLACEHOLDER
+    );
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating the folder of {}", path.display()))
+            .map_err(|error| Failure {
+                code: exit::FAILED,
+                error,
+            })?;
+    }
+    std::fs::write(path, baseline.to_toml(&header))
+        .with_context(|| format!("writing the baseline {}", path.display()))
+        .map_err(|error| Failure {
+            code: exit::FAILED,
+            error,
+        })?;
+    eprintln!(
+        "baseline: wrote {} ({} entries, {added} new with the reason `{}` to replace)",
+        path.display(),
+        baseline.expected.len(),
+        conformance::Baseline::REASON_PLACEHOLDER
+    );
+    Ok(())
 }
 
 fn write_reports(

@@ -121,3 +121,95 @@ fn max_fail_without_failures_runs_everything() {
     assert!(!text(&o.stdout).contains("not run"), "{}", text(&o.stdout));
     assert_exit(&run("0"), 2);
 }
+
+/// A run under two faults (one MUST failure, SHOULD warnings) writes a baseline; the same
+/// run with it exits 0 even with `--strict`; against the correct target every entry is
+/// outdated (reported, not a failure).
+#[test]
+fn a_written_baseline_makes_the_same_run_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().display().to_string();
+    let file = dir.path().join("new/baseline.toml");
+    let file_arg = file.display().to_string();
+    let faults = [
+        "--fault",
+        "role-less-token-accepted",
+        "--fault",
+        "saml-uid-normalised",
+    ];
+    let select = [
+        "--include",
+        "config.token-without-role/*",
+        "--include",
+        "saml.uid-value-whitespace/*",
+        "--include",
+        "users.lifecycle/*",
+    ];
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "--out", &out, "--seed", "11", "--strict"];
+        args.extend_from_slice(&select);
+        args.extend_from_slice(extra);
+        harness(&args)
+    };
+    let mut first = faults.to_vec();
+    first.extend(["--write-baseline", &file_arg]);
+    let o = run(&first);
+    assert_exit(&o, 1);
+    let stdout = text(&o.stdout);
+    let failed = with_status(&stdout, "FAIL");
+    let warned = with_status(&stdout, "WARN");
+    assert!(!failed.is_empty() && !warned.is_empty(), "{stdout}");
+    let written = std::fs::read_to_string(&file).expect("the baseline was written");
+    for id in failed.iter().chain(&warned) {
+        assert!(
+            written.contains(&format!("case = \"{id}\"")),
+            "{id}: {written}"
+        );
+    }
+    assert_eq!(
+        written.matches("[[expected]]").count(),
+        failed.len() + warned.len(),
+        "{written}"
+    );
+    assert_eq!(written.matches("outcome = \"fail\"").count(), failed.len());
+    assert_eq!(written.matches("outcome = \"warn\"").count(), warned.len());
+    assert_eq!(
+        written
+            .matches("reason = \"TODO: why this is expected\"")
+            .count(),
+        failed.len() + warned.len()
+    );
+
+    let mut again = faults.to_vec();
+    again.extend(["--baseline", &file_arg]);
+    let o = run(&again);
+    assert_exit(&o, 0);
+    let stdout = text(&o.stdout);
+    let expected = failed.len() + warned.len();
+    assert!(
+        stdout.contains(&format!(
+            "0 failed, 0 warned, 0 skipped, 0 errored, {expected} expected"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        text(&o.stderr).contains("still have the placeholder reason"),
+        "{}",
+        text(&o.stderr)
+    );
+
+    // The correct target: every listed case passes; that is reported, not a failure.
+    let o = run(&["--baseline", &file_arg]);
+    assert_exit(&o, 0);
+    let stderr = text(&o.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "baseline: {expected} cases did better than their entry expects"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{}: expects fail, now pass", failed[0])),
+        "{stderr}"
+    );
+}

@@ -86,7 +86,7 @@ pub use profile::{
     Profile, ProfileError, Refusal, SamlSection, ScimSection, SessionSection, Supports, TlsSection,
     TokenSource, ADMIN_PASSWORD_ENV, ADMIN_USER_ENV, DEFAULT_NAMESPACE, NAMESPACE_PLACEHOLDER,
 };
-pub use runner::{check_reachable, run};
+pub use runner::{check_reachable, run, skip_reason};
 pub use scenario::{
     parse_scenario, schema_json, AppExpect, AppUserExpect, Count, Expect, Flow, GenerateUsers,
     GroupRename, JsonType, Level, LoadedScenario, LoginExpect, LoginStep, Membership, NewGroup,

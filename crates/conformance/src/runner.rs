@@ -15,6 +15,8 @@ use crate::event::{CaseResult, Outcome, RunEvent, RunInfo, Summary};
 use crate::exec;
 use crate::http::{Client, Request};
 use crate::options::{RunError, RunOptions, Shared, StopReason};
+use crate::profile::{AdminEndpoint, Profile, ADMIN_PASSWORD_ENV, ADMIN_USER_ENV};
+use crate::scenario::ProfileNeed;
 
 /// Any HTTP answer from the SCIM base means the target is up; no answer within the
 /// timeout, or a refused connection, is "unreachable" (exit 3).
@@ -43,6 +45,39 @@ pub async fn check_reachable(opts: &RunOptions) -> Result<(), RunError> {
             Err(RunError::Unreachable { url, detail })
         }
     }
+}
+
+/// Why a case cannot run against `profile`: something it needs that the profile lacks,
+/// or a server-admin request without the admin credentials (`has_admin`). `None` when
+/// it can run. The runner skips such a case with this reason; `list` shows it.
+pub fn skip_reason(case: &Case, profile: &Profile, has_admin: bool) -> Option<String> {
+    let needs = case.scenario.needs();
+    if let Some(need) = needs.iter().find(|n| !profile.provides(**n)) {
+        return Some(format!(
+            "target profile `{}` has {}",
+            profile.name,
+            need.describe()
+        ));
+    }
+    if needs.contains(&ProfileNeed::ServerAdmin) && !has_admin {
+        return Some(format!(
+            "target profile `{}`: a request as the server admin (auth: admin) needs \
+             {ADMIN_USER_ENV} and {ADMIN_PASSWORD_ENV}",
+            profile.name
+        ));
+    }
+    needs
+        .into_iter()
+        .filter_map(AdminEndpoint::of_need)
+        .find(|e| profile.needs_admin(*e) && !has_admin)
+        .map(|e| {
+            format!(
+                "target profile `{}`: {} needs a server admin ([admin] basic_auth): set \
+                 {ADMIN_USER_ENV} and {ADMIN_PASSWORD_ENV}",
+                profile.name,
+                e.key()
+            )
+        })
 }
 
 /// Run `cases` (in the order given) and emit events to `sink`. `all_cases` is the whole

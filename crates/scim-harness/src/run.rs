@@ -1,14 +1,12 @@
-//! `scim-harness run` and `scim-harness list`: the scenario runner over a target profile,
-//! or over the embedded reference target when no profile is given.
+//! `scim-harness run`: the scenario runner over a target profile, or over the embedded
+//! reference target when no profile is given.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use conformance::{Catalogue, RunEvent, RunOptions, Selection};
-use idp::PersonaId;
+use conformance::{Catalogue, RunEvent, RunOptions};
 
 use crate::embedded::EmbeddedTarget;
 use crate::exit;
@@ -44,18 +42,8 @@ pub struct RunArgs {
     target_url: Option<String>,
     #[command(flatten)]
     catalogue: crate::catalogue::CatalogueArgs,
-    /// Only these personas (repeatable).
-    #[arg(long = "persona", value_name = "ID")]
-    personas: Vec<String>,
-    /// Only these configurations (repeatable).
-    #[arg(long = "config", value_name = "NAME")]
-    configs: Vec<String>,
-    /// Only case ids matching a glob (repeatable; `*` and `?`).
-    #[arg(long = "include", value_name = "GLOB")]
-    include: Vec<String>,
-    /// Leave out case ids matching a glob (repeatable).
-    #[arg(long = "exclude", value_name = "GLOB")]
-    exclude: Vec<String>,
+    #[command(flatten)]
+    select: crate::select::SelectionArgs,
     /// Report formats, comma-separated or repeated (`--format human,json,junit`); human
     /// goes to standard output, the others to --out.
     #[arg(long = "format", value_enum, value_delimiter = ',', default_values_t = [FormatArg::Human])]
@@ -74,11 +62,6 @@ pub struct RunArgs {
     /// Seed of the names cases create; the run prints it, so `--seed` reproduces a run.
     #[arg(long)]
     seed: Option<u64>,
-    /// Run the K-th of N disjoint parts of the selected cases: `K/N` round robin over the
-    /// selection, `hash:K/N` by a hash of the case id (a case keeps its part when the
-    /// catalogue changes).
-    #[arg(long, value_name = "K/N|hash:K/N")]
-    partition: Option<String>,
     /// Expected failures (TOML), each with a reason; a stale entry fails the run.
     #[arg(long)]
     baseline: Option<PathBuf>,
@@ -110,67 +93,21 @@ pub struct RunArgs {
     connection: crate::connection::ConnectionArgs,
 }
 
-/// Arguments of `list`.
-#[derive(Args, Debug)]
-pub struct ListArgs {
-    #[command(flatten)]
-    catalogue: crate::catalogue::CatalogueArgs,
-}
-
 /// A failure with the exit code it maps to.
 pub struct Failure {
     pub code: u8,
     pub error: anyhow::Error,
 }
 
-fn usage(error: anyhow::Error) -> Failure {
+pub(crate) fn usage(error: anyhow::Error) -> Failure {
     Failure {
         code: exit::USAGE,
         error,
     }
 }
 
-fn load_catalogue(args: &crate::catalogue::CatalogueArgs) -> Result<Catalogue, Failure> {
+pub(crate) fn load_catalogue(args: &crate::catalogue::CatalogueArgs) -> Result<Catalogue, Failure> {
     args.load().map_err(usage)
-}
-
-/// `scim-harness list`: every case with its level, spec references and title.
-/// A reader that stops early (`list | head`) ends the listing quietly.
-pub fn list(args: ListArgs) -> Result<u8, Failure> {
-    let catalogue = load_catalogue(&args.catalogue)?;
-    let mut out = std::io::stdout().lock();
-    for case in catalogue.cases() {
-        let s = &case.scenario.scenario;
-        let line = writeln!(
-            out,
-            "{:<64} {:<6} {} | {}",
-            case.id,
-            s.level.as_str(),
-            s.title,
-            s.spec.join("; ")
-        );
-        match line {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(exit::SUCCESS),
-            Err(e) => {
-                return Err(Failure {
-                    code: exit::FAILED,
-                    error: anyhow::Error::new(e).context("writing the case list"),
-                })
-            }
-        }
-    }
-    Ok(exit::SUCCESS)
-}
-
-fn parse_personas(names: &[String]) -> anyhow::Result<Vec<PersonaId>> {
-    names
-        .iter()
-        .map(|n| {
-            n.parse::<PersonaId>()
-                .map_err(|e| anyhow::anyhow!("--persona {n}: {e}"))
-        })
-        .collect()
 }
 
 /// `scim-harness run`.
@@ -188,21 +125,6 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         )));
     }
     let catalogue = load_catalogue(&args.catalogue)?;
-    let personas = parse_personas(&args.personas).map_err(usage)?;
-    for c in &args.configs {
-        if !catalogue.configs.iter().any(|k| &k.name == c) {
-            return Err(usage(anyhow::anyhow!(
-                "--config {c}: not defined in the configs.yaml of {}",
-                catalogue.root.display()
-            )));
-        }
-    }
-    let partition = args
-        .partition
-        .as_deref()
-        .map(conformance::parse_partition)
-        .transpose()
-        .map_err(|e| usage(anyhow::anyhow!("--partition: {e}")))?;
     if args.jobs == 0 {
         return Err(usage(anyhow::anyhow!("--jobs must be at least 1")));
     }
@@ -211,22 +133,11 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
             "--max-fail must be at least 1 (leave it out to run every case)"
         )));
     }
-    let selection = Selection {
-        personas,
-        configs: args.configs.clone(),
-        include: args.include.clone(),
-        exclude: args.exclude.clone(),
-        partition,
-    };
+    let selection = args.select.selection(&catalogue).map_err(usage)?;
     let all_cases = catalogue.cases();
     let cases = catalogue.select(&selection);
     if cases.is_empty() {
-        eprintln!(
-            "error: the selection matched none of the catalogue's {} cases; nothing was run \
-             (check --persona, --config, --include, --exclude and --partition; \
-             `scim-harness list` shows every case id)",
-            all_cases.len()
-        );
+        eprintln!("{}", crate::select::none_matched(all_cases.len()));
         return Ok(exit::NO_CASES);
     }
     let baseline = args

@@ -213,3 +213,108 @@ fn a_written_baseline_makes_the_same_run_pass() {
         "{stderr}"
     );
 }
+
+fn list_json(args: &[&str]) -> Vec<serde_json::Value> {
+    let mut all = vec!["list", "--format", "json"];
+    all.extend_from_slice(args);
+    let o = harness(&all);
+    assert_exit(&o, 0);
+    serde_json::from_slice(&o.stdout).expect("list --format json prints a JSON array")
+}
+
+fn ids(items: &[serde_json::Value]) -> Vec<String> {
+    items
+        .iter()
+        .map(|i| i["id"].as_str().expect("an id").to_owned())
+        .collect()
+}
+
+/// `list --format json --partition hash:K/N`: every case has its fields, the parts are
+/// disjoint and together the whole catalogue; `--level` keeps that level only.
+#[test]
+fn list_json_partitions_the_catalogue() {
+    let whole = ids(&list_json(&[]));
+    assert!(whole.len() > 100, "{whole:?}");
+    let mut seen = Vec::new();
+    for k in 1..=3 {
+        let part = list_json(&["--partition", &format!("hash:{k}/3")]);
+        assert!(!part.is_empty() && part.len() < whole.len(), "part {k}");
+        for item in &part {
+            for key in [
+                "id", "scenario", "title", "level", "persona", "config", "area",
+            ] {
+                assert!(item[key].is_string(), "{key} in {item}");
+            }
+            assert!(item["spec"].is_array() && item["skip"].is_null(), "{item}");
+            let id = item["id"].as_str().unwrap();
+            assert_eq!(
+                id,
+                format!(
+                    "{}/{}/{}",
+                    item["scenario"].as_str().unwrap(),
+                    item["persona"].as_str().unwrap(),
+                    item["config"].as_str().unwrap()
+                )
+            );
+        }
+        seen.extend(ids(&part));
+    }
+    seen.sort();
+    let mut want = whole.clone();
+    want.sort();
+    assert_eq!(seen, want);
+    let should = list_json(&["--level", "should", "--persona", "okta"]);
+    assert!(!should.is_empty());
+    assert!(should
+        .iter()
+        .all(|i| i["level"] == "should" && i["persona"] == "okta"));
+}
+
+/// `list` and `run` take the same selection flags and select the same cases.
+#[test]
+fn list_selects_what_run_runs() {
+    let select = [
+        "--include",
+        "users.*",
+        "--exclude",
+        "*generated*",
+        "--persona",
+        "okta",
+        "--partition",
+        "hash:2/3",
+    ];
+    let mut listed = ids(&list_json(&select));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().display().to_string();
+    let mut args = vec!["run", "--out", &out, "--seed", "5"];
+    args.extend_from_slice(&select);
+    let o = harness(&args);
+    assert_exit(&o, 0);
+    let mut ran = with_status(&text(&o.stdout), "PASS");
+    listed.sort();
+    ran.sort();
+    assert!(!listed.is_empty());
+    assert_eq!(listed, ran);
+}
+
+/// With `--target PROFILE`, `list` says which cases that profile skips and why; a
+/// selection that matches nothing exits 4.
+#[test]
+fn list_names_what_a_profile_skips() {
+    let profile = root().join("fixtures/profiles/scim-only.toml");
+    let profile = profile.display().to_string();
+    let items = list_json(&["--target", &profile, "--include", "saml.encrypted-login/*"]);
+    assert!(!items.is_empty());
+    for item in &items {
+        let skip = item["skip"].as_str().unwrap_or_else(|| panic!("{item}"));
+        assert!(
+            skip.contains("scim-only") && skip.contains("[saml]"),
+            "{skip}"
+        );
+    }
+    let users = list_json(&["--target", &profile, "--include", "users.lifecycle/*"]);
+    assert!(users.iter().all(|i| i["skip"].is_null()), "{users:?}");
+    let o = harness(&["list", "--include", "no.such.case/*"]);
+    assert_exit(&o, 4);
+    assert!(text(&o.stdout).is_empty());
+}

@@ -24,6 +24,7 @@
 //!     keep: false,
 //!     interrupt: conformance::Interrupt::default(),
 //!     max_fail: None,
+//!     running: Default::default(),
 //! };
 //! let summary = conformance::run(cases, &catalogue.cases(), opts, |event| println!("{event:?}")).await?;
 //! # Ok(()) }
@@ -80,7 +81,7 @@ pub use event::{
     CaseResult, Cleanup, LeftBehind, Mismatch, Outcome, RunEvent, RunInfo, Source, Summary,
     TranscriptEntry,
 };
-pub use options::{Interrupt, MaxFail, RunError, RunOptions, StopReason};
+pub use options::{Interrupt, MaxFail, RunError, RunOptions, RunningCases, StopReason};
 pub use profile::{
     AdminCredentials, AdminEndpoint, AdminSection, AuthSpec, ConfigMethod, ConfigSection, Probes,
     Profile, ProfileError, Refusal, SamlSection, ScimSection, SessionSection, Supports, TlsSection,

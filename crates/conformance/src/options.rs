@@ -45,6 +45,32 @@ pub struct RunOptions {
     pub interrupt: Interrupt,
     /// `--max-fail N`: stop starting cases once this many have failed.
     pub max_fail: Option<MaxFail>,
+    /// The ids of the cases running now, for a progress display.
+    pub running: RunningCases,
+}
+
+/// The ids of the cases running now (in the order they started); the runner keeps it,
+/// a progress display reads it.
+#[derive(Debug, Clone, Default)]
+pub struct RunningCases(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl RunningCases {
+    pub(crate) fn start(&self, id: &str) {
+        if let Ok(mut v) = self.0.lock() {
+            v.push(id.to_owned());
+        }
+    }
+
+    pub(crate) fn finish(&self, id: &str) {
+        if let Ok(mut v) = self.0.lock() {
+            v.retain(|r| r != id);
+        }
+    }
+
+    /// The cases running now, the longest-running first.
+    pub fn now(&self) -> Vec<String> {
+        self.0.lock().map(|v| v.clone()).unwrap_or_default()
+    }
 }
 
 /// `--max-fail N`: the run stops starting cases after `limit` failed ones (a MUST case

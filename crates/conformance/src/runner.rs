@@ -242,14 +242,18 @@ async fn drive(
                         Vec::new(),
                     ));
                 }
+                shared.opts.running.start(&case.id);
                 let result = exec::run_case(&case, &shared).await;
+                shared.opts.running.finish(&case.id);
                 shared.case_finished(&result);
                 Some(result)
             }),
         ));
     }
     for (i, case, h) in handles {
-        let _ = tx.send((i, joined(&shared, &case, h.await)));
+        let result = joined(&shared, &case, h.await);
+        shared.opts.running.finish(&case.id);
+        let _ = tx.send((i, result));
     }
     for (i, case) in exclusive {
         let _ = tx.send((i, run_exclusive(&shared, case).await));
@@ -271,7 +275,9 @@ async fn run_exclusive(shared: &Arc<Shared>, case: Case) -> CaseResult {
         let (shared, case) = (shared.clone(), case.clone());
         tokio::spawn(async move { Some(exec::run_case(&case, &shared).await) })
     };
+    shared.opts.running.start(&case.id);
     let mut result = joined(shared, &case, task.await);
+    shared.opts.running.finish(&case.id);
     if let Err(e) = config::restore_after_exclusive(shared, &case, team_sync_before).await {
         result.outcome = Outcome::Error;
         result.reason = Some(match result.reason.take() {

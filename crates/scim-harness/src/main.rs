@@ -21,6 +21,7 @@ mod embedded;
 mod idp_serve;
 mod idp_sync;
 mod list;
+mod progress;
 mod run;
 mod saml_issue;
 mod select;

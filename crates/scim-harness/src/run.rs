@@ -31,6 +31,25 @@ impl FormatArg {
     }
 }
 
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    /// Colour on a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it).
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorArg {
+    fn choice(self) -> anstream::ColorChoice {
+        match self {
+            ColorArg::Auto => anstream::ColorChoice::Auto,
+            ColorArg::Always => anstream::ColorChoice::Always,
+            ColorArg::Never => anstream::ColorChoice::Never,
+        }
+    }
+}
+
 /// Arguments of `run` (DESIGN.md "Command line").
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -48,6 +67,10 @@ pub struct RunArgs {
     /// goes to standard output, the others to --out.
     #[arg(long = "format", value_enum, value_delimiter = ',', default_values_t = [FormatArg::Human])]
     formats: Vec<FormatArg>,
+    /// Colour of the terminal report: `auto` colours a terminal unless NO_COLOR is set
+    /// (CLICOLOR_FORCE=1 forces colour into a pipe).
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
+    color: ColorArg,
     /// Fail the run (exit 1) when a SHOULD case warns, not only when a MUST case fails.
     #[arg(long)]
     strict: bool,
@@ -256,13 +279,18 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
                 limit,
                 count_warnings: args.strict,
             }),
+            running: conformance::RunningCases::default(),
         };
         let human = formats.contains(&report::Format::Human);
+        // The palette's escapes go through anstream, which strips them unless --color
+        // and the environment (NO_COLOR, CLICOLOR_FORCE, a terminal) allow colour.
         let mut terminal = report::Terminal::new(
-            std::io::stdout(),
-            report::Palette::for_stdout(),
-            human && report::stderr_is_terminal(),
+            anstream::AutoStream::new(std::io::stdout(), args.color.choice()),
+            report::Palette::ansi(),
+            false,
         );
+        let running = opts.running.clone();
+        let mut progress = crate::progress::Progress::start(cases.len(), running);
         let mut collector = report::Collector::new();
         let mut not_run = 0usize;
         let summary = conformance::run(cases, &all_cases, opts, |event: RunEvent| {
@@ -288,8 +316,13 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
                     not_run += 1;
                 }
             }
+            match &event {
+                RunEvent::CaseFinished(r) => progress.case(r),
+                RunEvent::RunFinished { .. } => progress.finish(),
+                _ => {}
+            }
             if human {
-                terminal.event(&event);
+                progress.suspend(|| terminal.event(&event));
             }
             collector.event(&event);
         })

@@ -97,6 +97,7 @@ fn options(url: String, profile: Profile) -> RunOptions {
         keep: true,
         interrupt: conformance::Interrupt::default(),
         max_fail: None,
+        running: Default::default(),
     }
 }
 

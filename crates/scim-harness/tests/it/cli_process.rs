@@ -318,3 +318,89 @@ fn list_names_what_a_profile_skips() {
     assert_exit(&o, 4);
     assert!(text(&o.stdout).is_empty());
 }
+
+/// `--color`: `always` colours a pipe, `never` never colours, `auto` colours a pipe only
+/// with CLICOLOR_FORCE and never with NO_COLOR (anstream's rules).
+#[test]
+fn color_follows_the_flag_and_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().display().to_string();
+    let run = |color: &str, env: &[(&str, &str)]| {
+        let o = harness_env(
+            &[
+                "run",
+                "--out",
+                &out,
+                "--seed",
+                "2",
+                "--include",
+                "users.lifecycle/okta/*",
+                "--color",
+                color,
+            ],
+            env,
+        );
+        assert_exit(&o, 0);
+        text(&o.stdout).contains("\x1b[")
+    };
+    assert!(run("always", &[]));
+    assert!(run("always", &[("NO_COLOR", "1")]));
+    assert!(!run("never", &[]));
+    assert!(!run("never", &[("CLICOLOR_FORCE", "1")]));
+    assert!(!run("auto", &[]));
+    assert!(run("auto", &[("CLICOLOR_FORCE", "1")]));
+    assert!(!run("auto", &[("NO_COLOR", "1")]));
+}
+
+/// On a terminal (util-linux `script` gives the run a pseudo-terminal) the progress bar
+/// shows done/total, the counts and the running cases; in a pipe no bar is drawn.
+#[test]
+fn a_progress_bar_on_a_terminal_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().display().to_string();
+    let scenarios = root().join("scenarios").display().to_string();
+    let command = format!(
+        "{} run --scenarios {scenarios} --out {out} --seed 2 --jobs 1 --include 'users.*/okta/*'",
+        env!("CARGO_BIN_EXE_scim-harness")
+    );
+    let o = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("running util-linux script (Debian package bsdutils/util-linux)");
+    assert_exit(&o, 0);
+    let tty = text(&o.stdout);
+    let total: usize = tty
+        .split("running ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a `running N cases` line: {tty}"));
+    // The running ids refresh every 200 ms, and these cases take milliseconds, so they
+    // may not show; the label does.
+    assert!(tty.contains("| running:"), "{tty}");
+    assert!(tty.contains(&format!("/{total} ")), "{tty}");
+    assert!(tty.contains(" passed, 0 failed, 0 warned"), "{tty}");
+
+    let o = harness(&[
+        "run",
+        "--out",
+        &out,
+        "--seed",
+        "2",
+        "--jobs",
+        "1",
+        "--include",
+        "users.*/okta/*",
+    ]);
+    assert_exit(&o, 0);
+    let (stdout, stderr) = (text(&o.stdout), text(&o.stderr));
+    assert!(
+        !stdout.contains("running: ") && !stderr.contains("running: "),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains('\r') && !stdout.contains('\x1b'),
+        "{stderr}"
+    );
+}

@@ -118,6 +118,8 @@ pub struct Selection {
     pub include: Vec<String>,
     /// Case-id globs; a matching case is left out.
     pub exclude: Vec<String>,
+    /// Only scenarios of these levels (empty: all).
+    pub levels: Vec<crate::Level>,
     /// The k-th (1-based) of n disjoint parts.
     pub partition: Option<Partition>,
 }
@@ -386,6 +388,7 @@ impl Catalogue {
             .filter(|c| sel.configs.is_empty() || sel.configs.contains(&c.config.name))
             .filter(|c| sel.include.is_empty() || sel.include.iter().any(|g| glob_match(g, &c.id)))
             .filter(|c| !sel.exclude.iter().any(|g| glob_match(g, &c.id)))
+            .filter(|c| sel.levels.is_empty() || sel.levels.contains(&c.scenario.scenario.level))
             .collect();
         if let Some(part) = sel.partition {
             out = out

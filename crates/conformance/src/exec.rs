@@ -14,8 +14,7 @@ use crate::login::{self, LoginMemory, LoginResult};
 use crate::observe::{self, id_text, LastSync};
 use crate::options::Shared;
 use crate::paging;
-use crate::profile::{AdminEndpoint, ADMIN_PASSWORD_ENV, ADMIN_USER_ENV};
-use crate::scenario::{Expect, LoginExpect, ProfileNeed, Step, TeamExpect, UserExpect};
+use crate::scenario::{Expect, LoginExpect, Step, TeamExpect, UserExpect};
 use crate::Level;
 
 /// A result for a case that did not run.
@@ -46,31 +45,9 @@ pub(crate) fn not_run(
     }
 }
 
-/// Why a case cannot run against this profile and run: something it needs that the
-/// profile lacks, or a server-admin request without the admin credentials. `None` when
-/// it can run.
+/// Why a case cannot run against this profile and run ([`crate::runner::skip_reason`]).
 pub(crate) fn skip_reason(case: &Case, shared: &Shared) -> Option<String> {
-    let profile = &shared.opts.profile;
-    let needs = case.scenario.needs();
-    if let Some(need) = needs.iter().find(|n| !profile.provides(**n)) {
-        return Some(format!(
-            "target profile `{}` has {}",
-            profile.name,
-            need.describe()
-        ));
-    }
-    if needs.contains(&ProfileNeed::ServerAdmin) && shared.opts.admin.is_none() {
-        return Some(format!(
-            "target profile `{}`: a request as the server admin (auth: admin) needs \
-             {ADMIN_USER_ENV} and {ADMIN_PASSWORD_ENV}",
-            profile.name
-        ));
-    }
-    needs
-        .into_iter()
-        .filter_map(AdminEndpoint::of_need)
-        .find_map(|e| shared.admin_missing(e))
-        .map(|why| format!("target profile `{}`: {why}", profile.name))
+    crate::runner::skip_reason(case, &shared.opts.profile, shared.opts.admin.is_some())
 }
 
 /// Run one case to its result.

@@ -23,6 +23,8 @@
 //!     default_config: catalogue.configs[0].name.clone(),
 //!     keep: false,
 //!     interrupt: conformance::Interrupt::default(),
+//!     max_fail: None,
+//!     running: Default::default(),
 //! };
 //! let summary = conformance::run(cases, &catalogue.cases(), opts, |event| println!("{event:?}")).await?;
 //! # Ok(()) }
@@ -68,7 +70,7 @@ mod profile;
 mod runner;
 mod scenario;
 
-pub use baseline::{Baseline, BaselineEntry};
+pub use baseline::{Baseline, BaselineEntry, ExpectedOutcome};
 pub use case::case_tag;
 pub use catalogue::{
     glob_match, parse_partition, Case, Catalogue, CatalogueFiles, LoginSettings, NamedConfig,
@@ -79,13 +81,13 @@ pub use event::{
     CaseResult, Cleanup, LeftBehind, Mismatch, Outcome, RunEvent, RunInfo, Source, Summary,
     TranscriptEntry,
 };
-pub use options::{Interrupt, RunError, RunOptions};
+pub use options::{Interrupt, MaxFail, RunError, RunOptions, RunningCases, StopReason};
 pub use profile::{
     AdminCredentials, AdminEndpoint, AdminSection, AuthSpec, ConfigMethod, ConfigSection, Probes,
     Profile, ProfileError, Refusal, SamlSection, ScimSection, SessionSection, Supports, TlsSection,
     TokenSource, ADMIN_PASSWORD_ENV, ADMIN_USER_ENV, DEFAULT_NAMESPACE, NAMESPACE_PLACEHOLDER,
 };
-pub use runner::{check_reachable, run};
+pub use runner::{check_reachable, run, skip_reason};
 pub use scenario::{
     parse_scenario, schema_json, AppExpect, AppUserExpect, Count, Expect, Flow, GenerateUsers,
     GroupRename, JsonType, Level, LoadedScenario, LoginExpect, LoginStep, Membership, NewGroup,

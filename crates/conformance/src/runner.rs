@@ -14,7 +14,9 @@ use crate::config::{self, ConfigVerdict};
 use crate::event::{CaseResult, Outcome, RunEvent, RunInfo, Summary};
 use crate::exec;
 use crate::http::{Client, Request};
-use crate::options::{RunError, RunOptions, Shared};
+use crate::options::{RunError, RunOptions, Shared, StopReason};
+use crate::profile::{AdminEndpoint, Profile, ADMIN_PASSWORD_ENV, ADMIN_USER_ENV};
+use crate::scenario::ProfileNeed;
 
 /// Any HTTP answer from the SCIM base means the target is up; no answer within the
 /// timeout, or a refused connection, is "unreachable" (exit 3).
@@ -43,6 +45,39 @@ pub async fn check_reachable(opts: &RunOptions) -> Result<(), RunError> {
             Err(RunError::Unreachable { url, detail })
         }
     }
+}
+
+/// Why a case cannot run against `profile`: something it needs that the profile lacks,
+/// or a server-admin request without the admin credentials (`has_admin`). `None` when
+/// it can run. The runner skips such a case with this reason; `list` shows it.
+pub fn skip_reason(case: &Case, profile: &Profile, has_admin: bool) -> Option<String> {
+    let needs = case.scenario.needs();
+    if let Some(need) = needs.iter().find(|n| !profile.provides(**n)) {
+        return Some(format!(
+            "target profile `{}` has {}",
+            profile.name,
+            need.describe()
+        ));
+    }
+    if needs.contains(&ProfileNeed::ServerAdmin) && !has_admin {
+        return Some(format!(
+            "target profile `{}`: a request as the server admin (auth: admin) needs \
+             {ADMIN_USER_ENV} and {ADMIN_PASSWORD_ENV}",
+            profile.name
+        ));
+    }
+    needs
+        .into_iter()
+        .filter_map(AdminEndpoint::of_need)
+        .find(|e| profile.needs_admin(*e) && !has_admin)
+        .map(|e| {
+            format!(
+                "target profile `{}`: {} needs a server admin ([admin] basic_auth): set \
+                 {ADMIN_USER_ENV} and {ADMIN_PASSWORD_ENV}",
+                profile.name,
+                e.key()
+            )
+        })
 }
 
 /// Run `cases` (in the order given) and emit events to `sink`. `all_cases` is the whole
@@ -79,7 +114,7 @@ pub async fn run(
         let group = &cases[start..end];
         start = end;
         let verdict = if shared.opts.interrupt.raised() {
-            ConfigVerdict::Skip(INTERRUPTED.to_owned())
+            ConfigVerdict::Skip(shared.not_run_reason())
         } else {
             config::prepare_config(&shared, &group[0].config, &mut changed).await
         };
@@ -96,11 +131,12 @@ pub async fn run(
         };
         for c in group {
             let r = exec::not_run(c, &shared, outcome, reason.clone(), transcript.clone());
+            shared.case_finished(&r);
             emit(&shared, r, &mut summary, &mut sink);
         }
     }
     config::restore_config(&shared, changed).await;
-    summary.interrupted = shared.opts.interrupt.raised();
+    summary.interrupted = shared.opts.interrupt.reason() == Some(StopReason::Interrupted);
     if !shared.opts.keep {
         summary.cleanup = Some(shared.cleanup.lock().map(|c| c.clone()).unwrap_or_default());
     }
@@ -119,9 +155,6 @@ pub async fn run(
     });
     Ok(summary)
 }
-
-/// The reason of a case an interrupted run did not start.
-const INTERRUPTED: &str = "not run: the run was interrupted (Ctrl-C) before this case started";
 
 fn emit(
     shared: &Shared,
@@ -200,7 +233,7 @@ async fn drive(
             tokio::spawn(async move {
                 let _permit = semaphore.acquire_owned().await.ok()?;
                 if shared.opts.interrupt.raised() {
-                    let reason = INTERRUPTED.to_owned();
+                    let reason = shared.not_run_reason();
                     return Some(exec::not_run(
                         &case,
                         &shared,
@@ -209,12 +242,18 @@ async fn drive(
                         Vec::new(),
                     ));
                 }
-                Some(exec::run_case(&case, &shared).await)
+                shared.opts.running.start(&case.id);
+                let result = exec::run_case(&case, &shared).await;
+                shared.opts.running.finish(&case.id);
+                shared.case_finished(&result);
+                Some(result)
             }),
         ));
     }
     for (i, case, h) in handles {
-        let _ = tx.send((i, joined(&shared, &case, h.await)));
+        let result = joined(&shared, &case, h.await);
+        shared.opts.running.finish(&case.id);
+        let _ = tx.send((i, result));
     }
     for (i, case) in exclusive {
         let _ = tx.send((i, run_exclusive(&shared, case).await));
@@ -225,7 +264,7 @@ async fn drive(
 /// changes nothing, so nothing is read or put back for it.
 async fn run_exclusive(shared: &Arc<Shared>, case: Case) -> CaseResult {
     if shared.opts.interrupt.raised() {
-        let reason = INTERRUPTED.to_owned();
+        let reason = shared.not_run_reason();
         return exec::not_run(&case, shared, Outcome::Skip, reason, Vec::new());
     }
     if let Some(reason) = exec::skip_reason(&case, shared) {
@@ -236,7 +275,9 @@ async fn run_exclusive(shared: &Arc<Shared>, case: Case) -> CaseResult {
         let (shared, case) = (shared.clone(), case.clone());
         tokio::spawn(async move { Some(exec::run_case(&case, &shared).await) })
     };
+    shared.opts.running.start(&case.id);
     let mut result = joined(shared, &case, task.await);
+    shared.opts.running.finish(&case.id);
     if let Err(e) = config::restore_after_exclusive(shared, &case, team_sync_before).await {
         result.outcome = Outcome::Error;
         result.reason = Some(match result.reason.take() {
@@ -244,6 +285,7 @@ async fn run_exclusive(shared: &Arc<Shared>, case: Case) -> CaseResult {
             None => e,
         });
     }
+    shared.case_finished(&result);
     result
 }
 

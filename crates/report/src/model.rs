@@ -39,6 +39,9 @@ pub struct RunSelection {
     pub personas: Vec<String>,
     /// `--config`.
     pub configs: Vec<String>,
+    /// `--level` (`must`, `should`, `info`); empty: every level.
+    #[serde(default)]
+    pub levels: Vec<String>,
     /// `--include` case-id globs.
     pub include: Vec<String>,
     /// `--exclude` case-id globs.

@@ -79,6 +79,8 @@ pub fn clean(args: CleanArgs) -> Result<u8, Failure> {
         default_config: String::new(),
         keep: false,
         interrupt: conformance::Interrupt::default(),
+        max_fail: None,
+        running: Default::default(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

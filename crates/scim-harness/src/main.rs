@@ -13,15 +13,19 @@ use clap::{Args, Parser, Subcommand};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod baseline_draft;
 mod catalogue;
 mod clean;
 mod connection;
 mod embedded;
 mod idp_serve;
 mod idp_sync;
+mod list;
+mod progress;
 mod profiles;
 mod run;
 mod saml_issue;
+mod select;
 
 /// Exit codes, documented in README.md ("Exit codes").
 mod exit {
@@ -34,8 +38,8 @@ mod exit {
     pub const USAGE: u8 = 2;
     /// The target did not answer.
     pub const UNREACHABLE: u8 = 3;
-    /// The selection (`--persona`, `--config`, `--include`, `--exclude`, `--partition`)
-    /// matched no case, so nothing was checked (as nextest does).
+    /// The selection (`--persona`, `--config`, `--level`, `--include`, `--exclude`,
+    /// `--partition`) matched no case, so nothing was checked or listed (as nextest does).
     pub const NO_CASES: u8 = 4;
     /// The run was interrupted (SIGINT/SIGTERM), as a shell reports 128 + SIGINT.
     pub const INTERRUPTED: u8 = 130;
@@ -56,8 +60,9 @@ struct Cli {
 enum Command {
     /// Run the scenario catalogue against a target (the embedded reference target by default).
     Run(Box<run::RunArgs>),
-    /// List every case: id, level, title and spec references.
-    List(run::ListArgs),
+    /// List the selected cases (the selection flags of `run`): id, level, title and spec
+    /// references, or JSON with `--format json`.
+    List(Box<list::ListArgs>),
     /// Remove what an earlier run with --seed N left on a target (names carrying that
     /// seed's case tags).
     Clean(Box<clean::CleanArgs>),
@@ -171,7 +176,7 @@ fn main() -> ExitCode {
     init_logging();
     let result = match cli.command {
         Command::Run(args) => return finish(run::run(*args)),
-        Command::List(args) => return finish(run::list(args)),
+        Command::List(args) => return finish(list::list(*args)),
         Command::Clean(args) => return finish(clean::clean(*args)),
         Command::Target {
             command: TargetCommand::Serve(args),

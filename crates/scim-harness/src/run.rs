@@ -1,14 +1,12 @@
-//! `scim-harness run` and `scim-harness list`: the scenario runner over a target profile,
-//! or over the embedded reference target when no profile is given.
+//! `scim-harness run`: the scenario runner over a target profile, or over the embedded
+//! reference target when no profile is given.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use conformance::{Catalogue, RunEvent, RunOptions, Selection};
-use idp::PersonaId;
+use conformance::{Catalogue, RunEvent, RunOptions};
 
 use crate::embedded::EmbeddedTarget;
 use crate::exit;
@@ -37,6 +35,25 @@ impl FormatArg {
     }
 }
 
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    /// Colour on a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it).
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorArg {
+    fn choice(self) -> anstream::ColorChoice {
+        match self {
+            ColorArg::Auto => anstream::ColorChoice::Auto,
+            ColorArg::Always => anstream::ColorChoice::Always,
+            ColorArg::Never => anstream::ColorChoice::Never,
+        }
+    }
+}
+
 /// Arguments of `run` (DESIGN.md "Command line").
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -49,40 +66,39 @@ pub struct RunArgs {
     target_url: Option<String>,
     #[command(flatten)]
     catalogue: crate::catalogue::CatalogueArgs,
-    /// Only these personas (repeatable).
-    #[arg(long = "persona", value_name = "ID")]
-    personas: Vec<String>,
-    /// Only these configurations (repeatable).
-    #[arg(long = "config", value_name = "NAME")]
-    configs: Vec<String>,
-    /// Only case ids matching a glob (repeatable; `*` and `?`).
-    #[arg(long = "include", value_name = "GLOB")]
-    include: Vec<String>,
-    /// Leave out case ids matching a glob (repeatable).
-    #[arg(long = "exclude", value_name = "GLOB")]
-    exclude: Vec<String>,
+    #[command(flatten)]
+    select: crate::select::SelectionArgs,
     /// Report formats, comma-separated or repeated (`--format human,json,junit`); human
     /// goes to standard output, the others to --out (`md`: summary.md, which every run
     /// that writes a file format writes too).
     #[arg(long = "format", value_enum, value_delimiter = ',', default_values_t = [FormatArg::Human])]
     formats: Vec<FormatArg>,
+    /// Colour of the terminal report: `auto` colours a terminal unless NO_COLOR is set
+    /// (CLICOLOR_FORCE=1 forces colour into a pipe).
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
+    color: ColorArg,
     /// Fail the run (exit 1) when a SHOULD case warns, not only when a MUST case fails.
     #[arg(long)]
     strict: bool,
+    /// Stop starting cases after N failed ones (with --strict, warned ones count too);
+    /// running cases finish, cleanup runs, and the cases not run are reported as skipped
+    /// with that reason.
+    #[arg(long, value_name = "N")]
+    max_fail: Option<usize>,
     /// Folder for report.json, junit.xml, report.html and summary.md.
     #[arg(long, default_value = "scim-harness-report")]
     out: PathBuf,
     /// Seed of the names cases create; the run prints it, so `--seed` reproduces a run.
     #[arg(long)]
     seed: Option<u64>,
-    /// Run the K-th of N disjoint parts of the selected cases: `K/N` round robin over the
-    /// selection, `hash:K/N` by a hash of the case id (a case keeps its part when the
-    /// catalogue changes).
-    #[arg(long, value_name = "K/N|hash:K/N")]
-    partition: Option<String>,
     /// Expected failures (TOML), each with a reason; a stale entry fails the run.
     #[arg(long)]
     baseline: Option<PathBuf>,
+    /// Write a baseline of this run's failures, warnings and errors to FILE (each new
+    /// entry names the outcome and has a placeholder reason to replace); the entries of
+    /// --baseline that still apply are kept.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
     /// Cases running at once.
     #[arg(long, default_value_t = 8)]
     jobs: usize,
@@ -106,67 +122,21 @@ pub struct RunArgs {
     connection: crate::connection::ConnectionArgs,
 }
 
-/// Arguments of `list`.
-#[derive(Args, Debug)]
-pub struct ListArgs {
-    #[command(flatten)]
-    catalogue: crate::catalogue::CatalogueArgs,
-}
-
 /// A failure with the exit code it maps to.
 pub struct Failure {
     pub code: u8,
     pub error: anyhow::Error,
 }
 
-fn usage(error: anyhow::Error) -> Failure {
+pub(crate) fn usage(error: anyhow::Error) -> Failure {
     Failure {
         code: exit::USAGE,
         error,
     }
 }
 
-fn load_catalogue(args: &crate::catalogue::CatalogueArgs) -> Result<Catalogue, Failure> {
+pub(crate) fn load_catalogue(args: &crate::catalogue::CatalogueArgs) -> Result<Catalogue, Failure> {
     args.load().map_err(usage)
-}
-
-/// `scim-harness list`: every case with its level, spec references and title.
-/// A reader that stops early (`list | head`) ends the listing quietly.
-pub fn list(args: ListArgs) -> Result<u8, Failure> {
-    let catalogue = load_catalogue(&args.catalogue)?;
-    let mut out = std::io::stdout().lock();
-    for case in catalogue.cases() {
-        let s = &case.scenario.scenario;
-        let line = writeln!(
-            out,
-            "{:<64} {:<6} {} | {}",
-            case.id,
-            s.level.as_str(),
-            s.title,
-            s.spec.join("; ")
-        );
-        match line {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(exit::SUCCESS),
-            Err(e) => {
-                return Err(Failure {
-                    code: exit::FAILED,
-                    error: anyhow::Error::new(e).context("writing the case list"),
-                })
-            }
-        }
-    }
-    Ok(exit::SUCCESS)
-}
-
-fn parse_personas(names: &[String]) -> anyhow::Result<Vec<PersonaId>> {
-    names
-        .iter()
-        .map(|n| {
-            n.parse::<PersonaId>()
-                .map_err(|e| anyhow::anyhow!("--persona {n}: {e}"))
-        })
-        .collect()
 }
 
 /// `scim-harness run`.
@@ -184,40 +154,19 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         )));
     }
     let catalogue = load_catalogue(&args.catalogue)?;
-    let personas = parse_personas(&args.personas).map_err(usage)?;
-    for c in &args.configs {
-        if !catalogue.configs.iter().any(|k| &k.name == c) {
-            return Err(usage(anyhow::anyhow!(
-                "--config {c}: not defined in the configs.yaml of {}",
-                catalogue.root.display()
-            )));
-        }
-    }
-    let partition = args
-        .partition
-        .as_deref()
-        .map(conformance::parse_partition)
-        .transpose()
-        .map_err(|e| usage(anyhow::anyhow!("--partition: {e}")))?;
     if args.jobs == 0 {
         return Err(usage(anyhow::anyhow!("--jobs must be at least 1")));
     }
-    let selection = Selection {
-        personas,
-        configs: args.configs.clone(),
-        include: args.include.clone(),
-        exclude: args.exclude.clone(),
-        partition,
-    };
+    if args.max_fail == Some(0) {
+        return Err(usage(anyhow::anyhow!(
+            "--max-fail must be at least 1 (leave it out to run every case)"
+        )));
+    }
+    let selection = args.select.selection(&catalogue).map_err(usage)?;
     let all_cases = catalogue.cases();
     let cases = catalogue.select(&selection);
     if cases.is_empty() {
-        eprintln!(
-            "error: the selection matched none of the catalogue's {} cases; nothing was run \
-             (check --persona, --config, --include, --exclude and --partition; \
-             `scim-harness list` shows every case id)",
-            all_cases.len()
-        );
+        eprintln!("{}", crate::select::none_matched(all_cases.len()));
         return Ok(exit::NO_CASES);
     }
     let baseline = args
@@ -227,6 +176,18 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         .transpose()
         .context("loading the baseline")
         .map_err(usage)?;
+    if let Some(b) = &baseline {
+        let todo = b.placeholders();
+        if todo > 0 {
+            eprintln!(
+                "warning: baseline {}: {todo} entries still have the placeholder reason \
+                 `TODO: …`; say why each outcome is expected",
+                b.origin
+            );
+        }
+    }
+    let mut draft = crate::baseline_draft::BaselineDraft::new(baseline.clone());
+    let mut outdated: Vec<String> = Vec::new();
     let request_timeout = Duration::from_secs(args.timeout.max(1));
     let (profile, connector) = match &args.target {
         Some(path) => {
@@ -317,22 +278,59 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
             request_timeout,
             case_timeout: Duration::from_secs(args.timeout.max(1) * 30),
             idp_keys: keys.path().to_owned(),
-            baseline,
+            baseline: baseline.clone(),
             default_config: catalogue.configs[0].name.clone(),
             keep: args.keep,
             interrupt: interrupt.clone(),
+            max_fail: args.max_fail.map(|limit| conformance::MaxFail {
+                limit,
+                count_warnings: args.strict,
+            }),
+            running: conformance::RunningCases::default(),
         };
         let human = formats.contains(&report::Format::Human);
+        // The palette's escapes go through anstream, which strips them unless --color
+        // and the environment (NO_COLOR, CLICOLOR_FORCE, a terminal) allow colour.
         let mut terminal = report::Terminal::new(
-            std::io::stdout(),
-            report::Palette::for_stdout(),
-            human && report::stderr_is_terminal(),
+            anstream::AutoStream::new(std::io::stdout(), args.color.choice()),
+            report::Palette::ansi(),
+            false,
         );
+        let running = opts.running.clone();
+        let mut progress = crate::progress::Progress::start(cases.len(), running);
         let mut collector = report::Collector::new();
         collector.meta = meta;
+        let mut not_run = 0usize;
         let summary = conformance::run(cases, &all_cases, opts, |event: RunEvent| {
+            if let RunEvent::CaseFinished(r) = &event {
+                draft.case(r);
+                if let Some(e) = baseline.as_ref().and_then(|b| b.outdated(r)) {
+                    let pattern = match e.case == r.id {
+                        true => String::new(),
+                        false => format!("entry `{}` ", e.case),
+                    };
+                    outdated.push(format!(
+                        "{}: {pattern}expects {}, now {}",
+                        r.id,
+                        e.outcome.map_or("a failure", |o| o.as_str()),
+                        r.outcome.as_str()
+                    ));
+                }
+                if r.outcome == conformance::Outcome::Skip
+                    && r.reason
+                        .as_deref()
+                        .is_some_and(|w| w.contains("(--max-fail "))
+                {
+                    not_run += 1;
+                }
+            }
+            match &event {
+                RunEvent::CaseFinished(r) => progress.case(r),
+                RunEvent::RunFinished { .. } => progress.finish(),
+                _ => {}
+            }
             if human {
-                terminal.event(&event);
+                progress.suspend(|| terminal.event(&event));
             }
             collector.event(&event);
         })
@@ -345,6 +343,29 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
             other => usage(anyhow::Error::new(other)),
         })?;
         write_reports(&formats, &collector, &args.out)?;
+        if !outdated.is_empty() {
+            eprintln!(
+                "baseline: {} cases did better than their entry expects (outdated entries, \
+                 not failures; update or remove them):",
+                outdated.len()
+            );
+            for line in outdated.iter().take(20) {
+                eprintln!("  {line}");
+            }
+            if outdated.len() > 20 {
+                eprintln!("  … and {} more", outdated.len() - 20);
+            }
+        }
+        if let Some(path) = &args.write_baseline {
+            write_baseline(path, draft, &all_cases, seed, summary.interrupted)?;
+        }
+        if interrupt.reason() == Some(conformance::StopReason::MaxFail) {
+            let limit = args.max_fail.unwrap_or_default();
+            eprintln!(
+                "stopped: {limit} failed (--max-fail {limit}); {not_run} cases were not run \
+                 and are reported as skipped with that reason"
+            );
+        }
         Ok(if summary.interrupted {
             exit::INTERRUPTED
         } else if summary.is_success() && !(args.strict && summary.warned > 0) {
@@ -371,15 +392,11 @@ fn run_meta(args: &RunArgs, catalogue: &Catalogue) -> report::RunMeta {
         catalogue_digest: Some(crate::catalogue::digest(catalogue)),
         strict: args.strict,
         selection: report::RunSelection {
-            personas: args.personas.clone(),
-            configs: args.configs.clone(),
-            include: args.include.clone(),
-            exclude: args.exclude.clone(),
-            partition: args.partition.clone(),
             faults: args.faults.iter().map(|f| f.name().to_owned()).collect(),
             baseline: shown(&args.baseline),
             scenarios: shown(&args.catalogue.scenarios),
             no_builtin_scenarios: args.catalogue.no_builtin_scenarios,
+            ..args.select.report()
         },
     }
 }
@@ -415,6 +432,49 @@ fn watch_signals(interrupt: conformance::Interrupt) {
             );
         }
     });
+}
+
+/// `--write-baseline FILE`.
+fn write_baseline(
+    path: &Path,
+    draft: crate::baseline_draft::BaselineDraft,
+    all_cases: &[conformance::Case],
+    seed: u64,
+    interrupted: bool,
+) -> Result<(), Failure> {
+    let (baseline, added) = draft.finish(all_cases);
+    let header = format!(
+        "Expected outcomes, written by `scim-harness run --write-baseline` (seed {seed}){}.\n\
+         Replace each `{}` with why that outcome is expected (a vendor ticket, a\n\
+         documented deviation); give it to `scim-harness run --baseline FILE`.",
+        if interrupted {
+            "; the run was interrupted, so cases it did not start are missing"
+        } else {
+            ""
+        },
+        conformance::Baseline::REASON_PLACEHOLDER
+    );
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating the folder of {}", path.display()))
+            .map_err(|error| Failure {
+                code: exit::FAILED,
+                error,
+            })?;
+    }
+    std::fs::write(path, baseline.to_toml(&header))
+        .with_context(|| format!("writing the baseline {}", path.display()))
+        .map_err(|error| Failure {
+            code: exit::FAILED,
+            error,
+        })?;
+    eprintln!(
+        "baseline: wrote {} ({} entries, {added} new with the reason `{}` to replace)",
+        path.display(),
+        baseline.expected.len(),
+        conformance::Baseline::REASON_PLACEHOLDER
+    );
+    Ok(())
 }
 
 fn write_reports(

@@ -96,6 +96,8 @@ fn options(url: String, profile: Profile) -> RunOptions {
         // The scripted peers answer only what each test expects.
         keep: true,
         interrupt: conformance::Interrupt::default(),
+        max_fail: None,
+        running: Default::default(),
     }
 }
 

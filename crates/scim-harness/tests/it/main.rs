@@ -2,6 +2,7 @@
 
 mod browser;
 mod cleanup_process;
+mod cli_process;
 mod faults_process;
 mod idp_serve_process;
 mod interrupt_process;

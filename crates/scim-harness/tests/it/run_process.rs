@@ -22,7 +22,6 @@ fn harness_with(args: &[&str], env: &[(&str, &str)]) -> Output {
         .arg("--scenarios")
         .arg(root().join("scenarios"))
         .env_remove("SCIM_HARNESS_TARGET_URL")
-        .env_remove("SCIM_HARNESS_XMLSEC_ERRORS")
         .env_remove("SCIM_HARNESS_ADMIN_USER")
         .env_remove("SCIM_HARNESS_ADMIN_PASSWORD")
         .env_remove("RUST_LOG")

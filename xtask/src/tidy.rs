@@ -519,7 +519,10 @@ fn is_crate_source(path: &str) -> bool {
 /// appears only in `unsafe_module` ([`UNSAFE_MODULE`]).
 pub(crate) fn check_unsafe(files: &[SourceFile], unsafe_module: Option<&str>) -> Vec<Violation> {
     let mut found = Vec::new();
-    for file in files.iter().filter(|f| Some(f.path.as_str()) != unsafe_module) {
+    for file in files
+        .iter()
+        .filter(|f| Some(f.path.as_str()) != unsafe_module)
+    {
         for (i, line) in code_only(&file.text).lines().enumerate() {
             if has_word(line, "unsafe") {
                 found.push(violation(
@@ -527,7 +530,9 @@ pub(crate) fn check_unsafe(files: &[SourceFile], unsafe_module: Option<&str>) ->
                     Some(i + 1),
                     "unsafe",
                     match unsafe_module {
-                        Some(module) => format!("`unsafe` outside {module}, the one module allowed it"),
+                        Some(module) => {
+                            format!("`unsafe` outside {module}, the one module allowed it")
+                        }
                         None => "`unsafe`, which no module may use".to_owned(),
                     },
                 ));

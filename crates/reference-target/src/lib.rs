@@ -36,11 +36,11 @@ pub use error::{AppError, InternalError};
 pub use fault::{Fault, FaultSet, UnknownFault};
 pub use http::app;
 pub use http::auth::server_admin_only;
+pub use limits::MAX_VALUES_PER_ATTRIBUTE;
 pub use login::error::LoginError;
 pub use login::idp::{
     parse_metadata as parse_idp_metadata, IdpError, IdpSource, IdpSourceSyntax, TrustedIdp,
 };
-pub use limits::MAX_VALUES_PER_ATTRIBUTE;
 pub use login::sp::LoginConfig;
 pub use running::{spawn, spawn_app, RunningTarget};
 pub use settings::{

@@ -113,7 +113,9 @@ mod tests {
     use serde_json::json;
 
     fn values(n: usize) -> Value {
-        (0..n).map(|i| json!({"value": format!("u{i}@x.test")})).collect()
+        (0..n)
+            .map(|i| json!({"value": format!("u{i}@x.test")}))
+            .collect()
     }
 
     fn patch(ops: Value) -> PatchRequest {
@@ -129,15 +131,21 @@ mod tests {
         check_user(&json!({"userName": "a", "emails": values(1000)})).unwrap();
         let e = check_user(&json!({"userName": "a", "emails": values(1001)})).unwrap_err();
         assert_eq!(e.status, 400);
-        assert!(e.detail.contains("`emails` would hold 1001 values"), "{}", e.detail);
+        assert!(
+            e.detail.contains("`emails` would hold 1001 values"),
+            "{}",
+            e.detail
+        );
         let ext = json!({"urn:example:ext": {"tags": values(1001)}});
         assert!(check_user(&ext).is_err());
     }
 
     #[test]
     fn a_patch_is_counted_over_all_its_operations() {
-        check_user_patch(&patch(json!([{"op": "add", "path": "emails", "value": values(1000)}])))
-            .unwrap();
+        check_user_patch(&patch(
+            json!([{"op": "add", "path": "emails", "value": values(1000)}]),
+        ))
+        .unwrap();
         let many_small: Vec<Value> = (0..1001)
             .map(|i| json!({"op": "add", "path": "emails[type eq \"t\"].value", "value": format!("{i}")}))
             .collect();

@@ -95,7 +95,8 @@ impl ShippedFolder {
                 std::fs::create_dir_all(parent)
                     .with_context(|| format!("creating {}", parent.display()))?;
             }
-            std::fs::write(path, contents).with_context(|| format!("writing {}", path.display()))?;
+            std::fs::write(path, contents)
+                .with_context(|| format!("writing {}", path.display()))?;
         }
         Ok(profile)
     }
@@ -156,6 +157,9 @@ mod tests {
         let err = folder.resolve(Path::new("grafna")).unwrap_err().to_string();
         assert!(err.contains("no shipped profile"), "{err}");
         assert!(err.contains("grafana, grafana-cloud"), "{err}");
-        assert!(folder.0.get().is_none(), "nothing written for an unknown name");
+        assert!(
+            folder.0.get().is_none(),
+            "nothing written for an unknown name"
+        );
     }
 }

@@ -104,5 +104,8 @@ fn main() {
             (n, t)
         })
         .collect();
-    report("remove N listed members from a group of N (one operation)", &remove);
+    report(
+        "remove N listed members from a group of N (one operation)",
+        &remove,
+    );
 }

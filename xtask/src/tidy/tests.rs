@@ -232,11 +232,14 @@ fn unsafe_outside_its_module_fails() {
         file("xtask/src/main.rs", "//! X.\n#![deny(unsafe_code)]\n// unsafe here is a word\nconst S: &str = \"unsafe\";\n"),
         file("crates/saml/src/xmlsec_verify.rs", "//! The FFI.\nunsafe fn f() {}\n"),
     ];
-    check(check_unsafe(&files, None), &[
-        "crates/saml/src/ffi.rs:3: unsafe: `unsafe`, which no module may use",
-        "crates/idp/tests/it/main.rs:2: unsafe: `unsafe`, which no module may use",
-        "crates/saml/src/xmlsec_verify.rs:2: unsafe: `unsafe`, which no module may use",
-    ]);
+    check(
+        check_unsafe(&files, None),
+        &[
+            "crates/saml/src/ffi.rs:3: unsafe: `unsafe`, which no module may use",
+            "crates/idp/tests/it/main.rs:2: unsafe: `unsafe`, which no module may use",
+            "crates/saml/src/xmlsec_verify.rs:2: unsafe: `unsafe`, which no module may use",
+        ],
+    );
     check(check_unsafe(&files, Some("crates/saml/src/xmlsec_verify.rs")), &[
         "crates/saml/src/ffi.rs:3: unsafe: `unsafe` outside crates/saml/src/xmlsec_verify.rs, the one module allowed it",
         "crates/idp/tests/it/main.rs:2: unsafe: `unsafe` outside crates/saml/src/xmlsec_verify.rs, the one module allowed it",

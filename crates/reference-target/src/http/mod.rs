@@ -109,7 +109,8 @@ async fn refuse_long_uris(request: Request, next: Next) -> Response {
     if length <= MAX_URI_BYTES {
         return next.run(request).await;
     }
-    let message = format!("the request target is {length} bytes, over the {MAX_URI_BYTES}-byte limit");
+    let message =
+        format!("the request target is {length} bytes, over the {MAX_URI_BYTES}-byte limit");
     Surface::of(request.uri().path()).render(AppError::client(StatusCode::URI_TOO_LONG, message))
 }
 

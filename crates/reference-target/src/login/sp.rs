@@ -14,10 +14,10 @@ use time::{Duration, OffsetDateTime};
 use crate::db::Db;
 use crate::fault::{Fault, FaultSet};
 use crate::login::error::LoginError;
-use crate::store::saml::{self as store, StoredRequest};
 use crate::login::idp::TrustedIdp;
 use crate::login::refusals::PendingRefusals;
 use crate::settings::SamlSettings;
+use crate::store::saml::{self as store, StoredRequest};
 
 /// How long an AuthnRequest stays answerable.
 pub const AUTHN_REQUEST_LIFETIME: Duration = Duration::minutes(10);

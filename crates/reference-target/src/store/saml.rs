@@ -42,7 +42,12 @@ pub fn insert_request(
         "INSERT OR REPLACE INTO saml_request (id, idp_entity_id, return_to, expires)
          VALUES (?1, ?2, ?3, ?4)",
     )?
-    .execute(params![id, request.idp_entity_id, request.return_to, expires])?;
+    .execute(params![
+        id,
+        request.idp_entity_id,
+        request.return_to,
+        expires
+    ])?;
     Ok(())
 }
 
@@ -123,7 +128,8 @@ mod tests {
                     .collect::<rusqlite::Result<_>>()?;
                 let expired = outstanding_request(c, "r2", 102)?;
                 insert_request(c, "late", &request("idp"), 200, 103, 3)?;
-                let count: i64 = c.query_row("SELECT count(*) FROM saml_request", [], |r| r.get(0))?;
+                let count: i64 =
+                    c.query_row("SELECT count(*) FROM saml_request", [], |r| r.get(0))?;
                 Ok((live, expired, count))
             })
             .unwrap();

@@ -331,7 +331,10 @@ async fn a_uri_over_the_limit_is_414_with_an_error_body() {
     let r = t.get(&filter(limit + 1)).await;
     r.assert_scim_error(414, None);
     assert!(
-        r.body["detail"].as_str().unwrap().contains("8192-byte limit"),
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("8192-byte limit"),
         "{}",
         r.body
     );

@@ -25,8 +25,15 @@ async fn a_patch_past_the_cap_is_refused_and_changes_nothing() {
     let path = format!("{BASE}/Users/{id}");
     let r = t.patch(&path, &add_emails(10_000)).await;
     r.assert_scim_error(400, Some("invalidValue"));
-    assert!(r.body["detail"].as_str().unwrap().contains("`emails`"), "{}", r.body);
-    assert_eq!(t.get(&path).await.body["emails"].as_array().unwrap().len(), 1);
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("`emails`"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        t.get(&path).await.body["emails"].as_array().unwrap().len(),
+        1
+    );
     // Up to the cap is accepted: the user's own address and MAX - 1 more.
     let r = t.patch(&path, &add_emails(MAX - 1)).await;
     assert_eq!(r.status, 200, "{}", r.body);

@@ -22,8 +22,8 @@ fn a_shipped_profile_runs_by_name_from_an_empty_folder() {
     let work = tempfile::tempdir().unwrap();
     // The target trusts the rfc persona's test-only certificate.
     let metadata = work.path().join("rfc.xml");
-    let cert = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/idp/rfc.cert.pem");
+    let cert =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/idp/rfc.cert.pem");
     let written = harness()
         .args(["saml", "metadata", "--persona", "rfc", "--cert"])
         .arg(&cert)
@@ -81,7 +81,10 @@ fn target_profiles_lists_and_prints_and_unknown_names_are_usage_errors() {
         .lines()
         .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
         .collect();
-    assert_eq!(names, ["grafana", "grafana-cloud", "reference", "scim-only"]);
+    assert_eq!(
+        names,
+        ["grafana", "grafana-cloud", "reference", "scim-only"]
+    );
     let text = harness()
         .args(["target", "profiles", "grafana-cloud"])
         .output()
@@ -99,6 +102,9 @@ fn target_profiles_lists_and_prints_and_unknown_names_are_usage_errors() {
         .unwrap();
     assert_eq!(unknown.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&unknown.stderr);
-    assert!(stderr.contains("no shipped profile of that name"), "{stderr}");
+    assert!(
+        stderr.contains("no shipped profile of that name"),
+        "{stderr}"
+    );
     assert!(stderr.contains("grafana-cloud"), "{stderr}");
 }

@@ -42,11 +42,15 @@ impl<'d> ElementIndex<'d> {
 
     /// The first position in `items` holding an element equal to `item`.
     pub(super) fn find(&self, items: &[Value], item: &Value) -> Option<usize> {
-        self.buckets.get(&self.key(item))?.iter().copied().find(|&i| {
-            items
-                .get(i)
-                .is_some_and(|e| same_element(self.value_def, e, item))
-        })
+        self.buckets
+            .get(&self.key(item))?
+            .iter()
+            .copied()
+            .find(|&i| {
+                items
+                    .get(i)
+                    .is_some_and(|e| same_element(self.value_def, e, item))
+            })
     }
 
     /// Equal elements share a key: a string `value` (lowercased unless `caseExact`), a

@@ -69,3 +69,36 @@ fn ldd_lines_are_read_by_their_object_name() {
         Some("linux-vdso.so.1")
     );
 }
+
+/// Issue 18's other half: the binary copied alone into an empty folder (no `scenarios/`, no
+/// `fixtures/`, no checkout) lists the catalogue and runs all of it against the embedded
+/// reference target, every case passing.
+#[test]
+fn the_binary_copied_alone_lists_and_runs_the_whole_catalogue() {
+    let empty = tempfile::tempdir().unwrap();
+    let alone = empty.path().join("scim-harness");
+    std::fs::copy(env!("CARGO_BIN_EXE_scim-harness"), &alone).unwrap();
+    let harness = |args: &[&str]| {
+        Command::new(&alone)
+            .args(args)
+            .current_dir(empty.path())
+            .env_remove("SCIM_HARNESS_TARGET_URL")
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap()
+    };
+    let list = harness(&["list"]);
+    assert!(list.status.success(), "{list:?}");
+    let listed = String::from_utf8_lossy(&list.stdout).lines().count();
+    let run = harness(&["run", "--format", "json"]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(0), "{stdout}");
+    let report: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(empty.path().join("scim-harness-report/report.json")).unwrap(),
+    )
+    .unwrap();
+    let summary = &report["summary"];
+    assert!(listed > 400, "list printed {listed} lines");
+    assert_eq!(summary["total"], summary["passed"], "{summary}");
+    assert_eq!(summary["total"].as_u64(), Some(listed as u64), "{summary}");
+}

@@ -26,7 +26,7 @@ pub use model::{
 };
 pub use pretty::{pretty_json, pretty_xml};
 pub use summary::summary_md;
-pub use terminal::{stderr_is_terminal, Palette, Terminal};
+pub use terminal::{Palette, Terminal};
 
 use conformance::{CaseResult, RunEvent, RunInfo, Summary};
 

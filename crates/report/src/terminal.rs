@@ -2,7 +2,7 @@
 //! each failure with a readable diff of expected and observed and the exchange that
 //! showed it, and one summary line. Colours live in [`Palette`], and only there.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use conformance::{CaseResult, Outcome, RunEvent};
 
@@ -40,15 +40,6 @@ impl Palette {
         }
     }
 
-    /// Colour when standard output is a terminal and `NO_COLOR` is unset.
-    pub fn for_stdout() -> Palette {
-        if std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
-            Palette::ansi()
-        } else {
-            Palette::plain()
-        }
-    }
-
     fn outcome(&self, o: Outcome) -> &'static str {
         match o {
             Outcome::Pass | Outcome::Expected => self.pass,
@@ -62,33 +53,21 @@ impl Palette {
 /// Width of the status column (`EXPECTED`).
 const STATUS_WIDTH: usize = 8;
 
-/// Prints events as they arrive.
+/// Prints events as they arrive (the progress display is the binary's, on stderr).
 pub struct Terminal<W: Write> {
     out: W,
     palette: Palette,
-    /// A `[done/total]` line on standard error (only on a terminal).
-    progress: bool,
-    total: usize,
-    done: usize,
 }
 
 impl<W: Write> std::fmt::Debug for Terminal<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Terminal")
-            .field("done", &self.done)
-            .finish()
+        f.debug_struct("Terminal").finish_non_exhaustive()
     }
 }
 
 impl<W: Write> Terminal<W> {
-    pub fn new(out: W, palette: Palette, progress: bool) -> Terminal<W> {
-        Terminal {
-            out,
-            palette,
-            progress,
-            total: 0,
-            done: 0,
-        }
+    pub fn new(out: W, palette: Palette) -> Terminal<W> {
+        Terminal { out, palette }
     }
 
     /// Print one event; write errors are ignored (a closed pipe must not stop a run).
@@ -97,11 +76,9 @@ impl<W: Write> Terminal<W> {
     }
 
     fn write_event(&mut self, event: &RunEvent) -> std::io::Result<()> {
-        self.clear_progress();
         let p = self.palette;
         match event {
             RunEvent::RunStarted(info) => {
-                self.total = info.total;
                 writeln!(
                     self.out,
                     "running {} cases against {} at {} (seed {}, {} jobs)",
@@ -117,7 +94,6 @@ impl<W: Write> Terminal<W> {
                 }
             }
             RunEvent::CaseFinished(case) => {
-                self.done += 1;
                 let status = case.outcome.as_str().to_uppercase();
                 writeln!(
                     self.out,
@@ -171,20 +147,7 @@ impl<W: Write> Terminal<W> {
             }
         }
         self.out.flush()?;
-        self.show_progress();
         Ok(())
-    }
-
-    fn clear_progress(&mut self) {
-        if self.progress && self.total > 0 {
-            eprint!("\r\x1b[2K");
-        }
-    }
-
-    fn show_progress(&mut self) {
-        if self.progress && self.total > 0 && self.done < self.total {
-            eprint!("[{}/{}] running", self.done, self.total);
-        }
     }
 
     /// Reason, notes and mismatches of a case that did not pass.
@@ -254,9 +217,4 @@ fn diff(expected: &str, observed: &str) -> Vec<String> {
             format!("{sign} {}", c.value().trim_end_matches('\n'))
         })
         .collect()
-}
-
-/// Whether standard error is a terminal (for the progress line).
-pub fn stderr_is_terminal() -> bool {
-    std::io::stderr().is_terminal()
 }

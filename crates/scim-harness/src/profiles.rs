@@ -64,8 +64,7 @@ impl ShippedFolder {
     /// path is reported as a missing file), else the shipped profile of that name written
     /// out; an unknown name is an error that lists the shipped ones.
     pub fn resolve(&self, given: &Path) -> anyhow::Result<PathBuf> {
-        let bare = given.components().count() == 1 && given.parent() == Some(Path::new(""));
-        if given.exists() || !bare {
+        if given.exists() || given.components().count() != 1 {
             return Ok(given.to_owned());
         }
         let name = given.to_string_lossy();

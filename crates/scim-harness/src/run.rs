@@ -294,7 +294,6 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         let mut terminal = report::Terminal::new(
             anstream::AutoStream::new(std::io::stdout(), args.color.choice()),
             report::Palette::ansi(),
-            false,
         );
         let running = opts.running.clone();
         let mut progress = crate::progress::Progress::start(cases.len(), running);

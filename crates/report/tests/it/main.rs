@@ -318,7 +318,7 @@ fn html_opens_on_the_matrix_and_lists_failures_first() {
 fn terminal_has_a_fixed_status_column_a_diff_and_one_summary_line() {
     let mut out = Vec::new();
     {
-        let mut t = Terminal::new(&mut out, Palette::plain(), false);
+        let mut t = Terminal::new(&mut out, Palette::plain());
         for e in events() {
             t.event(&e);
         }
@@ -422,7 +422,7 @@ fn an_interrupted_run_is_marked_incomplete_in_every_format() {
 fn terminal_with(summary: &conformance::Summary) -> String {
     let mut out = Vec::new();
     {
-        let mut t = report::Terminal::new(&mut out, report::Palette::plain(), false);
+        let mut t = report::Terminal::new(&mut out, report::Palette::plain());
         for e in events() {
             if let RunEvent::RunFinished { duration_ms, .. } = e {
                 t.event(&RunEvent::RunFinished {

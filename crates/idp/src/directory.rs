@@ -148,6 +148,14 @@ pub struct Generate {
     pub pattern: String,
 }
 
+impl Generate {
+    /// The directory id of the `n`-th generated user (1-based): GUID-shaped, derived
+    /// from the pattern and the number, so it is stable and needs no list of ids.
+    pub fn user_id(&self, n: usize) -> String {
+        guid_from(&format!("{}#{n}", self.pattern), 0)
+    }
+}
+
 /// The IdP's people and groups, in a stable order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Directory {
@@ -505,7 +513,7 @@ impl Directory {
         self.users.reserve(spec.count);
         for n in 1..=spec.count {
             let login = expand_pattern(&spec.pattern, n)?;
-            let id = guid_from(&format!("{}#{n}", spec.pattern), 0);
+            let id = spec.user_id(n);
             let mut user = DirUser::new(id.clone(), login.clone());
             let local = login.split('@').next().unwrap_or(&login).to_owned();
             user.profile.mail = Some(login);

@@ -110,6 +110,10 @@ impl CaseRun<'_> {
         p.business_phone = u.business_phone.as_ref().map(|v| self.expand(v));
         p.mobile_phone = u.mobile_phone.as_ref().map(|v| self.expand(v));
         p.office_location = u.office_location.as_ref().map(|v| self.expand(v));
+        p.manager = match &u.manager {
+            Some(key) => Some(self.user_id(key)?),
+            None => None,
+        };
         self.dir.add_user(user).map_err(|e| self.dir_err(e))?;
         self.ids.users.insert(u.user.clone(), id);
         Ok(())
@@ -127,6 +131,17 @@ impl CaseRun<'_> {
             x(&u.job_title),
             x(&u.department),
         );
+        let manager = match (&u.manager, u.clear_manager) {
+            (Some(key), false) => Some(Some(self.user_id(key)?)),
+            (None, true) => Some(None),
+            (None, false) => None,
+            (Some(_), true) => {
+                return Err(self.step_err(format!(
+                    "update_user {}: `manager` and `clear_manager: true` together",
+                    u.user
+                )))
+            }
+        };
         let defaults = (
             x(&u.preferred_language),
             x(&u.business_phone),
@@ -154,6 +169,9 @@ impl CaseRun<'_> {
                     if v.is_some() {
                         *slot = v;
                     }
+                }
+                if let Some(m) = manager {
+                    p.manager = m;
                 }
             })
             .map_err(|e| self.dir_err(e))

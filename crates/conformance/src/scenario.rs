@@ -248,6 +248,10 @@ pub struct NewUser {
     pub mobile_phone: Option<String>,
     #[schemars(default)]
     pub office_location: Option<String>,
+    /// The scenario key of this user's manager, added before; sent by the personas that
+    /// send a manager (not Okta) in a PATCH of its own after the create.
+    #[schemars(default)]
+    pub manager: Option<String>,
     /// The IdP's object id, which every persona sends as `externalId`; default a GUID
     /// unique to the case.
     #[schemars(default)]
@@ -284,6 +288,13 @@ pub struct UserChange {
     pub mobile_phone: Option<String>,
     #[schemars(default)]
     pub office_location: Option<String>,
+    /// The scenario key of the new manager.
+    #[schemars(default)]
+    pub manager: Option<String>,
+    /// Clear the manager (it cannot be given with `manager`).
+    #[serde(default)]
+    #[schemars(default)]
+    pub clear_manager: bool,
 }
 
 /// `create_group`.

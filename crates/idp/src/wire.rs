@@ -467,7 +467,7 @@ fn patch(ops: Vec<Value>) -> Value {
 }
 
 /// Entra's op spelling: capitalised without the flag, lowercase with it (entra-scim.md §2).
-fn entra_op(aadopt: bool, op: &str) -> String {
+pub(crate) fn entra_op(aadopt: bool, op: &str) -> String {
     if aadopt {
         op.to_owned()
     } else {
@@ -559,6 +559,21 @@ pub(crate) fn entra_manager_patch(aadopt: bool, present: bool, manager_id: &str)
         "op": op,
         "path": format!("{ENTERPRISE}:manager"),
         "value": manager_id,
+    })])
+}
+
+/// The manager cleared in the directory: a `Remove` of the URN path, in the persona's op
+/// casing (RFC 7644 §3.5.2.2 `remove` with a path and no value). Entra sends a manager
+/// removal through its provisioning engine: Microsoft's gallery validation (2026) removes
+/// a user's manager in the directory and expects a provisioning update whose manager
+/// `newValue` is empty (AzureAD/SCIMReferenceCode, `SCIM-Validation-Test-Overview.md`,
+/// `User_Update_Manager_Test`). The engine's exact body is not on the public record; the
+/// validator's own forms (`replace` with `{"value":""}`, a `remove` op; entra-scim.md §6
+/// [PRANEMS]) are sent verbatim by `users.filter-values-manager`.
+pub(crate) fn manager_clear_patch(op: &str) -> Value {
+    patch(vec![json!({
+        "op": op,
+        "path": format!("{ENTERPRISE}:manager"),
     })])
 }
 

@@ -259,6 +259,9 @@ faults! {
     ExternalIdFilterUnsupported = "externalid-filter-unsupported",
         "refuses a list filter that names externalId with 400 invalidFilter",
         "a target that filters on userName only, so Entra tenants that match users by externalId fail their provisioning (OctopusDeploy Issues#9841; authentik#25987)";
+    ManagerRemoveRefused = "manager-remove-refused",
+        "refuses a user PATCH `remove` of the enterprise `manager` with 400 noTarget",
+        "a target that can set a manager but not clear one, so a manager removed in Entra (which its gallery validation, User_Update_Manager_Test, expects provisioned) fails the user's provisioning";
 }
 
 impl fmt::Display for Fault {

@@ -267,6 +267,7 @@ impl CycleSummary {
                 Action::Created => ("created", 1),
                 Action::Updated => ("updated", 1),
                 Action::ManagerSet => ("manager_set", 1),
+                Action::ManagerCleared => ("manager_cleared", 1),
                 Action::Disabled => ("disabled", 1),
                 Action::Enabled => ("enabled", 1),
                 Action::Deleted => ("deleted", 1),

@@ -43,6 +43,8 @@ pub enum Action {
     Created,
     Updated,
     ManagerSet,
+    /// The manager cleared in the directory, removed in the target.
+    ManagerCleared,
     Disabled,
     Enabled,
     Deleted,
@@ -141,6 +143,7 @@ impl SyncReport {
                 Action::Created => "created",
                 Action::Updated => "updated",
                 Action::ManagerSet => "manager set",
+                Action::ManagerCleared => "manager cleared",
                 Action::Disabled => "disabled",
                 Action::Enabled => "enabled",
                 Action::Deleted => "deleted",

@@ -319,7 +319,9 @@ impl Pass<'_> {
     }
 
     /// The manager in its own PATCH after the user exists (entra-scim.md §1.2
-    /// [AZ45885]). A cleared manager is not sent (§1.4 [KNOWN]).
+    /// [AZ45885]); a manager this engine set and the directory cleared is removed
+    /// ([`wire::manager_clear_patch`] says why, though other cleared values are not sent,
+    /// §1.4 [KNOWN]).
     pub(super) async fn sync_manager(&self, user: &DirUser, c: &mut Cycle) {
         let Some(link) = self.users().get(&user.id).cloned() else {
             return;
@@ -328,6 +330,9 @@ impl Pass<'_> {
             return;
         }
         let Some(manager_dir) = &user.profile.manager else {
+            if link.manager.is_some() {
+                self.clear_manager(user, &link.target_id, c).await;
+            }
             return;
         };
         let Some(manager) = self
@@ -365,6 +370,27 @@ impl Pass<'_> {
                 self.record(c, user_ref(&user.id), Action::ManagerSet, &link.target_id);
             }
             Err(f) => c.issue(user_ref(&user.id), "set manager", f.code, f.message),
+        }
+    }
+
+    async fn clear_manager(&self, user: &DirUser, target_id: &str, c: &mut Cycle) {
+        let op = match self.persona.family() {
+            Family::Entra => wire::entra_op(self.persona.aadopt(), "remove"),
+            _ => "remove".to_owned(),
+        };
+        let path = Self::user_path(target_id);
+        let body = wire::manager_clear_patch(&op);
+        match self
+            .write(Method::PATCH, &path, body, "clear manager")
+            .await
+        {
+            Ok(()) => {
+                if let Some(l) = self.users().get_mut(&user.id) {
+                    l.manager = None;
+                }
+                self.record(c, user_ref(&user.id), Action::ManagerCleared, target_id);
+            }
+            Err(f) => c.issue(user_ref(&user.id), "clear manager", f.code, f.message),
         }
     }
 

@@ -378,6 +378,21 @@ async fn entra_manager_in_separate_patch(#[case] persona: PersonaId, #[case] op:
     want["Operations"][0]["op"] = json!(op);
     want["Operations"][0]["value"] = json!("u1");
     assert_eq!(last.body.as_ref().unwrap().to_string(), want.to_string());
+    // Cleared in the directory: one PATCH removing the URN path, no value, nothing else.
+    dir.update_user("emp", |p| p.manager = None).unwrap();
+    let sent = peer.requests().len();
+    let report = engine.cycle(&dir).await;
+    assert!(report.is_clean(), "{:?}", report.errors);
+    let reqs = peer.requests();
+    assert_eq!(reqs.len(), sent + 1, "{:?}", &reqs[sent..]);
+    assert_eq!(reqs[sent].line(), "PATCH /Users/u2");
+    let want = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": if op == "Add" { "Remove" } else { "remove" },
+            "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"}]});
+    assert_eq!(reqs[sent].body.as_ref().unwrap(), &want);
+    // Sent once: the next cycle has nothing to do.
+    assert!(engine.cycle(&dir).await.is_clean());
+    assert_eq!(peer.requests().len(), sent + 1);
 }
 
 /// entra-scim.md §1.7: lookup with excludedAttributes first, create without members,

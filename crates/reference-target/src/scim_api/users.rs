@@ -80,14 +80,27 @@ fn skip_core_urn_paths(request: &mut PatchRequest) {
     }
 }
 
+/// Whether a PATCH path names the enterprise `manager` (bare, dotted or URN-qualified).
+fn names_manager(path: &str) -> bool {
+    path.rsplit([':', '.'])
+        .next()
+        .is_some_and(|last| last.eq_ignore_ascii_case("manager"))
+}
+
+/// The `manager-remove-refused` fault: a `remove` of the manager answers `400 noTarget`.
+fn refuse_manager_remove(request: &PatchRequest) -> Result<(), AppError> {
+    let removes = request.operations.iter().any(|op| {
+        op.op == scim::model::PatchOpKind::Remove && op.path.as_deref().is_some_and(names_manager)
+    });
+    if removes {
+        return Err(scim::ScimError::no_target("the manager cannot be removed").into());
+    }
+    Ok(())
+}
+
 /// The `manager-string-refused` fault: a `manager` whose value is a bare string (Entra's
 /// current form) instead of `{"value": …}` is refused with `400 invalidValue`.
 fn refuse_bare_manager(request: &PatchRequest) -> Result<(), AppError> {
-    let names_manager = |p: &str| {
-        p.rsplit([':', '.'])
-            .next()
-            .is_some_and(|last| last.eq_ignore_ascii_case("manager"))
-    };
     let bare = request.operations.iter().any(|op| {
         op.path.as_deref().is_some_and(names_manager)
             && op.value.as_ref().is_some_and(Value::is_string)
@@ -269,6 +282,9 @@ pub async fn patch(
     }
     if state.fault(Fault::ManagerStringRefused) {
         refuse_bare_manager(&request)?;
+    }
+    if state.fault(Fault::ManagerRemoveRefused) {
+        refuse_manager_remove(&request)?;
     }
     let now = now_millis();
     let stored_base = base.clone();

@@ -82,6 +82,7 @@ fn test_of(fault: Fault) -> &'static str {
         Fault::RemoveNonMemberFails => "faults_interop::remove_non_member_fails",
         Fault::ReplaceMembersAdds => "faults_interop::replace_members_adds",
         Fault::ManagerStringRefused => "faults_interop::manager_string_refused",
+        Fault::ManagerRemoveRefused => "faults_interop::manager_remove_refused",
         Fault::UnlockedGroupPatch => "faults_interop::unlocked_group_patch",
         // issue 16: identity
         Fault::ExternalIdChangeIgnored => {

@@ -230,6 +230,33 @@ async fn manager_string_refused() {
 }
 
 #[tokio::test]
+async fn manager_remove_refused() {
+    let (clean, faulty) = both(SYNC_ON, Fault::ManagerRemoveRefused, |t| async move {
+        let boss = create_user(&t, "boss@example.test").await;
+        let report = create_user(&t, "report@example.test").await;
+        let path = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager";
+        let mut seen = Vec::new();
+        for op in [
+            json!([{"op": "Add", "path": path, "value": boss}]),
+            json!([{"op": "Remove", "path": path}]),
+        ] {
+            let r = t
+                .send(
+                    Method::PATCH,
+                    &format!("{}/{report}", users()),
+                    Some(&patch(op)),
+                )
+                .await;
+            seen.push(r.status);
+        }
+        seen
+    })
+    .await;
+    assert_eq!(clean, [200, 200]);
+    assert_eq!(faulty, [200, 400]);
+}
+
+#[tokio::test]
 async fn unlocked_group_patch() {
     let (clean, faulty) = both(SYNC_ON, Fault::UnlockedGroupPatch, |t| async move {
         let mut ids = Vec::new();

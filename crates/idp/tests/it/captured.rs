@@ -48,6 +48,11 @@ const PLAYED_BY: &[(&str, PersonaId, &[Form])] = &[
     ),
     ("entra-2022-10-test-connection", PersonaId::Entra, &[]),
     (
+        "entra-2024-07-update-user-manager",
+        PersonaId::EntraAadOpt,
+        &[],
+    ),
+    (
         "entra-2022-12-update-user-mixed-add-replace",
         PersonaId::Entra,
         &[],
@@ -301,6 +306,10 @@ async fn exchanges(persona: PersonaId, forms: &[Form]) -> Vec<(String, Recorded)
                 p.department = Some("Retail".into());
             })
             .unwrap()
+        }),
+        Box::new(|d| {
+            d.update_user("ben", |p| p.manager = Some("ann".into()))
+                .unwrap()
         }),
         Box::new(|d| d.add_member("team", "ben").unwrap()),
         Box::new(|d| d.remove_member("team", "ben").unwrap()),

@@ -27,6 +27,7 @@ mod dialect;
 mod directory;
 mod login;
 mod persona;
+pub mod record;
 pub mod serve;
 mod sync;
 mod transport;

@@ -23,6 +23,7 @@ mod idp_sync;
 mod list;
 mod profiles;
 mod progress;
+mod record;
 mod run;
 mod saml_issue;
 mod select;
@@ -81,6 +82,10 @@ enum Command {
         #[command(subcommand)]
         command: SamlCommand,
     },
+    /// A recording reverse proxy: put it between an IdP and a SCIM service; traffic passes
+    /// through unchanged and every exchange goes to a transcript (secrets redacted).
+    /// Runs until SIGINT or SIGTERM.
+    Record(Box<record::RecordArgs>),
     /// Print the shell completion script for SHELL (bash, zsh, fish, elvish, powershell),
     /// e.g. `scim-harness completions bash > ~/.local/share/bash-completion/completions/scim-harness`.
     Completions {
@@ -212,6 +217,7 @@ fn main() -> ExitCode {
             saml_issue::list_attacks();
             Ok(())
         }
+        Command::Record(args) => record::record(*args),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "scim-harness", &mut std::io::stdout());

@@ -1,0 +1,408 @@
+//! A recording reverse proxy (`scim-harness record`): a vendor puts it between a real IdP
+//! and their SCIM endpoint; each request passes through unchanged and every exchange
+//! goes to a [`TranscriptSink`] in the form `idp sync --transcript` writes, secrets
+//! redacted.
+
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use bytes::{Bytes, BytesMut};
+use http_body_util::BodyExt;
+use hyper::body::Frame;
+use reqwest::header::{HeaderMap, HeaderName};
+#[cfg(test)]
+use reqwest::header::HeaderValue;
+
+use crate::transport::{error_chain, Connector, Exchange, JsonText, TranscriptSink};
+
+/// The largest body kept in the transcript, as the sync engine's response limit: a
+/// larger one is passed through as it streams and noted, never held whole.
+pub const RECORD_BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+/// The non-JSON response text a transcript keeps, as the sync engine does.
+const TEXT_LIMIT: usize = 64 * 1024;
+
+/// What the proxy forwards to and how.
+#[derive(Debug, Clone)]
+pub struct RecordConfig {
+    /// The upstream base URL; each request's path and query are appended to it.
+    pub upstream: String,
+    /// The client (trust, client identity) for the upstream.
+    pub connector: Connector,
+    /// Budget for one upstream exchange, from sending to the answer's headers.
+    pub timeout: Duration,
+    /// The largest body recorded ([`RECORD_BODY_LIMIT`]).
+    pub max_body_bytes: usize,
+    /// The transcript's `persona` field for recorded exchanges.
+    pub persona: String,
+}
+
+/// Shared by every request the proxy handles: the config, and the sink with the next
+/// sequence number (exchanges are numbered as they complete).
+struct Proxy<S> {
+    config: RecordConfig,
+    sink: Mutex<(u64, Option<S>)>,
+}
+
+/// A listening socket bound for [`record`].
+#[derive(Debug)]
+pub struct Bound {
+    listener: tokio::net::TcpListener,
+    /// The address it listens on (port 0 resolved).
+    pub addr: SocketAddr,
+}
+
+/// Binds `addr` (port 0: a free port).
+pub async fn bind(addr: SocketAddr) -> std::io::Result<Bound> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    Ok(Bound { listener, addr })
+}
+
+/// Serves the proxy on `bound` until `shutdown` resolves and the open exchanges finish;
+/// hands back the sink (for the caller to flush).
+pub async fn record<S: TranscriptSink + 'static>(
+    bound: Bound,
+    config: RecordConfig,
+    sink: S,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<S> {
+    let proxy = Arc::new(Proxy {
+        config,
+        sink: Mutex::new((0, Some(sink))),
+    });
+    let app = axum::Router::new()
+        .fallback(forward::<S>)
+        .with_state(Arc::clone(&proxy));
+    axum::serve(bound.listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    let sink = proxy
+        .sink
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .1
+        .take();
+    sink.ok_or_else(|| std::io::Error::other("the transcript sink was already taken"))
+}
+
+/// Headers that describe one connection (RFC 9110 §7.6.1) and are not forwarded.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// Whether `name` is passed on: not hop-by-hop, not named by `Connection`, and not
+/// `Host` or `Content-Length` (the client sets both for the upstream).
+fn forwarded(name: &HeaderName, connection: &[String]) -> bool {
+    let n = name.as_str();
+    !HOP_BY_HOP.contains(&n)
+        && n != "host"
+        && n != "content-length"
+        && !connection.iter().any(|c| c == n)
+}
+
+/// The header value a transcript shows: credentials and cookies redacted as the sync
+/// engine redacts its own credential (`Bearer [redacted]`), the scheme kept.
+pub fn redact_header(name: &str, value: &str) -> String {
+    let n = name.to_ascii_lowercase();
+    if n == "authorization" || n == "proxy-authorization" {
+        return match value.split_once(' ') {
+            Some((scheme, _)) => format!("{scheme} [redacted]"),
+            None => "[redacted]".to_owned(),
+        };
+    }
+    let secret = ["cookie", "token", "secret", "password", "api-key", "apikey"]
+        .iter()
+        .any(|s| n.contains(s));
+    if secret {
+        "[redacted]".to_owned()
+    } else {
+        value.to_owned()
+    }
+}
+
+/// The headers to forward, and as the transcript shows them.
+fn split_headers(headers: &HeaderMap) -> (HeaderMap, Vec<(String, String)>) {
+    let connection: Vec<String> = headers
+        .get_all(reqwest::header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|s| s.trim().to_ascii_lowercase())
+        .collect();
+    let mut out = HeaderMap::new();
+    let mut shown = Vec::new();
+    for (name, value) in headers {
+        if !forwarded(name, &connection) {
+            continue;
+        }
+        out.append(name.clone(), value.clone());
+        let text = String::from_utf8_lossy(value.as_bytes());
+        shown.push((name.as_str().to_owned(), redact_header(name.as_str(), &text)));
+    }
+    (out, shown)
+}
+
+/// A body fed from a channel: the rest of a body larger than the record limit, streamed
+/// through. (`Sync`, as reqwest's `Body::wrap` asks.)
+struct ChannelBody(tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>);
+
+impl hyper::body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        self.0.poll_recv(cx).map(|c| c.map(|r| r.map(Frame::data)))
+    }
+}
+
+/// A body read up to `limit`: whole, or (`Over`) what was read and a channel with the
+/// rest as it arrives.
+enum Read {
+    Whole(Bytes),
+    Over(ChannelBody),
+}
+
+/// Reads the client's request body up to `limit`; past it, streams the rest.
+async fn read_request(mut body: axum::body::Body, limit: usize) -> Result<Read, std::io::Error> {
+    let mut buf = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(std::io::Error::other)?;
+        if let Ok(data) = frame.into_data() {
+            buf.extend_from_slice(&data);
+            if buf.len() > limit {
+                let (tx, rx) = tokio::sync::mpsc::channel(8);
+                let first = buf.freeze();
+                tokio::spawn(async move {
+                    if tx.send(Ok(first)).await.is_err() {
+                        return;
+                    }
+                    while let Some(frame) = body.frame().await {
+                        let chunk = match frame {
+                            Ok(f) => match f.into_data() {
+                                Ok(d) => Ok(d),
+                                Err(_) => continue,
+                            },
+                            Err(e) => Err(std::io::Error::other(e)),
+                        };
+                        if tx.send(chunk).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+                return Ok(Read::Over(ChannelBody(rx)));
+            }
+        }
+    }
+    Ok(Read::Whole(buf.freeze()))
+}
+
+/// Reads the upstream's response body up to `limit`; past it, streams the rest.
+async fn read_response(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Read, reqwest::Error> {
+    let mut buf = BytesMut::new();
+    while let Some(chunk) = response.chunk().await? {
+        buf.extend_from_slice(&chunk);
+        if buf.len() > limit {
+            let (tx, rx) = tokio::sync::mpsc::channel(8);
+            let first = buf.freeze();
+            tokio::spawn(async move {
+                if tx.send(Ok(first)).await.is_err() {
+                    return;
+                }
+                loop {
+                    let chunk = match response.chunk().await {
+                        Ok(Some(c)) => Ok(c),
+                        Ok(None) => return,
+                        Err(e) => Err(std::io::Error::other(error_chain(&e))),
+                    };
+                    if tx.send(chunk).await.is_err() {
+                        return;
+                    }
+                }
+            });
+            return Ok(Read::Over(ChannelBody(rx)));
+        }
+    }
+    Ok(Read::Whole(buf.freeze()))
+}
+
+/// A body as the transcript keeps it: JSON (a top-level `password` redacted), or `None`.
+fn request_json(bytes: &[u8]) -> Option<JsonText> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    Some(if value.get("password").is_some() {
+        JsonText::password_redacted(&value)
+    } else {
+        JsonText::of_body(bytes, &value)
+    })
+}
+
+/// One request: forward, answer, record.
+async fn forward<S: TranscriptSink + 'static>(
+    State(proxy): State<Arc<Proxy<S>>>,
+    request: axum::extract::Request,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    let config = &proxy.config;
+    let url = format!("{}{path}", config.upstream.trim_end_matches('/'));
+    let (headers, shown) = split_headers(&parts.headers);
+    let mut exchange = Exchange::unanswered(
+        config.persona.clone(),
+        parts.method.as_str().to_owned(),
+        url.clone(),
+        shown,
+        None,
+    );
+    let started = Instant::now();
+    let mut notes = Vec::new();
+    let body = match read_request(body, config.max_body_bytes).await {
+        Ok(Read::Whole(bytes)) => {
+            exchange.request_body = request_json(&bytes);
+            reqwest::Body::from(bytes)
+        }
+        Ok(Read::Over(rest)) => {
+            notes.push(format!(
+                "request body over {} bytes: passed through, not recorded",
+                config.max_body_bytes
+            ));
+            reqwest::Body::wrap(rest)
+        }
+        Err(e) => {
+            exchange.error = Some(format!("reading the request body: {e}"));
+            return proxy.finish(exchange, started, bad_gateway("reading the request body"));
+        }
+    };
+    let sent = config
+        .connector
+        .client()
+        .request(parts.method.clone(), &url)
+        .headers(headers)
+        .body(body)
+        .timeout(config.timeout)
+        .send()
+        .await;
+    let upstream = match sent {
+        Ok(r) => r,
+        Err(e) => {
+            exchange.error = Some(format!("upstream: {}", error_chain(&e)));
+            return proxy.finish(exchange, started, bad_gateway("the upstream did not answer"));
+        }
+    };
+    let status = upstream.status();
+    let (response_headers, shown) = split_headers(upstream.headers());
+    exchange.status = Some(status.as_u16());
+    exchange.response_headers = shown;
+    let answer_body = match read_response(upstream, config.max_body_bytes).await {
+        Ok(Read::Whole(bytes)) => {
+            match serde_json::from_slice::<serde_json::Value>(&bytes) {
+                Ok(v) => exchange.response_json = Some(JsonText::of_body(&bytes, &v)),
+                Err(_) if !bytes.is_empty() => {
+                    let end = bytes.len().min(TEXT_LIMIT);
+                    exchange.response_text =
+                        Some(String::from_utf8_lossy(&bytes[..end]).into_owned());
+                }
+                Err(_) => {}
+            }
+            axum::body::Body::from(bytes)
+        }
+        Ok(Read::Over(rest)) => {
+            notes.push(format!(
+                "response body over {} bytes: passed through, not recorded",
+                config.max_body_bytes
+            ));
+            axum::body::Body::new(rest)
+        }
+        Err(e) => {
+            exchange.status = None;
+            exchange.error = Some(format!("upstream body: {}", error_chain(&e)));
+            return proxy.finish(exchange, started, bad_gateway("the upstream answer broke off"));
+        }
+    };
+    if !notes.is_empty() {
+        exchange.error = Some(notes.join("; "));
+    }
+    let mut response = Response::new(answer_body);
+    *response.status_mut() = status;
+    *response.headers_mut() = response_headers;
+    proxy.finish(exchange, started, response)
+}
+
+/// `502 Bad Gateway` with a short plain-text reason.
+fn bad_gateway(why: &'static str) -> Response {
+    (reqwest::StatusCode::BAD_GATEWAY, why).into_response()
+}
+
+impl<S: TranscriptSink> Proxy<S> {
+    /// Number and record `exchange`, then hand back `response`.
+    fn finish(&self, mut exchange: Exchange, started: Instant, response: Response) -> Response {
+        exchange.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let mut guard = self.sink.lock().unwrap_or_else(PoisonError::into_inner);
+        guard.0 += 1;
+        exchange.seq = guard.0;
+        if let Some(sink) = guard.1.as_mut() {
+            sink.exchange(exchange);
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_and_cookies_are_redacted_keeping_the_scheme() {
+        assert_eq!(redact_header("Authorization", "Bearer abc"), "Bearer [redacted]");
+        assert_eq!(redact_header("authorization", "abc"), "[redacted]");
+        assert_eq!(redact_header("cookie", "grafana_session=1"), "[redacted]");
+        assert_eq!(redact_header("X-Auth-Token", "t"), "[redacted]");
+        assert_eq!(redact_header("x-client-secret", "t"), "[redacted]");
+        assert_eq!(redact_header("x-api-key", "t"), "[redacted]");
+        assert_eq!(redact_header("user-agent", "Okta SCIM Client"), "Okta SCIM Client");
+    }
+
+    #[test]
+    fn hop_by_hop_and_connection_named_headers_stay_behind() {
+        let mut h = HeaderMap::new();
+        h.insert("connection", HeaderValue::from_static("close, x-hop"));
+        h.insert("x-hop", HeaderValue::from_static("1"));
+        h.insert("host", HeaderValue::from_static("proxy"));
+        h.insert("content-length", HeaderValue::from_static("2"));
+        h.insert("authorization", HeaderValue::from_static("Bearer s3cret"));
+        h.insert("content-type", HeaderValue::from_static("application/scim+json"));
+        let (out, shown) = split_headers(&h);
+        let names: Vec<&str> = out.keys().map(|k| k.as_str()).collect();
+        assert_eq!(names, ["authorization", "content-type"]);
+        assert_eq!(out["authorization"], "Bearer s3cret");
+        assert_eq!(
+            shown,
+            [
+                ("authorization".to_owned(), "Bearer [redacted]".to_owned()),
+                ("content-type".to_owned(), "application/scim+json".to_owned())
+            ]
+        );
+    }
+}

@@ -49,6 +49,7 @@ pub use sync::{
 };
 pub use transport::{
     error_chain, exchange_json_line, ConnectError, Connector, Credential, CredentialError,
-    Exchange, JsonLinesReader, JsonLinesSink, JsonText, ScimTarget, SyncLimits, TlsFiles, Transcript,
-    TranscriptDetail, TranscriptReadError, TranscriptSink, TransportError, ENTRA_CONCURRENCY,
+    Exchange, JsonLinesReader, JsonLinesSink, JsonText, ScimTarget, SyncLimits, TlsFiles,
+    Transcript, TranscriptDetail, TranscriptReadError, TranscriptSink, TransportError,
+    ENTRA_CONCURRENCY,
 };

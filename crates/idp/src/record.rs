@@ -14,9 +14,9 @@ use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
 use hyper::body::Frame;
-use reqwest::header::{HeaderMap, HeaderName};
 #[cfg(test)]
 use reqwest::header::HeaderValue;
+use reqwest::header::{HeaderMap, HeaderName};
 
 use crate::transport::{error_chain, Connector, Exchange, JsonText, TranscriptSink};
 
@@ -151,7 +151,10 @@ fn split_headers(headers: &HeaderMap) -> (HeaderMap, Vec<(String, String)>) {
         }
         out.append(name.clone(), value.clone());
         let text = String::from_utf8_lossy(value.as_bytes());
-        shown.push((name.as_str().to_owned(), redact_header(name.as_str(), &text)));
+        shown.push((
+            name.as_str().to_owned(),
+            redact_header(name.as_str(), &text),
+        ));
     }
     (out, shown)
 }
@@ -308,7 +311,11 @@ async fn forward<S: TranscriptSink + 'static>(
         Ok(r) => r,
         Err(e) => {
             exchange.error = Some(format!("upstream: {}", error_chain(&e)));
-            return proxy.finish(exchange, started, bad_gateway("the upstream did not answer"));
+            return proxy.finish(
+                exchange,
+                started,
+                bad_gateway("the upstream did not answer"),
+            );
         }
     };
     let status = upstream.status();
@@ -338,7 +345,11 @@ async fn forward<S: TranscriptSink + 'static>(
         Err(e) => {
             exchange.status = None;
             exchange.error = Some(format!("upstream body: {}", error_chain(&e)));
-            return proxy.finish(exchange, started, bad_gateway("the upstream answer broke off"));
+            return proxy.finish(
+                exchange,
+                started,
+                bad_gateway("the upstream answer broke off"),
+            );
         }
     };
     if !notes.is_empty() {
@@ -375,13 +386,19 @@ mod tests {
 
     #[test]
     fn credentials_and_cookies_are_redacted_keeping_the_scheme() {
-        assert_eq!(redact_header("Authorization", "Bearer abc"), "Bearer [redacted]");
+        assert_eq!(
+            redact_header("Authorization", "Bearer abc"),
+            "Bearer [redacted]"
+        );
         assert_eq!(redact_header("authorization", "abc"), "[redacted]");
         assert_eq!(redact_header("cookie", "grafana_session=1"), "[redacted]");
         assert_eq!(redact_header("X-Auth-Token", "t"), "[redacted]");
         assert_eq!(redact_header("x-client-secret", "t"), "[redacted]");
         assert_eq!(redact_header("x-api-key", "t"), "[redacted]");
-        assert_eq!(redact_header("user-agent", "Okta SCIM Client"), "Okta SCIM Client");
+        assert_eq!(
+            redact_header("user-agent", "Okta SCIM Client"),
+            "Okta SCIM Client"
+        );
     }
 
     #[test]
@@ -392,7 +409,10 @@ mod tests {
         h.insert("host", HeaderValue::from_static("proxy"));
         h.insert("content-length", HeaderValue::from_static("2"));
         h.insert("authorization", HeaderValue::from_static("Bearer s3cret"));
-        h.insert("content-type", HeaderValue::from_static("application/scim+json"));
+        h.insert(
+            "content-type",
+            HeaderValue::from_static("application/scim+json"),
+        );
         let (out, shown) = split_headers(&h);
         let names: Vec<&str> = out.keys().map(|k| k.as_str()).collect();
         assert_eq!(names, ["authorization", "content-type"]);
@@ -401,7 +421,10 @@ mod tests {
             shown,
             [
                 ("authorization".to_owned(), "Bearer [redacted]".to_owned()),
-                ("content-type".to_owned(), "application/scim+json".to_owned())
+                (
+                    "content-type".to_owned(),
+                    "application/scim+json".to_owned()
+                )
             ]
         );
     }

@@ -24,6 +24,7 @@ mod list;
 mod profiles;
 mod progress;
 mod record;
+mod replay;
 mod run;
 mod saml_issue;
 mod select;
@@ -86,6 +87,9 @@ enum Command {
     /// through unchanged and every exchange goes to a transcript (secrets redacted).
     /// Runs until SIGINT or SIGTERM.
     Record(Box<record::RecordArgs>),
+    /// Re-send a transcript in order to a target, rewriting the ids it assigns into later
+    /// requests, and diff each answer against the recorded one (exit 1 on a difference).
+    Replay(Box<replay::ReplayArgs>),
     /// Print the shell completion script for SHELL (bash, zsh, fish, elvish, powershell),
     /// e.g. `scim-harness completions bash > ~/.local/share/bash-completion/completions/scim-harness`.
     Completions {
@@ -218,6 +222,10 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Record(args) => record::record(*args),
+        Command::Replay(args) => match replay::replay(*args) {
+            Ok(code) => return ExitCode::from(code),
+            Err(err) => Err(err),
+        },
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "scim-harness", &mut std::io::stdout());

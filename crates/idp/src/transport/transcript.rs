@@ -251,13 +251,13 @@ impl<R: std::io::BufRead> Iterator for JsonLinesReader<R> {
             if text.trim().is_empty() {
                 continue;
             }
-            return Some(serde_json::from_str(&text).map_err(|e| {
-                TranscriptReadError::Line {
+            return Some(
+                serde_json::from_str(&text).map_err(|e| TranscriptReadError::Line {
                     path: self.path.clone(),
                     line: self.line,
                     detail: format!("not an exchange: {e}"),
-                }
-            }));
+                }),
+            );
         }
     }
 }
@@ -389,6 +389,9 @@ mod read_tests {
             .unwrap()
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("transcript t.jsonl: line 2: not an exchange"), "{err}");
+        assert!(
+            err.starts_with("transcript t.jsonl: line 2: not an exchange"),
+            "{err}"
+        );
     }
 }

@@ -28,6 +28,7 @@ mod replay;
 mod run;
 mod saml_issue;
 mod select;
+mod transcript_cmd;
 
 /// Exit codes, documented in README.md ("Exit codes").
 mod exit {
@@ -90,6 +91,11 @@ enum Command {
     /// Re-send a transcript in order to a target, rewriting the ids it assigns into later
     /// requests, and diff each answer against the recorded one (exit 1 on a difference).
     Replay(Box<replay::ReplayArgs>),
+    /// Work with transcripts (`record --transcript`, `idp sync --transcript`).
+    Transcript {
+        #[command(subcommand)]
+        command: transcript_cmd::TranscriptCommand,
+    },
     /// Print the shell completion script for SHELL (bash, zsh, fish, elvish, powershell),
     /// e.g. `scim-harness completions bash > ~/.local/share/bash-completion/completions/scim-harness`.
     Completions {
@@ -226,6 +232,7 @@ fn main() -> ExitCode {
             Ok(code) => return ExitCode::from(code),
             Err(err) => Err(err),
         },
+        Command::Transcript { command } => transcript_cmd::run(command),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "scim-harness", &mut std::io::stdout());

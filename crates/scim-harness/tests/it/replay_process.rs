@@ -247,6 +247,51 @@ fn a_recorded_cycle_replays_clean_on_a_fresh_target_and_shows_a_faults_differenc
         .any(|d| d["path"] == "$.totalResults" && d["replayed"] == "0"));
     let md = std::fs::read_to_string(fault_report.join("replay.md")).unwrap();
     assert!(md.contains("`$.totalResults`"), "{md}");
+
+    // The same recording as a scenario skeleton: the loader takes it, it says what the
+    // cycle did, and it runs green against the embedded reference target.
+    let scenarios = dir.path().join("scenarios");
+    std::fs::create_dir_all(scenarios.join("regression")).unwrap();
+    let skeleton = scenarios.join("regression/recorded.yaml");
+    let out = bin()
+        .args(["transcript", "to-scenario"])
+        .arg(&recorded)
+        .arg("-o")
+        .arg(&skeleton)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let text = std::fs::read_to_string(&skeleton).unwrap();
+    conformance::parse_scenario(&text, "recorded.yaml", "regression")
+        .unwrap_or_else(|e| panic!("{e}\n{text}"));
+    for step in [
+        "add_user: {user: dana_whitfield,",
+        "add_user: {user: carol_mendes,",
+        "create_group: {group: platform_team, name: \"Platform Team {tag}\"}",
+        "add_member: {group: platform_team, user: carol_mendes}",
+        "expect: {team: {group: platform_team, exists: true, members: [dana_whitfield, carol_mendes]}}",
+    ] {
+        assert!(text.contains(step), "no `{step}` in\n{text}");
+    }
+    let out = bin()
+        .args([
+            "run",
+            "--no-builtin-scenarios",
+            "--persona",
+            "entra",
+            "--scenarios",
+        ])
+        .arg(&scenarios)
+        .arg("--out")
+        .arg(dir.path().join("run"))
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("PASS") && stdout.contains("regression.recorded/entra/default"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -134,6 +134,45 @@ pub fn redact_header(name: &str, value: &str) -> String {
     }
 }
 
+/// The secrets a request's redacted headers carried (the credential after its scheme, a
+/// cookie's value), those of 8 characters or more: an answer that echoes one (a header,
+/// a body) has it redacted too.
+fn secrets(headers: &HeaderMap) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, value) in headers {
+        let text = String::from_utf8_lossy(value.as_bytes());
+        if redact_header(name.as_str(), &text) == text {
+            continue;
+        }
+        let secret = match text.split_once(' ') {
+            Some((_, s)) if name == reqwest::header::AUTHORIZATION => s.trim(),
+            _ => text.trim(),
+        };
+        if secret.len() >= 8 {
+            out.push(secret.to_owned());
+        }
+    }
+    out
+}
+
+/// `text` with each secret replaced by `[redacted]`.
+fn scrub(text: &str, secrets: &[String]) -> String {
+    secrets
+        .iter()
+        .fold(text.to_owned(), |t, s| t.replace(s.as_str(), "[redacted]"))
+}
+
+/// A recorded JSON body with any secret in it redacted; `None` if that broke the JSON
+/// (a secret the JSON escapes differently), so the body is not recorded.
+fn scrub_json(body: JsonText, secrets: &[String]) -> Option<JsonText> {
+    if !secrets.iter().any(|s| body.as_str().contains(s.as_str())) {
+        return Some(body);
+    }
+    let text = scrub(body.as_str(), secrets);
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    Some(JsonText::of_body(text.as_bytes(), &value))
+}
+
 /// The headers to forward, and as the transcript shows them.
 fn split_headers(headers: &HeaderMap) -> (HeaderMap, Vec<(String, String)>) {
     let connection: Vec<String> = headers
@@ -272,6 +311,7 @@ async fn forward<S: TranscriptSink + 'static>(
     let config = &proxy.config;
     let url = format!("{}{path}", config.upstream.trim_end_matches('/'));
     let (headers, shown) = split_headers(&parts.headers);
+    let secrets = secrets(&parts.headers);
     let mut exchange = Exchange::unanswered(
         config.persona.clone(),
         parts.method.as_str().to_owned(),
@@ -283,7 +323,7 @@ async fn forward<S: TranscriptSink + 'static>(
     let mut notes = Vec::new();
     let body = match read_request(body, config.max_body_bytes).await {
         Ok(Read::Whole(bytes)) => {
-            exchange.request_body = request_json(&bytes);
+            exchange.request_body = request_json(&bytes).and_then(|b| scrub_json(b, &secrets));
             reqwest::Body::from(bytes)
         }
         Ok(Read::Over(rest)) => {
@@ -321,15 +361,20 @@ async fn forward<S: TranscriptSink + 'static>(
     let status = upstream.status();
     let (response_headers, shown) = split_headers(upstream.headers());
     exchange.status = Some(status.as_u16());
-    exchange.response_headers = shown;
+    exchange.response_headers = shown
+        .into_iter()
+        .map(|(k, v)| (k, scrub(&v, &secrets)))
+        .collect();
     let answer_body = match read_response(upstream, config.max_body_bytes).await {
         Ok(Read::Whole(bytes)) => {
             match serde_json::from_slice::<serde_json::Value>(&bytes) {
-                Ok(v) => exchange.response_json = Some(JsonText::of_body(&bytes, &v)),
+                Ok(v) => {
+                    exchange.response_json = scrub_json(JsonText::of_body(&bytes, &v), &secrets);
+                }
                 Err(_) if !bytes.is_empty() => {
                     let end = bytes.len().min(TEXT_LIMIT);
                     exchange.response_text =
-                        Some(String::from_utf8_lossy(&bytes[..end]).into_owned());
+                        Some(scrub(&String::from_utf8_lossy(&bytes[..end]), &secrets));
                 }
                 Err(_) => {}
             }
@@ -384,6 +429,105 @@ impl<S: TranscriptSink> Proxy<S> {
 mod tests {
     use super::*;
 
+    /// An upstream that echoes the request body with 201 and says whether a credential
+    /// reached it; the proxy in front of it records into a `Vec`.
+    #[tokio::test]
+    async fn traffic_passes_through_unchanged_and_large_bodies_stream_unrecorded() {
+        let upstream = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let upstream_addr = upstream.local_addr().unwrap();
+        let echo = axum::Router::new().fallback(|request: axum::extract::Request| async move {
+            let auth = request
+                .headers()
+                .get("authorization")
+                .map(|v| v.to_str().unwrap_or("").to_owned())
+                .unwrap_or_default();
+            let body = axum::body::to_bytes(request.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            (
+                reqwest::StatusCode::CREATED,
+                [
+                    ("x-auth-seen", auth),
+                    ("content-type", "application/scim+json".to_owned()),
+                ],
+                body,
+            )
+        });
+        tokio::spawn(async move { axum::serve(upstream, echo).await });
+        let config = RecordConfig {
+            upstream: format!("http://{upstream_addr}"),
+            connector: Connector::new(&crate::TlsFiles::default(), Duration::from_secs(5)).unwrap(),
+            timeout: Duration::from_secs(10),
+            max_body_bytes: 1024,
+            persona: "record".into(),
+        };
+        let bound = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let proxy = format!("http://{}", bound.addr);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(record(bound, config, Vec::<Exchange>::new(), async move {
+            let _ = stopped.await;
+        }));
+        let client = reqwest::Client::new();
+
+        let small = r#"{"userName":"ann","password":"hunter2"}"#;
+        let answer = client
+            .post(format!("{proxy}/scim/Users?x=1"))
+            .bearer_auth("s3cret-token")
+            .body(small)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 201);
+        assert_eq!(answer.headers()["x-auth-seen"], "Bearer s3cret-token");
+        assert_eq!(answer.text().await.unwrap(), small);
+
+        let large: String = (0..100_000)
+            .map(|i| char::from(b'a' + (i % 26) as u8))
+            .collect();
+        let answer = client
+            .put(format!("{proxy}/scim/Users/1"))
+            .body(large.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 201);
+        assert_eq!(answer.text().await.unwrap(), large);
+
+        stop.send(()).unwrap();
+        let recorded = server.await.unwrap().unwrap();
+        assert_eq!(recorded.len(), 2);
+        let first = &recorded[0];
+        assert_eq!((first.seq, first.method.as_str()), (1, "POST"));
+        assert_eq!(first.url, format!("http://{upstream_addr}/scim/Users?x=1"));
+        assert_eq!(
+            first.request_header("authorization"),
+            Some("Bearer [redacted]")
+        );
+        assert_eq!(
+            first.request_body.as_ref().unwrap().as_str(),
+            r#"{"userName":"ann","password":"[redacted]"}"#
+        );
+        // The echoed body carries the password: the answer is recorded as it came.
+        assert_eq!(first.status, Some(201));
+        assert_eq!(first.response_json.as_ref().unwrap().as_str(), small);
+        // An answer that echoes the credential has it redacted too.
+        assert!(first
+            .response_headers
+            .contains(&("x-auth-seen".to_owned(), "Bearer [redacted]".to_owned())));
+        assert!(!crate::exchange_json_line(first).contains("s3cret"));
+        let second = &recorded[1];
+        assert_eq!(second.request_body, None);
+        assert_eq!(second.response_json, None);
+        assert_eq!(second.response_text, None);
+        assert_eq!(
+            second.error.as_deref(),
+            Some(
+                "request body over 1024 bytes: passed through, not recorded; \
+                 response body over 1024 bytes: passed through, not recorded"
+            )
+        );
+    }
+
     #[test]
     fn credentials_and_cookies_are_redacted_keeping_the_scheme() {
         assert_eq!(
@@ -398,6 +542,23 @@ mod tests {
         assert_eq!(
             redact_header("user-agent", "Okta SCIM Client"),
             "Okta SCIM Client"
+        );
+    }
+
+    #[test]
+    fn a_secret_echoed_in_a_body_is_redacted() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "authorization",
+            HeaderValue::from_static("Bearer s3cret-token"),
+        );
+        h.insert("cookie", HeaderValue::from_static("short"));
+        let secrets = secrets(&h);
+        assert_eq!(secrets, ["s3cret-token"]);
+        let body = JsonText::from_value(&serde_json::json!({"note": "s3cret-token", "n": 1}));
+        assert_eq!(
+            scrub_json(body, &secrets).unwrap().as_str(),
+            r#"{"note":"[redacted]","n":1}"#
         );
     }
 

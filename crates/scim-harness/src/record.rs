@@ -67,6 +67,12 @@ pub fn record(args: RecordArgs) -> anyhow::Result<()> {
         insecure: c.insecure,
         client_identity: c.client_cert.clone().zip(c.client_key.clone()),
     };
+    if c.insecure {
+        eprintln!(
+            "WARNING: --insecure: the upstream's TLS certificate is NOT checked; anyone on the \
+             path can read and change the recorded traffic."
+        );
+    }
     let connector =
         idp::Connector::new(&files, timeout).context("setting up the upstream http client")?;
     let file = match &args.transcript {

@@ -32,6 +32,14 @@ groups:
     members: [5c1f3a2e-8d4b-4f6a-9e21-0b7c4d3e2f10, 7a9e4b1c-2d3f-4e5a-8b6c-1d2e3f4a5b60]
 ";
 
+/// The second cycle's directory: Dana's given name changed and a new group with her.
+fn second_directory() -> String {
+    DIRECTORY
+        .replace("givenName: Dana", "givenName: Danielle")
+        .replace("displayName: Platform Team", "displayName: Platform Crew")
+        .replace(", 7a9e4b1c-2d3f-4e5a-8b6c-1d2e3f4a5b60]", "]")
+}
+
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_scim-harness"));
     c.env("SCIM_HARNESS_TOKEN", TOKEN).env_remove("RUST_LOG");
@@ -139,19 +147,26 @@ fn a_recorded_cycle_replays_clean_on_a_fresh_target_and_shows_a_faults_differenc
     let recorded = dir.path().join("recorded.jsonl");
     let engine_view = dir.path().join("engine.jsonl");
 
-    // Record entra's initial cycle through the proxy.
+    let second = dir.path().join("second.yaml");
+    std::fs::write(&second, second_directory()).unwrap();
+    let engine_second = dir.path().join("engine-second.jsonl");
+
+    // Record two of entra's cycles through the proxy: the initial one, then one that
+    // finds the users by filter and changes one.
     let original = TargetProcess::start(&dir.path().join("a.db"));
     let recorder = Recorder::start(&original.url, &recorded);
-    let sync = bin()
-        .args(["idp", "sync", "--persona", "entra", "--target", "reference"])
-        .args(["--target-url", &recorder.url])
-        .arg("--directory")
-        .arg(&directory)
-        .arg("--transcript")
-        .arg(&engine_view)
-        .output()
-        .expect("running scim-harness idp sync");
-    assert_exit(&sync, 0);
+    for (directory, transcript) in [(&directory, &engine_view), (&second, &engine_second)] {
+        let sync = bin()
+            .args(["idp", "sync", "--persona", "entra", "--target", "reference"])
+            .args(["--target-url", &recorder.url])
+            .arg("--directory")
+            .arg(directory)
+            .arg("--transcript")
+            .arg(transcript)
+            .output()
+            .expect("running scim-harness idp sync");
+        assert_exit(&sync, 0);
+    }
     let (code, printed) = recorder.stop();
     assert_eq!(
         code,
@@ -172,7 +187,8 @@ fn a_recorded_cycle_replays_clean_on_a_fresh_target_and_shows_a_faults_differenc
 
     // The proxy passed the traffic through unchanged, and recorded it as the engine
     // did: the same requests, answers and bodies (byte for byte), credential redacted.
-    let engine_lines = read_lines(&engine_view);
+    let mut engine_lines = read_lines(&engine_view);
+    engine_lines.extend(read_lines(&engine_second));
     assert_eq!(lines.len(), engine_lines.len());
     assert!(lines.len() >= 8, "a short cycle: {}", lines.len());
     assert_eq!(traffic(&lines), traffic(&engine_lines));
@@ -201,8 +217,8 @@ fn a_recorded_cycle_replays_clean_on_a_fresh_target_and_shows_a_faults_differenc
             .unwrap();
     assert_eq!(report["matched"], lines.len(), "{report}");
     assert_eq!(report["differed"], 0);
-    // Two users and a group were created: their new ids went into later requests.
-    assert_eq!(report["ids_rewritten"], 3, "{report}");
+    // Two users and two groups were created: their new ids went into later requests.
+    assert_eq!(report["ids_rewritten"], 4, "{report}");
 
     // A target whose list answers carry numbers as strings: exit 1, and the terminal and
     // the reports name the exchange and the JSON path.
@@ -270,6 +286,8 @@ fn a_recorded_cycle_replays_clean_on_a_fresh_target_and_shows_a_faults_differenc
         "create_group: {group: platform_team, name: \"Platform Team {tag}\"}",
         "add_member: {group: platform_team, user: carol_mendes}",
         "expect: {team: {group: platform_team, exists: true, members: [dana_whitfield, carol_mendes]}}",
+        "sync: {}\n  - update_user: {user: dana_whitfield, given_name: \"Danielle\"}",
+        "expect: {team: {group: platform_crew, exists: true, members: [dana_whitfield]}}",
     ] {
         assert!(text.contains(step), "no `{step}` in\n{text}");
     }

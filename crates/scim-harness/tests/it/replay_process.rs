@@ -55,10 +55,15 @@ struct Recorder {
 
 impl Recorder {
     fn start(upstream: &str, transcript: &Path) -> Recorder {
+        Recorder::start_with(upstream, transcript, &[])
+    }
+
+    fn start_with(upstream: &str, transcript: &Path, extra: &[&str]) -> Recorder {
         let mut child = bin()
             .args(["record", "--listen", "127.0.0.1:0", "--upstream", upstream])
             .arg("--transcript")
             .arg(transcript)
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -348,4 +353,48 @@ fn an_unreadable_transcript_is_exit_2_naming_file_and_line() {
         .unwrap();
     assert_exit(&out, 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.jsonl"));
+}
+
+/// An `https://` upstream is reached with `--ca-cert`, and refused without it (the
+/// exchange records why).
+#[test]
+fn record_reaches_an_https_upstream_with_the_ca_flag() {
+    use crate::tls_process::{https_target, Pki, NAMESPACE};
+    let pki = Pki::new();
+    let dir = tempfile::tempdir().unwrap();
+    let directory = dir.path().join("directory.yaml");
+    std::fs::write(&directory, DIRECTORY).unwrap();
+    let target = https_target(&pki, &dir.path().join("t.db"), &[]);
+    let sync = |proxy: &str| {
+        bin()
+            .args(["idp", "sync", "--persona", "okta", "--target", "reference"])
+            .args(["--target-url", proxy, "--namespace", NAMESPACE])
+            .arg("--directory")
+            .arg(&directory)
+            .output()
+            .unwrap()
+    };
+
+    let trusted = dir.path().join("trusted.jsonl");
+    let recorder = Recorder::start_with(&target.url, &trusted, &["--ca-cert", &pki.path("ca.pem")]);
+    assert_exit(&sync(&recorder.url), 0);
+    let (code, printed) = recorder.stop();
+    assert_eq!(code, Some(0), "{printed}");
+    let lines = read_lines(&trusted);
+    assert!(lines.iter().any(|e| e["status"] == 201), "{printed}");
+    assert!(lines
+        .iter()
+        .all(|e| e["url"].as_str().unwrap().starts_with("https://127.0.0.1:")));
+
+    let untrusted = dir.path().join("untrusted.jsonl");
+    let recorder = Recorder::start(&target.url, &untrusted);
+    assert_exit(&sync(&recorder.url), 1);
+    let (code, printed) = recorder.stop();
+    assert_eq!(code, Some(0), "{printed}");
+    let first = &read_lines(&untrusted)[0];
+    assert_eq!(first["status"], Value::Null, "{first}");
+    assert!(
+        first["error"].as_str().unwrap().contains("certificate"),
+        "{first}"
+    );
 }

@@ -287,6 +287,33 @@ async fn read_response(
     Ok(Read::Whole(buf.freeze()))
 }
 
+/// A compressed answer (`Content-Encoding: gzip` or `deflate`) decoded for the
+/// transcript, at most `limit` bytes of it; `Ok(None)` when it is not encoded. The client
+/// gets the bytes as they came.
+fn decoded(encoding: Option<&str>, bytes: &[u8], limit: usize) -> Result<Option<Vec<u8>>, String> {
+    use std::io::Read as _;
+    let Some(encoding) = encoding.map(|e| e.trim().to_ascii_lowercase()) else {
+        return Ok(None);
+    };
+    let bound = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    let mut out = Vec::new();
+    let read = match encoding.as_str() {
+        "identity" | "" => return Ok(None),
+        "gzip" | "x-gzip" => flate2::read::GzDecoder::new(bytes)
+            .take(bound)
+            .read_to_end(&mut out),
+        "deflate" => flate2::read::ZlibDecoder::new(bytes)
+            .take(bound)
+            .read_to_end(&mut out),
+        other => return Err(format!("content-encoding {other} is not decoded")),
+    };
+    read.map_err(|e| format!("content-encoding {encoding}: {e}"))?;
+    if out.len() > limit {
+        return Err(format!("over {limit} bytes decoded"));
+    }
+    Ok(Some(out))
+}
+
 /// A body as the transcript keeps it: JSON (a top-level `password` redacted), or `None`.
 fn request_json(bytes: &[u8]) -> Option<JsonText> {
     let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
@@ -365,18 +392,30 @@ async fn forward<S: TranscriptSink + 'static>(
         .into_iter()
         .map(|(k, v)| (k, scrub(&v, &secrets)))
         .collect();
+    let encoding = upstream
+        .headers()
+        .get(reqwest::header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let answer_body = match read_response(upstream, config.max_body_bytes).await {
         Ok(Read::Whole(bytes)) => {
-            match serde_json::from_slice::<serde_json::Value>(&bytes) {
-                Ok(v) => {
-                    exchange.response_json = scrub_json(JsonText::of_body(&bytes, &v), &secrets);
+            match decoded(encoding.as_deref(), &bytes, config.max_body_bytes) {
+                Ok(plain) => {
+                    let plain: &[u8] = plain.as_deref().unwrap_or(&bytes);
+                    match serde_json::from_slice::<serde_json::Value>(plain) {
+                        Ok(v) => {
+                            exchange.response_json =
+                                scrub_json(JsonText::of_body(plain, &v), &secrets);
+                        }
+                        Err(_) if !plain.is_empty() => {
+                            let end = plain.len().min(TEXT_LIMIT);
+                            exchange.response_text =
+                                Some(scrub(&String::from_utf8_lossy(&plain[..end]), &secrets));
+                        }
+                        Err(_) => {}
+                    }
                 }
-                Err(_) if !bytes.is_empty() => {
-                    let end = bytes.len().min(TEXT_LIMIT);
-                    exchange.response_text =
-                        Some(scrub(&String::from_utf8_lossy(&bytes[..end]), &secrets));
-                }
-                Err(_) => {}
+                Err(why) => notes.push(format!("response body not recorded: {why}")),
             }
             axum::body::Body::from(bytes)
         }
@@ -559,6 +598,27 @@ mod tests {
         assert_eq!(
             scrub_json(body, &secrets).unwrap().as_str(),
             r#"{"note":"[redacted]","n":1}"#
+        );
+    }
+
+    #[test]
+    fn a_compressed_answer_is_recorded_decoded() {
+        use std::io::Write as _;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(br#"{"id":"1"}"#).unwrap();
+        let body = gz.finish().unwrap();
+        assert_eq!(
+            decoded(Some("gzip"), &body, 100).unwrap().unwrap(),
+            br#"{"id":"1"}"#
+        );
+        assert_eq!(decoded(None, &body, 100).unwrap(), None);
+        assert_eq!(
+            decoded(Some("gzip"), &body, 5).unwrap_err(),
+            "over 5 bytes decoded"
+        );
+        assert_eq!(
+            decoded(Some("br"), &body, 100).unwrap_err(),
+            "content-encoding br is not decoded"
         );
     }
 

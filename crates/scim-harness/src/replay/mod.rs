@@ -50,12 +50,19 @@ pub struct ReplayArgs {
 const BODY_LIMIT: usize = 4 * 1024 * 1024;
 
 /// Request headers a replay does not copy from the recording: the credential (the
-/// profile's replaces it), what the client sets for the new target, and cookies.
+/// profile's replaces it), what the client sets for the new target, cookies, and
+/// `Accept-Encoding` (answers are compared decoded; the client asks for none).
 fn copied(name: &str, value: &str) -> bool {
     let n = name.to_ascii_lowercase();
     !matches!(
         n.as_str(),
-        "authorization" | "host" | "content-length" | "cookie" | "connection" | "transfer-encoding"
+        "authorization"
+            | "host"
+            | "content-length"
+            | "cookie"
+            | "connection"
+            | "transfer-encoding"
+            | "accept-encoding"
     ) && !value.contains("[redacted]")
 }
 

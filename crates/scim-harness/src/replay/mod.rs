@@ -93,7 +93,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
     );
     let mut ids = IdMap::default();
     let mut results = Vec::with_capacity(exchanges.len());
-    for recorded in &exchanges {
+    for (index, recorded) in exchanges.iter().enumerate() {
         let rest = after_scim_base(&recorded.url);
         let recorded_base = rest.map_or_else(
             || rewrite::origin(&recorded.url).to_owned(),
@@ -114,11 +114,18 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
             differences: Vec::new(),
             note: None,
         };
-        if recorded.status.is_none() {
-            result.note = Some(format!(
+        let skip = if recorded.status.is_none() {
+            Some(format!(
                 "no answer was recorded ({}); not sent",
                 recorded.error.as_deref().unwrap_or("no status")
-            ));
+            ))
+        } else if retried(&exchanges, index) {
+            Some("the IdP sent it again next (a retry); not sent".to_owned())
+        } else {
+            None
+        };
+        if let Some(note) = skip {
+            result.note = Some(note);
             print_result(&result);
             results.push(result);
             continue;
@@ -228,6 +235,18 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
     })
 }
 
+/// Whether exchange `index` was answered with a status an IdP retries (429, a 5xx) and
+/// the next exchange is the same request again: the retry is replayed, not the attempt.
+fn retried(exchanges: &[idp::Exchange], index: usize) -> bool {
+    let (Some(this), Some(next)) = (exchanges.get(index), exchanges.get(index + 1)) else {
+        return false;
+    };
+    this.status.is_some_and(|s| s == 429 || s >= 500)
+        && this.method == next.method
+        && this.url == next.url
+        && this.request_body == next.request_body
+}
+
 fn print_result(result: &ExchangeResult) {
     for line in report::terminal_lines(result) {
         println!("{line}");
@@ -275,5 +294,30 @@ fn compare_bodies(
                 )
             })),
         }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ex(status: Option<u16>, url: &str) -> idp::Exchange {
+        let mut e =
+            idp::Exchange::unanswered("entra".into(), "POST".into(), url.into(), vec![], None);
+        e.status = status;
+        e
+    }
+
+    #[test]
+    fn a_retried_attempt_is_not_replayed() {
+        let t = [
+            ex(Some(429), "http://t/Users"),
+            ex(Some(503), "http://t/Users"),
+            ex(Some(201), "http://t/Users"),
+            ex(Some(429), "http://t/Groups"),
+            ex(Some(201), "http://t/Users"),
+        ];
+        let skipped: Vec<bool> = (0..t.len()).map(|i| retried(&t, i)).collect();
+        assert_eq!(skipped, [true, true, false, false, false]);
     }
 }

@@ -11,11 +11,6 @@ pub struct IdMap {
     ids: HashMap<String, String>,
 }
 
-/// The characters an id token is made of; anything else (and a `%XX` escape) ends it.
-fn id_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '-' || c == '_'
-}
-
 impl IdMap {
     /// Learns from an answer: the `id` of a resource (a create's, a read's) and of each
     /// of a list's `Resources`, paired by position with the recorded answer.
@@ -48,9 +43,11 @@ impl IdMap {
         self.ids.len()
     }
 
-    /// `text` with every recorded id that stands as a whole token (between characters
-    /// that are not letters, digits, `-` or `_`; a `%XX` escape counts as a boundary)
-    /// replaced by its new id. A whole string equal to a recorded id is replaced too.
+    /// `text` with the recorded ids in it replaced by their new ids, where an id can
+    /// stand: the whole string, a whole path segment (`/Users/ID`, before any `?`), or a
+    /// quoted literal (`"ID"`, or `%22ID%22` in a query: a filter's value). Elsewhere an
+    /// id's characters are left alone, so a short numeric id does not rewrite
+    /// `startIndex=1`.
     pub fn rewrite_str(&self, text: &str) -> String {
         if self.ids.is_empty() {
             return text.to_owned();
@@ -58,34 +55,34 @@ impl IdMap {
         if let Some(new) = self.ids.get(text) {
             return new.clone();
         }
-        let bytes = text.as_bytes();
+        let (path, query) = match text.find('?') {
+            Some(i) => text.split_at(i),
+            None => (text, ""),
+        };
+        let path: Vec<&str> = path
+            .split('/')
+            .map(|segment| self.ids.get(segment).map_or(segment, String::as_str))
+            .collect();
+        let joined = path.join("/") + query;
+        self.rewrite_quoted(&self.rewrite_quoted(&joined, "\"", "\""), "%22", "%22")
+    }
+
+    /// `text` with each `open ID close` whose ID is a recorded id rewritten.
+    fn rewrite_quoted(&self, text: &str, open: &str, close: &str) -> String {
         let mut out = String::with_capacity(text.len());
-        let mut i = 0;
-        while i < text.len() {
-            let c = text[i..].chars().next().unwrap_or(' ');
-            let escape = c == '%'
-                && bytes.len() >= i + 3
-                && bytes[i + 1].is_ascii_hexdigit()
-                && bytes[i + 2].is_ascii_hexdigit();
-            if escape {
-                out.push_str(&text[i..i + 3]);
-                i += 3;
-            } else if id_char(c) {
-                let start = i;
-                while i < text.len() {
-                    let d = text[i..].chars().next().unwrap_or(' ');
-                    if !id_char(d) || (d == '%') {
-                        break;
-                    }
-                    i += d.len_utf8();
-                }
-                let token = &text[start..i];
-                out.push_str(self.ids.get(token).map_or(token, String::as_str));
-            } else {
-                out.push(c);
-                i += c.len_utf8();
-            }
+        let mut rest = text;
+        while let Some(start) = rest.find(open) {
+            let inner = &rest[start + open.len()..];
+            let Some(end) = inner.find(close) else {
+                break;
+            };
+            out.push_str(&rest[..start + open.len()]);
+            let literal = &inner[..end];
+            out.push_str(self.ids.get(literal).map_or(literal, String::as_str));
+            out.push_str(close);
+            rest = &inner[end + close.len()..];
         }
+        out.push_str(rest);
         out
     }
 
@@ -187,7 +184,19 @@ mod tests {
         // Only whole tokens: an id inside a longer token stays.
         check("/Users/old-10", "/Users/old-10");
         check("xold-1", "xold-1");
-        check("ünïcode old-2", "ünïcode new-2");
+        check("ünïcode \"old-2\"", "ünïcode \"new-2\"");
+        // Not where an id cannot stand: a short numeric id leaves the paging alone.
+        check("ünïcode old-2", "ünïcode old-2");
+        let mut numeric = IdMap::default();
+        numeric.learn(&json!({"id": "1"}), &json!({"id": "77"}));
+        assert_eq!(
+            numeric.rewrite_str("/Users/1?startIndex=1&count=1&filter=id+eq+%221%22"),
+            "/Users/77?startIndex=1&count=1&filter=id+eq+%2277%22"
+        );
+        assert_eq!(
+            numeric.rewrite_str("http://old:1/scim/Users/1"),
+            "http://old:1/scim/Users/77"
+        );
     }
 
     #[test]

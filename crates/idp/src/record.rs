@@ -24,6 +24,10 @@ use crate::transport::{error_chain, Connector, Exchange, JsonText, TranscriptSin
 /// larger one is passed through as it streams and noted, never held whole.
 pub const RECORD_BODY_LIMIT: usize = 4 * 1024 * 1024;
 
+/// How an exchange's `error` note begins when the request had a body the transcript does
+/// not hold (over the limit, or not JSON): a replay cannot send it again.
+pub const REQUEST_BODY_NOT_RECORDED: &str = "request body not recorded";
+
 /// The non-JSON response text a transcript keeps, as the sync engine does.
 const TEXT_LIMIT: usize = 64 * 1024;
 
@@ -351,11 +355,14 @@ async fn forward<S: TranscriptSink + 'static>(
     let body = match read_request(body, config.max_body_bytes).await {
         Ok(Read::Whole(bytes)) => {
             exchange.request_body = request_json(&bytes).and_then(|b| scrub_json(b, &secrets));
+            if exchange.request_body.is_none() && !bytes.iter().all(u8::is_ascii_whitespace) {
+                notes.push(format!("{REQUEST_BODY_NOT_RECORDED}: not JSON"));
+            }
             reqwest::Body::from(bytes)
         }
         Ok(Read::Over(rest)) => {
             notes.push(format!(
-                "request body over {} bytes: passed through, not recorded",
+                "{REQUEST_BODY_NOT_RECORDED}: over {} bytes, passed through",
                 config.max_body_bytes
             ));
             reqwest::Body::wrap(rest)
@@ -561,7 +568,7 @@ mod tests {
         assert_eq!(
             second.error.as_deref(),
             Some(
-                "request body over 1024 bytes: passed through, not recorded; \
+                "request body not recorded: over 1024 bytes, passed through; \
                  response body over 1024 bytes: passed through, not recorded"
             )
         );

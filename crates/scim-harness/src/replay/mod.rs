@@ -119,6 +119,12 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
                 "no answer was recorded ({}); not sent",
                 recorded.error.as_deref().unwrap_or("no status")
             ))
+        } else if recorded
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains(idp::record::REQUEST_BODY_NOT_RECORDED))
+        {
+            Some("its request body was not recorded; not sent".to_owned())
         } else if retried(&exchanges, index) {
             Some("the IdP sent it again next (a retry); not sent".to_owned())
         } else {

@@ -185,6 +185,10 @@ fn walk(
                     continue;
                 }
                 path.push(Step::Key(key.clone()));
+                if rules.ignore.iter().any(|p| p.covers(path)) {
+                    path.pop();
+                    continue;
+                }
                 match b.get(key) {
                     Some(bv) if key == "id" => {
                         if let (Some(old), Some(got)) = (av.as_str(), bv.as_str()) {
@@ -216,11 +220,7 @@ fn walk(
                         }
                     }
                     Some(bv) => walk(av, bv, ids, rules, path, out),
-                    None => {
-                        if !rules.ignore.iter().any(|p| p.covers(path)) {
-                            note(out, path, Some(av), None);
-                        }
-                    }
+                    None => note(out, path, Some(av), None),
                 }
                 path.pop();
             }
@@ -354,6 +354,11 @@ mod tests {
             Vec::<String>::new()
         );
         assert_eq!(paths(rec, new, &ids, &["$.*"]), Vec::<String>::new());
+        let mut ids = IdMap::default();
+        ids.learn(&json!({"id": "a"}), &json!({"id": "b"}));
+        let (rec, new) = (json!({"id": "a"}), json!({"id": "c"}));
+        assert_eq!(paths(rec.clone(), new.clone(), &ids, &[]), ["$.id"]);
+        assert_eq!(paths(rec, new, &ids, &["$.id"]), Vec::<String>::new());
         assert!("a[x]"
             .parse::<IgnorePath>()
             .unwrap_err()

@@ -27,6 +27,7 @@ mod dialect;
 mod directory;
 mod login;
 mod persona;
+pub mod record;
 pub mod serve;
 mod sync;
 mod transport;
@@ -48,6 +49,7 @@ pub use sync::{
 };
 pub use transport::{
     error_chain, exchange_json_line, ConnectError, Connector, Credential, CredentialError,
-    Exchange, JsonLinesSink, JsonText, ScimTarget, SyncLimits, TlsFiles, Transcript,
-    TranscriptDetail, TranscriptSink, TransportError, ENTRA_CONCURRENCY,
+    Exchange, JsonLinesReader, JsonLinesSink, JsonText, ScimTarget, SyncLimits, TlsFiles,
+    Transcript, TranscriptDetail, TranscriptReadError, TranscriptSink, TransportError,
+    ENTRA_CONCURRENCY,
 };

@@ -25,7 +25,8 @@ pub(crate) use http::{recorded, Http};
 pub use policy::{ScimTarget, SyncLimits, TranscriptDetail, ENTRA_CONCURRENCY};
 pub(crate) use transcript::RequestBody;
 pub use transcript::{
-    exchange_json_line, Exchange, JsonLinesSink, JsonText, Transcript, TranscriptSink,
+    exchange_json_line, Exchange, JsonLinesReader, JsonLinesSink, JsonText, Transcript,
+    TranscriptReadError, TranscriptSink,
 };
 
 /// A response that arrived in full.

@@ -23,9 +23,12 @@ mod idp_sync;
 mod list;
 mod profiles;
 mod progress;
+mod record;
+mod replay;
 mod run;
 mod saml_issue;
 mod select;
+mod transcript_cmd;
 
 /// Exit codes, documented in README.md ("Exit codes").
 mod exit {
@@ -80,6 +83,18 @@ enum Command {
     Saml {
         #[command(subcommand)]
         command: SamlCommand,
+    },
+    /// A recording reverse proxy: put it between an IdP and a SCIM service; traffic passes
+    /// through unchanged and every exchange goes to a transcript (secrets redacted).
+    /// Runs until SIGINT or SIGTERM.
+    Record(Box<record::RecordArgs>),
+    /// Re-send a transcript in order to a target, rewriting the ids it assigns into later
+    /// requests, and diff each answer against the recorded one (exit 1 on a difference).
+    Replay(Box<replay::ReplayArgs>),
+    /// Work with transcripts (`record --transcript`, `idp sync --transcript`).
+    Transcript {
+        #[command(subcommand)]
+        command: transcript_cmd::TranscriptCommand,
     },
     /// Print the shell completion script for SHELL (bash, zsh, fish, elvish, powershell),
     /// e.g. `scim-harness completions bash > ~/.local/share/bash-completion/completions/scim-harness`.
@@ -212,6 +227,12 @@ fn main() -> ExitCode {
             saml_issue::list_attacks();
             Ok(())
         }
+        Command::Record(args) => record::record(*args),
+        Command::Replay(args) => match replay::replay(*args) {
+            Ok(code) => return ExitCode::from(code),
+            Err(err) => Err(err),
+        },
+        Command::Transcript { command } => transcript_cmd::run(command),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "scim-harness", &mut std::io::stdout());

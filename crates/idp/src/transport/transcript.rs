@@ -3,12 +3,12 @@
 
 use std::io::Write;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
 /// One HTTP request and its answer (or failure), secrets redacted.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Exchange {
     /// 1-based position in the engine's transcript.
     pub seq: u64,
@@ -84,7 +84,7 @@ impl Exchange {
 /// reader needs to look inside. Through serde_json (JSON lines, reports, `json!`) it
 /// serializes as the JSON it holds, not as a string; another serde format would see
 /// serde_json's raw-value wrapper, so convert with [`JsonText::value`] first.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct JsonText(Box<RawValue>);
 
@@ -178,6 +178,87 @@ impl Transcript {
             out.write_all(b"\n")?;
         }
         Ok(())
+    }
+}
+
+/// Why a JSON-lines transcript could not be read: the file and the 1-based line.
+#[derive(Debug, thiserror::Error)]
+pub enum TranscriptReadError {
+    #[error("reading transcript {path}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("transcript {path}: line {line}: {detail}")]
+    Line {
+        path: String,
+        line: u64,
+        detail: String,
+    },
+}
+
+/// Reads a JSON-lines transcript (`idp sync --transcript`, `record --transcript`) one
+/// exchange at a time; blank lines are skipped. Each error names the file and the line.
+pub struct JsonLinesReader<R> {
+    lines: std::io::Lines<R>,
+    path: String,
+    line: u64,
+}
+
+impl JsonLinesReader<std::io::BufReader<std::fs::File>> {
+    /// Opens the transcript at `path`.
+    pub fn open(path: &std::path::Path) -> Result<Self, TranscriptReadError> {
+        let file = std::fs::File::open(path).map_err(|source| TranscriptReadError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Ok(JsonLinesReader::new(
+            std::io::BufReader::new(file),
+            path.display().to_string(),
+        ))
+    }
+}
+
+impl<R: std::io::BufRead> JsonLinesReader<R> {
+    /// Reads `input`; `path` is what errors call it.
+    pub fn new(input: R, path: String) -> Self {
+        JsonLinesReader {
+            lines: input.lines(),
+            path,
+            line: 0,
+        }
+    }
+}
+
+impl<R: std::io::BufRead> Iterator for JsonLinesReader<R> {
+    type Item = Result<Exchange, TranscriptReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let text = match self.lines.next()? {
+                Ok(text) => text,
+                Err(e) => {
+                    self.line += 1;
+                    return Some(Err(TranscriptReadError::Line {
+                        path: self.path.clone(),
+                        line: self.line,
+                        detail: e.to_string(),
+                    }));
+                }
+            };
+            self.line += 1;
+            if text.trim().is_empty() {
+                continue;
+            }
+            return Some(
+                serde_json::from_str(&text).map_err(|e| TranscriptReadError::Line {
+                    path: self.path.clone(),
+                    line: self.line,
+                    detail: format!("not an exchange: {e}"),
+                }),
+            );
+        }
     }
 }
 
@@ -282,5 +363,35 @@ impl RequestBody {
     /// What the transcript shows.
     pub(super) fn shown(self) -> JsonText {
         self.redacted.unwrap_or(self.sent)
+    }
+}
+
+#[cfg(test)]
+mod read_tests {
+    use super::*;
+
+    #[test]
+    fn a_line_read_back_writes_the_same_bytes() {
+        let line = r#"{"seq":3,"persona":"entra","method":"POST","url":"http://t/Users","request_headers":[["authorization","Bearer [redacted]"]],"request_body":{"b":1,"a":[true,null]},"status":201,"response_headers":[["content-type","application/scim+json"]],"response_json":{"id":"x","z":{"y":2}},"elapsed_ms":4}"#;
+        let text = format!("{line}\n\n{line}\n");
+        let read: Vec<Exchange> = JsonLinesReader::new(text.as_bytes(), "t.jsonl".into())
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(read.len(), 2);
+        assert_eq!(exchange_json_line(&read[0]), line);
+    }
+
+    #[test]
+    fn a_bad_line_names_the_file_and_line() {
+        let text = "\n{\"seq\":1}\n";
+        let err = JsonLinesReader::new(text.as_bytes(), "t.jsonl".into())
+            .next()
+            .unwrap()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("transcript t.jsonl: line 2: not an exchange"),
+            "{err}"
+        );
     }
 }

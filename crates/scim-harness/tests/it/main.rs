@@ -9,6 +9,7 @@ mod interrupt_process;
 mod linked_libraries;
 mod login_process;
 mod profiles_process;
+mod replay_process;
 mod report_process;
 mod run_process;
 mod saml_process;

@@ -16,7 +16,7 @@ use rcgen::{
 
 use crate::target_process::{assert_exit, TargetProcess, TOKEN};
 
-const NAMESPACE: &str = "stacks-12345";
+pub(crate) const NAMESPACE: &str = "stacks-12345";
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -28,12 +28,12 @@ fn text(b: &[u8]) -> String {
 
 /// A CA, a server certificate for 127.0.0.1 and a client certificate (from a second CA),
 /// as PEM files in a folder of their own.
-struct Pki {
+pub(crate) struct Pki {
     dir: tempfile::TempDir,
 }
 
 impl Pki {
-    fn new() -> Pki {
+    pub(crate) fn new() -> Pki {
         let dir = tempfile::tempdir().expect("temp dir");
         let write = |name: &str, pem: String| {
             std::fs::write(dir.path().join(name), pem).expect("writing a pem file")
@@ -75,7 +75,7 @@ impl Pki {
         Pki { dir }
     }
 
-    fn path(&self, name: &str) -> String {
+    pub(crate) fn path(&self, name: &str) -> String {
         self.dir.path().join(name).display().to_string()
     }
 }
@@ -92,7 +92,7 @@ fn ca(name: &str) -> (CertificateParams, KeyPair) {
 }
 
 /// `target serve` over HTTPS in namespace stacks-12345, with more flags.
-fn https_target(pki: &Pki, db: &Path, extra: &[&str]) -> TargetProcess {
+pub(crate) fn https_target(pki: &Pki, db: &Path, extra: &[&str]) -> TargetProcess {
     let (cert, key) = (pki.path("server.pem"), pki.path("server.key"));
     let mut args = vec![
         "--tls-cert",

@@ -53,12 +53,48 @@ pub struct Live {
 enum Shape {
     /// `/Users`
     Collection,
-    /// `/Users?filter=…`, or the first query parameter's name.
+    /// `/Users?filter=…` (whatever else the query holds).
+    Filter,
+    /// `/Users?startIndex=…`: named after the first query parameter.
     Query(String),
     /// `/Users/{id}`
     Item,
     /// A path outside the base URL, or past [`MAX_OPERATIONS`].
     Other,
+}
+
+/// [`Shape`] borrowed from the exchange, so that counting allocates nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ShapeRef<'e> {
+    Collection,
+    Filter,
+    Query(&'e str),
+    Item,
+    Other,
+}
+
+impl ShapeRef<'_> {
+    fn owned(self) -> Shape {
+        match self {
+            ShapeRef::Collection => Shape::Collection,
+            ShapeRef::Filter => Shape::Filter,
+            ShapeRef::Query(q) => Shape::Query(q.to_owned()),
+            ShapeRef::Item => Shape::Item,
+            ShapeRef::Other => Shape::Other,
+        }
+    }
+}
+
+impl Shape {
+    fn borrowed(&self) -> ShapeRef<'_> {
+        match self {
+            Shape::Collection => ShapeRef::Collection,
+            Shape::Filter => ShapeRef::Filter,
+            Shape::Query(q) => ShapeRef::Query(q),
+            Shape::Item => ShapeRef::Item,
+            Shape::Other => ShapeRef::Other,
+        }
+    }
 }
 
 /// One operation's figures.
@@ -89,14 +125,15 @@ impl Operation {
     fn label(&self) -> String {
         match &self.shape {
             Shape::Collection => format!("{} /{}", self.method, self.resource),
+            Shape::Filter => format!("{} /{}?filter", self.method, self.resource),
             Shape::Query(q) => format!("{} /{}?{q}", self.method, self.resource),
             Shape::Item => format!("{} /{}/{{id}}", self.method, self.resource),
             Shape::Other => format!("{} other", self.method),
         }
     }
 
-    fn is(&self, method: &str, resource: &str, shape: &Shape) -> bool {
-        self.method == method && self.resource == resource && self.shape == *shape
+    fn is(&self, method: &str, resource: &str, shape: ShapeRef<'_>) -> bool {
+        self.shape.borrowed() == shape && self.resource == resource && self.method == method
     }
 
     fn add(&mut self, other: &Operation) {
@@ -207,11 +244,12 @@ impl Metrics {
     pub fn record(&mut self, e: &idp::Exchange) {
         let failed = e.status.is_none_or(|s| s >= 400);
         let second = self.started.elapsed().as_secs() as usize;
-        if self.seconds.len() <= second {
-            self.seconds.resize_with(second + 1, SecondCount::default);
-            for (n, s) in self.seconds.iter_mut().enumerate() {
-                s.second = n as u64;
-            }
+        while self.seconds.len() <= second {
+            let n = self.seconds.len() as u64;
+            self.seconds.push(SecondCount {
+                second: n,
+                ..SecondCount::default()
+            });
         }
         let slot = &mut self.seconds[second];
         slot.requests += 1;
@@ -221,17 +259,18 @@ impl Metrics {
         let i = match self
             .cycle
             .iter()
-            .position(|o| o.is(method, resource, &shape))
+            .position(|o| o.is(method, resource, shape))
         {
             Some(i) => i,
             None if self.cycle.len() < MAX_OPERATIONS => {
-                self.cycle.push(Operation::new(method, resource, shape));
+                self.cycle
+                    .push(Operation::new(method, resource, shape.owned()));
                 self.cycle.len() - 1
             }
             None => match self
                 .cycle
                 .iter()
-                .position(|o| o.is(method, "", &Shape::Other))
+                .position(|o| o.is(method, "", ShapeRef::Other))
             {
                 Some(i) => i,
                 None => {
@@ -254,11 +293,11 @@ impl Metrics {
         op.latency.saturating_record(us.clamp(1, MAX_LATENCY_US));
     }
 
-    fn classify<'e>(&self, e: &'e idp::Exchange) -> (&'e str, &'e str, Shape) {
+    fn classify<'e>(&self, e: &'e idp::Exchange) -> (&'e str, &'e str, ShapeRef<'e>) {
         let pq = e.path_and_query();
         let (path, query) = pq.split_once('?').unwrap_or((pq, ""));
         let Some(rest) = path.strip_prefix(self.base_path.as_str()) else {
-            return (&e.method, "", Shape::Other);
+            return (&e.method, "", ShapeRef::Other);
         };
         let rest = rest.trim_start_matches('/');
         let (resource, item) = match rest.split_once('/') {
@@ -266,14 +305,14 @@ impl Metrics {
             None => (rest, false),
         };
         let shape = if item {
-            Shape::Item
+            ShapeRef::Item
         } else if query.is_empty() {
-            Shape::Collection
+            ShapeRef::Collection
         } else if query.split('&').any(|p| p.starts_with("filter=")) {
-            Shape::Query("filter".to_owned())
+            ShapeRef::Filter
         } else {
             let first = query.split('&').next().unwrap_or("");
-            Shape::Query(first.split('=').next().unwrap_or("").to_owned())
+            ShapeRef::Query(first.split('=').next().unwrap_or(""))
         };
         (&e.method, resource, shape)
     }
@@ -290,7 +329,7 @@ impl Metrics {
             match self
                 .overall
                 .iter_mut()
-                .find(|o| o.is(&op.method, &op.resource, &op.shape))
+                .find(|o| o.is(&op.method, &op.resource, op.shape.borrowed()))
             {
                 Some(o) => o.add(&op),
                 None => self.overall.push(op),

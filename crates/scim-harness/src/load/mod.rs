@@ -122,9 +122,10 @@ pub fn run(mut run: LoadRun<'_>) -> anyhow::Result<bool> {
             live.requests.load(Ordering::Relaxed),
             live.errors.load(Ordering::Relaxed),
         );
-        let t = Instant::now();
+        let (t, cpu) = (Instant::now(), process_cpu_seconds());
         let report = runtime.block_on(engine.cycle_to(&dir, &mut sink));
         let seconds = t.elapsed().as_secs_f64();
+        let cpu = cpu.zip(process_cpu_seconds()).map(|(a, b)| b - a);
         let requests = live.requests.load(Ordering::Relaxed) - before;
         let errors = live.errors.load(Ordering::Relaxed) - errors_before;
         let operations = sink
@@ -132,7 +133,8 @@ pub fn run(mut run: LoadRun<'_>) -> anyhow::Result<bool> {
             .as_mut()
             .map(|m| m.end_cycle(seconds))
             .unwrap_or_default();
-        let totals = Totals::new(seconds, requests, errors, operations);
+        let mut totals = Totals::new(seconds, requests, errors, operations);
+        totals.cpu_seconds = cpu;
         let mut text = String::new();
         for issue in report.errors.iter().take(PRINTED_ISSUES) {
             text.push_str(&format!(
@@ -174,7 +176,11 @@ pub fn run(mut run: LoadRun<'_>) -> anyhow::Result<bool> {
         .as_ref()
         .map(|m| m.overall(seconds))
         .unwrap_or_default();
-    let overall = Totals::new(seconds, requests, errors, operations);
+    let mut overall = Totals::new(seconds, requests, errors, operations);
+    overall.cpu_seconds = cycles
+        .iter()
+        .map(|c| c.totals.cpu_seconds)
+        .sum::<Option<f64>>();
     print!("{}", summary::table("overall", &overall));
     if !clean {
         let failed: usize = cycles.iter().map(|c| c.failed_objects).sum();
@@ -218,6 +224,16 @@ pub fn run(mut run: LoadRun<'_>) -> anyhow::Result<bool> {
         write_report(folder, &report)?;
     }
     Ok(clean)
+}
+
+/// User and system CPU seconds of this process so far (`/proc/self/stat`, clock ticks
+/// of 1/100 s); `None` off Linux.
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields 14 and 15 of proc(5), counted after the command name's closing parenthesis.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
+    Some((ticks(11)? + ticks(12)?) / 100.0)
 }
 
 fn write_report(folder: &Path, report: &LoadReport) -> anyhow::Result<()> {

@@ -67,6 +67,9 @@ pub struct Totals {
     pub errors: u64,
     /// Requests per second over `seconds`.
     pub rate: f64,
+    /// CPU time this process used meanwhile (user and system; Linux only): whether
+    /// the load generator itself was the bottleneck.
+    pub cpu_seconds: Option<f64>,
     pub operations: Vec<OperationSummary>,
 }
 
@@ -86,6 +89,7 @@ impl Totals {
             } else {
                 0.0
             },
+            cpu_seconds: None,
             operations,
         }
     }
@@ -127,8 +131,12 @@ pub struct SecondCount {
 
 /// The table printed after each cycle and for the whole run.
 pub fn table(title: &str, totals: &Totals) -> String {
+    let cpu = match totals.cpu_seconds {
+        Some(cpu) => format!("; client CPU {cpu:.2} s"),
+        None => String::new(),
+    };
     let mut out = format!(
-        "{title}: {} requests in {:.1} s ({:.1}/s), {} errors\n",
+        "{title}: {} requests in {:.3} s ({:.1}/s), {} errors{cpu}\n",
         totals.requests, totals.seconds, totals.rate, totals.errors
     );
     if totals.operations.is_empty() {

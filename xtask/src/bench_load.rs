@@ -58,25 +58,28 @@ pub fn bench_load(args: &[String]) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_USAGE));
         }
     };
-    let harness = built(
-        &["build", "--release", "--locked", "--package", "scim-harness"],
-        "scim-harness",
-    )?;
-    let responder_exe = built(
+    // One cargo call for both, so the two resolve the same features and a second run
+    // compiles nothing.
+    let built = built(
         &[
-            "bench",
-            "--no-run",
+            "build",
+            "--release",
             "--locked",
             "--package",
+            "scim-harness",
+            "--package",
             "idp",
+            "--bin",
+            "scim-harness",
             "--bench",
             "sync_throughput",
         ],
-        "sync_throughput",
+        &["scim-harness", "sync_throughput"],
     )?;
+    let (harness, responder_exe) = (&built[0], &built[1]);
     let work = target_dir().join("bench-load");
     std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
-    let responder = Responder::start(&responder_exe)?;
+    let responder = Responder::start(responder_exe)?;
     let url = format!("http://{}", responder.addr);
     println!(
         "responder: {url} (the sync bench's, its own process); {} users, concurrency {CONCURRENCY}, {} rounds",
@@ -88,8 +91,8 @@ pub fn bench_load(args: &[String]) -> anyhow::Result<ExitCode> {
     // figure a neighbour's load disturbs less than the wall-clock rate.
     let (mut measured, mut counted, mut cpu_ratios) = (Vec::new(), Vec::new(), Vec::new());
     for round in 1..=o.rounds {
-        let a = load_run(&harness, &url, o.users, false)?;
-        let b = load_run(&harness, &url, o.users, true)?;
+        let a = load_run(harness, &url, o.users, false)?;
+        let b = load_run(harness, &url, o.users, true)?;
         println!(
             "round {round}: recording {:.0} req/s, {:.1} µs CPU/request; --no-metrics {:.0} req/s, {:.1} µs CPU/request",
             a.rate,
@@ -108,7 +111,7 @@ pub fn bench_load(args: &[String]) -> anyhow::Result<ExitCode> {
     let cpu_ratio = median(&mut cpu_ratios);
     let c = match crate::system_packages::ensure_tool("wrk") {
         Ok(()) => {
-            let script = wrk_script(&harness, &url, &work)?;
+            let script = wrk_script(harness, &url, &work)?;
             wrk(&url, &script)
         }
         Err(err) => {
@@ -156,9 +159,9 @@ pub fn bench_load(args: &[String]) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Runs `cargo ARGS --message-format json-render-diagnostics` and returns the executable
-/// of the target named `name`.
-fn built(args: &[&str], name: &str) -> anyhow::Result<PathBuf> {
+/// Runs `cargo ARGS --message-format json-render-diagnostics` and returns the executables
+/// of the targets named `names`, in that order.
+fn built(args: &[&str], names: &[&str]) -> anyhow::Result<Vec<PathBuf>> {
     let mut cmd = cargo();
     cmd.args(args)
         .args(["--message-format", "json-render-diagnostics"])
@@ -170,12 +173,22 @@ fn built(args: &[&str], name: &str) -> anyhow::Result<PathBuf> {
     if !out.status.success() {
         bail!("{cmd:?} failed with {}", out.status);
     }
-    out.stdout
+    let messages: Vec<serde_json::Value> = out
+        .stdout
         .split(|b| *b == b'\n')
-        .filter_map(|l| serde_json::from_slice::<serde_json::Value>(l).ok())
-        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == name)
-        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-        .with_context(|| format!("{cmd:?} named no executable for {name}"))
+        .filter_map(|l| serde_json::from_slice(l).ok())
+        .filter(|m: &serde_json::Value| m["reason"] == "compiler-artifact")
+        .collect();
+    names
+        .iter()
+        .map(|name| {
+            messages
+                .iter()
+                .filter(|m| m["target"]["name"] == *name)
+                .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+                .with_context(|| format!("{cmd:?} named no executable for {name}"))
+        })
+        .collect()
 }
 
 /// The sync bench's responder (`--serve`); it ends when its stdin closes.

@@ -153,6 +153,8 @@ fn rate_chart(seconds: &[SecondCount]) -> anyhow::Result<String> {
         let root = SVGBackend::with_string(&mut svg, (720, 260)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
         let top = seconds.iter().map(|s| s.requests).max().unwrap_or(0).max(1);
+        // Points mark the seconds of a short run; a long run's line needs none.
+        let points = if seconds.len() <= 30 { 2 } else { 0 };
         let end = (seconds.len() as u64).max(2);
         let mut chart = ChartBuilder::on(&root)
             .margin(10)

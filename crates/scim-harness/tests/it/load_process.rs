@@ -177,6 +177,13 @@ fn load_mode_runs_cycles_with_churn_and_its_counts_add_up() {
             .sum();
         assert_eq!(bucketed, *total, "{o}");
     }
+    // Latencies in microseconds (`Exchange::elapsed_us`), not whole milliseconds: a
+    // loopback p50 falls between whole numbers of milliseconds.
+    let fractional = overall["operations"].as_array().unwrap().iter().any(|o| {
+        let p50 = o["p50_ms"].as_f64().unwrap();
+        p50 > 0.001 && p50.fract() != 0.0
+    });
+    assert!(fractional, "whole milliseconds only: {overall}");
     let per_second: u64 = json["rate_over_time"]
         .as_array()
         .unwrap()

@@ -171,12 +171,13 @@ fn rate_chart(seconds: &[SecondCount]) -> anyhow::Result<String> {
         chart
             .draw_series(
                 LineSeries::new(seconds.iter().map(|s| (s.second, s.requests)), &BLUE)
-                    .point_size(2),
+                    .point_size(points),
             )
             .map_err(|e| err(e.to_string()))?;
         chart
             .draw_series(
-                LineSeries::new(seconds.iter().map(|s| (s.second, s.errors)), &RED).point_size(2),
+                LineSeries::new(seconds.iter().map(|s| (s.second, s.errors)), &RED)
+                    .point_size(points),
             )
             .map_err(|e| err(e.to_string()))?;
         root.present().map_err(|e| err(e.to_string()))?;

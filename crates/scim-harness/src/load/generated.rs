@@ -201,7 +201,8 @@ impl Generated {
         Ok(counts)
     }
 
-    /// One change to user `i`: half are profile updates; the rest disable or re-enable,
+    /// One change to user `i`: half are profile updates (title, department, display
+    /// name); the rest disable or re-enable,
     /// delete (to the recycle bin first, permanently the next time), or move memberships.
     fn change(
         &mut self,
@@ -267,9 +268,12 @@ impl Generated {
             }
             _ => {
                 let tag = self.rng.next() % 1000;
+                // displayName too: every persona maps it (Okta maps neither title nor
+                // department, okta-scim.md §3), so each update is a request.
                 dir.update_user(&id, |p| {
                     p.job_title = Some(format!("Engineer {cycle}.{tag}"));
                     p.department = Some(format!("Department {}", tag % 17));
+                    p.display_name = Some(format!("Load user {} ({cycle}.{tag})", i + 1));
                 })?;
                 counts.updated += 1;
             }

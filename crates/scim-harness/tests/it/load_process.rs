@@ -345,3 +345,84 @@ fn bad_flag_combinations_are_usage_errors() {
         }
     }
 }
+
+/// Every other persona's churn cycles against the reference target: each change goes out
+/// in the persona's own forms (PUT for okta, filtered PATCH for okta-oin…) and the target
+/// takes them all.
+#[rstest::rstest]
+#[case::entra_aadopt("entra-aadopt")]
+#[case::okta("okta")]
+#[case::okta_oin("okta-oin")]
+#[case::rfc("rfc")]
+fn each_persona_sends_its_churn_cleanly(#[case] persona: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let target = TargetProcess::start(&dir.path().join("grafana.db"));
+    let report = dir.path().join("out");
+    let out = idp_sync(
+        persona,
+        &target.url,
+        &[
+            "--generate-users",
+            "40",
+            "--generate-groups",
+            "2",
+            "--cycles",
+            "3",
+            "--churn",
+            "25%",
+            "--report",
+            report.to_str().unwrap(),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{persona}:\n{stdout}");
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("load.json")).unwrap()).unwrap();
+    assert_eq!(json["clean"], true, "{persona}");
+    let cycles = json["cycles"].as_array().unwrap();
+    assert_eq!(
+        count(&cycles[0]["operations"], "POST /Users"),
+        40,
+        "{persona}"
+    );
+    for c in &cycles[1..] {
+        assert_eq!(c["churn"]["users_changed"], 10, "{persona}: {c}");
+        // Half the changes at least are profile updates, each a request of its own.
+        assert!(c["requests"].as_u64().unwrap() >= 5, "{persona}: {c}");
+        assert_eq!(c["errors"], 0, "{persona}: {c}");
+    }
+}
+
+/// `--duration`: cycles start until the time is up; the report says how long was asked.
+#[test]
+fn a_soak_runs_cycles_until_its_duration_is_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = TargetProcess::start(&dir.path().join("grafana.db"));
+    let report = dir.path().join("out");
+    let out = idp_sync(
+        "entra",
+        &target.url,
+        &[
+            "--generate-users",
+            "20",
+            "--duration",
+            "1s",
+            "--churn",
+            "20%",
+            "--report",
+            report.to_str().unwrap(),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("load.json")).unwrap()).unwrap();
+    assert_eq!(json["settings"]["duration_seconds"], 1.0);
+    assert_eq!(json["settings"]["cycles"], Value::Null);
+    let cycles = json["cycles"].as_array().unwrap();
+    assert!(!cycles.is_empty());
+    for (i, c) in cycles.iter().enumerate() {
+        assert_eq!(c["cycle"], i + 1);
+        assert_eq!(c["churn"].is_null(), i == 0, "{c}");
+    }
+}

@@ -39,15 +39,19 @@ impl LoadProgress {
                 .spawn(move || {
                     let mut last_plain = Instant::now();
                     let (mut window_start, mut window_requests) = (Instant::now(), 0u64);
-                    let mut rate = 0.0;
+                    // The last whole second's rate; before one has passed, the rate so far.
+                    let mut rate = None;
                     while !stop.load(Ordering::Relaxed) {
                         std::thread::sleep(REFRESH);
                         let requests = live.requests.load(Ordering::Relaxed);
                         let span = window_start.elapsed().as_secs_f64();
                         if span >= 1.0 {
-                            rate = (requests - window_requests) as f64 / span;
+                            rate = Some((requests - window_requests) as f64 / span);
                             (window_start, window_requests) = (Instant::now(), requests);
                         }
+                        let rate = rate.unwrap_or_else(|| {
+                            requests as f64 / started.elapsed().as_secs_f64().max(0.001)
+                        });
                         let line = format!(
                             "cycle {}: {requests} requests, {rate:.0}/s, {} errors",
                             live.cycle.load(Ordering::Relaxed),

@@ -426,3 +426,50 @@ fn a_soak_runs_cycles_until_its_duration_is_up() {
         assert_eq!(c["churn"].is_null(), i == 0, "{c}");
     }
 }
+
+/// On a terminal (util-linux `script` gives the run a pseudo-terminal) a progress line
+/// shows the cycle, the requests, the rate and the errors; in a pipe, none (a plain line
+/// comes only every 30 s). `--rate 20` makes the run last about a second.
+#[tokio::test(flavor = "multi_thread")]
+async fn progress_shows_on_a_terminal_only() {
+    let (url, _) = throttling_responder(0).await;
+    let profile = root().join("fixtures/profiles/reference.toml");
+    let args = format!(
+        "idp sync --persona entra --target {} --target-url {url} --generate-users 10 --rate 20",
+        profile.display()
+    );
+    let command = format!("{} {args}", env!("CARGO_BIN_EXE_scim-harness"));
+    let tty = tokio::task::spawn_blocking(move || {
+        Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .env("SCIM_HARNESS_TOKEN", TOKEN)
+            .env_remove("RUST_LOG")
+            .output()
+            .expect("running util-linux script (Debian package bsdutils/util-linux)")
+    })
+    .await
+    .unwrap();
+    let shown = String::from_utf8_lossy(&tty.stdout);
+    assert!(shown.contains("overall: 21 requests"), "{shown}");
+    assert!(
+        shown.contains("cycle 1: ")
+            && shown.contains(" requests, ")
+            && shown.contains("/s, 0 errors"),
+        "no progress line on the terminal: {shown}"
+    );
+
+    let piped = tokio::task::spawn_blocking(move || {
+        let args: Vec<String> = args.split(' ').map(str::to_owned).collect();
+        Command::new(env!("CARGO_BIN_EXE_scim-harness"))
+            .args(&args)
+            .env("SCIM_HARNESS_TOKEN", TOKEN)
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(piped.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&piped.stderr);
+    assert!(!stderr.contains(" requests, "), "{stderr}");
+}

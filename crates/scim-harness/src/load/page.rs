@@ -145,8 +145,26 @@ fn plot_error(what: &str) -> impl Fn(String) -> anyhow::Error + '_ {
     move |e| anyhow::anyhow!("drawing the {what} chart: {e}")
 }
 
+/// At most this many points per line: a long soak's seconds are averaged in groups.
+const MAX_POINTS: usize = 1200;
+
+/// `seconds` averaged over groups of consecutive seconds, so that at most [`MAX_POINTS`]
+/// remain; each point is placed at its group's first second.
+fn thinned(seconds: &[SecondCount]) -> Vec<SecondCount> {
+    let group = seconds.len().div_ceil(MAX_POINTS).max(1);
+    seconds
+        .chunks(group)
+        .map(|c| SecondCount {
+            second: c[0].second,
+            requests: c.iter().map(|s| s.requests).sum::<u64>() / c.len() as u64,
+            errors: c.iter().map(|s| s.errors).sum::<u64>() / c.len() as u64,
+        })
+        .collect()
+}
+
 /// Requests and errors per second.
-fn rate_chart(seconds: &[SecondCount]) -> anyhow::Result<String> {
+fn rate_chart(all: &[SecondCount]) -> anyhow::Result<String> {
+    let seconds = &thinned(all)[..];
     let mut svg = String::new();
     {
         let err = plot_error("rate over time");
@@ -154,8 +172,8 @@ fn rate_chart(seconds: &[SecondCount]) -> anyhow::Result<String> {
         root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
         let top = seconds.iter().map(|s| s.requests).max().unwrap_or(0).max(1);
         // Points mark the seconds of a short run; a long run's line needs none.
-        let points = if seconds.len() <= 30 { 2 } else { 0 };
-        let end = (seconds.len() as u64).max(2);
+        let points = if all.len() <= 30 { 2 } else { 0 };
+        let end = (all.len() as u64).max(2);
         let mut chart = ChartBuilder::on(&root)
             .margin(10)
             .x_label_area_size(36)
@@ -242,4 +260,29 @@ fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_soak_is_averaged_to_at_most_max_points() {
+        let day: Vec<SecondCount> = (0..86_400)
+            .map(|n| SecondCount {
+                second: n,
+                requests: 100 + n % 2,
+                errors: u64::from(n % 10 == 0),
+            })
+            .collect();
+        let points = thinned(&day);
+        assert!(points.len() <= MAX_POINTS, "{}", points.len());
+        assert_eq!(points[1].second, 72);
+        assert_eq!(points[0].requests, 100);
+        let short = thinned(&day[..5]);
+        assert_eq!(short.len(), 5);
+        assert_eq!(short[3].requests, 101);
+        let svg = rate_chart(&day).unwrap();
+        assert!(svg.len() < 200_000, "{} bytes", svg.len());
+    }
 }

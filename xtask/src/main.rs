@@ -5,6 +5,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context};
 
+mod bench_load;
 mod ci_recipes;
 mod fuzz;
 mod interop;
@@ -20,7 +21,8 @@ commands:
                   the browser test among them) and run the whole test suite
   run-scenarios   run the scenario catalogue against the embedded reference target [ARGS for scim-harness run]
   bench [NAME]... [-- ARGS]
-                  whole-process benchmarks: scim-creates, remote-catalogue, saml-logins, idp-serve, sync (default: all)
+                  whole-process benchmarks: scim-creates, remote-catalogue, saml-logins, idp-serve, sync,
+                  load (default: all)
   mutants [--release] [FAULT]... [-- ARGS]
                   the catalogue against the clean reference target and against each fault
                   switch; fails if the clean run fails or a fault survives
@@ -264,6 +266,14 @@ fn bench(args: &[String]) -> anyhow::Result<ExitCode> {
             continue;
         }
         println!("== {}: {}", bench.name, bench.what);
+        if bench.name == "load" {
+            let extra: Vec<String> = extra.iter().map(|s| (*s).clone()).collect();
+            let code = bench_load::bench_load(&extra)?;
+            if code != ExitCode::SUCCESS {
+                return Ok(code);
+            }
+            continue;
+        }
         let mut cmd = cargo();
         cmd.args([
             "bench",
@@ -334,5 +344,12 @@ const BENCHES: &[Bench] = &[
         package: "idp",
         target: "sync_throughput",
         what: "sync engine requests/s against a loopback responder, next to wrk; peak memory of a 100k-user sync",
+    },
+    Bench {
+        name: "load",
+        // Run by `bench_load.rs` (three processes, not one cargo bench target).
+        package: "scim-harness",
+        target: "",
+        what: "idp sync load mode's requests/s with and without latency recording, next to wrk on the same responder; the sync bench's 1,000,000-user memory run",
     },
 ];

@@ -1,4 +1,6 @@
-//! `scim-harness idp sync`: drive any SCIM target by hand with one persona and a directory.
+//! `scim-harness idp sync`: drive any SCIM target by hand with one persona and a directory,
+//! once (a line per exchange) or in load mode (`crate::load`: cycles, a generated
+//! directory with churn, a summary per operation).
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -22,10 +24,10 @@ pub struct SyncArgs {
     #[arg(long, env = "SCIM_HARNESS_TARGET_URL")]
     target_url: Option<String>,
     /// The IdP's directory (YAML); default: the sample directory built into the binary
-    /// (fixtures/directory.yaml).
+    /// (fixtures/directory.yaml). Exclusive with --generate-users.
     #[arg(long, value_name = "FILE")]
     directory: Option<PathBuf>,
-    /// Write every exchange as one JSON object per line (secrets redacted).
+    /// Write every exchange as one JSON object per line (secrets redacted), streamed.
     #[arg(long)]
     transcript: Option<PathBuf>,
     /// Per-request timeout in seconds.
@@ -33,6 +35,8 @@ pub struct SyncArgs {
     timeout: u64,
     #[command(flatten)]
     connection: crate::connection::ConnectionArgs,
+    #[command(flatten)]
+    load: crate::load::LoadArgs,
 }
 
 /// Prints each exchange's status line as it happens and, with `--transcript`, writes it
@@ -72,19 +76,39 @@ pub fn scim_target(
     Ok((target, connector, profile.name))
 }
 
-/// Runs one initial cycle. Returns whether it ended without errors.
+/// Runs one initial cycle, or load mode's cycles when a load flag is given. Returns
+/// whether it ended without errors.
 pub fn sync(args: SyncArgs) -> anyhow::Result<bool> {
     let persona: idp::PersonaId = args
         .persona
         .parse()
         .map_err(|err| anyhow::anyhow!("--persona: {err}"))?;
     let timeout = std::time::Duration::from_secs(args.timeout.max(1));
-    let (target, _, name) = scim_target(
+    let (mut target, _, name) = scim_target(
         &args.target,
         args.target_url.as_deref(),
         &args.connection,
         timeout,
     )?;
+    if args.load.concurrency.is_some() || args.load.rate.is_some() {
+        let defaults = idp::SyncLimits::for_persona(persona);
+        target.limits = Some(idp::SyncLimits {
+            concurrency: args.load.concurrency.map_or(defaults.concurrency, |c| {
+                usize::try_from(c).unwrap_or(usize::MAX)
+            }),
+            requests_per_second: args.load.rate,
+        });
+    }
+    if args.load.is_load() {
+        return crate::load::run(crate::load::LoadRun {
+            persona,
+            target,
+            name,
+            directory: args.directory.as_deref(),
+            transcript: args.transcript.as_deref(),
+            args: &args.load,
+        });
+    }
     let directory = crate::catalogue::load_directory(args.directory.as_deref())?;
     println!("persona {persona} → target {name} at {}", target.base_url);
     let file = match &args.transcript {

@@ -21,6 +21,7 @@ mod embedded;
 mod idp_serve;
 mod idp_sync;
 mod list;
+mod load;
 mod profiles;
 mod progress;
 mod record;

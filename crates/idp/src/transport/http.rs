@@ -309,7 +309,9 @@ impl Http {
                     .await
             }
         };
-        exchange.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let elapsed = started.elapsed();
+        exchange.elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        exchange.elapsed_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
         let (result, retry_after) = match outcome {
             Ok((status, retry_after, headers, bytes, json)) => {
                 if full && json.is_none() && !bytes.is_empty() {

@@ -28,6 +28,10 @@ pub struct Exchange {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_text: Option<String>,
     pub elapsed_ms: u64,
+    /// The same time in microseconds (whole milliseconds say nothing of a loopback
+    /// exchange); absent, so 0, in transcripts written before it existed.
+    #[serde(default)]
+    pub elapsed_us: u64,
     /// Why no usable response arrived.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -56,6 +60,7 @@ impl Exchange {
             response_json: None,
             response_text: None,
             elapsed_ms: 0,
+            elapsed_us: 0,
             error: None,
         }
     }

@@ -22,6 +22,7 @@ fn exchange(body: serde_json::Value) -> idp::Exchange {
         response_json: Some(body.into()),
         response_text: None,
         elapsed_ms: 3,
+        elapsed_us: 3000,
         error: None,
     }
 }

@@ -10,6 +10,7 @@
 //! without them these tests fail and say so.
 
 mod driver;
+mod load_page;
 mod report_page;
 mod servers;
 

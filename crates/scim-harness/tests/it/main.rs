@@ -7,6 +7,7 @@ mod faults_process;
 mod idp_serve_process;
 mod interrupt_process;
 mod linked_libraries;
+mod load_process;
 mod login_process;
 mod profiles_process;
 mod replay_process;

@@ -156,6 +156,7 @@ fn exchange(n: u64, i: usize) -> TranscriptEntry {
             response_json: Some(user.into()),
             response_text: None,
             elapsed_ms: 2,
+            elapsed_us: 2000,
             error: None,
         }),
     }

@@ -377,7 +377,7 @@ mod read_tests {
 
     #[test]
     fn a_line_read_back_writes_the_same_bytes() {
-        let line = r#"{"seq":3,"persona":"entra","method":"POST","url":"http://t/Users","request_headers":[["authorization","Bearer [redacted]"]],"request_body":{"b":1,"a":[true,null]},"status":201,"response_headers":[["content-type","application/scim+json"]],"response_json":{"id":"x","z":{"y":2}},"elapsed_ms":4}"#;
+        let line = r#"{"seq":3,"persona":"entra","method":"POST","url":"http://t/Users","request_headers":[["authorization","Bearer [redacted]"]],"request_body":{"b":1,"a":[true,null]},"status":201,"response_headers":[["content-type","application/scim+json"]],"response_json":{"id":"x","z":{"y":2}},"elapsed_ms":4,"elapsed_us":4210}"#;
         let text = format!("{line}\n\n{line}\n");
         let read: Vec<Exchange> = JsonLinesReader::new(text.as_bytes(), "t.jsonl".into())
             .collect::<Result<_, _>>()

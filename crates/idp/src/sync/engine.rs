@@ -1,7 +1,7 @@
 //! The engine between cycles: the target ids it learnt and what it last sent, and the
 //! public entry points that run a cycle or Test Connection.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Mutex;
 
@@ -11,6 +11,7 @@ use crate::persona::PersonaId;
 use crate::transport::{Exchange, Http, ScimTarget, TranscriptSink};
 use crate::wire::PackedAttrs;
 
+use super::links::{LinkIndex, UserLinks};
 use super::pass::{Cycle, Out, Pass};
 use super::report::SyncReport;
 
@@ -20,8 +21,8 @@ pub(super) struct UserLink {
     /// What the target holds as far as this engine knows (last sent or read).
     pub(super) attrs: PackedAttrs,
     pub(super) active: bool,
-    /// Target id of the manager last sent.
-    pub(super) manager: Option<String>,
+    /// Hash of the target id of the manager last sent ([`super::links::manager_hash`]).
+    pub(super) manager: Option<u64>,
     /// Deleted in the target by this engine.
     pub(super) gone: bool,
     /// `InvalidAnchor`: reported once, then left alone until [`SyncEngine::restart`].
@@ -32,8 +33,8 @@ pub(super) struct UserLink {
 pub(super) struct GroupLink {
     pub(super) target_id: String,
     pub(super) display_name: String,
-    /// Directory ids of the users this engine made members.
-    pub(super) members: BTreeSet<String>,
+    /// The users this engine made members, as their links' positions, sorted.
+    pub(super) members: Vec<LinkIndex>,
     pub(super) broken: bool,
 }
 
@@ -44,7 +45,7 @@ pub struct SyncEngine {
     /// The captured forms this engine sends (issue 17); documented ones by default.
     dialect: Dialect,
     http: Http,
-    users: BTreeMap<String, UserLink>,
+    users: UserLinks,
     groups: BTreeMap<String, GroupLink>,
     connection_tested: bool,
     cycles: u64,
@@ -71,7 +72,7 @@ impl SyncEngine {
             persona,
             dialect: Dialect::DOCUMENTED,
             http: Http::new(persona, target),
-            users: BTreeMap::new(),
+            users: UserLinks::default(),
             groups: BTreeMap::new(),
             connection_tested: false,
             cycles: 0,
@@ -96,13 +97,13 @@ impl SyncEngine {
     }
 
     /// The target id cached for a directory user.
-    pub fn user_target_id(&self, directory_id: &str) -> Option<&str> {
-        self.users.get(directory_id).map(|l| l.target_id.as_str())
+    pub fn user_target_id(&self, directory_id: &str) -> Option<String> {
+        self.users.get(directory_id).map(|l| l.target_id)
     }
 
     /// The target id cached for a directory group.
-    pub fn group_target_id(&self, directory_id: &str) -> Option<&str> {
-        self.groups.get(directory_id).map(|l| l.target_id.as_str())
+    pub fn group_target_id(&self, directory_id: &str) -> Option<String> {
+        self.groups.get(directory_id).map(|l| l.target_id.clone())
     }
 
     /// Forget every cached id and sent value, as restarting an Entra job clears the

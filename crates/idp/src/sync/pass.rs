@@ -1,6 +1,7 @@
 //! One cycle: its scratch state, the phases in order, and the objects of a phase run
 //! concurrently with their exchanges handed on in directory order.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -11,8 +12,21 @@ use crate::directory::{DirGroup, DirUser, Directory};
 use crate::persona::{Family, PersonaId};
 use crate::transport::{recorded, Exchange, Http, TranscriptSink};
 
-use super::engine::{GroupLink, UserLink};
+use super::engine::GroupLink;
+use super::links::UserLinks;
 use super::report::{Action, IssueCode, ObjectKind, ObjectRef, Outcome, SyncIssue};
+
+/// A slice's items as `Cow`s, in a named type so that a future holding it stays `Send`
+/// (rust-lang/rust#64552).
+struct Borrowed<'d, T>(std::slice::Iter<'d, T>);
+
+impl<'d, T: Clone> Iterator for Borrowed<'d, T> {
+    type Item = Cow<'d, T>;
+
+    fn next(&mut self) -> Option<Cow<'d, T>> {
+        self.0.next().map(Cow::Borrowed)
+    }
+}
 
 /// Per-cycle scratch state.
 #[derive(Default)]
@@ -138,14 +152,14 @@ pub(super) struct Pass<'a> {
     pub(super) persona: PersonaId,
     pub(super) dialect: crate::dialect::Dialect,
     pub(super) http: &'a Http,
-    pub(super) users: Mutex<&'a mut BTreeMap<String, UserLink>>,
+    pub(super) users: Mutex<&'a mut UserLinks>,
     pub(super) groups: Mutex<&'a mut BTreeMap<String, GroupLink>>,
     pub(super) password_seed: Mutex<&'a mut u64>,
     pub(super) out: Mutex<Out<'a>>,
 }
 
 impl<'a> Pass<'a> {
-    pub(super) fn users(&self) -> MutexGuard<'_, &'a mut BTreeMap<String, UserLink>> {
+    pub(super) fn users(&self) -> MutexGuard<'_, &'a mut UserLinks> {
         self.users.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -199,31 +213,34 @@ impl<'a> Pass<'a> {
         if probe && !self.test_connection(c).await {
             return false;
         }
-        fn user_id(u: &DirUser) -> &str {
+        #[allow(clippy::ptr_arg)] // `each` hands its items by reference
+        fn user_id<'u>(u: &'u Cow<'_, DirUser>) -> &'u str {
             &u.id
         }
-        fn group_id(g: &DirGroup) -> &str {
+        #[allow(clippy::ptr_arg)] // `each` hands its items by reference
+        fn group_id<'g>(g: &'g Cow<'_, DirGroup>) -> &'g str {
             &g.id
         }
         self.each(c, dir.users(), user_id, |user, mut part| async move {
-            self.sync_user(dir, user, &mut part).await;
+            self.sync_user(dir, &user, &mut part).await;
             part
         })
         .await;
         if self.persona.family() != Family::Okta {
             self.each(c, dir.users(), user_id, |user, mut part| async move {
-                self.sync_manager(user, &mut part).await;
+                self.sync_manager(&user, &mut part).await;
                 part
             })
             .await;
         }
-        self.each(c, dir.groups(), group_id, |group, mut part| async move {
-            self.sync_group(group, &mut part).await;
+        let groups = || Borrowed(dir.groups().iter());
+        self.each(c, groups(), group_id, |group, mut part| async move {
+            self.sync_group(&group, &mut part).await;
             part
         })
         .await;
-        self.each(c, dir.groups(), group_id, |group, mut part| async move {
-            self.sync_members(dir, group, &mut part).await;
+        self.each(c, groups(), group_id, |group, mut part| async move {
+            self.sync_members(dir, &group, &mut part).await;
             part
         })
         .await;
@@ -234,20 +251,20 @@ impl<'a> Pass<'a> {
     /// slice of the cycle's scratch state and records its own exchanges; exchanges,
     /// outcomes and errors are handed on in item order as soon as every earlier item is
     /// done, so a report or transcript does not depend on timing.
-    async fn each<'s, T, F, Fut>(
-        &'s self,
+    async fn each<T, F, Fut>(
+        &self,
         c: &mut Cycle,
-        items: &'s [T],
+        items: impl Iterator<Item = T>,
         id: impl Fn(&T) -> &str,
         work: F,
     ) where
-        F: Fn(&'s T, Cycle) -> Fut,
+        F: Fn(T, Cycle) -> Fut,
         Fut: Future<Output = Cycle>,
     {
         let cap = self.http.concurrency();
         let window = HELD_OBJECTS.max(cap.saturating_mul(4));
         let work = &work;
-        let mut pending = items.iter().enumerate().peekable();
+        let mut pending = items.enumerate().peekable();
         let mut running = FuturesUnordered::new();
         // Finished items waiting for an earlier one, by index.
         let mut finished: BTreeMap<usize, (Cycle, Vec<Exchange>)> = BTreeMap::new();
@@ -257,7 +274,7 @@ impl<'a> Pass<'a> {
                 let Some((index, item)) = pending.next_if(|(i, _)| *i < next + window) else {
                     break;
                 };
-                let part = c.split_off(id(item));
+                let part = c.split_off(id(&item));
                 // Boxed here, where it is made: an object's future is several KiB, and
                 // FuturesUnordered would otherwise move it a few times on the way in.
                 running.push(Box::pin(async move {

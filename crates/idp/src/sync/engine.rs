@@ -48,6 +48,8 @@ pub struct SyncEngine {
     users: UserLinks,
     groups: BTreeMap<String, GroupLink>,
     connection_tested: bool,
+    /// Keep every outcome in the report (else count them only).
+    keep_outcomes: bool,
     cycles: u64,
     /// Exchanges numbered so far, across cycles.
     numbered: u64,
@@ -75,6 +77,7 @@ impl SyncEngine {
             users: UserLinks::default(),
             groups: BTreeMap::new(),
             connection_tested: false,
+            keep_outcomes: true,
             cycles: 0,
             numbered: 0,
             password_seed: u64::from(uuid::Uuid::new_v4().as_u128() as u32),
@@ -89,6 +92,13 @@ impl SyncEngine {
     /// instead of the documented ones (the others are ignored; see [`Form::applies_to`]).
     pub fn set_forms(&mut self, forms: &[Form]) {
         self.dialect = Dialect::of(self.persona, forms);
+    }
+
+    /// Whether reports keep every [`Outcome`](super::Outcome) (the default) or only
+    /// count them in `outcome_counts`: a sync of a million users otherwise holds a
+    /// million outcomes until the cycle ends.
+    pub fn keep_outcomes(&mut self, keep: bool) {
+        self.keep_outcomes = keep;
     }
 
     /// The captured forms this engine sends.
@@ -145,7 +155,10 @@ impl SyncEngine {
     /// `exchanges` is empty; `exchange_count` says how many went to the sink.
     pub async fn cycle_to(&mut self, dir: &Directory, sink: &mut dyn TranscriptSink) -> SyncReport {
         self.cycles += 1;
-        let mut c = Cycle::default();
+        let mut c = Cycle {
+            count_only: !self.keep_outcomes,
+            ..Cycle::default()
+        };
         let probe = !self.connection_tested;
         let pass = self.pass(sink);
         let passed = pass.run(dir, probe, &mut c).await;
@@ -179,6 +192,7 @@ impl SyncEngine {
             exchanges,
             exchange_count,
             outcomes: c.outcomes,
+            outcome_counts: c.counts,
             errors: c.errors,
         }
     }

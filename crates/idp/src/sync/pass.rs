@@ -32,6 +32,10 @@ impl<'d, T: Clone> Iterator for Borrowed<'d, T> {
 #[derive(Default)]
 pub(super) struct Cycle {
     pub(super) outcomes: Vec<Outcome>,
+    /// Outcomes counted by action, kept in `outcomes` or not.
+    pub(super) counts: BTreeMap<&'static str, usize>,
+    /// Count outcomes without keeping them (a sync of millions).
+    pub(super) count_only: bool,
     pub(super) errors: Vec<SyncIssue>,
     /// Users with a manager whose resource was fetched or created in this cycle, and
     /// whether that resource had a manager; spares the manager PATCH its GET.
@@ -47,7 +51,10 @@ pub(super) struct Cycle {
 impl Cycle {
     /// Move out what this cycle knows about the object `id`, for one object's work.
     fn split_off(&mut self, id: &str) -> Cycle {
-        let mut part = Cycle::default();
+        let mut part = Cycle {
+            count_only: self.count_only,
+            ..Cycle::default()
+        };
         if let Some((k, v)) = self.manager_seen.remove_entry(id) {
             part.manager_seen.insert(k, v);
         }
@@ -80,9 +87,21 @@ impl Cycle {
         });
     }
 
+    /// Note a successful step: counted, and kept unless `count_only`.
+    pub(super) fn outcome(&mut self, o: Outcome) {
+        let (name, n) = o.action.tally();
+        *self.counts.entry(name).or_default() += n;
+        if !self.count_only {
+            self.outcomes.push(o);
+        }
+    }
+
     /// Take back one object's state, outcomes and errors.
     fn absorb(&mut self, part: Cycle) {
         self.outcomes.extend(part.outcomes);
+        for (k, n) in part.counts {
+            *self.counts.entry(k).or_default() += n;
+        }
         self.errors.extend(part.errors);
         self.manager_seen.extend(part.manager_seen);
         self.fetched_groups.extend(part.fetched_groups);
@@ -295,7 +314,7 @@ impl<'a> Pass<'a> {
     }
 
     pub(super) fn record(&self, c: &mut Cycle, object: ObjectRef, action: Action, target_id: &str) {
-        c.outcomes.push(Outcome {
+        c.outcome(Outcome {
             object,
             action,
             target_id: Some(target_id.to_owned()),

@@ -174,7 +174,7 @@ impl Pass<'_> {
             if let Some(a) = attrs {
                 if !link.attrs.holds(&a) {
                     link.attrs = PackedAttrs::pack(&a);
-                    c.outcomes.push(Outcome {
+                    c.outcome(Outcome {
                         object: user_ref(&user.id),
                         action: Action::Updated,
                         target_id: Some(target_id.to_owned()),
@@ -189,7 +189,7 @@ impl Pass<'_> {
                     } else {
                         Action::Disabled
                     };
-                    c.outcomes.push(Outcome {
+                    c.outcome(Outcome {
                         object: user_ref(&user.id),
                         action,
                         target_id: Some(target_id.to_owned()),

@@ -213,3 +213,25 @@ async fn a_generated_block_syncs_as_the_same_users_added_one_by_one(
         "no membership or manager change sent"
     );
 }
+
+/// `keep_outcomes(false)` counts what it no longer keeps: the same summary and counts.
+#[tokio::test]
+async fn counted_outcomes_match_kept_ones() {
+    let (dir, _) = directories(50);
+    let mut runs = Vec::new();
+    for keep in [true, false] {
+        let peer = target().await;
+        let mut engine = SyncEngine::new(PersonaId::Entra, peer.target());
+        engine.keep_outcomes(keep);
+        let report = engine.cycle(&dir).await;
+        assert!(report.is_clean(), "{}", report.summary());
+        runs.push(report);
+    }
+    let (kept, counted) = (&runs[0], &runs[1]);
+    assert_eq!(kept.outcomes.len(), 51 + 2 + 2);
+    assert!(counted.outcomes.is_empty());
+    assert_eq!(kept.outcome_counts, counted.outcome_counts);
+    assert_eq!(kept.outcome_counts["created"], 51 + 2);
+    assert_eq!(kept.outcome_counts["member adds"], 50 + 2);
+    assert_eq!(kept.summary(), counted.summary());
+}

@@ -182,6 +182,8 @@ impl SyncEngine {
                 numbered: &mut self.numbered,
                 count: 0,
             }),
+            head: std::sync::atomic::AtomicUsize::new(0),
+            head_moved: tokio::sync::Notify::new(),
         }
     }
 

@@ -255,14 +255,15 @@ impl Pass<'_> {
             // okta-scim.md §4 "Membership change (AIW apps)" and [LAB]: GET, then PUT
             // with displayName and the full member list.
             PersonaId::Okta => {
-                self.get_by_id(path).await?;
+                self.streamed(c, self.get_by_id(path)).await?;
                 let all: Vec<OktaMember> = desired.iter().map(member).collect();
                 let echo = self
                     .dialect
                     .has(Form::OktaGroupPutEcho)
                     .then_some(link.target_id.as_str());
                 let body = wire::okta_group_put(&group.display_name, &all, echo);
-                self.write(Method::PUT, path, body, "put group").await?;
+                self.streamed(c, self.write(Method::PUT, path, body, "put group"))
+                    .await?;
                 if link.display_name != group.display_name {
                     if let Some(l) = self.groups().get_mut(&group.id) {
                         l.display_name = group.display_name.clone();
@@ -287,11 +288,12 @@ impl Pass<'_> {
                         &link.target_id,
                         &group.display_name,
                     );
-                    self.write(Method::PATCH, path, rename, "patch group")
+                    self.streamed(c, self.write(Method::PATCH, path, rename, "patch group"))
                         .await?;
                     wire::okta_members_replace(&all)
                 };
-                self.write(Method::PATCH, path, body, "replace group members")
+                let what = "replace group members";
+                self.streamed(c, self.write(Method::PATCH, path, body, what))
                     .await?;
                 self.note_members(c, group, &link.target_id, adds.len(), removes.len());
             }
@@ -302,7 +304,8 @@ impl Pass<'_> {
                         &link.target_id,
                         &group.display_name,
                     );
-                    self.write(Method::PATCH, path, body, "patch group").await?;
+                    self.streamed(c, self.write(Method::PATCH, path, body, "patch group"))
+                        .await?;
                 }
                 let changes: Vec<(bool, LinkIndex)> = removes
                     .iter()
@@ -318,7 +321,8 @@ impl Pass<'_> {
                     let ad: Vec<OktaMember> =
                         batch.iter().filter(|b| b.0).map(|b| member(&b.1)).collect();
                     let body = wire::okta_members_patch(&rm, &ad);
-                    self.write(Method::PATCH, path, body, "patch group members")
+                    let what = "patch group members";
+                    self.streamed(c, self.write(Method::PATCH, path, body, what))
                         .await?;
                     sent.extend_from_slice(batch);
                     self.note_members(c, group, &link.target_id, ad.len(), rm.len());
@@ -327,13 +331,18 @@ impl Pass<'_> {
             // entra-scim.md §1.7: GET (excluding members), then Add PATCHes with value
             // arrays, then Remove PATCHes (value array, or filtered paths with the flag).
             PersonaId::Entra | PersonaId::EntraAadOpt => {
-                self.entra_group_get(group, path, c).await?;
+                // entra_group_get's request, through `streamed` like the rest.
+                if c.fetched_groups.insert(group.id.clone()) {
+                    let path = format!("{path}?excludedAttributes=members");
+                    self.streamed(c, self.get_by_id(&path)).await?;
+                }
                 let aadopt = self.persona.aadopt();
                 for (add, list) in [(true, adds), (false, removes)] {
                     for chunk in list.chunks(MEMBER_BATCH) {
                         let ids: Vec<String> = chunk.iter().map(|m| member(m).id).collect();
                         let body = wire::entra_members_patch(aadopt, self.dialect, add, &ids);
-                        self.write(Method::PATCH, path, body, "patch group members")
+                        let what = "patch group members";
+                        self.streamed(c, self.write(Method::PATCH, path, body, what))
                             .await?;
                         sent.extend(chunk.iter().map(|m| (add, *m)));
                         let (a, r) = if add {

@@ -4,9 +4,11 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
+use tokio::sync::Notify;
 
 use crate::directory::{DirGroup, DirUser, Directory};
 use crate::persona::{Family, PersonaId};
@@ -36,6 +38,10 @@ pub(super) struct Cycle {
     pub(super) counts: BTreeMap<&'static str, usize>,
     /// Count outcomes without keeping them (a sync of millions).
     pub(super) count_only: bool,
+    /// This object's position in its phase (see [`Pass::streamed`]).
+    pub(super) slot: usize,
+    /// Exchanges [`Pass::streamed`] made and could not hand on yet.
+    pub(super) held: Vec<Exchange>,
     pub(super) errors: Vec<SyncIssue>,
     /// Users with a manager whose resource was fetched or created in this cycle, and
     /// whether that resource had a manager; spares the manager PATCH its GET.
@@ -164,6 +170,12 @@ impl Out<'_> {
 /// instead of letting finished work pile up.
 const HELD_OBJECTS: usize = 1024;
 
+/// An object that is not the oldest unfinished one of its phase holds at most about this
+/// many exchanges of [`Pass::streamed`] requests, then waits to be the oldest: a group's
+/// member PATCHes are many, and each answer may carry the whole group, so holding them
+/// all would grow with the square of the group's size.
+const HELD_EXCHANGES: usize = 16;
+
 /// One cycle's view of the engine. Objects of a phase run concurrently up to the
 /// [`SyncLimits`](crate::SyncLimits) cap, all through `&self`; the maps are locked only
 /// between awaits, never across one.
@@ -175,6 +187,10 @@ pub(super) struct Pass<'a> {
     pub(super) groups: Mutex<&'a mut BTreeMap<String, GroupLink>>,
     pub(super) password_seed: Mutex<&'a mut u64>,
     pub(super) out: Mutex<Out<'a>>,
+    /// The position of the oldest unfinished object of the running phase.
+    pub(super) head: AtomicUsize,
+    /// Woken when `head` moves.
+    pub(super) head_moved: Notify,
 }
 
 impl<'a> Pass<'a> {
@@ -194,6 +210,29 @@ impl<'a> Pass<'a> {
             out.emit(stray);
         }
         out.emit(exchanges);
+    }
+
+    /// Run one request of the object `c` belongs to and hand its exchanges on at once if
+    /// the object is the oldest unfinished one of its phase (the transcript stays in
+    /// order and a long object's exchanges do not pile up); otherwise hold them, and
+    /// once [`HELD_EXCHANGES`] are held wait to become the oldest. Every request of an
+    /// object's phase goes through here, or none does, or the order would break.
+    pub(super) async fn streamed<T>(&self, c: &mut Cycle, request: impl Future<Output = T>) -> T {
+        let (out, exchanges) = recorded(request).await;
+        c.held.extend(exchanges);
+        if c.held.len() >= HELD_EXCHANGES {
+            loop {
+                let moved = self.head_moved.notified();
+                if self.head.load(Ordering::Acquire) == c.slot {
+                    break;
+                }
+                moved.await;
+            }
+        }
+        if self.head.load(Ordering::Acquire) == c.slot {
+            self.emit(std::mem::take(&mut c.held));
+        }
+        out
     }
 
     /// How many exchanges went to the sink.
@@ -288,12 +327,14 @@ impl<'a> Pass<'a> {
         // Finished items waiting for an earlier one, by index.
         let mut finished: BTreeMap<usize, (Cycle, Vec<Exchange>)> = BTreeMap::new();
         let mut next = 0;
+        self.head.store(0, Ordering::Release);
         loop {
             while running.len() < cap {
                 let Some((index, item)) = pending.next_if(|(i, _)| *i < next + window) else {
                     break;
                 };
-                let part = c.split_off(id(&item));
+                let mut part = c.split_off(id(&item));
+                part.slot = index;
                 // Boxed here, where it is made: an object's future is several KiB, and
                 // FuturesUnordered would otherwise move it a few times on the way in.
                 running.push(Box::pin(async move {
@@ -305,10 +346,14 @@ impl<'a> Pass<'a> {
                 break;
             };
             finished.insert(index, (part, exchanges));
-            while let Some((part, exchanges)) = finished.remove(&next) {
-                self.emit(exchanges);
+            while let Some((mut part, exchanges)) = finished.remove(&next) {
+                let mut held = std::mem::take(&mut part.held);
+                held.extend(exchanges);
+                self.emit(held);
                 c.absorb(part);
                 next += 1;
+                self.head.store(next, Ordering::Release);
+                self.head_moved.notify_waiters();
             }
         }
     }

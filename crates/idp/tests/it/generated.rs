@@ -235,3 +235,52 @@ async fn counted_outcomes_match_kept_ones() {
     assert_eq!(kept.outcome_counts["member adds"], 50 + 2);
     assert_eq!(kept.summary(), counted.summary());
 }
+
+/// Groups whose member PATCHes outnumber what an object may hold back: with 8 at once
+/// the transcript, streamed, is the one a sequential sync keeps, in order and numbered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn big_groups_stream_their_member_patches_in_order() {
+    let mut dir = Directory::new();
+    for g in 0..4 {
+        let id = format!("big{g}");
+        dir.create_group(DirGroup::new(id.clone(), format!("Big {g}")))
+            .unwrap();
+        let pattern = format!("big{g}.user{{n}}@contoso.example");
+        dir.generate_members(
+            &id,
+            &Generate {
+                count: 2_500,
+                pattern,
+            },
+        )
+        .unwrap();
+    }
+    let mut runs = Vec::new();
+    for limits in [
+        idp::SyncLimits::SEQUENTIAL,
+        idp::SyncLimits {
+            concurrency: 8,
+            requests_per_second: None,
+        },
+    ] {
+        let peer = target().await;
+        let mut t = peer.target();
+        t.limits = Some(limits);
+        let mut engine = SyncEngine::new(PersonaId::Entra, t);
+        let mut streamed = Vec::new();
+        let report = engine
+            .cycle_to(&dir, &mut |e: idp::Exchange| streamed.push(e))
+            .await;
+        assert!(report.is_clean(), "{}", report.summary());
+        let seqs: Vec<u64> = streamed.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, (1..=streamed.len() as u64).collect::<Vec<_>>());
+        let kept = idp::SyncReport {
+            exchanges: streamed,
+            ..report
+        };
+        runs.push(lines(&kept).split_off(1));
+    }
+    // 10,000 users, 4 groups, 25 member PATCHes each after the group's GET.
+    assert_eq!(runs[0].len(), 2 * 10_000 + 4 * 2 + 4 * 26);
+    assert_eq!(runs[0], runs[1]);
+}

@@ -171,10 +171,17 @@ impl Out<'_> {
 const HELD_OBJECTS: usize = 1024;
 
 /// An object that is not the oldest unfinished one of its phase holds at most about this
-/// many exchanges of [`Pass::streamed`] requests, then waits to be the oldest: a group's
-/// member PATCHes are many, and each answer may carry the whole group, so holding them
-/// all would grow with the square of the group's size.
+/// many exchanges, or bodies of this many bytes, of [`Pass::streamed`] requests, then
+/// waits to be the oldest: a group's member PATCHes are many, and each answer may carry
+/// the whole group, so holding them all would grow with the square of the group's size.
 const HELD_EXCHANGES: usize = 16;
+const HELD_BYTES: usize = 1 << 20;
+
+/// The bytes of an exchange's bodies.
+fn body_bytes(e: &Exchange) -> usize {
+    let json = |j: &Option<crate::transport::JsonText>| j.as_ref().map_or(0, |j| j.as_str().len());
+    json(&e.request_body) + json(&e.response_json) + e.response_text.as_ref().map_or(0, String::len)
+}
 
 /// One cycle's view of the engine. Objects of a phase run concurrently up to the
 /// [`SyncLimits`](crate::SyncLimits) cap, all through `&self`; the maps are locked only
@@ -215,12 +222,14 @@ impl<'a> Pass<'a> {
     /// Run one request of the object `c` belongs to and hand its exchanges on at once if
     /// the object is the oldest unfinished one of its phase (the transcript stays in
     /// order and a long object's exchanges do not pile up); otherwise hold them, and
-    /// once [`HELD_EXCHANGES`] are held wait to become the oldest. Every request of an
+    /// once [`HELD_EXCHANGES`] or [`HELD_BYTES`] are held wait to become the oldest. Every request of an
     /// object's phase goes through here, or none does, or the order would break.
     pub(super) async fn streamed<T>(&self, c: &mut Cycle, request: impl Future<Output = T>) -> T {
         let (out, exchanges) = recorded(request).await;
         c.held.extend(exchanges);
-        if c.held.len() >= HELD_EXCHANGES {
+        if c.held.len() >= HELD_EXCHANGES
+            || c.held.iter().map(body_bytes).sum::<usize>() >= HELD_BYTES
+        {
             loop {
                 let moved = self.head_moved.notified();
                 if self.head.load(Ordering::Acquire) == c.slot {

@@ -208,7 +208,10 @@ impl Responder {
             None => {
                 let _ = child.kill();
                 let _ = child.wait();
-                bail!("the responder printed {:?}, not `listening ADDR`", line.trim())
+                bail!(
+                    "the responder printed {:?}, not `listening ADDR`",
+                    line.trim()
+                )
             }
         }
     }
@@ -248,8 +251,12 @@ fn load_run(
     no_metrics: bool,
 ) -> anyhow::Result<LoadFigures> {
     let mut cmd = idp_sync(harness, url);
-    cmd.args(["--generate-users", &users.to_string()])
-        .args(["--cycles", "1", "--concurrency", &CONCURRENCY.to_string()]);
+    cmd.args(["--generate-users", &users.to_string()]).args([
+        "--cycles",
+        "1",
+        "--concurrency",
+        &CONCURRENCY.to_string(),
+    ]);
     if no_metrics {
         cmd.arg("--no-metrics");
     }

@@ -244,7 +244,7 @@ impl<'a> CaseRun<'a> {
             .users
             .get(key)
             .and_then(|id| self.dir.user(id))
-            .cloned()
+            .map(std::borrow::Cow::into_owned)
     }
 
     /// Display names of the (live) groups the user is in.

@@ -62,11 +62,14 @@ impl CaseRun<'_> {
     /// error, never an empty string that would make the request test nothing.
     fn present_user(&self, kind: &str, key: &str) -> Result<idp::DirUser, Stop> {
         let dir = self.user_id(key)?;
-        self.dir.user(&dir).cloned().ok_or_else(|| {
-            self.step_err(format!(
-                "{{{kind}:{key}}}: user `{key}` is no longer in the directory"
-            ))
-        })
+        self.dir
+            .user(&dir)
+            .map(std::borrow::Cow::into_owned)
+            .ok_or_else(|| {
+                self.step_err(format!(
+                    "{{{kind}:{key}}}: user `{key}` is no longer in the directory"
+                ))
+            })
     }
 
     /// The app's team id of a group, found by its display name.

@@ -71,7 +71,7 @@ impl CaseRun<'_> {
             count: g.count,
             pattern: format!("{}{{n:04}}.{}@example.test", g.prefix, self.tag),
         };
-        let ids = match &g.group {
+        let count = match &g.group {
             Some(group) => {
                 let gid = self.group_id(group)?;
                 self.dir.generate_members(&gid, &spec)
@@ -79,8 +79,10 @@ impl CaseRun<'_> {
             None => self.dir.generate(&spec),
         }
         .map_err(|e| self.dir_err(e))?;
-        for (i, id) in ids.into_iter().enumerate() {
-            self.ids.users.insert(format!("{}{}", g.prefix, i + 1), id);
+        for n in 1..=count {
+            self.ids
+                .users
+                .insert(format!("{}{n}", g.prefix), spec.user_id(n));
         }
         Ok(())
     }

@@ -267,7 +267,7 @@ impl CaseSteps<'_> {
     async fn expect_user(&mut self, u: &UserExpect) -> Result<(), Stop> {
         let cx = &mut self.cx;
         let id = cx.user_id(&u.user)?;
-        let Some(user) = cx.dir.user(&id).cloned() else {
+        let Some(user) = cx.dir.user(&id).map(std::borrow::Cow::into_owned) else {
             return Err(cx.step_err(format!("user `{}` is not in the directory", u.user)));
         };
         let login = user.profile.user_principal_name.clone();

@@ -111,7 +111,6 @@ fn big_directory(root: &std::path::Path, users: usize) -> Directory {
 fn churn(dir: &mut Directory) {
     let ids: Vec<String> = dir
         .users()
-        .iter()
         .filter(|u| u.is_active())
         .step_by(10)
         .map(|u| u.id.clone())
@@ -205,10 +204,9 @@ fn main() {
     let directory = Directory::load(root.join("fixtures/directory.yaml")).expect("the directory");
     let user = directory
         .users()
-        .iter()
         .find(|u| u.is_active())
         .expect("an active user")
-        .clone();
+        .into_owned();
     let keys = Arc::new(IdpKeys::load(&root.join("fixtures/idp")).expect("the test keys"));
     let config = ServeConfig {
         personas: vec![PersonaId::Entra],

@@ -1,11 +1,15 @@
 //! Sync throughput against a trivial loopback responder, next to `wrk` on the same
-//! responder in the same run; `--memory` measures the engine's peak RSS of a 100,000-user
-//! initial sync.
+//! responder in the same run; `--memory` measures the engine's peak RSS of an initial
+//! sync of a generated directory (100,000 users by default, in 10 groups), `--reference`
+//! the same against the reference target with the target's own rate and peak RSS.
 //!
 //! ```text
 //! cargo bench -p idp --bench sync_throughput                      # 20,000 users, entra cap
 //! cargo bench -p idp --bench sync_throughput -- --users 50000 --concurrency 16
 //! cargo bench -p idp --bench sync_throughput -- --memory          # 100,000 users, file
+//! cargo bench -p idp --bench sync_throughput -- --memory --users 1000000 --transcript count
+//! cargo bench -p idp --bench sync_throughput -- --memory --reference --users 20000
+//! cargo bench -p idp --bench sync_throughput -- --memory --groups 0 # users in no group
 //! cargo bench -p idp --bench sync_throughput -- --memory --transcript kept --lines
 //! cargo bench -p idp --bench sync_throughput -- --no-wrk          # sync alone
 //! cargo bench -p idp --bench sync_throughput -- --rounds 5        # median of 5 ratios
@@ -64,6 +68,11 @@ use idp::{
 const GOAL_RATIO: f64 = 0.5;
 /// Goal of issue 3 item 6: a 100,000-user initial sync stays under this peak RSS.
 const GOAL_PEAK_MB: f64 = 150.0;
+/// Goal of issue 19: a 1,000,000-user initial sync stays under this peak RSS.
+const GOAL_PEAK_MB_1M: f64 = 300.0;
+
+#[path = "sync_throughput/reference.rs"]
+mod reference;
 
 /// How long wrk runs in each round: about as long as the default sync (20,000 users), so
 /// that on a shared machine the two measurements of a round see the same background load
@@ -90,6 +99,12 @@ struct Options {
     in_process: bool,
     detail: TranscriptDetail,
     transcript: Destination,
+    /// Groups the generated users are spread over (`generate_members`); 0: no group.
+    groups: usize,
+    /// Sync against the reference target (a process of its own) instead of the responder.
+    reference: bool,
+    /// Run as the reference target process only, its database in this folder.
+    serve_reference: Option<std::path::PathBuf>,
 }
 
 /// Where the bench's transcript goes (see the module docs).
@@ -111,6 +126,9 @@ fn options() -> Result<Options, String> {
         in_process: false,
         detail: TranscriptDetail::Full,
         transcript: Destination::Kept,
+        groups: 0,
+        reference: false,
+        serve_reference: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -125,6 +143,15 @@ fn options() -> Result<Options, String> {
             "--concurrency" => o.concurrency = number("--concurrency")?,
             "--rounds" => o.rounds = number("--rounds")?.max(1),
             "--memory" => o.memory = true,
+            "--groups" => o.groups = number("--groups")?,
+            "--reference" => o.reference = true,
+            "--serve-reference" => {
+                o.serve_reference = Some(
+                    args.next()
+                        .ok_or("--serve-reference needs a folder")?
+                        .into(),
+                )
+            }
             "--serve" => o.serve = true,
             "--in-process" => o.in_process = true,
             "--no-wrk" => o.no_wrk = true,
@@ -150,6 +177,9 @@ fn options() -> Result<Options, String> {
     }
     if o.memory && !std::env::args().any(|a| a == "--users") {
         o.users = 100_000;
+    }
+    if o.memory && !std::env::args().any(|a| a == "--groups") {
+        o.groups = 10;
     }
     // A sync of that size streams its transcript, as `idp sync --transcript FILE` does.
     if o.memory && !std::env::args().any(|a| a == "--transcript") {
@@ -253,13 +283,33 @@ impl Drop for Responder {
     }
 }
 
-fn directory(users: usize) -> Directory {
+/// `users` generated users, spread over `groups` groups with `generate_members` (a
+/// block per group), or in no group: the API a load run builds its directory with, so
+/// the users are not stored one by one.
+fn directory(users: usize, groups: usize) -> Directory {
     let mut dir = Directory::new();
-    dir.generate(&Generate {
-        count: users,
-        pattern: "bench.user{n}@contoso.example".to_owned(),
-    })
-    .expect("generating users");
+    if groups == 0 {
+        dir.generate(&Generate {
+            count: users,
+            pattern: "bench.user{n}@contoso.example".to_owned(),
+        })
+        .expect("generating users");
+        return dir;
+    }
+    for g in 0..groups {
+        let id = format!("bench-group-{g}");
+        dir.create_group(idp::DirGroup::new(id.clone(), format!("Bench group {g}")))
+            .expect("creating a group");
+        let count = users / groups + usize::from(g < users % groups);
+        dir.generate_members(
+            &id,
+            &Generate {
+                count,
+                pattern: format!("bench.g{g}.user{{n}}@contoso.example"),
+            },
+        )
+        .expect("generating users");
+    }
     dir
 }
 
@@ -275,15 +325,24 @@ struct Synced {
 /// One initial sync, driven as `scim-harness idp sync` drives it (the runtime's
 /// `block_on`).
 async fn sync(addr: SocketAddr, o: &Options) -> Synced {
-    let (users, concurrency) = (o.users, o.concurrency);
-    let dir = directory(users);
-    let mut target = ScimTarget::new(format!("http://{addr}/scim/v2"), BENCH_TOKEN);
+    sync_to(
+        ScimTarget::new(format!("http://{addr}/scim/v2"), BENCH_TOKEN),
+        o,
+    )
+    .await
+}
+
+async fn sync_to(mut target: ScimTarget, o: &Options) -> Synced {
+    let concurrency = o.concurrency;
+    let dir = directory(o.users, o.groups);
     target.limits = Some(SyncLimits {
         concurrency,
         requests_per_second: None,
     });
     target.transcript = o.detail;
     let mut engine = SyncEngine::new(PersonaId::Entra, target);
+    // As a load run does: a million outcomes would otherwise stay until the cycle ends.
+    engine.keep_outcomes(!o.memory);
     let started = Instant::now();
     let cpu_before = cpu_seconds();
     let report = match o.transcript {
@@ -385,7 +444,7 @@ async fn same_requests_script(addr: SocketAddr) -> Result<tempfile::NamedTempFil
     let mut target = ScimTarget::new(format!("http://{addr}/scim/v2"), BENCH_TOKEN);
     target.limits = Some(SyncLimits::SEQUENTIAL);
     let mut engine = SyncEngine::new(PersonaId::Entra, target);
-    let report = engine.cycle(&directory(1)).await;
+    let report = engine.cycle(&directory(1, 0)).await;
     // The first cycle tests the connection first; the user's own requests, the lookup and
     // the create, are the last two.
     let user = &report.exchanges[report.exchanges.len().saturating_sub(2)..];
@@ -465,7 +524,12 @@ fn proc_cpu(path: &str) -> Option<(f64, f64)> {
 
 /// Peak resident set (`VmHWM`) in MiB, Linux only.
 fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    vm_hwm_mb("/proc/self/status")
+}
+
+/// `VmHWM` of a `/proc/PID/status` file, in MiB.
+fn vm_hwm_mb(path: &str) -> Option<f64> {
+    let status = std::fs::read_to_string(path).ok()?;
     let kb: f64 = status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))?
@@ -487,6 +551,25 @@ fn main() {
     };
     if o.serve {
         serve();
+        return;
+    }
+    if let Some(dir) = &o.serve_reference {
+        reference::serve(dir);
+        return;
+    }
+    if o.reference {
+        let target = match reference::ReferenceTarget::start() {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("sync_throughput: starting the reference target: {e}");
+                std::process::exit(1);
+            }
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("building the engine's runtime");
+        runtime.block_on(against_reference(&o, &target));
         return;
     }
     if o.in_process {
@@ -522,18 +605,7 @@ async fn measure(o: &Options, addr: SocketAddr, responder: Option<&Responder>) {
         let Synced {
             requests, seconds, ..
         } = sync(addr, o).await;
-        let peak = peak_rss_mb();
-        println!(
-            "memory: {} users, {requests} requests in {seconds:.1} s, concurrency {}, transcript {:?} {:?}",
-            o.users, o.concurrency, o.transcript, o.detail
-        );
-        match peak {
-            Some(mb) => println!(
-                "memory: peak RSS (VmHWM) {mb:.1} MiB (goal < {GOAL_PEAK_MB} MiB: {})",
-                if mb < GOAL_PEAK_MB { "met" } else { "missed" }
-            ),
-            None => println!("memory: /proc/self/status has no VmHWM (not Linux?)"),
-        }
+        report_memory(o, requests, seconds, "the responder");
         return;
     }
     let script = if o.no_wrk {
@@ -625,6 +697,56 @@ async fn measure(o: &Options, addr: SocketAddr, responder: Option<&Responder>) {
                 "missed"
             }
         );
+    }
+}
+
+/// The engine's rate and peak RSS after a memory sync.
+fn report_memory(o: &Options, requests: usize, seconds: f64, against: &str) {
+    println!(
+        "memory: {} users in {} groups, {requests} requests in {seconds:.1} s ({:.0} requests/s) against {against}, concurrency {}, transcript {:?} {:?}",
+        o.users,
+        o.groups,
+        requests as f64 / seconds,
+        o.concurrency,
+        o.transcript,
+        o.detail
+    );
+    let goal = if o.users > 100_000 {
+        GOAL_PEAK_MB_1M
+    } else {
+        GOAL_PEAK_MB
+    };
+    match peak_rss_mb() {
+        Some(mb) => println!(
+            "memory: engine peak RSS (VmHWM) {mb:.1} MiB (goal < {goal} MiB: {})",
+            if mb < goal { "met" } else { "missed" }
+        ),
+        None => println!("memory: /proc/self/status has no VmHWM (not Linux?)"),
+    }
+}
+
+/// `--reference`: the memory sync against the reference target, then the target's own
+/// rate, CPU and peak RSS beside the engine's.
+async fn against_reference(o: &Options, target: &reference::ReferenceTarget) {
+    let cpu_before = target.cpu();
+    let Synced {
+        requests, seconds, ..
+    } = sync_to(ScimTarget::new(target.scim_url(), reference::TOKEN), o).await;
+    let cpu = delta(cpu_before, target.cpu());
+    report_memory(o, requests, seconds, "the reference target");
+    let per = cpu.map_or_else(String::new, |c| {
+        format!(
+            ", CPU {c:.1} s ({:.0} us/request)",
+            c * 1e6 / requests as f64
+        )
+    });
+    println!(
+        "target: reference target served {requests} requests in {seconds:.1} s: {:.0} requests/s{per}",
+        requests as f64 / seconds
+    );
+    match target.peak_rss_mb() {
+        Some(mb) => println!("target: reference target peak RSS (VmHWM) {mb:.1} MiB"),
+        None => println!("target: no VmHWM for the target process"),
     }
 }
 

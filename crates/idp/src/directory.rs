@@ -8,9 +8,17 @@
 //! Deleted objects stay as tombstones (`hard_deleted`) so that the sync engine can tell
 //! "deleted since the last cycle" from "never existed".
 
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde::Deserialize;
+
+mod store;
+
+pub use store::Members;
+pub(crate) use store::UserIndex;
+use store::{generated_user, Block, IdIndex, Place, Segment, Users};
 
 /// What a directory operation failed on.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +49,8 @@ pub enum DirectoryError {
     HardDeleted(String),
     #[error("generating users: pattern `{0}` has no `{{n}}` placeholder")]
     BadPattern(String),
+    #[error("a directory holds at most {} users", u32::MAX)]
+    TooMany,
 }
 
 /// The attributes of a person that a persona maps to SCIM (entra-scim.md §5).
@@ -116,8 +126,8 @@ pub struct DirGroup {
     /// Entra object id of the group; also used as the Okta group id.
     pub id: String,
     pub display_name: String,
-    /// Directory ids of the member users, in insertion order.
-    pub members: Vec<String>,
+    /// The member users, in insertion order.
+    pub members: Members,
     /// Assigned to the app (Entra) or on the Push Groups tab (Okta, okta-scim.md §4).
     pub pushed: bool,
     /// Deleted in the IdP; a tombstone the sync turns into `DELETE /Groups/{id}`.
@@ -130,7 +140,7 @@ impl DirGroup {
         DirGroup {
             id: id.into(),
             display_name: display_name.into(),
-            members: Vec::new(),
+            members: Members::default(),
             pushed: true,
             deleted: false,
         }
@@ -157,9 +167,15 @@ impl Generate {
 }
 
 /// The IdP's people and groups, in a stable order.
+///
+/// Generated users are not stored: a block keeps its pattern and count and makes each
+/// user when asked; a change to one stores that user whole (`overrides`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Directory {
-    users: Vec<DirUser>,
+    users: Users,
+    /// Generated users changed since they were generated, by position.
+    overrides: HashMap<UserIndex, DirUser>,
+    index: IdIndex,
     groups: Vec<DirGroup>,
 }
 
@@ -307,7 +323,7 @@ impl Directory {
                     .map_err(|e| invalid(format!("groups[{i}] generate: {e}")))?;
             }
         }
-        for u in &dir.users {
+        for u in dir.users() {
             if let Some(m) = &u.profile.manager {
                 if dir.user(m).is_none() {
                     return Err(invalid(format!(
@@ -320,9 +336,26 @@ impl Directory {
         Ok(dir)
     }
 
-    /// Every user, tombstones included, in insertion order.
-    pub fn users(&self) -> &[DirUser] {
-        &self.users
+    /// How many users, tombstones included.
+    pub fn user_count(&self) -> usize {
+        self.users.total as usize
+    }
+
+    /// Every user, tombstones included, in insertion order. Generated users are made as
+    /// the iterator reaches them.
+    pub fn users(&self) -> UserIter<'_> {
+        UserIter { dir: self, next: 0 }
+    }
+
+    /// The user at position `i` of the insertion order.
+    pub(crate) fn user_at(&self, i: UserIndex) -> Option<Cow<'_, DirUser>> {
+        Some(match self.users.place(i)? {
+            Place::Explicit(k) => Cow::Borrowed(&self.users.explicit[k]),
+            Place::Generated(b, n) => match self.overrides.get(&i) {
+                Some(u) => Cow::Borrowed(u),
+                None => Cow::Owned(generated_user(&self.users.blocks[b].pattern, n)),
+            },
+        })
     }
 
     /// Every group, tombstones included, in insertion order.
@@ -330,8 +363,8 @@ impl Directory {
         &self.groups
     }
 
-    pub fn user(&self, id: &str) -> Option<&DirUser> {
-        self.users.iter().find(|u| u.id == id)
+    pub fn user(&self, id: &str) -> Option<Cow<'_, DirUser>> {
+        self.user_at(self.index.find(&self.users, id)?)
     }
 
     pub fn group(&self, id: &str) -> Option<&DirGroup> {
@@ -339,24 +372,34 @@ impl Directory {
     }
 
     /// The user whose `userPrincipalName` is `login` (ASCII case-insensitive).
-    pub fn user_by_login(&self, login: &str) -> Option<&DirUser> {
-        self.users
-            .iter()
+    pub fn user_by_login(&self, login: &str) -> Option<Cow<'_, DirUser>> {
+        self.users()
             .find(|u| u.profile.user_principal_name.eq_ignore_ascii_case(login))
     }
 
     /// The user a KEY names, as `idp serve`'s pages and API take one: the directory `id`,
     /// else the `userPrincipalName` (ASCII case-insensitive). Tombstones included.
-    pub fn user_by_key(&self, key: &str) -> Option<&DirUser> {
+    pub fn user_by_key(&self, key: &str) -> Option<Cow<'_, DirUser>> {
         self.user(key).or_else(|| self.user_by_login(key))
+    }
+
+    /// The members of `group` as users, in insertion order.
+    pub fn members_of<'d>(
+        &'d self,
+        group: &'d DirGroup,
+    ) -> impl Iterator<Item = Cow<'d, DirUser>> + 'd {
+        group.members.indices().filter_map(|i| self.user_at(i))
     }
 
     /// Display names of the live groups user `id` is a member of, in directory order (the
     /// groups claim of a login).
     pub fn group_names_of(&self, id: &str) -> Vec<String> {
+        let Some(at) = self.index.find(&self.users, id) else {
+            return Vec::new();
+        };
         self.groups
             .iter()
-            .filter(|g| !g.deleted && g.members.iter().any(|m| m == id))
+            .filter(|g| !g.deleted && g.members.contains(at))
             .map(|g| g.display_name.clone())
             .collect()
     }
@@ -369,11 +412,17 @@ impl Directory {
     }
 
     fn user_mut(&mut self, id: &str) -> Result<&mut DirUser, DirectoryError> {
-        let user = self
-            .users
-            .iter_mut()
-            .find(|u| u.id == id)
-            .ok_or_else(|| DirectoryError::UnknownUser(id.to_owned()))?;
+        let unknown = || DirectoryError::UnknownUser(id.to_owned());
+        let at = self.index.find(&self.users, id).ok_or_else(unknown)?;
+        let user = match self.users.place(at).ok_or_else(unknown)? {
+            Place::Explicit(k) => &mut self.users.explicit[k],
+            Place::Generated(b, n) => {
+                let pattern = &self.users.blocks[b].pattern;
+                self.overrides
+                    .entry(at)
+                    .or_insert_with(|| generated_user(pattern, n))
+            }
+        };
         if user.hard_deleted {
             return Err(DirectoryError::HardDeleted(id.to_owned()));
         }
@@ -389,10 +438,15 @@ impl Directory {
 
     /// Add a user ("Alice joins").
     pub fn add_user(&mut self, user: DirUser) -> Result<(), DirectoryError> {
-        if self.user(&user.id).is_some() {
+        if self.users.total == u32::MAX {
+            return Err(DirectoryError::TooMany);
+        }
+        if self.index.find(&self.users, &user.id).is_some() {
             return Err(DirectoryError::Duplicate(user.id));
         }
-        self.users.push(user);
+        let id = user.id.clone();
+        let at = self.users.push(user);
+        self.index.insert(&self.users, &id, at);
         Ok(())
     }
 
@@ -435,8 +489,10 @@ impl Directory {
     /// removed from every group.
     pub fn hard_delete_user(&mut self, id: &str) -> Result<(), DirectoryError> {
         self.user_mut(id)?.hard_deleted = true;
-        for g in &mut self.groups {
-            g.members.retain(|m| m != id);
+        if let Some(at) = self.index.find(&self.users, id) {
+            for g in &mut self.groups {
+                g.members.remove(at);
+            }
         }
         Ok(())
     }
@@ -484,65 +540,108 @@ impl Directory {
 
     /// Add a member (idempotent).
     pub fn add_member(&mut self, group: &str, user: &str) -> Result<(), DirectoryError> {
-        if self.user(user).is_none_or(|u| u.hard_deleted) {
-            return Err(DirectoryError::UnknownUser(user.to_owned()));
+        let unknown = || DirectoryError::UnknownUser(user.to_owned());
+        let at = self.index.find(&self.users, user).ok_or_else(unknown)?;
+        if self.user_at(at).is_none_or(|u| u.hard_deleted) {
+            return Err(unknown());
         }
         let g = self.group_mut(group)?;
-        if !g.members.iter().any(|m| m == user) {
-            g.members.push(user.to_owned());
+        if !g.members.contains(at) {
+            g.members.push(user, at);
         }
         Ok(())
     }
 
     /// Remove a member (idempotent).
     pub fn remove_member(&mut self, group: &str, user: &str) -> Result<(), DirectoryError> {
-        self.group_mut(group)?.members.retain(|m| m != user);
+        let at = self.index.find(&self.users, user);
+        let g = self.group_mut(group)?;
+        if let Some(at) = at {
+            g.members.remove(at);
+        }
         Ok(())
     }
 
-    /// Generate `spec.count` users from `spec.pattern` and return their ids. Ids are
-    /// GUID-shaped and derived from the pattern and the number, so they are stable.
-    pub fn generate(&mut self, spec: &Generate) -> Result<Vec<String>, DirectoryError> {
+    /// Generate `spec.count` users from `spec.pattern`; returns how many. Ids are
+    /// GUID-shaped and derived from the pattern and the number ([`Generate::user_id`]),
+    /// so they are stable. The users are not stored one by one: the block keeps the
+    /// pattern and makes each user when asked.
+    pub fn generate(&mut self, spec: &Generate) -> Result<usize, DirectoryError> {
+        self.add_block(spec)
+            .map(|b| self.users.blocks[b].count as usize)
+    }
+
+    fn add_block(&mut self, spec: &Generate) -> Result<usize, DirectoryError> {
         if !spec.pattern.contains("{n") {
             return Err(DirectoryError::BadPattern(spec.pattern.clone()));
         }
-        let mut ids = Vec::with_capacity(spec.count);
-        // One set instead of `add_user`'s scan per user: 100,000 users stay linear.
-        let mut taken: std::collections::HashSet<String> =
-            self.users.iter().map(|u| u.id.clone()).collect();
-        self.users.reserve(spec.count);
-        for n in 1..=spec.count {
-            let login = expand_pattern(&spec.pattern, n)?;
-            let id = spec.user_id(n);
-            let mut user = DirUser::new(id.clone(), login.clone());
-            let local = login.split('@').next().unwrap_or(&login).to_owned();
-            user.profile.mail = Some(login);
-            user.profile.given_name = Some("Generated".to_owned());
-            user.profile.surname = Some(format!("User {n}"));
-            user.profile.display_name = Some(local);
-            if !taken.insert(id.clone()) {
+        expand_pattern(&spec.pattern, 1)?;
+        let count = u32::try_from(spec.count).map_err(|_| DirectoryError::TooMany)?;
+        let start = self.users.total;
+        let total = start.checked_add(count).ok_or(DirectoryError::TooMany)?;
+        let block = self.users.blocks.len();
+        self.users.blocks.push(Block {
+            pattern: spec.pattern.clone(),
+            count,
+            start,
+        });
+        self.users.segments.push(Segment::Generated {
+            start,
+            block: block as u32,
+        });
+        self.users.total = total;
+        for n in 1..=count {
+            let id = store::generated_id(&spec.pattern, n);
+            if !self.index.insert(&self.users, &id, start + n - 1) {
+                self.index.remove_from(start);
+                self.users.blocks.pop();
+                self.users.segments.pop();
+                self.users.total = start;
                 return Err(DirectoryError::Duplicate(id));
             }
-            self.users.push(user);
-            ids.push(id);
         }
-        Ok(ids)
+        Ok(block)
     }
 
-    /// [`Directory::generate`], then add every generated user to `group`.
+    /// [`Directory::generate`], every generated user a member of `group`.
     pub fn generate_members(
         &mut self,
         group: &str,
         spec: &Generate,
-    ) -> Result<Vec<String>, DirectoryError> {
+    ) -> Result<usize, DirectoryError> {
         self.group_mut(group)?;
-        let ids = self.generate(spec)?;
-        for id in &ids {
-            self.add_member(group, id)?;
-        }
-        Ok(ids)
+        let b = self.add_block(spec)?;
+        let block = self.users.blocks[b].clone();
+        self.group_mut(group)?.members.push_block(&block);
+        Ok(block.count as usize)
     }
 }
+
+/// [`Directory::users`]: a named type rather than an `impl Iterator` of closures, so that
+/// a future holding one across an await stays `Send` (rustc cannot prove it for some
+/// closure types; rust-lang/rust#64552).
+#[derive(Debug, Clone)]
+pub struct UserIter<'d> {
+    dir: &'d Directory,
+    next: UserIndex,
+}
+
+impl<'d> Iterator for UserIter<'d> {
+    type Item = Cow<'d, DirUser>;
+
+    fn next(&mut self) -> Option<Cow<'d, DirUser>> {
+        let u = self.dir.user_at(self.next)?;
+        self.next += 1;
+        Some(u)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.dir.users.total.saturating_sub(self.next) as usize;
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for UserIter<'_> {}
 
 fn expand_pattern(pattern: &str, n: usize) -> Result<String, DirectoryError> {
     let bad = || DirectoryError::BadPattern(pattern.to_owned());

@@ -36,7 +36,7 @@ mod wire;
 pub use dialect::{Dialect, Form};
 pub use directory::{
     derive_okta_id, fnv, guid_from, strip_location, DirGroup, DirUser, Directory, DirectoryError,
-    Generate, UserProfile,
+    Generate, Members, UserIter, UserProfile,
 };
 pub use login::{
     answer_authn_request, issue_login, issue_login_with, AttackVictim, AuthnRequestAnswer,

@@ -8,6 +8,7 @@
 
 mod engine;
 mod groups;
+mod links;
 mod pass;
 mod report;
 mod requests;

@@ -43,46 +43,70 @@ pub(crate) enum Attr {
 /// The values a persona maps for one user; an absent key means "no value".
 pub(crate) type Attrs = BTreeMap<Attr, String>;
 
-/// [`Attrs`] packed into one allocation: what the engine keeps per user between cycles
-/// (a map would cost a tree node and a string per value, for every user). Each value is
-/// its attribute's index, its length (u32, little-endian) and its UTF-8 bytes, in
-/// attribute order.
+/// What the engine keeps per user between cycles of the [`Attrs`] it last sent or read:
+/// which attributes had a value and a 64-bit hash of each value (issue 19: a million
+/// users' values would not fit). The engine only asks "is this still the value", so a
+/// hash answers it; two different values of one attribute of one user hashing alike is
+/// a 1 in 2^64 chance per change. Stored as the presence mask and the present hashes in
+/// attribute order ([`PackedAttrs::to_words`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct PackedAttrs(Box<[u8]>);
+pub(crate) struct PackedAttrs {
+    mask: u16,
+    hashes: Vec<u64>,
+}
 
 impl PackedAttrs {
     pub(crate) fn pack(a: &Attrs) -> PackedAttrs {
-        let mut bytes = Vec::with_capacity(a.values().map(|v| v.len() + 5).sum());
+        let mut p = PackedAttrs::default();
         for (attr, value) in a {
-            let len = u32::try_from(value.len()).unwrap_or(u32::MAX);
-            bytes.push(*attr as u8);
-            bytes.extend_from_slice(&len.to_le_bytes());
-            bytes.extend_from_slice(&value.as_bytes()[..len as usize]);
+            p.mask |= 1 << *attr as u16;
+            p.hashes.push(value_hash(value));
         }
-        PackedAttrs(bytes.into_boxed_slice())
+        p
     }
 
-    /// Every value in attribute order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (Attr, &str)> + '_ {
-        let mut rest: &[u8] = &self.0;
-        std::iter::from_fn(move || {
-            let (&tag, tail) = rest.split_first()?;
-            let len = u32::from_le_bytes(tail.get(..4)?.try_into().ok()?) as usize;
-            let value = tail.get(4..4 + len)?;
-            rest = &tail[4 + len..];
-            let attr = *Attr::ALL.get(usize::from(tag))?;
-            Some((attr, std::str::from_utf8(value).unwrap_or_default()))
-        })
+    /// The stored form: the hashes, in attribute order; `mask` says whose.
+    pub(crate) fn to_words(&self) -> (u16, &[u64]) {
+        (self.mask, &self.hashes)
     }
 
-    pub(crate) fn get(&self, attr: Attr) -> Option<&str> {
-        self.iter().find(|(a, _)| *a == attr).map(|(_, v)| v)
+    pub(crate) fn from_words(mask: u16, hashes: impl Iterator<Item = u64>) -> PackedAttrs {
+        PackedAttrs {
+            mask,
+            hashes: hashes.take(mask.count_ones() as usize).collect(),
+        }
+    }
+
+    /// The attributes that had a value, in attribute order.
+    pub(crate) fn keys(&self) -> impl Iterator<Item = Attr> + '_ {
+        Attr::ALL
+            .iter()
+            .copied()
+            .filter(|a| self.mask & (1 << *a as u16) != 0)
+    }
+
+    /// Whether `attr` had exactly `value` (`None`: no value).
+    pub(crate) fn matches(&self, attr: Attr, value: Option<&str>) -> bool {
+        let bit = 1u16 << attr as u16;
+        match value {
+            None => self.mask & bit == 0,
+            Some(v) => {
+                self.mask & bit != 0
+                    && self.hashes[(self.mask & (bit - 1)).count_ones() as usize] == value_hash(v)
+            }
+        }
     }
 
     /// Whether these are exactly the values of `a`.
     pub(crate) fn holds(&self, a: &Attrs) -> bool {
-        self.iter().eq(a.iter().map(|(k, v)| (*k, v.as_str())))
+        self.keys().eq(a.keys().copied()) && a.iter().all(|(k, v)| self.matches(*k, Some(v)))
     }
+}
+
+/// SipHash with fixed keys: stable within a run, well spread for any input.
+fn value_hash(value: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(value)
 }
 
 impl Attr {

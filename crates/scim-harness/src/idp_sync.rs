@@ -127,6 +127,8 @@ pub fn sync(args: SyncArgs) -> anyhow::Result<bool> {
         .context("starting the async runtime")?;
     let report = runtime.block_on(async {
         let mut engine = idp::SyncEngine::new(persona, target);
+        // Only the counts are printed.
+        engine.keep_outcomes(false);
         engine.cycle_to(&directory, &mut progress).await
     });
     for issue in &report.errors {

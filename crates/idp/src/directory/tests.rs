@@ -13,7 +13,7 @@ fn yaml_1_2_scalars_stay_strings() {
         "users:\n  - id: 0123\n    userPrincipalName: no\n    givenName: on\n    employeeId: 007\n",
     )
     .unwrap();
-    let u = &d.users()[0];
+    let u = d.users().next().unwrap();
     assert_eq!(u.id, "0123");
     assert_eq!(u.profile.user_principal_name, "no");
     assert_eq!(u.profile.given_name.as_deref(), Some("on"));
@@ -45,15 +45,39 @@ fn generate_expands_padding_and_is_stable() {
         count: 3,
         pattern: "load{n:03}@x.example".into(),
     };
-    let ids = d.generate_members("g", &spec).unwrap();
+    assert_eq!(d.generate_members("g", &spec).unwrap(), 3);
     assert_eq!(
-        d.users()[2].profile.user_principal_name,
+        d.users().nth(2).unwrap().profile.user_principal_name,
         "load003@x.example"
     );
-    assert_eq!(d.group("g").unwrap().members, ids);
+    let ids: Vec<String> = (1..=3).map(|n| spec.user_id(n)).collect();
+    let members: Vec<String> = d
+        .group("g")
+        .unwrap()
+        .members
+        .iter()
+        .map(|m| m.into_owned())
+        .collect();
+    assert_eq!(members, ids);
+    let listed: Vec<String> = d.users().map(|u| u.id.clone()).collect();
+    assert_eq!(listed, ids);
     let mut again = Directory::new();
     again.create_group(DirGroup::new("g", "G")).unwrap();
-    assert_eq!(again.generate_members("g", &spec).unwrap(), ids);
+    again.generate_members("g", &spec).unwrap();
+    assert_eq!(
+        again.users().map(|u| u.into_owned()).collect::<Vec<_>>(),
+        d.users().map(|u| u.into_owned()).collect::<Vec<_>>()
+    );
+    // The same block twice is a duplicate, and leaves the directory as it was.
+    assert!(matches!(
+        d.generate(&spec),
+        Err(DirectoryError::Duplicate(_))
+    ));
+    assert_eq!(d.user_count(), 3);
+    assert_eq!(
+        d.user(&ids[1]).unwrap().profile.surname.as_deref(),
+        Some("User 2")
+    );
 }
 
 #[test]

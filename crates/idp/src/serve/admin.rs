@@ -218,8 +218,8 @@ fn page_unauthorized(site: &Site) -> Response {
 
 /// The directory id of the user `key` names: its `id`, or its `userPrincipalName`
 /// (ASCII case-insensitive).
-pub(super) fn resolve_user<'d>(dir: &'d Directory, key: &str) -> Option<&'d str> {
-    dir.user_by_key(key).map(|u| u.id.as_str())
+pub(super) fn resolve_user(dir: &Directory, key: &str) -> Option<String> {
+    dir.user_by_key(key).map(|u| u.id.clone())
 }
 
 /// Why an API request or a form was refused: a status, a short code and the detail.

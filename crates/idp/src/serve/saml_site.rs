@@ -252,13 +252,13 @@ fn login_page(site: &Site, sp: &ServiceProvider, ticket: &str) -> Response {
         escape(&site.prefix),
         escape(ticket),
     );
-    for user in directory.users().iter().filter(|u| !u.hard_deleted) {
+    for user in directory.users().filter(|u| !u.hard_deleted) {
         body.push_str(&format!(
             "<tr><td>{login}</td><td>{name}</td><td>{status}</td><td>\
 <button type=\"submit\" name=\"user\" value=\"{id}\" data-user=\"{login}\">Sign in as {login}</button></td></tr>\n",
             login = escape(&user.profile.user_principal_name),
             name = escape(user.profile.display_name.as_deref().unwrap_or("")),
-            status = status(user),
+            status = status(&user),
             id = escape(&user.id),
         ));
     }
@@ -288,7 +288,7 @@ fn advanced(directory: &Directory) -> String {
         ));
     }
     let mut victims = String::from("<option value=\"\">nobody the SP knows</option>");
-    for u in directory.users().iter().filter(|u| !u.hard_deleted) {
+    for u in directory.users().filter(|u| !u.hard_deleted) {
         victims.push_str(&format!(
             "<option value=\"{}\">{}</option>",
             escape(&u.id),
@@ -414,7 +414,10 @@ async fn idp_initiated(
 
 /// The directory user a KEY names: the directory `id`, or the `userPrincipalName`
 /// (case-insensitive). Hard-deleted users are gone.
-pub(super) fn find_user<'d>(directory: &'d Directory, key: &str) -> Option<&'d DirUser> {
+pub(super) fn find_user<'d>(
+    directory: &'d Directory,
+    key: &str,
+) -> Option<std::borrow::Cow<'d, DirUser>> {
     directory.user_by_key(key).filter(|u| !u.hard_deleted)
 }
 
@@ -432,6 +435,7 @@ fn respond(
     let Some(user) = find_user(&directory, user_key) else {
         return Refusal::unknown_user(user_key).page(site);
     };
+    let user = &*user;
     if let Some(refused) = UserRefusal::of(user) {
         return Refusal::user(site.persona, refused, user).page(site);
     }
@@ -450,7 +454,7 @@ fn respond(
     let victim = match choice.victim.as_str() {
         "" => None,
         key => match find_user(&directory, key) {
-            Some(v) => Some(AttackVictim::of(v, site.persona.external_id(v))),
+            Some(v) => Some(AttackVictim::of(&v, site.persona.external_id(&v))),
             None => return Refusal::unknown_user(key).page(site),
         },
     };
@@ -519,14 +523,14 @@ async fn home(State(site): State<Arc<Site>>) -> Response {
         body.push_str("<p>No application is configured: start with --sp-metadata, or --sp-acs and --sp-entity-id.</p>");
     } else {
         body.push_str("<h2>IdP-initiated sign-in</h2><ul>");
-        for u in directory.users().iter().filter(|u| !u.hard_deleted) {
+        for u in directory.users().filter(|u| !u.hard_deleted) {
             let login = &u.profile.user_principal_name;
             body.push_str(&format!(
                 "<li><a href=\"{}/saml/init?user={}\">{}</a> <span class=\"muted\">{}</span></li>",
                 escape(&site.prefix),
                 escape(&saml::binding::percent_encode(login)),
                 escape(login),
-                status(u),
+                status(&u),
             ));
         }
         body.push_str("</ul>");

@@ -1,7 +1,7 @@
 //! The engine between cycles: the target ids it learnt and what it last sent, and the
 //! public entry points that run a cycle or Test Connection.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Mutex;
 
@@ -11,6 +11,7 @@ use crate::persona::PersonaId;
 use crate::transport::{Exchange, Http, ScimTarget, TranscriptSink};
 use crate::wire::PackedAttrs;
 
+use super::links::{LinkIndex, UserLinks};
 use super::pass::{Cycle, Out, Pass};
 use super::report::SyncReport;
 
@@ -20,8 +21,8 @@ pub(super) struct UserLink {
     /// What the target holds as far as this engine knows (last sent or read).
     pub(super) attrs: PackedAttrs,
     pub(super) active: bool,
-    /// Target id of the manager last sent.
-    pub(super) manager: Option<String>,
+    /// Hash of the target id of the manager last sent ([`super::links::manager_hash`]).
+    pub(super) manager: Option<u64>,
     /// Deleted in the target by this engine.
     pub(super) gone: bool,
     /// `InvalidAnchor`: reported once, then left alone until [`SyncEngine::restart`].
@@ -32,8 +33,8 @@ pub(super) struct UserLink {
 pub(super) struct GroupLink {
     pub(super) target_id: String,
     pub(super) display_name: String,
-    /// Directory ids of the users this engine made members.
-    pub(super) members: BTreeSet<String>,
+    /// The users this engine made members, as their links' positions, sorted.
+    pub(super) members: Vec<LinkIndex>,
     pub(super) broken: bool,
 }
 
@@ -44,9 +45,11 @@ pub struct SyncEngine {
     /// The captured forms this engine sends (issue 17); documented ones by default.
     dialect: Dialect,
     http: Http,
-    users: BTreeMap<String, UserLink>,
+    users: UserLinks,
     groups: BTreeMap<String, GroupLink>,
     connection_tested: bool,
+    /// Keep every outcome in the report (else count them only).
+    keep_outcomes: bool,
     cycles: u64,
     /// Exchanges numbered so far, across cycles.
     numbered: u64,
@@ -71,9 +74,10 @@ impl SyncEngine {
             persona,
             dialect: Dialect::DOCUMENTED,
             http: Http::new(persona, target),
-            users: BTreeMap::new(),
+            users: UserLinks::default(),
             groups: BTreeMap::new(),
             connection_tested: false,
+            keep_outcomes: true,
             cycles: 0,
             numbered: 0,
             password_seed: u64::from(uuid::Uuid::new_v4().as_u128() as u32),
@@ -90,19 +94,26 @@ impl SyncEngine {
         self.dialect = Dialect::of(self.persona, forms);
     }
 
+    /// Whether reports keep every [`Outcome`](super::Outcome) (the default) or only
+    /// count them in `outcome_counts`: a sync of a million users otherwise holds a
+    /// million outcomes until the cycle ends.
+    pub fn keep_outcomes(&mut self, keep: bool) {
+        self.keep_outcomes = keep;
+    }
+
     /// The captured forms this engine sends.
     pub fn dialect(&self) -> Dialect {
         self.dialect
     }
 
     /// The target id cached for a directory user.
-    pub fn user_target_id(&self, directory_id: &str) -> Option<&str> {
-        self.users.get(directory_id).map(|l| l.target_id.as_str())
+    pub fn user_target_id(&self, directory_id: &str) -> Option<String> {
+        self.users.get(directory_id).map(|l| l.target_id)
     }
 
     /// The target id cached for a directory group.
-    pub fn group_target_id(&self, directory_id: &str) -> Option<&str> {
-        self.groups.get(directory_id).map(|l| l.target_id.as_str())
+    pub fn group_target_id(&self, directory_id: &str) -> Option<String> {
+        self.groups.get(directory_id).map(|l| l.target_id.clone())
     }
 
     /// Forget every cached id and sent value, as restarting an Entra job clears the
@@ -144,7 +155,10 @@ impl SyncEngine {
     /// `exchanges` is empty; `exchange_count` says how many went to the sink.
     pub async fn cycle_to(&mut self, dir: &Directory, sink: &mut dyn TranscriptSink) -> SyncReport {
         self.cycles += 1;
-        let mut c = Cycle::default();
+        let mut c = Cycle {
+            count_only: !self.keep_outcomes,
+            ..Cycle::default()
+        };
         let probe = !self.connection_tested;
         let pass = self.pass(sink);
         let passed = pass.run(dir, probe, &mut c).await;
@@ -168,6 +182,8 @@ impl SyncEngine {
                 numbered: &mut self.numbered,
                 count: 0,
             }),
+            head: std::sync::atomic::AtomicUsize::new(0),
+            head_moved: tokio::sync::Notify::new(),
         }
     }
 
@@ -178,6 +194,7 @@ impl SyncEngine {
             exchanges,
             exchange_count,
             outcomes: c.outcomes,
+            outcome_counts: c.counts,
             errors: c.errors,
         }
     }

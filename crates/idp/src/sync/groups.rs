@@ -1,8 +1,6 @@
 //! The group phases: provision, rename, delete or unlink each pushed group, then its
 //! memberships in each persona's requests.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use reqwest::Method;
 use serde_json::Value;
 
@@ -12,6 +10,7 @@ use crate::persona::{Family, PersonaId, RequestKind};
 use crate::wire::{self, OktaMember};
 
 use super::engine::GroupLink;
+use super::links::LinkIndex;
 use super::pass::{fail, group_ref, Cycle, Pass, Step};
 use super::report::{Action, IssueCode, ObjectKind};
 
@@ -95,7 +94,7 @@ impl Pass<'_> {
             GroupLink {
                 target_id: id.clone(),
                 display_name: group.display_name.clone(),
-                members: BTreeSet::new(),
+                members: Vec::new(),
                 broken: false,
             },
         );
@@ -160,50 +159,35 @@ impl Pass<'_> {
         c: &mut Cycle,
     ) -> Step<()> {
         let okta = self.persona.family() == Family::Okta;
-        // Target id and userName of every member that exists in the target.
-        let mut live: BTreeMap<String, (OktaMember, bool)> = BTreeMap::new();
-        for id in group.members.iter().chain(link.members.iter()) {
-            if let Some(l) = self.users().get(id).filter(|l| !l.gone && !l.broken) {
-                let display = dir
-                    .user(id)
-                    .map(|u| u.profile.user_principal_name.clone())
-                    .unwrap_or_default();
-                let m = OktaMember {
-                    id: l.target_id.clone(),
-                    display,
-                };
-                live.insert(id.clone(), (m, l.active));
-            }
-        }
-        // Okta pushes only active users (okta-scim.md §4 preconditions); a member that
-        // was pushed stays until removed from the group.
-        let desired: Vec<String> = group
-            .members
-            .iter()
-            .filter(|m| match live.get(*m) {
-                Some((_, active)) => !okta || *active || link.members.contains(*m),
-                None => false,
-            })
-            .cloned()
-            .collect();
-        let desired_set: BTreeSet<String> = desired.iter().cloned().collect();
-        let adds: Vec<String> = desired
-            .iter()
-            .filter(|m| !link.members.contains(*m))
-            .cloned()
-            .collect();
+        let was = |i: &LinkIndex| link.members.binary_search(i).is_ok();
+        // Members that exist in the target, in directory order. Okta pushes only active
+        // users (okta-scim.md §4 preconditions); a member that was pushed stays until
+        // removed from the group.
+        let desired: Vec<LinkIndex> = {
+            let users = self.users();
+            dir.members_of(group)
+                .filter_map(|u| {
+                    let i = users.find(&u.id)?;
+                    let active = users.live(i)?;
+                    (!okta || active || was(&i)).then_some(i)
+                })
+                .collect()
+        };
+        let mut desired_set = desired.clone();
+        desired_set.sort_unstable();
+        let adds: Vec<LinkIndex> = desired.iter().copied().filter(|i| !was(i)).collect();
         // Members deleted in the target left with their resource: drop without a request.
-        let removes: Vec<String> = link
-            .members
-            .iter()
-            .filter(|m| !desired_set.contains(*m) && live.contains_key(*m))
-            .cloned()
-            .collect();
-        let member = |id: &String| {
-            live.get(id).map(|l| l.0.clone()).unwrap_or(OktaMember {
-                id: String::new(),
-                display: String::new(),
-            })
+        // In directory-id order, as the engine has always sent them.
+        let removes: Vec<LinkIndex> = {
+            let users = self.users();
+            let mut removes: Vec<(String, LinkIndex)> = link
+                .members
+                .iter()
+                .filter(|i| desired_set.binary_search(i).is_err() && users.live(**i).is_some())
+                .map(|i| (users.key(*i), *i))
+                .collect();
+            removes.sort();
+            removes.into_iter().map(|(_, i)| i).collect()
         };
         let path = Self::group_path(&link.target_id);
         let touched = c.touched_groups.contains(&group.id);
@@ -211,19 +195,75 @@ impl Pass<'_> {
             self.set_members(group, desired_set);
             return Ok(());
         }
+        // What was sent so far, for the engine's state if a later request fails.
+        let mut sent: Vec<(bool, LinkIndex)> = Vec::new();
+        let result = self
+            .send_members(
+                dir, group, link, &path, &desired, &adds, &removes, &mut sent, c,
+            )
+            .await;
+        match result {
+            Ok(()) => self.set_members(group, desired_set),
+            Err(_) if !sent.is_empty() => {
+                let mut members = link.members.clone();
+                members.extend(sent.iter().filter(|s| s.0).map(|s| s.1));
+                members.sort_unstable();
+                members.dedup();
+                let removed: Vec<LinkIndex> = sent.iter().filter(|s| !s.0).map(|s| s.1).collect();
+                members.retain(|i| !removed.contains(i));
+                self.set_members(group, members);
+            }
+            Err(_) => {}
+        }
+        result
+    }
+
+    /// A member as the requests name it: its target id and its userName.
+    fn member(&self, dir: &Directory, i: LinkIndex) -> OktaMember {
+        let (id, key) = {
+            let users = self.users();
+            (users.target_of(i).map(|t| t.0), users.key(i))
+        };
+        let Some(id) = id else {
+            return OktaMember {
+                id: String::new(),
+                display: String::new(),
+            };
+        };
+        let display = dir
+            .user(&key)
+            .map(|u| u.profile.user_principal_name.clone())
+            .unwrap_or_default();
+        OktaMember { id, display }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn send_members(
+        &self,
+        dir: &Directory,
+        group: &DirGroup,
+        link: &GroupLink,
+        path: &str,
+        desired: &[LinkIndex],
+        adds: &[LinkIndex],
+        removes: &[LinkIndex],
+        sent: &mut Vec<(bool, LinkIndex)>,
+        c: &mut Cycle,
+    ) -> Step<()> {
+        let member = |i: &LinkIndex| self.member(dir, *i);
         match self.persona {
             // okta-scim.md §4 "Membership change (AIW apps)" and [LAB]: GET, then PUT
             // with displayName and the full member list.
             PersonaId::Okta => {
-                self.get_by_id(&path).await?;
+                self.streamed(c, self.get_by_id(path)).await?;
                 let all: Vec<OktaMember> = desired.iter().map(member).collect();
                 let echo = self
                     .dialect
                     .has(Form::OktaGroupPutEcho)
                     .then_some(link.target_id.as_str());
                 let body = wire::okta_group_put(&group.display_name, &all, echo);
-                self.write(Method::PUT, &path, body, "put group").await?;
-                self.set_members(group, desired_set);
+                self.streamed(c, self.write(Method::PUT, path, body, "put group"))
+                    .await?;
                 if link.display_name != group.display_name {
                     if let Some(l) = self.groups().get_mut(&group.id) {
                         l.display_name = group.display_name.clone();
@@ -248,13 +288,13 @@ impl Pass<'_> {
                         &link.target_id,
                         &group.display_name,
                     );
-                    self.write(Method::PATCH, &path, rename, "patch group")
+                    self.streamed(c, self.write(Method::PATCH, path, rename, "patch group"))
                         .await?;
                     wire::okta_members_replace(&all)
                 };
-                self.write(Method::PATCH, &path, body, "replace group members")
+                let what = "replace group members";
+                self.streamed(c, self.write(Method::PATCH, path, body, what))
                     .await?;
-                self.set_members(group, desired_set);
                 self.note_members(c, group, &link.target_id, adds.len(), removes.len());
             }
             PersonaId::OktaOin | PersonaId::Rfc => {
@@ -264,61 +304,47 @@ impl Pass<'_> {
                         &link.target_id,
                         &group.display_name,
                     );
-                    self.write(Method::PATCH, &path, body, "patch group")
+                    self.streamed(c, self.write(Method::PATCH, path, body, "patch group"))
                         .await?;
                 }
-                let mut changes: Vec<(bool, &String)> = removes
+                let changes: Vec<(bool, LinkIndex)> = removes
                     .iter()
-                    .map(|r| (false, r))
-                    .chain(adds.iter().map(|a| (true, a)))
+                    .map(|r| (false, *r))
+                    .chain(adds.iter().map(|a| (true, *a)))
                     .collect();
-                while !changes.is_empty() {
-                    let batch: Vec<(bool, &String)> =
-                        changes.drain(..changes.len().min(MEMBER_BATCH)).collect();
+                for batch in changes.chunks(MEMBER_BATCH) {
                     let rm: Vec<String> = batch
                         .iter()
                         .filter(|b| !b.0)
-                        .map(|b| member(b.1).id)
+                        .map(|b| member(&b.1).id)
                         .collect();
                     let ad: Vec<OktaMember> =
-                        batch.iter().filter(|b| b.0).map(|b| member(b.1)).collect();
+                        batch.iter().filter(|b| b.0).map(|b| member(&b.1)).collect();
                     let body = wire::okta_members_patch(&rm, &ad);
-                    self.write(Method::PATCH, &path, body, "patch group members")
+                    let what = "patch group members";
+                    self.streamed(c, self.write(Method::PATCH, path, body, what))
                         .await?;
-                    let (n_add, n_rm) = (ad.len(), rm.len());
-                    if let Some(l) = self.groups().get_mut(&group.id) {
-                        for (add, id) in &batch {
-                            if *add {
-                                l.members.insert((*id).clone());
-                            } else {
-                                l.members.remove(*id);
-                            }
-                        }
-                    }
-                    self.note_members(c, group, &link.target_id, n_add, n_rm);
+                    sent.extend_from_slice(batch);
+                    self.note_members(c, group, &link.target_id, ad.len(), rm.len());
                 }
-                self.set_members(group, desired_set);
             }
             // entra-scim.md §1.7: GET (excluding members), then Add PATCHes with value
             // arrays, then Remove PATCHes (value array, or filtered paths with the flag).
             PersonaId::Entra | PersonaId::EntraAadOpt => {
-                self.entra_group_get(group, &path, c).await?;
+                // entra_group_get's request, through `streamed` like the rest.
+                if c.fetched_groups.insert(group.id.clone()) {
+                    let path = format!("{path}?excludedAttributes=members");
+                    self.streamed(c, self.get_by_id(&path)).await?;
+                }
                 let aadopt = self.persona.aadopt();
-                for (add, list) in [(true, &adds), (false, &removes)] {
+                for (add, list) in [(true, adds), (false, removes)] {
                     for chunk in list.chunks(MEMBER_BATCH) {
                         let ids: Vec<String> = chunk.iter().map(|m| member(m).id).collect();
                         let body = wire::entra_members_patch(aadopt, self.dialect, add, &ids);
-                        self.write(Method::PATCH, &path, body, "patch group members")
+                        let what = "patch group members";
+                        self.streamed(c, self.write(Method::PATCH, path, body, what))
                             .await?;
-                        if let Some(l) = self.groups().get_mut(&group.id) {
-                            for m in chunk {
-                                if add {
-                                    l.members.insert(m.clone());
-                                } else {
-                                    l.members.remove(m);
-                                }
-                            }
-                        }
+                        sent.extend(chunk.iter().map(|m| (add, *m)));
                         let (a, r) = if add {
                             (chunk.len(), 0)
                         } else {
@@ -327,13 +353,12 @@ impl Pass<'_> {
                         self.note_members(c, group, &link.target_id, a, r);
                     }
                 }
-                self.set_members(group, desired_set);
             }
         }
         Ok(())
     }
 
-    fn set_members(&self, group: &DirGroup, members: BTreeSet<String>) {
+    fn set_members(&self, group: &DirGroup, members: Vec<LinkIndex>) {
         if let Some(l) = self.groups().get_mut(&group.id) {
             l.members = members;
         }

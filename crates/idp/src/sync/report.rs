@@ -55,6 +55,26 @@ pub enum Action {
     Unlinked,
 }
 
+impl Action {
+    /// The action's name in [`SyncReport::summary`] and how many it counts for.
+    pub(super) fn tally(&self) -> (&'static str, usize) {
+        match self {
+            Action::Linked => ("linked", 1),
+            Action::Created => ("created", 1),
+            Action::Updated => ("updated", 1),
+            Action::ManagerSet => ("manager set", 1),
+            Action::ManagerCleared => ("manager cleared", 1),
+            Action::Disabled => ("disabled", 1),
+            Action::Enabled => ("enabled", 1),
+            Action::Deleted => ("deleted", 1),
+            Action::Renamed => ("renamed", 1),
+            Action::MembersAdded(n) => ("member adds", *n),
+            Action::MembersRemoved(n) => ("member removes", *n),
+            Action::Unlinked => ("unlinked", 1),
+        }
+    }
+}
+
 /// One successful step on one object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Outcome {
@@ -116,7 +136,12 @@ pub struct SyncReport {
     pub exchanges: Vec<Exchange>,
     /// How many exchanges the cycle made, kept in `exchanges` or streamed.
     pub exchange_count: usize,
+    /// Every outcome, unless the engine was told not to keep them
+    /// ([`SyncEngine::keep_outcomes`](crate::SyncEngine::keep_outcomes)).
     pub outcomes: Vec<Outcome>,
+    /// How many objects each action touched (member changes: how many members), kept
+    /// or not.
+    pub outcome_counts: BTreeMap<&'static str, usize>,
     pub errors: Vec<SyncIssue>,
 }
 
@@ -136,29 +161,11 @@ impl SyncReport {
 
     /// One line: persona, exchanges, outcomes by action, errors.
     pub fn summary(&self) -> String {
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for o in &self.outcomes {
-            let name = match o.action {
-                Action::Linked => "linked",
-                Action::Created => "created",
-                Action::Updated => "updated",
-                Action::ManagerSet => "manager set",
-                Action::ManagerCleared => "manager cleared",
-                Action::Disabled => "disabled",
-                Action::Enabled => "enabled",
-                Action::Deleted => "deleted",
-                Action::Renamed => "renamed",
-                Action::MembersAdded(_) => "member adds",
-                Action::MembersRemoved(_) => "member removes",
-                Action::Unlinked => "unlinked",
-            };
-            let n = match o.action {
-                Action::MembersAdded(n) | Action::MembersRemoved(n) => n,
-                _ => 1,
-            };
-            *counts.entry(name).or_default() += n;
-        }
-        let parts: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
+        let parts: Vec<String> = self
+            .outcome_counts
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect();
         format!(
             "{} cycle {}: {} exchanges; {}; {} errors",
             self.persona,

@@ -12,6 +12,7 @@ use crate::persona::{Family, PersonaId, RequestKind};
 use crate::wire::{self, ActiveChange, Attr, Attrs, EntraChange, PackedAttrs};
 
 use super::engine::UserLink;
+use super::links::manager_hash;
 use super::pass::{fail, user_ref, Cycle, Pass, Step};
 use super::report::{Action, IssueCode, ObjectKind, Outcome};
 
@@ -32,9 +33,7 @@ impl Pass<'_> {
         };
         if let Err(f) = step {
             if f.code == IssueCode::InvalidAnchor {
-                if let Some(l) = self.users().get_mut(&user.id) {
-                    l.broken = true;
-                }
+                self.users().update(&user.id, |l| l.broken = true);
             }
             c.issue(obj, "sync user", f.code, f.message);
         }
@@ -74,8 +73,8 @@ impl Pass<'_> {
             );
         };
         self.users().insert(
-            user.id.clone(),
-            UserLink {
+            &user.id,
+            &UserLink {
                 target_id: id.clone(),
                 attrs: PackedAttrs::pack(&attrs),
                 active: true,
@@ -111,12 +110,12 @@ impl Pass<'_> {
                 .and_then(scim::model::parse_bool)
                 .unwrap_or(true);
         self.users().insert(
-            user.id.clone(),
-            UserLink {
+            &user.id,
+            &UserLink {
                 target_id: id.clone(),
                 attrs: PackedAttrs::pack(&attrs),
                 active,
-                manager: wire::read_manager(&found),
+                manager: wire::read_manager(&found).map(|m| manager_hash(&m)),
                 gone: false,
                 broken: false,
             },
@@ -128,7 +127,7 @@ impl Pass<'_> {
 
     async fn update_user(&self, dir: &Directory, user: &DirUser, c: &mut Cycle) -> Step<()> {
         let _ = dir;
-        let Some(link) = self.users().get(&user.id).cloned() else {
+        let Some(link) = self.users().get(&user.id) else {
             return Ok(());
         };
         let desired = wire::user_attrs(self.persona, user);
@@ -170,12 +169,12 @@ impl Pass<'_> {
         active: Option<bool>,
         target_id: &str,
     ) {
-        if let Some(link) = self.users().get_mut(&user.id) {
+        self.users().update(&user.id, |link| {
             let was = link.active;
             if let Some(a) = attrs {
                 if !link.attrs.holds(&a) {
                     link.attrs = PackedAttrs::pack(&a);
-                    c.outcomes.push(Outcome {
+                    c.outcome(Outcome {
                         object: user_ref(&user.id),
                         action: Action::Updated,
                         target_id: Some(target_id.to_owned()),
@@ -190,14 +189,14 @@ impl Pass<'_> {
                     } else {
                         Action::Disabled
                     };
-                    c.outcomes.push(Outcome {
+                    c.outcome(Outcome {
                         object: user_ref(&user.id),
                         action,
                         target_id: Some(target_id.to_owned()),
                     });
                 }
             }
-        }
+        });
     }
 
     /// entra-scim.md §1.3–§1.5: GET by id, then one PATCH with `Add` for attributes the
@@ -287,10 +286,10 @@ impl Pass<'_> {
         c: &mut Cycle,
     ) -> Step<()> {
         let mut keys: BTreeSet<Attr> = desired.keys().copied().collect();
-        keys.extend(link.attrs.iter().map(|(k, _)| k));
+        keys.extend(link.attrs.keys());
         let changes: Vec<(Attr, Option<String>)> = keys
             .into_iter()
-            .filter(|k| desired.get(k).map(String::as_str) != link.attrs.get(*k))
+            .filter(|k| !link.attrs.matches(*k, desired.get(k).map(String::as_str)))
             .map(|k| (k, desired.get(&k).cloned()))
             .collect();
         let active = (wants_active != link.active).then_some(wants_active);
@@ -311,9 +310,7 @@ impl Pass<'_> {
             .call(Method::DELETE, RequestKind::Delete, &path, None)
             .await?;
         Self::expect(reply, &[200, 204], "delete user")?;
-        if let Some(l) = self.users().get_mut(&user.id) {
-            l.gone = true;
-        }
+        self.users().update(&user.id, |l| l.gone = true);
         self.record(c, user_ref(&user.id), Action::Deleted, &link.target_id);
         Ok(())
     }
@@ -323,7 +320,7 @@ impl Pass<'_> {
     /// ([`wire::manager_clear_patch`] says why, though other cleared values are not sent,
     /// §1.4 [KNOWN]).
     pub(super) async fn sync_manager(&self, user: &DirUser, c: &mut Cycle) {
-        let Some(link) = self.users().get(&user.id).cloned() else {
+        let Some(link) = self.users().get(&user.id) else {
             return;
         };
         if link.gone || link.broken || user.hard_deleted {
@@ -339,11 +336,11 @@ impl Pass<'_> {
             .users()
             .get(manager_dir)
             .filter(|m| !m.gone && !m.broken)
-            .map(|m| m.target_id.clone())
+            .map(|m| m.target_id)
         else {
             return;
         };
-        if link.manager.as_deref() == Some(manager.as_str()) {
+        if link.manager == Some(manager_hash(&manager)) {
             return;
         }
         let path = Self::user_path(&link.target_id);
@@ -364,9 +361,8 @@ impl Pass<'_> {
         .await;
         match step {
             Ok(()) => {
-                if let Some(l) = self.users().get_mut(&user.id) {
-                    l.manager = Some(manager);
-                }
+                self.users()
+                    .update(&user.id, |l| l.manager = Some(manager_hash(&manager)));
                 self.record(c, user_ref(&user.id), Action::ManagerSet, &link.target_id);
             }
             Err(f) => c.issue(user_ref(&user.id), "set manager", f.code, f.message),
@@ -385,9 +381,7 @@ impl Pass<'_> {
             .await
         {
             Ok(()) => {
-                if let Some(l) = self.users().get_mut(&user.id) {
-                    l.manager = None;
-                }
+                self.users().update(&user.id, |l| l.manager = None);
                 self.record(c, user_ref(&user.id), Action::ManagerCleared, target_id);
             }
             Err(f) => c.issue(user_ref(&user.id), "clear manager", f.code, f.message),

@@ -149,7 +149,9 @@ async fn entra_test_connection_lookup_create(#[case] persona: PersonaId) {
     );
     check(&reqs[2], "entra-1.2-create-user");
     assert_eq!(
-        engine.user_target_id("0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef"),
+        engine
+            .user_target_id("0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef")
+            .as_deref(),
         Some("48af03ac28ad4fb88478")
     );
 }

@@ -154,7 +154,7 @@ async fn rate_limited_then_created(#[case] persona: PersonaId) {
         .map(|e| e.status)
         .collect();
     assert_eq!(statuses, [Some(429), Some(201)]);
-    assert_eq!(engine.user_target_id("h1"), Some("u1"));
+    assert_eq!(engine.user_target_id("h1").as_deref(), Some("u1"));
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 mod captured;
 mod credentials;
 mod fidelity;
+mod generated;
 mod hostile;
 mod lifecycle;
 mod limits;

@@ -151,8 +151,8 @@ async fn lifecycle_against_reference_target(#[case] persona: PersonaId) {
             assert_eq!(user["name"]["familyName"], "O'Neill", "{step}");
         }
         let expected_external = match persona {
-            PersonaId::Okta | PersonaId::OktaOin => dir.users()[0].okta_id.clone(),
-            _ => dir.users()[0].id.clone(),
+            PersonaId::Okta | PersonaId::OktaOin => dir.users().next().unwrap().okta_id.clone(),
+            _ => dir.users().next().unwrap().id.clone(),
         };
         assert_eq!(user["externalId"], expected_external.as_str());
         match step {

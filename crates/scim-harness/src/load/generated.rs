@@ -113,11 +113,9 @@ impl Generated {
                 count,
                 pattern: format!("load.g{g}.user{{n}}@load.example"),
             };
-            // The ids are not kept: `Generate::user_id` gives the n-th again.
-            drop(
-                dir.generate_members(&id, &spec)
-                    .with_context(|| format!("generating the {count} users of group {g}"))?,
-            );
+            // No ids come back: `Generate::user_id` gives the n-th.
+            dir.generate_members(&id, &spec)
+                .with_context(|| format!("generating the {count} users of group {g}"))?;
             blocks.push(Block {
                 spec,
                 group: Some(g),
@@ -131,10 +129,8 @@ impl Generated {
                 count: users - first,
                 pattern: "load.user{n}@load.example".to_owned(),
             };
-            drop(
-                dir.generate(&spec)
-                    .with_context(|| format!("generating {} users", spec.count))?,
-            );
+            dir.generate(&spec)
+                .with_context(|| format!("generating {} users", spec.count))?;
             blocks.push(Block {
                 spec,
                 group: None,

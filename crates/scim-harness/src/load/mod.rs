@@ -105,6 +105,8 @@ pub fn run(mut run: LoadRun<'_>) -> anyhow::Result<bool> {
         .build()
         .context("starting the async runtime")?;
     let mut engine = idp::SyncEngine::new(run.persona, run.target);
+    // Only the counts are printed: a million kept outcomes would cost about 130 MB.
+    engine.keep_outcomes(false);
     let mut cycles = Vec::new();
     let mut clean = true;
     let mut n = 0u64;

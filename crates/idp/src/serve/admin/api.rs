@@ -23,11 +23,11 @@ use crate::directory::{DirGroup, DirUser, Directory, DirectoryError};
 use crate::serve::{page, Site};
 
 /// Display names of the live groups each user is a member of.
-fn memberships(dir: &Directory) -> HashMap<&str, Vec<&str>> {
-    let mut out: HashMap<&str, Vec<&str>> = HashMap::new();
+fn memberships(dir: &Directory) -> HashMap<String, Vec<&str>> {
+    let mut out: HashMap<String, Vec<&str>> = HashMap::new();
     for g in dir.groups().iter().filter(|g| !g.deleted) {
-        for m in &g.members {
-            out.entry(m.as_str())
+        for m in g.members.iter() {
+            out.entry(m.into_owned())
                 .or_default()
                 .push(g.display_name.as_str());
         }
@@ -67,7 +67,7 @@ fn one_user(site: &Site, dir: &Directory, id: &str) -> Value {
     dir.user(id).map_or(Value::Null, |u| {
         user_json(
             site,
-            u,
+            &u,
             groups.get(u.id.as_str()).map_or(&[], Vec::as_slice),
         )
     })
@@ -80,8 +80,8 @@ fn group_json(site: &Site, dir: &Directory, g: &DirGroup) -> Value {
         .iter()
         .map(|m| {
             json!({
+                "userPrincipalName": dir.user(&m).map(|u| u.profile.user_principal_name.clone()),
                 "id": m,
-                "userPrincipalName": dir.user(m).map(|u| u.profile.user_principal_name.as_str()),
             })
         })
         .collect();
@@ -114,11 +114,10 @@ pub(super) async fn list_users(_: ApiAdmin, State(site): State<Arc<Site>>) -> Re
     let groups = memberships(&dir);
     let users: Vec<Value> = dir
         .users()
-        .iter()
         .map(|u| {
             user_json(
                 &site,
-                u,
+                &u,
                 groups.get(u.id.as_str()).map_or(&[], Vec::as_slice),
             )
         })
@@ -134,7 +133,7 @@ pub(super) async fn get_user(
 ) -> Response {
     let dir = site.provisioner.directory();
     let found = resolve_user(&dir, &key)
-        .map(|id| one_user(&site, &dir, id))
+        .map(|id| one_user(&site, &dir, &id))
         .ok_or_else(|| Refusal::unknown_user(&key));
     reply(found, StatusCode::OK)
 }

@@ -206,9 +206,7 @@ pub(super) async fn group_action(
                 .map_or_else(|| id.clone(), |g| g.display_name.clone());
             let member = |dir: &Directory| -> Result<String, Refusal> {
                 let key = field(&f, "user")?;
-                resolve_user(dir, key)
-                    .map(str::to_owned)
-                    .ok_or_else(|| Refusal::unknown_user(key))
+                resolve_user(dir, key).ok_or_else(|| Refusal::unknown_user(key))
             };
             match action {
                 "rename" => {
@@ -370,8 +368,8 @@ fn users(out: &mut String, site: &Site, dir: &Directory, prefix: &str) {
             id = escape(&u.id),
             mail = escape(pr.mail.as_deref().unwrap_or("")),
             name = escape(pr.display_name.as_deref().unwrap_or("")),
-            status = status(u),
-            ext = escape(&site.persona.external_id(u)),
+            status = status(&u),
+            ext = escape(&site.persona.external_id(&u)),
             target = escape(&target_id),
         );
         if !u.hard_deleted {
@@ -416,7 +414,6 @@ fn groups(out: &mut String, site: &Site, dir: &Directory, prefix: &str) {
     );
     let options: String = dir
         .users()
-        .iter()
         .filter(|u| !u.hard_deleted)
         .map(|u| {
             format!(
@@ -435,14 +432,14 @@ fn groups(out: &mut String, site: &Site, dir: &Directory, prefix: &str) {
             id = escape(&g.id),
             deleted = if g.deleted { " (deleted)" } else { "" },
         );
-        for m in &g.members {
-            let login = login_of(dir, m);
+        for m in g.members.iter() {
+            let login = login_of(dir, &m);
             let _ = write!(
                 out,
                 "<li data-member=\"{l}\">{l} <form method=\"post\" action=\"{action}\">\
                  <input type=\"hidden\" name=\"user\" value=\"{id}\">{b}</form></li>",
                 l = escape(&login),
-                id = escape(m),
+                id = escape(&m),
                 b = button("remove-member", "Remove"),
             );
         }

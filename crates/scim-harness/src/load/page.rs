@@ -2,6 +2,7 @@
 //! figures as tables with stable ids and classes, a latency histogram per operation
 //! and the rate over time as inline SVG drawn by plotters.
 
+use report::escape_html as escape;
 use std::fmt::Write as _;
 
 use plotters::prelude::*;
@@ -244,22 +245,6 @@ fn latency_chart(op: &OperationSummary) -> anyhow::Result<String> {
         root.present().map_err(|e| err(e.to_string()))?;
     }
     Ok(svg)
-}
-
-/// Text for HTML content and attribute values.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

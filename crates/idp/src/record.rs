@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
-use http_body_util::BodyExt;
+use futures_util::{Stream, StreamExt};
 use hyper::body::Frame;
 #[cfg(test)]
 use reqwest::header::HeaderValue;
@@ -226,47 +226,34 @@ enum Read {
 }
 
 /// Reads the client's request body up to `limit`; past it, streams the rest.
-async fn read_request(mut body: axum::body::Body, limit: usize) -> Result<Read, std::io::Error> {
-    let mut buf = BytesMut::new();
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(std::io::Error::other)?;
-        if let Ok(data) = frame.into_data() {
-            buf.extend_from_slice(&data);
-            if buf.len() > limit {
-                let (tx, rx) = tokio::sync::mpsc::channel(8);
-                let first = buf.freeze();
-                tokio::spawn(async move {
-                    if tx.send(Ok(first)).await.is_err() {
-                        return;
-                    }
-                    while let Some(frame) = body.frame().await {
-                        let chunk = match frame {
-                            Ok(f) => match f.into_data() {
-                                Ok(d) => Ok(d),
-                                Err(_) => continue,
-                            },
-                            Err(e) => Err(std::io::Error::other(e)),
-                        };
-                        if tx.send(chunk).await.is_err() {
-                            return;
-                        }
-                    }
-                });
-                return Ok(Read::Over(ChannelBody(rx)));
-            }
-        }
-    }
-    Ok(Read::Whole(buf.freeze()))
+async fn read_request(body: axum::body::Body, limit: usize) -> Result<Read, std::io::Error> {
+    let chunks = body
+        .into_data_stream()
+        .map(|c| c.map_err(std::io::Error::other));
+    read_bounded(chunks, limit).await
 }
 
 /// Reads the upstream's response body up to `limit`; past it, streams the rest.
-async fn read_response(
-    mut response: reqwest::Response,
-    limit: usize,
-) -> Result<Read, reqwest::Error> {
+async fn read_response(response: reqwest::Response, limit: usize) -> Result<Read, std::io::Error> {
+    let chunks = futures_util::stream::unfold(response, |mut r| async move {
+        match r.chunk().await {
+            Ok(Some(c)) => Some((Ok(c), r)),
+            Ok(None) => None,
+            Err(e) => Some((Err(std::io::Error::other(error_chain(&e))), r)),
+        }
+    });
+    read_bounded(Box::pin(chunks), limit).await
+}
+
+/// Reads `chunks` up to `limit`: whole, or (`Over`) what was read and a channel that a
+/// task fills with the rest as it arrives.
+async fn read_bounded<S>(mut chunks: S, limit: usize) -> Result<Read, std::io::Error>
+where
+    S: Stream<Item = Result<Bytes, std::io::Error>> + Send + Unpin + 'static,
+{
     let mut buf = BytesMut::new();
-    while let Some(chunk) = response.chunk().await? {
-        buf.extend_from_slice(&chunk);
+    while let Some(chunk) = chunks.next().await {
+        buf.extend_from_slice(&chunk?);
         if buf.len() > limit {
             let (tx, rx) = tokio::sync::mpsc::channel(8);
             let first = buf.freeze();
@@ -274,12 +261,7 @@ async fn read_response(
                 if tx.send(Ok(first)).await.is_err() {
                     return;
                 }
-                loop {
-                    let chunk = match response.chunk().await {
-                        Ok(Some(c)) => Ok(c),
-                        Ok(None) => return,
-                        Err(e) => Err(std::io::Error::other(error_chain(&e))),
-                    };
+                while let Some(chunk) = chunks.next().await {
                     if tx.send(chunk).await.is_err() {
                         return;
                     }

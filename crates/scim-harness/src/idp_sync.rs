@@ -57,6 +57,19 @@ impl idp::TranscriptSink for Progress {
     }
 }
 
+/// The JSON-lines transcript `--transcript` asks for (`idp sync`, load mode, `record`),
+/// created now so a bad path fails before any traffic.
+pub fn transcript_file(
+    path: Option<&std::path::Path>,
+) -> anyhow::Result<Option<idp::JsonLinesSink<BufWriter<File>>>> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let file =
+        File::create(path).with_context(|| format!("creating transcript {}", path.display()))?;
+    Ok(Some(idp::JsonLinesSink::new(BufWriter::new(file))))
+}
+
 /// The SCIM target a profile names (`--target`, `--target-url`, the connection flags):
 /// the target with its credential and client, the client, and the profile's name.
 pub fn scim_target(
@@ -111,13 +124,7 @@ pub fn sync(args: SyncArgs) -> anyhow::Result<bool> {
     }
     let directory = crate::catalogue::load_directory(args.directory.as_deref())?;
     println!("persona {persona} → target {name} at {}", target.base_url);
-    let file = match &args.transcript {
-        Some(path) => Some(idp::JsonLinesSink::new(BufWriter::new(
-            File::create(path)
-                .with_context(|| format!("creating transcript {}", path.display()))?,
-        ))),
-        None => None,
-    };
+    let file = crate::idp_sync::transcript_file(args.transcript.as_deref())?;
     let mut progress = Progress { file };
     // One thread: the engine's requests are polled where the cycle runs, without a task
     // or a cross-thread wake-up each (the sync throughput bench measures it so).

@@ -75,13 +75,7 @@ pub fn record(args: RecordArgs) -> anyhow::Result<()> {
     }
     let connector =
         idp::Connector::new(&files, timeout).context("setting up the upstream http client")?;
-    let file = match &args.transcript {
-        Some(path) => Some(idp::JsonLinesSink::new(BufWriter::new(
-            File::create(path)
-                .with_context(|| format!("creating transcript {}", path.display()))?,
-        ))),
-        None => None,
-    };
+    let file = crate::idp_sync::transcript_file(args.transcript.as_deref())?;
     let config = idp::record::RecordConfig {
         upstream: upstream.clone(),
         connector,

@@ -10,8 +10,6 @@ mod page;
 mod progress;
 mod summary;
 
-use std::fs::File;
-use std::io::BufWriter;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -75,13 +73,7 @@ pub fn run(mut run: LoadRun<'_>) -> anyhow::Result<bool> {
         }
         None => dir = crate::catalogue::load_directory(run.directory)?,
     }
-    let transcript = match run.transcript {
-        Some(path) => Some(idp::JsonLinesSink::new(BufWriter::new(
-            File::create(path)
-                .with_context(|| format!("creating transcript {}", path.display()))?,
-        ))),
-        None => None,
-    };
+    let transcript = crate::idp_sync::transcript_file(run.transcript)?;
     println!(
         "persona {} → target {} at {} (concurrency {concurrency}, {})",
         run.persona,
